@@ -1,0 +1,754 @@
+package cancellation
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/accountkit/cancellation/ports"
+)
+
+// State is the state of a cancellation request.
+type State string
+
+// States, in the order of the seed's process. See the package
+// documentation for the diagram.
+const (
+	StateStarted           State = "started"            // step 1: the customer chose Cancel
+	StateConfirmed         State = "confirmed"          // step 2: notes read, consents given
+	StatePhoneVerified     State = "phone_verified"     // step 3: recovery phone verified
+	StateDocumentsUploaded State = "documents_uploaded" // step 4: identity documents uploaded
+	StateInReview          State = "in_review"          // step 5: waiting for a reviewer
+	StateApproved          State = "approved"           // step 5: approved, closing
+	StateScheduled         State = "scheduled"          // cooling-off or settlement period
+	StateCancelled         State = "cancelled"          // step 6: login disabled; final
+	StateRejected          State = "rejected"           // by a reviewer or by eligibility
+	StateWithdrawn         State = "withdrawn"          // by the customer
+	StateExpired           State = "expired"            // abandoned before submission
+)
+
+// States lists every state, in process order.
+var States = []State{
+	StateStarted, StateConfirmed, StatePhoneVerified, StateDocumentsUploaded,
+	StateInReview, StateApproved, StateScheduled, StateCancelled,
+	StateRejected, StateWithdrawn, StateExpired,
+}
+
+// transitions is the state machine: the states each state may move to.
+// Terminal states have no entry; in particular nothing leaves
+// StateCancelled: there is no restore operation, by design.
+var transitions = map[State][]State{
+	StateStarted:           {StateConfirmed, StateWithdrawn, StateExpired},
+	StateConfirmed:         {StatePhoneVerified, StateWithdrawn, StateExpired},
+	StatePhoneVerified:     {StateDocumentsUploaded, StateInReview, StateWithdrawn, StateExpired},
+	StateDocumentsUploaded: {StateInReview, StateWithdrawn, StateExpired},
+	StateInReview:          {StateApproved, StateRejected, StateWithdrawn},
+	StateApproved:          {StateScheduled, StateCancelled, StateRejected},
+	StateScheduled:         {StateCancelled, StateRejected, StateWithdrawn},
+}
+
+// Valid reports whether s is one of the defined states.
+func (s State) Valid() bool { return slices.Contains(States, s) }
+
+// Terminal reports whether no transition leaves s.
+func (s State) Terminal() bool { return s.Valid() && len(transitions[s]) == 0 }
+
+// CanMoveTo reports whether the state machine has an edge from s to t.
+func (s State) CanMoveTo(t State) bool { return slices.Contains(transitions[s], t) }
+
+// ActorKind says who caused an event.
+type ActorKind string
+
+// Actor kinds.
+const (
+	ActorCustomer ActorKind = "customer"
+	ActorReviewer ActorKind = "reviewer"
+	ActorSystem   ActorKind = "system"
+)
+
+// Actor is who caused an event: the customer's account, a reviewer, or the
+// library itself (maintenance, eligibility).
+type Actor struct {
+	Kind ActorKind `json:"kind"`
+	ID   string    `json:"id"`
+}
+
+var systemActor = Actor{Kind: ActorSystem, ID: "cancellation"}
+
+// EventType names what happened.
+type EventType string
+
+// Event types. Transition events are named after the state they lead to.
+const (
+	EventStarted           EventType = "started"
+	EventConfirmed         EventType = "confirmed"
+	EventConsented         EventType = "consented"
+	EventCodeSent          EventType = "code_sent"
+	EventCodeFailed        EventType = "code_failed"
+	EventCodeLocked        EventType = "code_locked"
+	EventPhoneVerified     EventType = "phone_verified"
+	EventDocumentUploaded  EventType = "document_uploaded"
+	EventDocumentsUploaded EventType = "documents_uploaded"
+	EventSubmitted         EventType = "in_review"
+	EventReviewOverdue     EventType = "review_overdue"
+	EventApproved          EventType = "approved"
+	EventClosing           EventType = "closing"
+	EventScheduled         EventType = "scheduled"
+	EventCancelled         EventType = "cancelled"
+	EventRejected          EventType = "rejected"
+	EventWithdrawn         EventType = "withdrawn"
+	EventExpired           EventType = "expired"
+	EventEffectDone        EventType = "effect_done"
+	EventDocumentsPurged   EventType = "documents_purged"
+)
+
+// Event is one entry of a request's history, which is its audit trail.
+// Each event carries the hash of the one before it, so VerifyHistory can
+// prove the trail was not edited afterwards.
+type Event struct {
+	Seq      int               `json:"seq"`
+	At       time.Time         `json:"at"`
+	Actor    Actor             `json:"actor"`
+	Type     EventType         `json:"type"`
+	Data     map[string]string `json:"data,omitempty"`
+	PrevHash string            `json:"prev_hash"`
+	Hash     string            `json:"hash"`
+}
+
+// computeHash hashes the event's content and PrevHash with length-prefixed
+// fields, so no two different events share an encoding.
+func (e Event) computeHash() string {
+	h := sha256.New()
+	field := func(s string) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	field(fmt.Sprint(e.Seq))
+	field(e.At.UTC().Format(time.RFC3339Nano))
+	field(string(e.Actor.Kind))
+	field(e.Actor.ID)
+	field(string(e.Type))
+	keys := make([]string, 0, len(e.Data))
+	for k := range e.Data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	field(fmt.Sprint(len(keys)))
+	for _, k := range keys {
+		field(k)
+		field(e.Data[k])
+	}
+	field(e.PrevHash)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// VerifyHistory checks that events form an unbroken hash chain: sequence
+// numbers count up from 1, each PrevHash is the previous event's Hash and
+// each Hash matches the event's content. The error wraps ErrCorrupt and
+// names the first event that fails.
+func VerifyHistory(events []Event) error {
+	prev := ""
+	for i, e := range events {
+		if e.Seq != i+1 {
+			return fmt.Errorf("%w: history event %d has sequence number %d", ErrCorrupt, i+1, e.Seq)
+		}
+		if e.PrevHash != prev {
+			return fmt.Errorf("%w: history event %d does not follow event %d", ErrCorrupt, e.Seq, e.Seq-1)
+		}
+		if got := e.computeHash(); got != e.Hash {
+			return fmt.Errorf("%w: history event %d was altered (hash mismatch)", ErrCorrupt, e.Seq)
+		}
+		prev = e.Hash
+	}
+	return nil
+}
+
+// Attestations are the customer's statements required by seed notes 6, 7
+// and 9.
+type Attestations struct {
+	// BackupDoneOrWaived: all data is migrated and backed up, or the customer
+	// waives retaining and retrieving it (note 6).
+	BackupDoneOrWaived bool `json:"backup_done_or_waived"`
+	// NotEvading: the application is not made to avoid complaints,
+	// disputes, litigation or supervision (note 7).
+	NotEvading bool `json:"not_evading"`
+	// OtherMattersHandled: other matters that may affect the customer's
+	// rights are handled (note 9).
+	OtherMattersHandled bool `json:"other_matters_handled"`
+}
+
+// Consent accepts one needs_consent finding as it was shown: the
+// Fingerprint binds it to the finding's items, so a new voucher or top-up
+// after the consent is not covered by it.
+type Consent struct {
+	Rule        string `json:"rule"`
+	Fingerprint string `json:"fingerprint"`
+}
+
+// Confirmation is what the customer submits at step 2.
+type Confirmation struct {
+	// NotesVersion is Notes.Version of the notes text shown to the customer.
+	NotesVersion string `json:"notes_version"`
+	// Irreversible acknowledges that a cancelled account cannot be restored.
+	Irreversible bool         `json:"irreversible"`
+	Attestations Attestations `json:"attestations"`
+	// Consents accept the needs_consent findings of the current report.
+	Consents []Consent `json:"consents,omitempty"`
+}
+
+// missing lists the acknowledgements and attestations not given.
+func (c Confirmation) missing() []string {
+	var m []string
+	if !c.Irreversible {
+		m = append(m, "irreversible")
+	}
+	if !c.Attestations.BackupDoneOrWaived {
+		m = append(m, "backup_done_or_waived")
+	}
+	if !c.Attestations.NotEvading {
+		m = append(m, "not_evading")
+	}
+	if !c.Attestations.OtherMattersHandled {
+		m = append(m, "other_matters_handled")
+	}
+	return m
+}
+
+// uncovered returns the needs_consent findings of rep that no consent
+// covers with the current fingerprint.
+func uncovered(rep Report, consents []Consent) []Finding {
+	var out []Finding
+	for _, f := range rep.Findings {
+		if f.Outcome != OutcomeNeedsConsent {
+			continue
+		}
+		if !slices.Contains(consents, Consent{Rule: f.Rule, Fingerprint: f.Fingerprint}) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// DocumentKind is a kind of identity document (seed step 4).
+type DocumentKind string
+
+// Document kinds. Identity-verified personal accounts upload a passport or
+// a driver's licence; identity-verified enterprise accounts upload a
+// business licence.
+const (
+	DocumentPassport        DocumentKind = "passport"
+	DocumentDriversLicence  DocumentKind = "drivers_licence"
+	DocumentBusinessLicence DocumentKind = "business_licence"
+)
+
+// Document is an uploaded identity document as the request records it. The
+// blob lives in the DocumentStore under Key until it is purged.
+type Document struct {
+	Kind       DocumentKind  `json:"kind"`
+	Key        string        `json:"key"`
+	Facts      DocumentFacts `json:"facts"`
+	UploadedAt time.Time     `json:"uploaded_at"`
+	// Duplicate names the kind of an earlier upload with the same SHA-256,
+	// so reviewers see that one file was sent twice.
+	Duplicate DocumentKind `json:"duplicate,omitempty"`
+	PurgedAt  time.Time    `json:"purged_at,omitzero"`
+}
+
+// Decision is a reviewer's verdict, or the library's when eligibility fails
+// at approval or at closing.
+type Decision struct {
+	Approved bool         `json:"approved"`
+	Actor    Actor        `json:"actor"`
+	Reasons  []ReasonCode `json:"reasons,omitempty"`
+	Note     string       `json:"note,omitempty"`
+	At       time.Time    `json:"at"`
+}
+
+// EffectKind is a kind of side effect.
+type EffectKind string
+
+// Effect kinds.
+const (
+	EffectNotify         EffectKind = "notify"
+	EffectCloseAccount   EffectKind = "close_account"
+	EffectPurgeDocuments EffectKind = "purge_documents"
+)
+
+// Effect is a side effect recorded in the same Store write as the
+// transition that causes it, carried out afterwards and marked done. Until
+// it is done, Service.RunMaintenance retries it with backoff. Key is the
+// idempotency key handed to the port on every attempt.
+type Effect struct {
+	Key          string              `json:"key"`
+	Kind         EffectKind          `json:"kind"`
+	Notification *ports.Notification `json:"notification,omitempty"`
+	// NotBefore delays the effect (document retention).
+	NotBefore     time.Time `json:"not_before,omitzero"`
+	Attempts      int       `json:"attempts"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	// LeaseOwner and LeaseUntil claim the effect for one Service instance,
+	// so that replicas do not carry out the same effect at once.
+	LeaseOwner string    `json:"lease_owner,omitempty"`
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+	LastError  string    `json:"last_error,omitempty"`
+	DoneAt     time.Time `json:"done_at,omitzero"`
+}
+
+// Done reports whether the effect has been carried out.
+func (e Effect) Done() bool { return !e.DoneAt.IsZero() }
+
+// dueAt is when the effect may next be attempted.
+func (e Effect) dueAt() time.Time {
+	t := e.NotBefore
+	if e.NextAttemptAt.After(t) {
+		t = e.NextAttemptAt
+	}
+	if e.LeaseUntil.After(t) {
+		t = e.LeaseUntil
+	}
+	return t
+}
+
+// otpState is the pending one-time code, stored only as a keyed hash.
+type otpState struct {
+	Hash        string    `json:"hash,omitempty"`
+	Serial      int       `json:"serial"`
+	ExpiresAt   time.Time `json:"expires_at,omitzero"`
+	Attempts    int       `json:"attempts"`
+	LockedUntil time.Time `json:"locked_until,omitzero"`
+	LastSentAt  time.Time `json:"last_sent_at,omitzero"`
+	Day         string    `json:"day,omitempty"`
+	SentOnDay   int       `json:"sent_on_day"`
+}
+
+// requestData is the persistent content of a Request.
+type requestData struct {
+	ID               string          `json:"id"`
+	Account          ports.AccountID `json:"account"`
+	AccountKind      ports.AccountKind `json:"account_kind"`
+	IdentityVerified bool           `json:"identity_verified"`
+	State            State          `json:"state"`
+	Version          int64          `json:"version"`
+	CreatedAt        time.Time      `json:"created_at"`
+	UpdatedAt        time.Time      `json:"updated_at"`
+	Confirmation     *Confirmation  `json:"confirmation,omitempty"`
+	Consents         []Consent      `json:"consents,omitempty"`
+	Eligibility      Report         `json:"eligibility"`
+	OTP              otpState       `json:"otp"`
+	Documents        []Document     `json:"documents,omitempty"`
+	SubmittedAt      time.Time      `json:"submitted_at,omitzero"`
+	DueAt            time.Time      `json:"due_at,omitzero"`
+	OverdueFlagged   bool           `json:"overdue_flagged,omitempty"`
+	Decision         *Decision      `json:"decision,omitempty"`
+	Mode             string         `json:"mode,omitempty"`
+	ScheduledFor     time.Time      `json:"scheduled_for,omitzero"`
+	ExpireAfter      time.Duration  `json:"expire_after"`
+	Effects          []Effect       `json:"effects,omitempty"`
+	History          []Event        `json:"history"`
+}
+
+// Request is one application to cancel an account: the aggregate. Its
+// state changes only through the Service, each change checked against the
+// state machine and its guard and recorded as an Event in its history.
+//
+// A Request returned by the Service is the caller's own copy: changing it
+// changes nothing stored. Stores persist it with json.Marshal and restore it
+// with json.Unmarshal, which validates it and returns an error wrapping
+// ErrCorrupt for a damaged record.
+type Request struct {
+	d requestData
+}
+
+// ID returns the request's identifier.
+func (r *Request) ID() string { return r.d.ID }
+
+// Account returns the account the request would cancel.
+func (r *Request) Account() ports.AccountID { return r.d.Account }
+
+// AccountKind returns the account's kind when the request started.
+func (r *Request) AccountKind() ports.AccountKind { return r.d.AccountKind }
+
+// IdentityVerified reports whether the account was identity-verified when
+// the request started, which makes documents required.
+func (r *Request) IdentityVerified() bool { return r.d.IdentityVerified }
+
+// State returns the current state.
+func (r *Request) State() State { return r.d.State }
+
+// Version returns the optimistic-concurrency version: 1 when created, one
+// more with each stored change.
+func (r *Request) Version() int64 { return r.d.Version }
+
+// CreatedAt returns when the request started.
+func (r *Request) CreatedAt() time.Time { return r.d.CreatedAt }
+
+// UpdatedAt returns when the request last changed.
+func (r *Request) UpdatedAt() time.Time { return r.d.UpdatedAt }
+
+// Confirmation returns the recorded confirmation, if any.
+func (r *Request) Confirmation() (Confirmation, bool) {
+	if r.d.Confirmation == nil {
+		return Confirmation{}, false
+	}
+	return cloneConfirmation(*r.d.Confirmation), true
+}
+
+// Consents returns the consents currently on record.
+func (r *Request) Consents() []Consent { return slices.Clone(r.d.Consents) }
+
+// Eligibility returns the latest eligibility report evaluated for the
+// request.
+func (r *Request) Eligibility() Report { return r.d.Eligibility.clone() }
+
+// Documents returns the uploaded identity documents with their facts.
+func (r *Request) Documents() []Document { return slices.Clone(r.d.Documents) }
+
+// SubmittedAt returns when the request entered review (zero before).
+func (r *Request) SubmittedAt() time.Time { return r.d.SubmittedAt }
+
+// DueAt returns the review due date: three business days after submission.
+func (r *Request) DueAt() time.Time { return r.d.DueAt }
+
+// Overdue reports whether the request is in review past its due date.
+func (r *Request) Overdue(now time.Time) bool {
+	return r.d.State == StateInReview && now.After(r.d.DueAt)
+}
+
+// Decision returns the review decision, if any.
+func (r *Request) Decision() (Decision, bool) {
+	if r.d.Decision == nil {
+		return Decision{}, false
+	}
+	d := *r.d.Decision
+	d.Reasons = slices.Clone(d.Reasons)
+	return d, true
+}
+
+// ScheduledFor returns when a scheduled request closes (zero unless it is
+// or was scheduled).
+func (r *Request) ScheduledFor() time.Time { return r.d.ScheduledFor }
+
+// Effects returns the side effects recorded for the request, done or
+// pending.
+func (r *Request) Effects() []Effect {
+	out := make([]Effect, len(r.d.Effects))
+	for i, e := range r.d.Effects {
+		out[i] = cloneEffect(e)
+	}
+	return out
+}
+
+// PendingEffects returns the effects not yet done.
+func (r *Request) PendingEffects() []Effect {
+	var out []Effect
+	for _, e := range r.d.Effects {
+		if !e.Done() {
+			out = append(out, cloneEffect(e))
+		}
+	}
+	return out
+}
+
+// History returns the audit trail.
+func (r *Request) History() []Event {
+	out := make([]Event, len(r.d.History))
+	for i, e := range r.d.History {
+		e.Data = cloneMap(e.Data)
+		out[i] = e
+	}
+	return out
+}
+
+// CodeExpiresAt returns when the pending one-time code expires (zero when
+// none is pending).
+func (r *Request) CodeExpiresAt() time.Time {
+	if r.d.OTP.Hash == "" {
+		return time.Time{}
+	}
+	return r.d.OTP.ExpiresAt
+}
+
+// NextWake returns the earliest time at which maintenance has work on the
+// request: a pending effect, the end of a cooling-off or settlement period,
+// an overdue review or an expiry. It is zero when there is none. Stores
+// index it so that Service.RunMaintenance finds the requests that need it.
+func (r *Request) NextWake() time.Time {
+	var t time.Time
+	consider := func(c time.Time) {
+		if !c.IsZero() && (t.IsZero() || c.Before(t)) {
+			t = c
+		}
+	}
+	for _, e := range r.d.Effects {
+		if !e.Done() {
+			consider(e.dueAt())
+		}
+	}
+	switch r.d.State {
+	case StateStarted, StateConfirmed, StatePhoneVerified, StateDocumentsUploaded:
+		consider(r.d.UpdatedAt.Add(r.d.ExpireAfter))
+	case StateInReview:
+		if !r.d.OverdueFlagged {
+			consider(r.d.DueAt)
+		}
+	case StateScheduled:
+		if !r.closing() {
+			consider(r.d.ScheduledFor)
+		}
+	}
+	return t
+}
+
+// MarshalJSON encodes the request for a Store.
+func (r *Request) MarshalJSON() ([]byte, error) { return json.Marshal(&r.d) }
+
+// UnmarshalJSON decodes a request written by MarshalJSON and validates it:
+// a known state, an identifier, an account and an intact history chain. A
+// failure wraps ErrCorrupt.
+func (r *Request) UnmarshalJSON(b []byte) error {
+	var d requestData
+	if err := json.Unmarshal(b, &d); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	switch {
+	case d.ID == "":
+		return fmt.Errorf("%w: request has no id", ErrCorrupt)
+	case d.Account == "":
+		return fmt.Errorf("%w: request %s has no account", ErrCorrupt, d.ID)
+	case !d.State.Valid():
+		return fmt.Errorf("%w: request %s has unknown state %q", ErrCorrupt, d.ID, d.State)
+	case d.Version < 1:
+		return fmt.Errorf("%w: request %s has version %d", ErrCorrupt, d.ID, d.Version)
+	case len(d.History) == 0:
+		return fmt.Errorf("%w: request %s has no history", ErrCorrupt, d.ID)
+	}
+	if err := VerifyHistory(d.History); err != nil {
+		return fmt.Errorf("request %s: %w", d.ID, err)
+	}
+	r.d = d
+	return nil
+}
+
+// Clone returns a deep copy of r.
+func (r *Request) Clone() *Request {
+	c := &Request{d: r.d}
+	if r.d.Confirmation != nil {
+		cf := cloneConfirmation(*r.d.Confirmation)
+		c.d.Confirmation = &cf
+	}
+	c.d.Consents = slices.Clone(r.d.Consents)
+	c.d.Eligibility = r.d.Eligibility.clone()
+	c.d.Documents = slices.Clone(r.d.Documents)
+	if r.d.Decision != nil {
+		d := *r.d.Decision
+		d.Reasons = slices.Clone(d.Reasons)
+		c.d.Decision = &d
+	}
+	c.d.Effects = make([]Effect, len(r.d.Effects))
+	for i, e := range r.d.Effects {
+		c.d.Effects[i] = cloneEffect(e)
+	}
+	c.d.History = r.History()
+	return c
+}
+
+func cloneConfirmation(c Confirmation) Confirmation {
+	c.Consents = slices.Clone(c.Consents)
+	return c
+}
+
+func cloneEffect(e Effect) Effect {
+	if e.Notification != nil {
+		n := *e.Notification
+		n.Data = cloneMap(n.Data)
+		e.Notification = &n
+	}
+	return e
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// newRequest starts a request for acct (seed step 1).
+func newRequest(id string, acct ports.Account, now time.Time, rep Report, expireAfter time.Duration) *Request {
+	r := &Request{d: requestData{
+		ID:               id,
+		Account:          acct.ID,
+		AccountKind:      acct.Kind,
+		IdentityVerified: acct.IdentityVerified,
+		State:            StateStarted,
+		Version:          1,
+		CreatedAt:        now,
+		UpdatedAt:        now,
+		Eligibility:      rep,
+		ExpireAfter:      expireAfter,
+	}}
+	r.record(now, Actor{Kind: ActorCustomer, ID: string(acct.ID)}, EventStarted, map[string]string{
+		"account":           string(acct.ID),
+		"kind":              string(acct.Kind),
+		"identity_verified": fmt.Sprint(acct.IdentityVerified),
+		"eligibility":       string(rep.Outcome),
+	})
+	return r
+}
+
+// record appends an event to the history, chained to the previous one.
+func (r *Request) record(now time.Time, actor Actor, typ EventType, data map[string]string) {
+	prev := ""
+	if n := len(r.d.History); n > 0 {
+		prev = r.d.History[n-1].Hash
+	}
+	e := Event{Seq: len(r.d.History) + 1, At: now, Actor: actor, Type: typ, Data: data, PrevHash: prev}
+	e.Hash = e.computeHash()
+	r.d.History = append(r.d.History, e)
+	r.d.UpdatedAt = now
+}
+
+// move checks the state machine for op and moves to the state to,
+// recording the event. It changes nothing when the move is not allowed.
+func (r *Request) move(op string, to State, now time.Time, actor Actor, typ EventType, data map[string]string) error {
+	if !r.d.State.CanMoveTo(to) {
+		return &TransitionError{Op: op, From: r.d.State, To: to, Reason: "not allowed by the state machine"}
+	}
+	if data == nil {
+		data = map[string]string{}
+	}
+	data["from"] = string(r.d.State)
+	r.d.State = to
+	r.record(now, actor, typ, data)
+	return nil
+}
+
+// refuse builds the error for a guard that failed.
+func (r *Request) refuse(op string, to State, reason string) error {
+	return &TransitionError{Op: op, From: r.d.State, To: to, Reason: reason}
+}
+
+// closing reports whether the close effect has been recorded.
+func (r *Request) closing() bool {
+	return slices.ContainsFunc(r.d.Effects, func(e Effect) bool { return e.Kind == EffectCloseAccount })
+}
+
+// documentsComplete reports whether the uploaded documents satisfy the
+// policy for the account's kind.
+func (r *Request) documentsComplete() bool {
+	for _, d := range r.d.Documents {
+		if documentKindAllowed(r.d.AccountKind, d.Kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// addEffect records a pending effect, claimed by owner until leaseUntil
+// (owner "" leaves it to maintenance).
+func (r *Request) addEffect(e Effect, owner string, leaseUntil time.Time) {
+	for _, old := range r.d.Effects {
+		if old.Key == e.Key {
+			return // recorded already: idempotent
+		}
+	}
+	if owner != "" {
+		e.LeaseOwner, e.LeaseUntil = owner, leaseUntil
+	}
+	r.d.Effects = append(r.d.Effects, e)
+}
+
+func (r *Request) effect(key string) *Effect {
+	for i := range r.d.Effects {
+		if r.d.Effects[i].Key == key {
+			return &r.d.Effects[i]
+		}
+	}
+	return nil
+}
+
+// confirm records the customer's confirmation (seed step 2) after every
+// check passed; it changes nothing when one fails.
+func (r *Request) confirm(now time.Time, c Confirmation, notes Notes, rep Report) error {
+	const op = "confirm"
+	if r.d.State != StateStarted {
+		return r.refuse(op, StateConfirmed, "only a started request is confirmed")
+	}
+	if c.NotesVersion != notes.Version {
+		return fmt.Errorf("%w: confirmation names notes version %q, current is %q", ErrStaleNotes, c.NotesVersion, notes.Version)
+	}
+	if missing := c.missing(); len(missing) > 0 {
+		return &ConsentRequiredError{Missing: missing}
+	}
+	if rep.Outcome == OutcomeBlocked {
+		return &NotEligibleError{Report: rep}
+	}
+	if err := checkConsents(rep, c.Consents); err != nil {
+		return err
+	}
+	c = cloneConfirmation(c)
+	r.d.Confirmation = &c
+	r.d.Consents = slices.Clone(c.Consents)
+	r.d.Eligibility = rep
+	return r.move(op, StateConfirmed, now, Actor{Kind: ActorCustomer, ID: string(r.d.Account)}, EventConfirmed,
+		map[string]string{"notes_version": notes.Version, "consents": consentList(c.Consents)})
+}
+
+// consent replaces the consents on record, for a customer whose findings
+// changed after confirmation (a new voucher, a top-up).
+func (r *Request) consent(now time.Time, consents []Consent, rep Report) error {
+	switch r.d.State {
+	case StateConfirmed, StatePhoneVerified, StateDocumentsUploaded:
+	default:
+		return r.refuse("consent on", "", "consents are given between confirmation and submission")
+	}
+	if rep.Outcome == OutcomeBlocked {
+		return &NotEligibleError{Report: rep}
+	}
+	if err := checkConsents(rep, consents); err != nil {
+		return err
+	}
+	r.d.Consents = slices.Clone(consents)
+	r.d.Eligibility = rep
+	r.record(now, Actor{Kind: ActorCustomer, ID: string(r.d.Account)}, EventConsented, map[string]string{"consents": consentList(consents)})
+	return nil
+}
+
+// checkConsents requires consents to cover every needs_consent finding of
+// rep and to name only current findings.
+func checkConsents(rep Report, consents []Consent) error {
+	for i, c := range consents {
+		f, ok := rep.Finding(c.Rule)
+		switch {
+		case !ok || f.Outcome != OutcomeNeedsConsent:
+			return invalid(fmt.Sprintf("consents[%d]", i), fmt.Sprintf("rule %q has no finding that needs consent", c.Rule))
+		case f.Fingerprint != c.Fingerprint:
+			return &ConsentRequiredError{Findings: []Finding{f}}
+		}
+	}
+	if missing := uncovered(rep, consents); len(missing) > 0 {
+		return &ConsentRequiredError{Findings: missing}
+	}
+	return nil
+}
+
+func consentList(cs []Consent) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.Rule + ":" + c.Fingerprint
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}

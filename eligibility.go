@@ -1,0 +1,458 @@
+package cancellation
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/accountkit/cancellation/ports"
+)
+
+// Outcome is what a rule concluded about one precondition.
+type Outcome string
+
+// Outcomes, from best to worst.
+const (
+	// OutcomePass: nothing stands in the way.
+	OutcomePass Outcome = "pass"
+	// OutcomeNeedsConsent: cancellation may proceed once the customer
+	// consents to forfeit or keep the finding's items.
+	OutcomeNeedsConsent Outcome = "needs_consent"
+	// OutcomeBlocked: cancellation cannot proceed until the items are dealt
+	// with as the remedy says, or the rule could not be evaluated.
+	OutcomeBlocked Outcome = "blocked"
+)
+
+func (o Outcome) rank() int {
+	switch o {
+	case OutcomePass:
+		return 0
+	case OutcomeNeedsConsent:
+		return 1
+	}
+	return 2 // blocked, and anything unknown: fail closed
+}
+
+// Item is one thing a rule found: an order, a voucher, an API key...
+type Item struct {
+	Kind        string      `json:"kind"`
+	Ref         string      `json:"ref"`
+	Description string      `json:"description,omitempty"`
+	Value       ports.Money `json:"value,omitzero"`
+}
+
+// Remedy tells the customer what to do and where.
+type Remedy struct {
+	Action string `json:"action"`
+	Where  string `json:"where,omitempty"`
+}
+
+// Finding is a rule's result.
+type Finding struct {
+	// Rule is the rule's name; the RuleSet fills it in.
+	Rule string `json:"rule"`
+	// Note is the number of the seed note the rule enforces (0 for host
+	// rules).
+	Note    int     `json:"note,omitempty"`
+	Outcome Outcome `json:"outcome"`
+	Summary string  `json:"summary,omitempty"`
+	Items   []Item  `json:"items,omitempty"`
+	Remedy  *Remedy `json:"remedy,omitempty"`
+	// Error says why the rule could not be evaluated: the finding is then
+	// blocked (fail closed).
+	Error string `json:"error,omitempty"`
+	// Fingerprint identifies the items; a Consent binds it. The RuleSet
+	// fills it in.
+	Fingerprint string `json:"fingerprint,omitempty"`
+}
+
+// fingerprint hashes the rule and its items in a canonical order.
+func fingerprint(rule string, items []Item) string {
+	lines := make([]string, len(items))
+	for i, it := range items {
+		lines[i] = fmt.Sprintf("%q %q %q %d %q", it.Kind, it.Ref, it.Description, it.Value.Amount, it.Value.Currency)
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	fmt.Fprintf(h, "%q\n", rule)
+	for _, l := range lines {
+		fmt.Fprintln(h, l)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// Report is the result of evaluating every rule for one account.
+type Report struct {
+	Account  ports.AccountID `json:"account"`
+	At       time.Time       `json:"at"`
+	Outcome  Outcome         `json:"outcome"`
+	Findings []Finding       `json:"findings"`
+}
+
+func (r Report) filter(o Outcome) []Finding {
+	var out []Finding
+	for _, f := range r.Findings {
+		if f.Outcome == o {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Blocked returns the blocked findings.
+func (r Report) Blocked() []Finding { return r.filter(OutcomeBlocked) }
+
+// NeedsConsent returns the findings that need the customer's consent.
+func (r Report) NeedsConsent() []Finding { return r.filter(OutcomeNeedsConsent) }
+
+// Finding returns the finding of the named rule.
+func (r Report) Finding(rule string) (Finding, bool) {
+	i := slices.IndexFunc(r.Findings, func(f Finding) bool { return f.Rule == rule })
+	if i < 0 {
+		return Finding{}, false
+	}
+	return r.Findings[i], true
+}
+
+// Consents returns the consents that accept every needs_consent finding
+// of r as it stands: what a customer who agrees to all of them submits.
+func (r Report) Consents() []Consent {
+	var out []Consent
+	for _, f := range r.NeedsConsent() {
+		out = append(out, Consent{Rule: f.Rule, Fingerprint: f.Fingerprint})
+	}
+	return out
+}
+
+func (r Report) clone() Report {
+	c := r
+	c.Findings = make([]Finding, len(r.Findings))
+	for i, f := range r.Findings {
+		f.Items = slices.Clone(f.Items)
+		if f.Remedy != nil {
+			rem := *f.Remedy
+			f.Remedy = &rem
+		}
+		c.Findings[i] = f
+	}
+	return c
+}
+
+// Rule examines one precondition of cancellation.
+//
+// Check returns the finding for acct; the RuleSet fills in its Rule name
+// and Fingerprint. An error means the rule could not tell: the RuleSet then
+// blocks (fails closed). Check must honour ctx and be safe for concurrent
+// use.
+type Rule interface {
+	Name() string
+	Check(ctx context.Context, acct ports.Account) (Finding, error)
+}
+
+// RuleFunc adapts a function to a Rule, so hosts can add their own
+// preconditions.
+type RuleFunc struct {
+	RuleName string
+	Func     func(ctx context.Context, acct ports.Account) (Finding, error)
+}
+
+// Name returns f.RuleName.
+func (f RuleFunc) Name() string { return f.RuleName }
+
+// Check calls f.Func.
+func (f RuleFunc) Check(ctx context.Context, acct ports.Account) (Finding, error) {
+	return f.Func(ctx, acct)
+}
+
+// Default limits of a RuleSet.
+const (
+	DefaultRuleConcurrency = 8
+	DefaultRuleTimeout     = 5 * time.Second
+)
+
+// RuleSet evaluates rules concurrently.
+type RuleSet struct {
+	Rules []Rule
+	// Concurrency bounds the rules running at once (default 8).
+	Concurrency int
+	// Timeout bounds each rule (default 5s). A rule that overruns is
+	// reported blocked, even if it ignores its context.
+	Timeout time.Duration
+}
+
+// Evaluate runs every rule concurrently and returns the report, whose
+// latency is that of the slowest rule rather than the sum. A rule that
+// errors, panics or times out yields a blocked finding that names the rule
+// and the cause (fail closed). The report's Outcome is the worst finding's;
+// with no rules it is blocked, since nothing was checked.
+func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Time) Report {
+	limit := rs.Concurrency
+	if limit <= 0 {
+		limit = DefaultRuleConcurrency
+	}
+	timeout := rs.Timeout
+	if timeout <= 0 {
+		timeout = DefaultRuleTimeout
+	}
+	findings := make([]Finding, len(rs.Rules))
+	var g errgroup.Group
+	g.SetLimit(limit)
+	for i, rule := range rs.Rules {
+		g.Go(func() error {
+			findings[i] = runRule(ctx, rule, acct, timeout)
+			return nil
+		})
+	}
+	_ = g.Wait() // goroutines never return errors: failures become findings
+	rep := Report{Account: acct.ID, At: now, Outcome: OutcomePass, Findings: findings}
+	if len(findings) == 0 {
+		rep.Outcome = OutcomeBlocked
+	}
+	for _, f := range findings {
+		if f.Outcome.rank() > rep.Outcome.rank() {
+			rep.Outcome = f.Outcome
+		}
+	}
+	return rep
+}
+
+type ruleResult struct {
+	f   Finding
+	err error
+}
+
+// runRule runs one rule under its timeout, turning errors, panics, unknown
+// outcomes and overruns into blocked findings.
+func runRule(ctx context.Context, rule Rule, acct ports.Account, timeout time.Duration) Finding {
+	name := "unnamed rule"
+	if rule != nil {
+		name = rule.Name()
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	done := make(chan ruleResult, 1) // buffered: a late rule does not leak blocked
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- ruleResult{err: fmt.Errorf("rule panicked: %v", p)}
+			}
+		}()
+		if rule == nil {
+			done <- ruleResult{err: errors.New("rule is nil")}
+			return
+		}
+		f, err := rule.Check(ctx, acct)
+		done <- ruleResult{f: f, err: err}
+	}()
+	var res ruleResult
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		res.err = fmt.Errorf("rule did not answer within %v: %w", timeout, ctx.Err())
+	}
+	f := res.f
+	f.Rule = name
+	switch {
+	case res.err != nil:
+		f = Finding{Rule: name, Note: f.Note, Outcome: OutcomeBlocked,
+			Summary: "could not be checked, so cancellation is blocked until it can be",
+			Error:   fmt.Sprintf("%s: %v", name, res.err)}
+	case f.Outcome != OutcomePass && f.Outcome != OutcomeNeedsConsent && f.Outcome != OutcomeBlocked:
+		f = Finding{Rule: name, Note: f.Note, Outcome: OutcomeBlocked,
+			Error: fmt.Sprintf("%s: unknown outcome %q", name, f.Outcome)}
+	}
+	f.Fingerprint = fingerprint(name, f.Items)
+	return f
+}
+
+// Checkers are the ports that DefaultRules reads. A nil port makes its rule
+// block with an error, never pass.
+type Checkers struct {
+	Orders         ports.OrderChecker
+	Balances       ports.BalanceChecker
+	Authorizations ports.AuthorizationStore
+	SubUsers       ports.SubUserStore
+	APIKeys        ports.APIKeyStore
+	Data           ports.DataInventory
+	Complaints     ports.ComplaintChecker
+	Matters        ports.MatterChecker
+	// Where overrides, per rule name, the place a remedy sends the
+	// customer to (a console path or URL of the host).
+	Where map[string]string
+}
+
+// Names of the default rules, one per note of the seed.
+const (
+	RuleOpenObligations = "open_obligations"       // note 1
+	RuleUnusedRights    = "unused_rights"          // note 2
+	RuleThirdParty      = "third_party_bindings"   // note 3
+	RuleSubUsers        = "sub_users"              // note 4
+	RuleAPIKeys         = "api_keys"               // note 5
+	RuleDataBackup      = "data_backup"            // note 6
+	RuleNoEvasion       = "disputes_and_oversight" // note 7
+	RuleNoComplaints    = "complaints_and_reports" // note 8
+	RuleOtherMatters    = "other_matters"          // note 9
+)
+
+var defaultWhere = map[string]string{
+	RuleOpenObligations: "Billing Center > Orders",
+	RuleUnusedRights:    "Billing Center > Balances and Vouchers",
+	RuleThirdParty:      "Account Center > Security Settings > Third-party Bindings",
+	RuleSubUsers:        "User Management",
+	RuleAPIKeys:         "API Key Management",
+	RuleDataBackup:      "each product's console",
+	RuleNoEvasion:       "Support Center",
+	RuleNoComplaints:    "Support Center",
+	RuleOtherMatters:    "Account Center",
+}
+
+func (c Checkers) remedy(rule, action string) *Remedy {
+	where := defaultWhere[rule]
+	if w, ok := c.Where[rule]; ok {
+		where = w
+	}
+	return &Remedy{Action: action, Where: where}
+}
+
+// listRule builds a rule over a port that lists items: no items pass,
+// otherwise the finding has the outcome given and, when blocked, a remedy.
+func listRule[T any](c Checkers, name string, note int, port any, list func(context.Context, ports.AccountID) ([]T, error),
+	item func(T) Item, decide func([]T) (Outcome, string, string)) Rule {
+	return RuleFunc{RuleName: name, Func: func(ctx context.Context, acct ports.Account) (Finding, error) {
+		if port == nil {
+			return Finding{Note: note}, fmt.Errorf("no port is wired for note %d", note)
+		}
+		got, err := list(ctx, acct.ID)
+		if err != nil {
+			return Finding{Note: note}, err
+		}
+		f := Finding{Note: note, Outcome: OutcomePass}
+		if len(got) == 0 {
+			return f, nil
+		}
+		outcome, summary, action := decide(got)
+		f.Outcome, f.Summary = outcome, summary
+		for _, g := range got {
+			f.Items = append(f.Items, item(g))
+		}
+		if action != "" {
+			f.Remedy = c.remedy(name, action)
+		}
+		return f, nil
+	}}
+}
+
+// DefaultRules maps the nine notes of the seed onto the ports:
+//
+//  1. open orders, services, payments, obligations: blocked
+//  2. unused cash, gift cards, vouchers, cloud resources: needs consent to forfeit
+//  3. third-party bindings and authorizations: needs consent to keep them
+//  4. collaborators, sub-users, message recipients: blocked until deleted
+//  5. API keys: blocked until deleted
+//  6. data under the account: needs consent (backed up, or retention waived)
+//  7. disputes, litigation, regulatory matters, legal holds: blocked
+//  8. complaints and reports: blocked
+//  9. other matters: blocked or needs consent, as the host's matter says
+func DefaultRules(c Checkers) []Rule {
+	return []Rule{
+		listRule(c, RuleOpenObligations, 1, c.Orders, portFunc(c.Orders, ports.OrderChecker.OpenObligations),
+			func(o ports.Obligation) Item {
+				return Item{Kind: string(o.Kind), Ref: o.Ref, Description: o.Description, Value: o.Amount}
+			},
+			func(o []ports.Obligation) (Outcome, string, string) {
+				return OutcomeBlocked, fmt.Sprintf("%d uncompleted orders, services or unsettled payments", len(o)),
+					"complete or cancel the orders and services and settle every payment"
+			}),
+		listRule(c, RuleUnusedRights, 2, c.Balances, portFunc(c.Balances, ports.BalanceChecker.UnusedRights),
+			func(r ports.Right) Item {
+				return Item{Kind: string(r.Kind), Ref: r.Ref, Description: r.Description, Value: r.Value}
+			},
+			func(r []ports.Right) (Outcome, string, string) {
+				return OutcomeNeedsConsent, fmt.Sprintf("%d unused rights will be forfeited and can no longer be used", len(r)),
+					"use or withdraw them first, or consent to forfeit them"
+			}),
+		listRule(c, RuleThirdParty, 3, c.Authorizations, portFunc(c.Authorizations, ports.AuthorizationStore.Authorizations),
+			func(a ports.Authorization) Item {
+				return Item{Kind: string(a.Kind), Ref: a.Ref, Description: a.Party}
+			},
+			func(a []ports.Authorization) (Outcome, string, string) {
+				return OutcomeNeedsConsent, fmt.Sprintf("%d third-party bindings or authorizations are still active", len(a)),
+					"unbind them and revoke the authorizations, or confirm that keeping them harms neither you nor the third parties"
+			}),
+		listRule(c, RuleSubUsers, 4, c.SubUsers, portFunc(c.SubUsers, ports.SubUserStore.SubUsers),
+			func(u ports.SubUser) Item { return Item{Kind: string(u.Kind), Ref: u.Ref, Description: u.Name} },
+			func(u []ports.SubUser) (Outcome, string, string) {
+				return OutcomeBlocked, fmt.Sprintf("%d collaborators, sub-users or message recipients remain", len(u)),
+					"delete all collaborators, sub-users and message recipients"
+			}),
+		listRule(c, RuleAPIKeys, 5, c.APIKeys, portFunc(c.APIKeys, ports.APIKeyStore.APIKeys),
+			func(k ports.APIKey) Item { return Item{Kind: "api_key", Ref: k.ID, Description: k.Label} },
+			func(k []ports.APIKey) (Outcome, string, string) {
+				return OutcomeBlocked, fmt.Sprintf("%d API keys remain", len(k)), "delete all API keys"
+			}),
+		listRule(c, RuleDataBackup, 6, c.Data, portFunc(c.Data, ports.DataInventory.DataHoldings),
+			func(d ports.DataHolding) Item {
+				return Item{Kind: string(d.Kind), Ref: d.Ref, Description: d.Description}
+			},
+			func(d []ports.DataHolding) (Outcome, string, string) {
+				return OutcomeNeedsConsent, fmt.Sprintf("%d data holdings will be deleted with the account", len(d)),
+					"migrate and back up the data, or consent to waive retaining and retrieving it"
+			}),
+		casesRule(c, RuleNoEvasion, 7, "disputes, lawsuits or regulatory matters are pending",
+			"settle the disputes, litigation or regulatory matters first",
+			ports.CaseDispute, ports.CaseLitigation, ports.CaseRegulatory, ports.CaseLegalHold),
+		casesRule(c, RuleNoComplaints, 8, "the account is involved in complaints or reports",
+			"resolve the complaints and reports first", ports.CaseComplaint, ports.CaseReport),
+		listRule(c, RuleOtherMatters, 9, c.Matters, portFunc(c.Matters, ports.MatterChecker.OpenMatters),
+			func(m ports.Matter) Item {
+				return Item{Kind: map[bool]string{true: "blocking_matter", false: "matter"}[m.Blocking], Ref: m.Ref, Description: m.Description}
+			},
+			func(ms []ports.Matter) (Outcome, string, string) {
+				var remedies []string
+				for _, m := range ms {
+					if m.Blocking && m.Remedy != "" {
+						remedies = append(remedies, m.Remedy)
+					}
+				}
+				if slices.ContainsFunc(ms, func(m ports.Matter) bool { return m.Blocking }) {
+					action := "handle the matters listed"
+					if len(remedies) > 0 {
+						action = strings.Join(remedies, "; ")
+					}
+					return OutcomeBlocked, "other matters that affect your rights must be handled first", action
+				}
+				return OutcomeNeedsConsent, fmt.Sprintf("%d other matters may affect your rights", len(ms)), ""
+			}),
+	}
+}
+
+// casesRule is a rule over the ComplaintChecker restricted to some kinds.
+func casesRule(c Checkers, name string, note int, summary, action string, kinds ...ports.CaseKind) Rule {
+	var list func(context.Context, ports.AccountID) ([]ports.Case, error)
+	if c.Complaints != nil {
+		list = func(ctx context.Context, id ports.AccountID) ([]ports.Case, error) {
+			all, err := c.Complaints.OpenCases(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return slices.DeleteFunc(all, func(k ports.Case) bool { return !slices.Contains(kinds, k.Kind) }), nil
+		}
+	}
+	return listRule(c, name, note, c.Complaints, list,
+		func(k ports.Case) Item { return Item{Kind: string(k.Kind), Ref: k.Ref, Description: k.Summary} },
+		func([]ports.Case) (Outcome, string, string) { return OutcomeBlocked, summary, action })
+}
+
+// portFunc binds a method expression to a port, or returns nil for a nil
+// port so that listRule reports it.
+func portFunc[P any, T any](p P, m func(P, context.Context, ports.AccountID) ([]T, error)) func(context.Context, ports.AccountID) ([]T, error) {
+	return func(ctx context.Context, id ports.AccountID) ([]T, error) { return m(p, ctx, id) }
+}

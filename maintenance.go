@@ -1,0 +1,325 @@
+package cancellation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/accountkit/cancellation/ports"
+)
+
+// maxConflictRetries bounds how often a use case re-reads and re-applies
+// its change after losing an optimistic-concurrency race.
+const maxConflictRetries = 8
+
+// errNoChange tells mutate that the change function had nothing to do.
+var errNoChange = errors.New("no change")
+
+// keptError is an error whose change must still be stored: a counted wrong
+// code, or a rejection the library made at approval.
+type keptError struct{ err error }
+
+func (k keptError) Error() string { return k.err.Error() }
+func (k keptError) Unwrap() error { return k.err }
+
+func keep(err error) error { return keptError{err} }
+
+// mutate applies fn to a fresh copy of the request and stores it with
+// optimistic concurrency, retrying on conflict with a fresh copy; then it
+// carries out the effects the change claimed. owner, when not empty, must
+// own the request (others get ErrNotFound). fn's error aborts without any
+// change, unless it is a keptError.
+func (s *Service) mutate(ctx context.Context, owner ports.AccountID, id string, fn func(*Request, effectCtx) error) (*Request, error) {
+	r, err := s.mutateOnce(ctx, owner, id, fn)
+	if r == nil {
+		return nil, err
+	}
+	r, _, _ = s.settle(ctx, r)
+	return r.Clone(), err
+}
+
+func (s *Service) mutateOnce(ctx context.Context, owner ports.AccountID, id string, fn func(*Request, effectCtx) error) (*Request, error) {
+	if id == "" {
+		return nil, invalid("id", "request id is empty")
+	}
+	for attempt := 0; ; attempt++ {
+		cur, err := s.cfg.Store.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if owner != "" && cur.Account() != owner {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		ec, err := s.effectCtx(ctx, cur.Account())
+		if err != nil {
+			return nil, err
+		}
+		next := cur.Clone()
+		ferr := fn(next, ec)
+		var kept keptError
+		switch {
+		case errors.Is(ferr, errNoChange):
+			return cur, nil
+		case errors.As(ferr, &kept):
+			ferr = kept.err
+		case ferr != nil:
+			return nil, ferr
+		}
+		next.d.Version = cur.d.Version + 1
+		err = s.cfg.Store.Update(ctx, next)
+		if errors.Is(err, ErrConflict) && attempt < maxConflictRetries {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return next, ferr
+	}
+}
+
+// effectCtx reads where notifications go now (the secure phone and email
+// may have changed since the request started).
+func (s *Service) effectCtx(ctx context.Context, account ports.AccountID) (effectCtx, error) {
+	now := s.now()
+	ec := effectCtx{now: now, owner: s.instance, lease: now.Add(s.cfg.EffectLease), retention: s.docs.Retention}
+	acct, err := s.cfg.Accounts.Account(ctx, account)
+	switch {
+	case errors.Is(err, ports.ErrNotFound):
+		// A deleted account has nowhere to notify; the change still proceeds.
+	case err != nil:
+		return ec, fmt.Errorf("cancellation: reading account %s: %w", account, err)
+	}
+	ec.to = contacts{phone: acct.RecoveryPhone, email: acct.Email, locale: acct.Locale}
+	return ec, nil
+}
+
+// settle carries out the effects this instance has claimed on r, records
+// their outcomes, and repeats for effects that those outcomes add (closing
+// the account adds the success notifications). It returns the latest r and
+// how many effects succeeded and failed.
+func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
+	var done, failed int
+	for round := 0; round < 4; round++ {
+		now := s.now()
+		var mine []Effect
+		for _, e := range r.d.Effects {
+			if !e.Done() && e.LeaseOwner == s.instance && now.Before(e.LeaseUntil) {
+				mine = append(mine, cloneEffect(e))
+			}
+		}
+		if len(mine) == 0 {
+			break
+		}
+		results := make(map[string]error, len(mine))
+		for _, e := range mine {
+			results[e.Key] = s.execute(ctx, r, e)
+			if results[e.Key] != nil {
+				failed++
+				s.log.Warn("cancellation: effect failed", "request", r.ID(), "effect", e.Key, "attempt", e.Attempts+1, "error", results[e.Key])
+			} else {
+				done++
+			}
+		}
+		next, err := s.mutateOnce(context.WithoutCancel(ctx), "", r.ID(), func(r *Request, ec effectCtx) error {
+			return s.applyResults(r, ec, results)
+		})
+		if err != nil || next == nil {
+			// The outcome is not recorded: the lease expires and maintenance
+			// retries with the same idempotency key, which the port dedups.
+			s.log.Warn("cancellation: recording effect outcome failed", "request", r.ID(), "error", err)
+			break
+		}
+		r = next
+	}
+	return r, done, failed
+}
+
+// execute carries out one effect through its port, with a deadline inside
+// the lease and regardless of the caller's cancellation.
+func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.EffectLease/2)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("port panicked: %v", p)
+		}
+	}()
+	switch e.Kind {
+	case EffectNotify:
+		if e.Notification == nil {
+			return errors.New("notify effect without a notification")
+		}
+		return s.cfg.Notifier.Notify(ctx, *e.Notification)
+	case EffectCloseAccount:
+		return s.cfg.Closer.CloseAccount(ctx, r.Account(), e.Key)
+	case EffectPurgeDocuments:
+		for _, d := range r.d.Documents {
+			if d.PurgedAt.IsZero() {
+				if err := s.cfg.Documents.DeleteDocument(ctx, d.Key); err != nil {
+					return fmt.Errorf("deleting %s: %w", d.Key, err)
+				}
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown effect kind %q", e.Kind)
+}
+
+// applyResults records effect outcomes: done, with what follows from it,
+// or failed, with the next attempt's time.
+func (s *Service) applyResults(r *Request, ec effectCtx, results map[string]error) error {
+	changed := false
+	for key, res := range results {
+		e := r.effect(key)
+		if e == nil || e.Done() {
+			continue
+		}
+		changed = true
+		e.LeaseOwner, e.LeaseUntil = "", time.Time{}
+		if res != nil {
+			e.Attempts++
+			e.LastError = res.Error()
+			e.NextAttemptAt = ec.now.Add(s.cfg.Retry.delay(e.Attempts))
+			continue
+		}
+		e.Attempts++
+		e.LastError = ""
+		e.DoneAt = ec.now
+		kind := e.Kind
+		r.record(ec.now, systemActor, EventEffectDone, map[string]string{"effect": key})
+		switch kind {
+		case EffectCloseAccount:
+			if err := r.cancelled(ec); err != nil {
+				return err
+			}
+		case EffectPurgeDocuments:
+			for i := range r.d.Documents {
+				if r.d.Documents[i].PurgedAt.IsZero() {
+					r.d.Documents[i].PurgedAt = ec.now
+				}
+			}
+			r.record(ec.now, systemActor, EventDocumentsPurged, nil)
+		}
+	}
+	if !changed {
+		return errNoChange
+	}
+	return nil
+}
+
+// MaintenanceReport counts what one RunMaintenance pass did.
+type MaintenanceReport struct {
+	Examined      int // requests that needed attention
+	EffectsDone   int // effects carried out
+	EffectsFailed int // effect attempts that failed and will be retried
+	Expired       int // abandoned applications expired
+	Closed        int // scheduled requests whose closing began
+	Rejected      int // scheduled requests rejected because eligibility failed at closing
+	Overdue       int // reviews newly flagged overdue
+}
+
+// maintenanceBatch is how many requests one List call of maintenance reads.
+const maintenanceBatch = 256
+
+// RunMaintenance does the work that time brings, for every request that
+// needs it: it retries pending effects with backoff, expires applications
+// abandoned before submission, ends cooling-off and settlement periods
+// (evaluating eligibility once more), flags overdue reviews and purges
+// documents past retention. It is safe to run on every replica at once:
+// each effect is claimed through the Store before it is carried out. Call
+// it periodically (every minute, say). The error joins the failures of
+// individual requests, which the next pass retries.
+func (s *Service) RunMaintenance(ctx context.Context) (MaintenanceReport, error) {
+	var rep MaintenanceReport
+	var errs []error
+	seen := map[string]bool{}
+	for offset := 0; ; {
+		batch, err := s.cfg.Store.List(ctx, Query{WakeBefore: s.now(), Limit: maintenanceBatch, Offset: offset})
+		if err != nil {
+			return rep, errors.Join(append(errs, fmt.Errorf("cancellation: listing requests for maintenance: %w", err))...)
+		}
+		fresh := 0
+		for _, r := range batch {
+			if seen[r.ID()] {
+				continue
+			}
+			seen[r.ID()] = true
+			fresh++
+			rep.Examined++
+			if err := s.maintain(ctx, r, &rep); err != nil {
+				errs = append(errs, fmt.Errorf("request %s: %w", r.ID(), err))
+			}
+			if ctx.Err() != nil {
+				return rep, errors.Join(append(errs, ctx.Err())...)
+			}
+		}
+		if len(batch) < maintenanceBatch || fresh == 0 {
+			break
+		}
+		offset += len(batch) - fresh // requests handled drop out of the filter
+	}
+	return rep, errors.Join(errs...)
+}
+
+// maintain does one request's due work in one Store write, then carries
+// out the effects it claimed.
+func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceReport) error {
+	now := s.now()
+	var closingReport *Report
+	if r.State() == StateScheduled && !r.closing() && !now.Before(r.ScheduledFor()) {
+		acct, err := s.cfg.Accounts.Account(ctx, r.Account())
+		if err != nil {
+			return fmt.Errorf("reading account %s for closing: %w", r.Account(), err)
+		}
+		er := s.rules.Evaluate(ctx, acct, now)
+		closingReport = &er
+	}
+	var expired, closed, rejected, overdue bool
+	next, err := s.mutateOnce(ctx, "", r.ID(), func(r *Request, ec effectCtx) error {
+		expired, closed, rejected, overdue = false, false, false, false
+		switch {
+		case Active(r.State()) && r.State() != StateScheduled && r.State() != StateInReview && r.State() != StateApproved &&
+			!ec.now.Before(r.d.UpdatedAt.Add(r.d.ExpireAfter)):
+			if err := r.expire(ec, r.d.ExpireAfter); err != nil {
+				return err
+			}
+			expired = true
+		case r.State() == StateScheduled && closingReport != nil && !r.closing() && !ec.now.Before(r.d.ScheduledFor):
+			err := r.closeScheduled(ec, *closingReport)
+			if err != nil && r.State() != StateRejected {
+				return err
+			}
+			closed, rejected = err == nil, err != nil
+		}
+		overdue = r.flagOverdue(ec.now)
+		claimed := false
+		for i := range r.d.Effects {
+			e := &r.d.Effects[i]
+			if !e.Done() && !ec.now.Before(e.dueAt()) {
+				e.LeaseOwner, e.LeaseUntil = s.instance, ec.lease
+				claimed = true
+			}
+		}
+		if !expired && !closed && !rejected && !overdue && !claimed {
+			return errNoChange
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	count := func(b bool, n *int) {
+		if b {
+			*n++
+		}
+	}
+	count(expired, &rep.Expired)
+	count(closed, &rep.Closed)
+	count(rejected, &rep.Rejected)
+	count(overdue, &rep.Overdue)
+	_, done, failed := s.settle(ctx, next)
+	rep.EffectsDone += done
+	rep.EffectsFailed += failed
+	return nil
+}

@@ -1,0 +1,21 @@
+// Package ports declares the interfaces that a host platform implements so
+// that the cancellation workflow can read its accounts, orders, balances,
+// bindings, sub-users, API keys, complaints and data holdings, send one-time
+// codes and notifications, store identity documents and finally close the
+// account.
+//
+// Every port is small, takes a [context.Context] first and exchanges plain
+// data types. Each doc comment states the contract: what an empty result
+// means, which errors come back, whether the implementation must be safe for
+// concurrent use (all of them must) and whether a call must be idempotent.
+//
+// Checker ports (OrderChecker, BalanceChecker, ...) return the items that
+// stand in the way of cancellation. An empty slice and a nil error mean
+// "nothing found". An error means "could not tell": the workflow then fails
+// closed and blocks the application for that rule, so a checker must never
+// hide an outage behind an empty result.
+//
+// Package ports imports only the standard library, so hosts can implement it
+// without pulling in the rest of the library. Conformance suites for every
+// port live in package portstest, and gomock mocks in package mocks.
+package ports

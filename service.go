@@ -1,0 +1,493 @@
+package cancellation
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/accountkit/cancellation/ports"
+)
+
+// Config wires a Service. Store, Accounts, every Checkers port, OTP,
+// Notifier, Documents and Closer are required; the rest have defaults.
+type Config struct {
+	Store    Store
+	Accounts ports.AccountDirectory
+	// Checkers are the ports DefaultRules reads (seed notes 1 to 9).
+	Checkers Checkers
+	// ExtraRules are the host's own preconditions, evaluated with the
+	// default rules.
+	ExtraRules []Rule
+	// RuleConcurrency and RuleTimeout bound the evaluation; see RuleSet.
+	RuleConcurrency int
+	RuleTimeout     time.Duration
+
+	OTP       ports.OTPSender
+	Notifier  ports.Notifier
+	Documents ports.DocumentStore
+	Closer    ports.AccountCloser
+
+	// Clock defaults to the system clock.
+	Clock ports.Clock
+	// Calendar defaults to NewCalendar(time.UTC): Monday to Friday.
+	Calendar ports.BusinessCalendar
+	// Notes defaults to DefaultNotes().
+	Notes *Notes
+
+	Verification   VerificationPolicy
+	DocumentPolicy DocumentPolicy
+	// ClosingMode defaults to Immediate.
+	ClosingMode ClosingMode
+	// ExpireAfter is how long an application may sit idle before
+	// submission until maintenance expires it (default 7 days).
+	ExpireAfter time.Duration
+	// Retry governs effect retries (default 30 s doubling up to 1 h).
+	Retry RetryPolicy
+	// EffectLease is how long a Service instance holds an effect it is
+	// carrying out before another replica may retry it (default 1 min).
+	// Each port call is given half of it.
+	EffectLease time.Duration
+	// Logger receives effect failures (default: discard).
+	Logger *slog.Logger
+}
+
+// RetryPolicy is exponential backoff for failed effects: the n-th failure
+// waits Base*2^(n-1), at most Max.
+type RetryPolicy struct {
+	Base time.Duration
+	Max  time.Duration
+}
+
+func (p RetryPolicy) delay(attempts int) time.Duration {
+	d := p.Base
+	for i := 1; i < attempts && d < p.Max; i++ {
+		d *= 2
+	}
+	return min(d, p.Max)
+}
+
+// Service runs the cancellation workflow: the use cases of customers and
+// reviewers, and maintenance. It is safe for concurrent use, and several
+// Service instances (replicas) may share one Store.
+type Service struct {
+	cfg      Config
+	rules    RuleSet
+	notes    Notes
+	otp      VerificationPolicy
+	docs     DocumentPolicy
+	instance string
+	log      *slog.Logger
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// New checks cfg and returns a Service. The error names every missing
+// port.
+func New(cfg Config) (*Service, error) {
+	var missing []error
+	need := func(ok bool, name string) {
+		if !ok {
+			missing = append(missing, invalid("config", name+" is required"))
+		}
+	}
+	need(cfg.Store != nil, "Store")
+	need(cfg.Accounts != nil, "Accounts")
+	need(cfg.Checkers.Orders != nil, "Checkers.Orders")
+	need(cfg.Checkers.Balances != nil, "Checkers.Balances")
+	need(cfg.Checkers.Authorizations != nil, "Checkers.Authorizations")
+	need(cfg.Checkers.SubUsers != nil, "Checkers.SubUsers")
+	need(cfg.Checkers.APIKeys != nil, "Checkers.APIKeys")
+	need(cfg.Checkers.Data != nil, "Checkers.Data")
+	need(cfg.Checkers.Complaints != nil, "Checkers.Complaints")
+	need(cfg.Checkers.Matters != nil, "Checkers.Matters")
+	need(cfg.OTP != nil, "OTP")
+	need(cfg.Notifier != nil, "Notifier")
+	need(cfg.Documents != nil, "Documents")
+	need(cfg.Closer != nil, "Closer")
+	if err := cfg.ClosingMode.validate(); err != nil {
+		missing = append(missing, err)
+	}
+	if len(missing) > 0 {
+		return nil, errors.Join(missing...)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = systemClock{}
+	}
+	if cfg.Calendar == nil {
+		cfg.Calendar = NewCalendar(time.UTC)
+	}
+	if cfg.ExpireAfter <= 0 {
+		cfg.ExpireAfter = 7 * 24 * time.Hour
+	}
+	if cfg.Retry.Base <= 0 {
+		cfg.Retry.Base = 30 * time.Second
+	}
+	if cfg.Retry.Max < cfg.Retry.Base {
+		cfg.Retry.Max = max(time.Hour, cfg.Retry.Base)
+	}
+	if cfg.EffectLease <= 0 {
+		cfg.EffectLease = time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{
+		cfg:      cfg,
+		notes:    DefaultNotes(),
+		otp:      cfg.Verification.withDefaults(),
+		docs:     cfg.DocumentPolicy.withDefaults(),
+		instance: "svc-" + randomID(6),
+		log:      cfg.Logger,
+	}
+	if cfg.Notes != nil {
+		s.notes = *cfg.Notes
+	}
+	if len(s.otp.Key) == 0 {
+		s.otp.Key = make([]byte, 32)
+		_, _ = rand.Read(s.otp.Key) // crypto/rand.Read never fails on supported platforms
+	}
+	s.rules = RuleSet{
+		Rules:       append(DefaultRules(cfg.Checkers), cfg.ExtraRules...),
+		Concurrency: cfg.RuleConcurrency,
+		Timeout:     cfg.RuleTimeout,
+	}
+	return s, nil
+}
+
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Notes returns the notes text customers must read, with its version.
+func (s *Service) Notes() Notes { return s.notes }
+
+// account reads an account that may apply: known and not closed.
+func (s *Service) account(ctx context.Context, id ports.AccountID) (ports.Account, error) {
+	if id == "" {
+		return ports.Account{}, invalid("account", "account id is empty")
+	}
+	acct, err := s.cfg.Accounts.Account(ctx, id)
+	switch {
+	case errors.Is(err, ports.ErrNotFound):
+		return ports.Account{}, fmt.Errorf("%w: %s", ErrUnknownAccount, id)
+	case err != nil:
+		return ports.Account{}, fmt.Errorf("cancellation: reading account %s: %w", id, err)
+	case acct.Closed:
+		return ports.Account{}, fmt.Errorf("%w: %s", ErrAccountClosed, id)
+	}
+	return acct, nil
+}
+
+func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC().Round(0) }
+
+// CheckEligibility evaluates every rule for the account without starting
+// anything: the dry run behind "can I cancel?".
+func (s *Service) CheckEligibility(ctx context.Context, account ports.AccountID) (Report, error) {
+	acct, err := s.account(ctx, account)
+	if err != nil {
+		return Report{}, err
+	}
+	return s.rules.Evaluate(ctx, acct, s.now()), nil
+}
+
+// Start opens a cancellation request for the account (seed step 1). It
+// fails with ErrUnknownAccount, ErrAccountClosed, ErrActiveRequestExists or
+// a NotEligibleError carrying the remedies, and then creates nothing.
+func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request, error) {
+	acct, err := s.account(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.cfg.Store.ActiveFor(ctx, account); err == nil {
+		return nil, fmt.Errorf("%w: %s", ErrActiveRequestExists, account)
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	now := s.now()
+	rep := s.rules.Evaluate(ctx, acct, now)
+	if rep.Outcome == OutcomeBlocked {
+		return nil, &NotEligibleError{Report: rep}
+	}
+	r := newRequest("can_"+randomID(12), acct, now, rep, s.cfg.ExpireAfter)
+	if err := s.cfg.Store.Create(ctx, r); err != nil {
+		return nil, err
+	}
+	return r.Clone(), nil
+}
+
+// Get returns the account's request with the id. A request of another
+// account is reported as ErrNotFound, so callers see only their own.
+func (s *Service) Get(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
+	r, err := s.cfg.Store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Account() != account {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	return r, nil
+}
+
+// Active returns the account's request in progress, or ErrNotFound.
+func (s *Service) Active(ctx context.Context, account ports.AccountID) (*Request, error) {
+	return s.cfg.Store.ActiveFor(ctx, account)
+}
+
+// Confirm records that the customer read the notes (by version),
+// acknowledged that cancellation is irreversible, gave the three
+// attestations and consented to every finding that needs it (seed step 2).
+// Eligibility is evaluated again; if anything is missing the error lists it
+// and nothing changes.
+func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id string, c Confirmation) (*Request, error) {
+	acct, err := s.account(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	rep := s.rules.Evaluate(ctx, acct, s.now())
+	return s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
+		return r.confirm(ec.now, c, s.notes, rep)
+	})
+}
+
+// Consent replaces the consents on record after the findings changed
+// since confirmation (a new voucher, a top-up): Submit refuses with a
+// ConsentRequiredError until the customer consents to the current items.
+func (s *Service) Consent(ctx context.Context, account ports.AccountID, id string, consents []Consent) (*Request, error) {
+	acct, err := s.account(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	rep := s.rules.Evaluate(ctx, acct, s.now())
+	return s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
+		return r.consent(ec.now, consents, rep)
+	})
+}
+
+// SendCode sends a one-time code to the recovery phone on file, never to a
+// number the caller chooses (seed step 3). Codes are rate-limited: see
+// VerificationPolicy. When the OTPSender fails, the code is withdrawn and
+// the error wraps ErrDelivery.
+func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id string) (CodeSent, error) {
+	acct, err := s.account(ctx, account)
+	if err != nil {
+		return CodeSent{}, err
+	}
+	if acct.RecoveryPhone == "" {
+		return CodeSent{}, fmt.Errorf("%w: %s", ErrNoRecoveryPhone, account)
+	}
+	code, err := newCode(s.otp.CodeLength)
+	if err != nil {
+		return CodeSent{}, err
+	}
+	r, err := s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
+		return r.issueCode(ec.now, s.otp, code)
+	})
+	if err != nil {
+		return CodeSent{}, err
+	}
+	o := r.d.OTP
+	msg := ports.OTPMessage{
+		Phone: acct.RecoveryPhone, Code: code, Locale: acct.Locale, ExpiresAt: o.ExpiresAt,
+		IdempotencyKey: fmt.Sprintf("%s/otp/%d", r.ID(), o.Serial),
+	}
+	if err := s.cfg.OTP.SendCode(ctx, msg); err != nil {
+		// Withdraw the undelivered code so the customer may ask again at once.
+		_, rerr := s.mutate(context.WithoutCancel(ctx), account, id, func(r *Request, ec effectCtx) error {
+			if r.d.OTP.Serial != o.Serial || r.d.OTP.Hash == "" {
+				return errNoChange
+			}
+			r.d.OTP.Hash, r.d.OTP.LastSentAt, r.d.OTP.ExpiresAt = "", time.Time{}, time.Time{}
+			r.d.OTP.SentOnDay--
+			r.record(ec.now, systemActor, EventCodeFailed, map[string]string{"delivery": err.Error()})
+			return nil
+		})
+		return CodeSent{}, errors.Join(fmt.Errorf("%w: sending code to %s: %w", ErrDelivery, MaskPhone(acct.RecoveryPhone), err), rerr)
+	}
+	return CodeSent{MaskedPhone: MaskPhone(acct.RecoveryPhone), ExpiresAt: o.ExpiresAt, ResendAt: o.LastSentAt.Add(s.otp.ResendCooldown)}, nil
+}
+
+// VerifyCode checks the one-time code and, when it matches, marks the
+// recovery phone verified. A wrong code returns a CodeError with the
+// attempts left; at the limit the code is burnt and verification locks.
+func (s *Service) VerifyCode(ctx context.Context, account ports.AccountID, id, code string) (*Request, error) {
+	if len(code) != s.otp.CodeLength {
+		return nil, invalid("code", fmt.Sprintf("the code has %d digits", s.otp.CodeLength))
+	}
+	return s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
+		changed, err := r.verifyCode(ec.now, s.otp, code)
+		if changed && err != nil {
+			return keep(err)
+		}
+		return err
+	})
+}
+
+// UploadDocument reads, inspects and stores an identity document (seed
+// step 4). Only identity-verified accounts upload: personal accounts a
+// passport or driver's licence, enterprise accounts a business licence.
+// The upload is bounded by DocumentPolicy.Limits and its format sniffed
+// from the bytes; a refused file returns a DocumentError and changes
+// nothing. An upload of a kind already uploaded replaces it.
+func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, id string, kind DocumentKind, body io.Reader) (Document, error) {
+	cur, err := s.Get(ctx, account, id)
+	if err != nil {
+		return Document{}, err
+	}
+	if err := cur.checkDocumentUpload(kind); err != nil {
+		return Document{}, err
+	}
+	data, err := ReadDocument(body, s.docs.Limits)
+	if err != nil {
+		return Document{}, err
+	}
+	facts, err := InspectDocument(data, s.docs.Limits)
+	if err != nil {
+		return Document{}, err
+	}
+	doc := Document{Kind: kind, Key: documentKey(id, kind, facts.SHA256), Facts: facts, UploadedAt: s.now()}
+	if err := s.cfg.Documents.PutDocument(ctx, doc.Key, contentType(facts.Format), data); err != nil {
+		return Document{}, fmt.Errorf("cancellation: storing document %s: %w", doc.Key, err)
+	}
+	var replaced string
+	r, err := s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
+		var err error
+		replaced, err = r.addDocument(ec.now, doc)
+		return err
+	})
+	if err != nil {
+		_ = s.cfg.Documents.DeleteDocument(context.WithoutCancel(ctx), doc.Key) // not recorded: do not keep it
+		return Document{}, err
+	}
+	if replaced != "" {
+		_ = s.cfg.Documents.DeleteDocument(ctx, replaced) // best effort; the purge effect only knows recorded keys
+	}
+	for _, d := range r.d.Documents {
+		if d.Key == doc.Key {
+			return d, nil
+		}
+	}
+	return doc, nil
+}
+
+// Submit sends the application to review (seed step 5) after evaluating
+// eligibility once more and checking that the consents still cover the
+// findings. The review is due three business days later.
+func (s *Service) Submit(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
+	acct, err := s.account(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	rep := s.rules.Evaluate(ctx, acct, now)
+	due := AddBusinessDays(s.cfg.Calendar, now, ReviewDays)
+	return s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
+		return r.submit(ec, rep, due)
+	})
+}
+
+// Withdraw ends the customer's request: any time before approval, or
+// during a cooling-off period until closing begins.
+func (s *Service) Withdraw(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
+	return s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
+		return r.withdraw(ec)
+	})
+}
+
+// Queue lists the requests in review, overdue first then by due date,
+// leaving out the reviewer's own account.
+func (s *Service) Queue(ctx context.Context, rv Reviewer, limit, offset int) ([]QueueItem, error) {
+	if rv.ID == "" {
+		return nil, invalid("reviewer", "reviewer id is empty")
+	}
+	rs, err := s.cfg.Store.List(ctx, Query{States: []State{StateInReview}, OrderByDue: true, Limit: limit, Offset: offset})
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	items := make([]QueueItem, 0, len(rs))
+	for _, r := range rs {
+		if rv.Account != "" && r.Account() == rv.Account {
+			continue
+		}
+		items = append(items, QueueItem{Request: r, Overdue: r.Overdue(now)})
+	}
+	return items, nil
+}
+
+// Review returns any request for a reviewer.
+func (s *Service) Review(ctx context.Context, rv Reviewer, id string) (*Request, error) {
+	if rv.ID == "" {
+		return nil, invalid("reviewer", "reviewer id is empty")
+	}
+	return s.cfg.Store.Get(ctx, id)
+}
+
+// ReviewDocument returns a document's bytes for a reviewer.
+func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, kind DocumentKind) (Document, []byte, error) {
+	r, err := s.Review(ctx, rv, id)
+	if err != nil {
+		return Document{}, nil, err
+	}
+	for _, d := range r.d.Documents {
+		if d.Kind == kind && d.PurgedAt.IsZero() {
+			b, err := s.cfg.Documents.GetDocument(ctx, d.Key)
+			return d, b, err
+		}
+	}
+	return Document{}, nil, fmt.Errorf("%w: request %s has no %s document", ErrNotFound, id, kind)
+}
+
+// Approve records a reviewer's approval (seed step 5). Eligibility is
+// evaluated again: if it now blocks, or a consent no longer covers the
+// findings, the library rejects the request instead and returns it with a
+// NotEligibleError or ConsentRequiredError. Otherwise the result is
+// notified and, in Immediate mode, the account is closed at once: login is
+// disabled through the AccountCloser and success is sent by SMS and email
+// (seed step 6). Of two concurrent decisions exactly one wins; the other
+// gets ErrInvalidTransition.
+func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (*Request, error) {
+	cur, err := s.Review(ctx, rv, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := cur.checkDecision("approve", StateApproved, rv); err != nil {
+		return nil, err
+	}
+	acct, err := s.account(ctx, cur.Account())
+	if err != nil {
+		return nil, err
+	}
+	rep := s.rules.Evaluate(ctx, acct, s.now())
+	return s.mutate(ctx, "", id, func(r *Request, ec effectCtx) error {
+		if err := r.approve(ec, rv, note, rep, s.cfg.ClosingMode); err != nil {
+			if r.State() == StateRejected {
+				return keep(err)
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// Reject records a reviewer's rejection with reason codes; the result is
+// notified and the customer may apply again.
+func (s *Service) Reject(ctx context.Context, rv Reviewer, id string, reasons []ReasonCode, note string) (*Request, error) {
+	if err := validateReasons(reasons, note); err != nil {
+		return nil, err
+	}
+	return s.mutate(ctx, "", id, func(r *Request, ec effectCtx) error {
+		if err := r.checkDecision("reject", StateRejected, rv); err != nil {
+			return err
+		}
+		return r.reject(ec, rv.actor(), reasons, note)
+	})
+}

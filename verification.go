@@ -1,0 +1,168 @@
+package cancellation
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+)
+
+// VerificationPolicy governs the one-time code sent to the recovery phone
+// (seed step 3). Zero fields take the defaults.
+type VerificationPolicy struct {
+	// Key keys the HMAC-SHA256 under which codes are stored; the code
+	// itself is never stored. All replicas of a platform must share it.
+	// When empty, the Service draws a random key at start-up, which suits a
+	// single process only.
+	Key []byte
+	// CodeLength is the number of decimal digits (default 6, 6 to 10).
+	CodeLength int
+	// TTL is how long a code stays valid (default 5 minutes).
+	TTL time.Duration
+	// MaxAttempts is how many wrong codes are allowed before the code is
+	// burnt and verification locks (default 5).
+	MaxAttempts int
+	// LockFor is how long verification stays locked (default 30 minutes).
+	LockFor time.Duration
+	// ResendCooldown is the minimum time between two codes (default 60 s).
+	ResendCooldown time.Duration
+	// DailyCap is the most codes sent for one request in a UTC day
+	// (default 10).
+	DailyCap int
+}
+
+func (p VerificationPolicy) withDefaults() VerificationPolicy {
+	if p.CodeLength < 6 || p.CodeLength > 10 {
+		p.CodeLength = 6
+	}
+	if p.TTL <= 0 {
+		p.TTL = 5 * time.Minute
+	}
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = 5
+	}
+	if p.LockFor <= 0 {
+		p.LockFor = 30 * time.Minute
+	}
+	if p.ResendCooldown <= 0 {
+		p.ResendCooldown = time.Minute
+	}
+	if p.DailyCap <= 0 {
+		p.DailyCap = 10
+	}
+	return p
+}
+
+// CodeSent tells the customer where a code went and when they may ask for
+// another. The phone is masked.
+type CodeSent struct {
+	MaskedPhone string    `json:"masked_phone"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	ResendAt    time.Time `json:"resend_at"`
+}
+
+// MaskPhone hides all but the country prefix and the last four digits of a
+// phone number: "+4915112345678" becomes "+49*******5678". Short or
+// malformed input is masked entirely.
+func MaskPhone(phone string) string {
+	digits := strings.TrimPrefix(phone, "+")
+	if len(digits) < 8 {
+		return strings.Repeat("*", len(phone))
+	}
+	prefix := ""
+	if strings.HasPrefix(phone, "+") {
+		prefix = "+" + digits[:2]
+		digits = digits[2:]
+	}
+	return prefix + strings.Repeat("*", len(digits)-4) + digits[len(digits)-4:]
+}
+
+// newCode draws a uniformly random decimal code from crypto/rand.
+func newCode(length int) (string, error) {
+	max := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(length)), nil)
+	n, err := rand.Int(rand.Reader, max)
+	if err != nil {
+		return "", fmt.Errorf("cancellation: drawing a one-time code: %w", err)
+	}
+	return fmt.Sprintf("%0*s", length, n.String()), nil
+}
+
+// hashCode keys the code to the request and its serial number, so a hash
+// leaked from one request or code is useless for another.
+func hashCode(key []byte, requestID string, serial int, code string) string {
+	m := hmac.New(sha256.New, key)
+	fmt.Fprintf(m, "%s\x00%d\x00%s", requestID, serial, code)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// issueCode records a new code's hash after checking lock, cooldown and
+// daily cap. It does not change state.
+func (r *Request) issueCode(now time.Time, p VerificationPolicy, code string) error {
+	if r.d.State != StateConfirmed {
+		return r.refuse("send a code for", StatePhoneVerified, "a code is sent after confirmation and before the phone is verified")
+	}
+	o := &r.d.OTP
+	if now.Before(o.LockedUntil) {
+		return &CodeError{Err: ErrCodeLocked, RetryAt: o.LockedUntil}
+	}
+	if !o.LastSentAt.IsZero() && now.Before(o.LastSentAt.Add(p.ResendCooldown)) {
+		return &CodeError{Err: ErrRateLimited, RetryAt: o.LastSentAt.Add(p.ResendCooldown)}
+	}
+	day := now.UTC().Format(time.DateOnly)
+	if o.Day != day {
+		o.Day, o.SentOnDay = day, 0
+	}
+	if o.SentOnDay >= p.DailyCap {
+		next, _ := time.Parse(time.DateOnly, day)
+		return &CodeError{Err: ErrRateLimited, RetryAt: next.AddDate(0, 0, 1)}
+	}
+	o.Serial++
+	o.Hash = hashCode(p.Key, r.d.ID, o.Serial, code)
+	o.ExpiresAt = now.Add(p.TTL)
+	o.Attempts = 0
+	o.LastSentAt = now
+	o.SentOnDay++
+	r.record(now, Actor{Kind: ActorCustomer, ID: string(r.d.Account)}, EventCodeSent,
+		map[string]string{"serial": fmt.Sprint(o.Serial), "expires_at": o.ExpiresAt.UTC().Format(time.RFC3339)})
+	return nil
+}
+
+// verifyCode compares code with the pending hash in constant time. A match
+// moves the request to phone_verified; a miss counts an attempt and, at the
+// limit, burns the code and locks verification. The returned error is
+// meant for the caller even when the request changed (a counted miss must
+// be stored).
+func (r *Request) verifyCode(now time.Time, p VerificationPolicy, code string) (changed bool, err error) {
+	if r.d.State != StateConfirmed {
+		return false, r.refuse("verify the phone of", StatePhoneVerified, "the phone is verified after confirmation")
+	}
+	o := &r.d.OTP
+	if now.Before(o.LockedUntil) {
+		return false, &CodeError{Err: ErrCodeLocked, RetryAt: o.LockedUntil}
+	}
+	if o.Hash == "" || !now.Before(o.ExpiresAt) {
+		return false, &CodeError{Err: ErrCodeExpired}
+	}
+	actor := Actor{Kind: ActorCustomer, ID: string(r.d.Account)}
+	want, _ := hex.DecodeString(o.Hash)
+	got, _ := hex.DecodeString(hashCode(p.Key, r.d.ID, o.Serial, code))
+	if subtle.ConstantTimeCompare(want, got) == 1 {
+		*o = otpState{Serial: o.Serial, Day: o.Day, SentOnDay: o.SentOnDay, LastSentAt: o.LastSentAt}
+		return true, r.move("verify the phone of", StatePhoneVerified, now, actor, EventPhoneVerified, nil)
+	}
+	o.Attempts++
+	left := p.MaxAttempts - o.Attempts
+	if left <= 0 {
+		o.Hash, o.ExpiresAt = "", time.Time{}
+		o.LockedUntil = now.Add(p.LockFor)
+		r.record(now, actor, EventCodeLocked, map[string]string{"locked_until": o.LockedUntil.UTC().Format(time.RFC3339)})
+		return true, &CodeError{Err: ErrCodeLocked, RetryAt: o.LockedUntil}
+	}
+	r.record(now, actor, EventCodeFailed, map[string]string{"attempts_left": fmt.Sprint(left)})
+	return true, &CodeError{Err: ErrCodeMismatch, AttemptsLeft: left}
+}
