@@ -331,28 +331,28 @@ type otpState struct {
 
 // requestData is the persistent content of a Request.
 type requestData struct {
-	ID               string          `json:"id"`
-	Account          ports.AccountID `json:"account"`
+	ID               string            `json:"id"`
+	Account          ports.AccountID   `json:"account"`
 	AccountKind      ports.AccountKind `json:"account_kind"`
-	IdentityVerified bool           `json:"identity_verified"`
-	State            State          `json:"state"`
-	Version          int64          `json:"version"`
-	CreatedAt        time.Time      `json:"created_at"`
-	UpdatedAt        time.Time      `json:"updated_at"`
-	Confirmation     *Confirmation  `json:"confirmation,omitempty"`
-	Consents         []Consent      `json:"consents,omitempty"`
-	Eligibility      Report         `json:"eligibility"`
-	OTP              otpState       `json:"otp"`
-	Documents        []Document     `json:"documents,omitempty"`
-	SubmittedAt      time.Time      `json:"submitted_at,omitzero"`
-	DueAt            time.Time      `json:"due_at,omitzero"`
-	OverdueFlagged   bool           `json:"overdue_flagged,omitempty"`
-	Decision         *Decision      `json:"decision,omitempty"`
-	Mode             string         `json:"mode,omitempty"`
-	ScheduledFor     time.Time      `json:"scheduled_for,omitzero"`
-	ExpireAfter      time.Duration  `json:"expire_after"`
-	Effects          []Effect       `json:"effects,omitempty"`
-	History          []Event        `json:"history"`
+	IdentityVerified bool              `json:"identity_verified"`
+	State            State             `json:"state"`
+	Version          int64             `json:"version"`
+	CreatedAt        time.Time         `json:"created_at"`
+	UpdatedAt        time.Time         `json:"updated_at"`
+	Confirmation     *Confirmation     `json:"confirmation,omitempty"`
+	Consents         []Consent         `json:"consents,omitempty"`
+	Eligibility      Report            `json:"eligibility"`
+	OTP              otpState          `json:"otp"`
+	Documents        []Document        `json:"documents,omitempty"`
+	SubmittedAt      time.Time         `json:"submitted_at,omitzero"`
+	DueAt            time.Time         `json:"due_at,omitzero"`
+	OverdueFlagged   bool              `json:"overdue_flagged,omitempty"`
+	Decision         *Decision         `json:"decision,omitempty"`
+	Mode             string            `json:"mode,omitempty"`
+	ScheduledFor     time.Time         `json:"scheduled_for,omitzero"`
+	ExpireAfter      time.Duration     `json:"expire_after"`
+	Effects          []Effect          `json:"effects,omitempty"`
+	History          []Event           `json:"history"`
 }
 
 // Request is one application to cancel an account: the aggregate. Its

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/accountkit/cancellation/ports"
@@ -319,8 +320,8 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 // recovery phone verified. A wrong code returns a CodeError with the
 // attempts left; at the limit the code is burnt and verification locks.
 func (s *Service) VerifyCode(ctx context.Context, account ports.AccountID, id, code string) (*Request, error) {
-	if len(code) != s.otp.CodeLength {
-		return nil, invalid("code", fmt.Sprintf("the code has %d digits", s.otp.CodeLength))
+	if len(code) != s.otp.CodeLength || strings.Trim(code, "0123456789") != "" {
+		return nil, invalid("code", fmt.Sprintf("the code is %d digits", s.otp.CodeLength))
 	}
 	return s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
 		changed, err := r.verifyCode(ec.now, s.otp, code)

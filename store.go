@@ -1,5 +1,7 @@
 package cancellation
 
+//go:generate go tool mockgen -typed -destination=ports/mocks/store.go -package=mocks . Store
+
 import (
 	"context"
 	"time"

@@ -9,11 +9,19 @@
 // means, which errors come back, whether the implementation must be safe for
 // concurrent use (all of them must) and whether a call must be idempotent.
 //
+// Every port returns an error (normally ctx.Err()) when its context is
+// done: the workflow bounds each eligibility rule with a timeout and counts
+// on the port to give up.
+//
 // Checker ports (OrderChecker, BalanceChecker, ...) return the items that
 // stand in the way of cancellation. An empty slice and a nil error mean
 // "nothing found". An error means "could not tell": the workflow then fails
 // closed and blocks the application for that rule, so a checker must never
-// hide an outage behind an empty result.
+// hide an outage behind an empty result. A checker asked about an account it
+// does not know returns an empty result. Within one account, an item's Ref
+// (an API key's ID) is unique and stable across calls: consents bind a
+// fingerprint of the items, so a Ref that changes on every call would make
+// the customer consent again. Callers may modify the slices returned.
 //
 // Package ports imports only the standard library, so hosts can implement it
 // without pulling in the rest of the library. Conformance suites for every

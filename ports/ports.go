@@ -1,5 +1,7 @@
 package ports
 
+//go:generate go tool mockgen -typed -destination=mocks/ports.go -package=mocks . AccountDirectory,OrderChecker,BalanceChecker,AuthorizationStore,SubUserStore,APIKeyStore,DataInventory,ComplaintChecker,MatterChecker,OTPSender,Notifier,DocumentStore,AccountCloser,Clock,BusinessCalendar
+
 import (
 	"context"
 	"time"
@@ -152,7 +154,8 @@ type DocumentStore interface {
 //
 // CloseAccount must be idempotent: closing an account that is already
 // closed returns nil. idempotencyKey is the same on every retry for one
-// cancellation. It must be safe for concurrent use.
+// cancellation. An unknown account returns an error wrapping ErrNotFound.
+// It must be safe for concurrent use.
 type AccountCloser interface {
 	CloseAccount(ctx context.Context, id AccountID, idempotencyKey string) error
 }

@@ -1,0 +1,76 @@
+// Package cancellation is an embeddable workflow engine that lets the
+// customers of a cloud or SaaS platform close ("cancel") their account
+// safely. Cancellation is irreversible, so the library enforces the whole
+// procedure: eligibility preconditions, the customer's confirmation and
+// consents, a one-time code to the recovery phone, colour scans of identity
+// documents for identity-verified customers, a human review due in three
+// business days, the result notified by phone or email, and finally login
+// disabled and success sent by SMS and email.
+//
+// The host platform implements small interfaces over its own systems
+// (package ports: AccountDirectory, OrderChecker, BalanceChecker,
+// AuthorizationStore, SubUserStore, APIKeyStore, DataInventory,
+// ComplaintChecker, MatterChecker, OTPSender, Notifier, DocumentStore,
+// AccountCloser) and gets a correct, auditable, concurrent-safe and durable
+// workflow. Package adapters/memory implements every port in memory for
+// tests and demos; adapters/sqlstore persists requests in SQLite or
+// PostgreSQL.
+//
+// # Lifecycle
+//
+// One [Request] per application, at most one active per account:
+//
+//	started ──Confirm──▶ confirmed ──VerifyCode──▶ phone_verified
+//	   ──UploadDocument (identity-verified accounts only)──▶ documents_uploaded
+//	   ──Submit──▶ in_review ──Approve──▶ approved ──▶ [scheduled] ──▶ cancelled
+//
+//	side exits: rejected (reviewer, or eligibility failing at approval or
+//	closing), withdrawn (customer, before approval or while cooling off),
+//	expired (abandoned before submission).
+//
+// cancelled is final: there is no restore operation. Every transition is
+// checked against the state machine and its guard; a refused move returns an
+// error wrapping [ErrInvalidTransition] and changes nothing. Each change is
+// recorded in the request's history, an audit trail whose events are
+// chained by hash ([VerifyHistory]).
+//
+// # Eligibility
+//
+// [DefaultRules] maps the nine notes of the cancellation notice onto the
+// ports. Each rule yields a [Finding]: pass, needs_consent (items the
+// customer forfeits or keeps, with values) or blocked (items and a remedy
+// saying what to do and where). [RuleSet.Evaluate] runs rules concurrently
+// with a per-rule timeout and fails closed. Eligibility is evaluated at
+// start, at confirmation, at submission, at approval and at closing;
+// [Service.CheckEligibility] is the dry run.
+//
+// # Effects
+//
+// Notifications and the close call are recorded as pending effects in the
+// same Store write as the transition that causes them, carried out after the
+// write and marked done. [Service.RunMaintenance], safe to run on every
+// replica, retries them with backoff under stable idempotency keys, so a port
+// failure or a crash loses nothing. It also expires abandoned applications,
+// ends cooling-off and settlement periods, flags overdue reviews and purges
+// documents past retention.
+//
+// # Wiring
+//
+//	kit := memory.NewKit(time.Now()) // or your own ports and sqlstore
+//	svc, err := cancellation.New(kit.Config())
+//	if err != nil { ... }
+//	rep, err := svc.CheckEligibility(ctx, "acct-42")     // can I cancel?
+//	req, err := svc.Start(ctx, "acct-42")                // step 1
+//	req, err = svc.Confirm(ctx, "acct-42", req.ID(), cancellation.Confirmation{
+//		NotesVersion: svc.Notes().Version, Irreversible: true,
+//		Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
+//		Consents:     rep.Consents(),
+//	})                                                   // step 2
+//	sent, err := svc.SendCode(ctx, "acct-42", req.ID())  // step 3
+//	req, err = svc.VerifyCode(ctx, "acct-42", req.ID(), code)
+//	doc, err := svc.UploadDocument(ctx, "acct-42", req.ID(), cancellation.DocumentPassport, file) // step 4
+//	req, err = svc.Submit(ctx, "acct-42", req.ID())      // step 5
+//	req, err = svc.Approve(ctx, reviewer, req.ID(), "")  // steps 5 and 6
+//
+// and, on a timer, svc.RunMaintenance(ctx).
+package cancellation

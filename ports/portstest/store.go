@@ -1,0 +1,360 @@
+package portstest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/accountkit/cancellation"
+	"github.com/accountkit/cancellation/adapters/memory"
+	"github.com/accountkit/cancellation/internal/docfixtures"
+	"github.com/accountkit/cancellation/ports"
+)
+
+// StoreFeatures declares optional behaviour of a Store under test.
+type StoreFeatures struct {
+	// SharedBackend declares that every call of the constructor returns a
+	// store over the same database, as with a SQL server shared by the
+	// test run. Subtests then use account ids unique to themselves and never
+	// assume the store is empty.
+	SharedBackend bool
+}
+
+// TestStore is the conformance suite of cancellation.Store. Every Store
+// implementation must pass it unchanged:
+//
+//	func TestMyStore(t *testing.T) {
+//		portstest.TestStore(t, portstest.StoreFeatures{}, func(t *testing.T) cancellation.Store {
+//			return mystore.New(...)
+//		})
+//	}
+//
+// It drives a real cancellation.Service over the store under test, with
+// in-memory ports and a fake clock, so the requests it stores are the ones
+// production stores: with histories, consents, codes, documents and
+// effects.
+func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancellation.Store) {
+	t.Run("CreateAndGet", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		r := e.start(t, e.account(t))
+		require.Equal(t, int64(1), r.Version())
+		got, err := e.store.Get(t.Context(), r.ID())
+		require.NoError(t, err)
+		requireSameRequest(t, r, got)
+	})
+	t.Run("GetUnknownIsNotFound", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		_, err := e.store.Get(t.Context(), "can_"+uniqueName(t, "missing"))
+		require.ErrorIs(t, err, cancellation.ErrNotFound)
+	})
+	t.Run("OneActiveRequestPerAccount", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		acct := e.account(t)
+		first := e.start(t, acct)
+		_, err := e.svc.Start(t.Context(), acct)
+		require.ErrorIs(t, err, cancellation.ErrActiveRequestExists)
+		active, err := e.store.ActiveFor(t.Context(), acct)
+		require.NoError(t, err)
+		require.Equal(t, first.ID(), active.ID())
+	})
+	t.Run("ConcurrentStartsCreateOne", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		acct := e.account(t)
+		// Several services on one store, as replicas would be: the store
+		// itself must refuse the second active request.
+		svcs := []*cancellation.Service{e.svc, e.service(t), e.service(t)}
+		var ok, refused atomic.Int32
+		concurrently(t, func(g int) error {
+			_, err := svcs[g%len(svcs)].Start(t.Context(), acct)
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errors.Is(err, cancellation.ErrActiveRequestExists):
+				refused.Add(1)
+			default:
+				return err
+			}
+			return nil
+		})
+		require.Equal(t, int32(1), ok.Load(), "exactly one start succeeds")
+		require.Equal(t, int32(goroutines-1), refused.Load())
+		rs, err := e.store.List(t.Context(), cancellation.Query{Account: acct})
+		require.NoError(t, err)
+		require.Len(t, rs, 1)
+	})
+	t.Run("ActiveForIgnoresTerminalRequests", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		acct := e.account(t)
+		_, err := e.store.ActiveFor(t.Context(), acct)
+		require.ErrorIs(t, err, cancellation.ErrNotFound)
+		r := e.start(t, acct)
+		_, err = e.svc.Withdraw(t.Context(), acct, r.ID())
+		require.NoError(t, err)
+		_, err = e.store.ActiveFor(t.Context(), acct)
+		require.ErrorIs(t, err, cancellation.ErrNotFound)
+		again := e.start(t, acct) // a withdrawn request does not block a new one
+		require.NotEqual(t, r.ID(), again.ID())
+	})
+	t.Run("UpdateStaleVersionConflicts", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		acct := e.account(t)
+		r := e.start(t, acct)
+		stale, err := e.store.Get(t.Context(), r.ID())
+		require.NoError(t, err)
+		confirmed := e.confirm(t, r)
+		require.Equal(t, int64(2), confirmed.Version())
+		// stale is at version 1: storing it again expects version 0.
+		require.ErrorIs(t, e.store.Update(t.Context(), stale), cancellation.ErrConflict)
+		got, err := e.store.Get(t.Context(), r.ID())
+		require.NoError(t, err)
+		requireSameRequest(t, confirmed, got)
+	})
+	t.Run("UpdateUnknownIsNotFound", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		other := newStoreEnv(t, func(*testing.T) cancellation.Store { return memory.NewStore() })
+		r := other.start(t, other.account(t))
+		err := e.store.Update(t.Context(), r)
+		require.ErrorIs(t, err, cancellation.ErrNotFound)
+	})
+	t.Run("RoundTripKeepsEverything", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		acct := e.account(t, func(a *ports.Account) { a.IdentityVerified = true })
+		e.kit.Platform.AddRight(acct, ports.Right{Kind: ports.RightVoucher, Ref: "V-1", Description: "Launch voucher", Value: ports.Money{Amount: 5000, Currency: "USD"}})
+		r := e.verified(t, e.confirm(t, e.start(t, acct)))
+		_, err := e.svc.UploadDocument(t.Context(), acct, r.ID(), cancellation.DocumentPassport, bytes.NewReader(docfixtures.JPEG(docfixtures.ColourIDCard(1200, 800), 90)))
+		require.NoError(t, err)
+		r, err = e.svc.Submit(t.Context(), acct, r.ID())
+		require.NoError(t, err)
+		r, err = e.svc.Approve(t.Context(), e.reviewer, r.ID(), "documents match")
+		require.NoError(t, err)
+		require.Equal(t, cancellation.StateCancelled, r.State())
+		got, err := e.store.Get(t.Context(), r.ID())
+		require.NoError(t, err)
+		requireSameRequest(t, r, got)
+		require.Empty(t, cmp.Diff(r.History(), got.History()), "history survives byte for byte")
+		require.Empty(t, cmp.Diff(r.Consents(), got.Consents()))
+		require.Empty(t, cmp.Diff(r.Documents(), got.Documents()))
+		require.Empty(t, cmp.Diff(r.Effects(), got.Effects()))
+		require.NoError(t, cancellation.VerifyHistory(got.History()))
+	})
+	t.Run("ListFiltersAndOrders", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		a1, a2, a3 := e.account(t), e.account(t), e.account(t)
+		r1 := e.inReview(t, a1)
+		e.kit.Clock.Advance(24 * time.Hour)
+		r2 := e.inReview(t, a2)
+		e.kit.Clock.Advance(time.Minute) // r3 is created strictly after r2
+		r3 := e.start(t, a3)
+
+		ids := func(q cancellation.Query) []string {
+			t.Helper()
+			q.Account = "" // filled by the caller where wanted
+			rs, err := e.store.List(t.Context(), q)
+			require.NoError(t, err)
+			var out []string
+			for _, r := range rs {
+				if slices.Contains([]ports.AccountID{a1, a2, a3}, r.Account()) {
+					out = append(out, r.ID())
+				}
+			}
+			return out
+		}
+		require.Equal(t, []string{r1.ID(), r2.ID()}, ids(cancellation.Query{States: []cancellation.State{cancellation.StateInReview}, OrderByDue: true}))
+		require.Equal(t, []string{r1.ID(), r2.ID(), r3.ID()}, ids(cancellation.Query{States: []cancellation.State{cancellation.StateInReview, cancellation.StateStarted}}))
+
+		byAccount, err := e.store.List(t.Context(), cancellation.Query{Account: a3})
+		require.NoError(t, err)
+		require.Len(t, byAccount, 1)
+		require.Equal(t, r3.ID(), byAccount[0].ID())
+
+		// r1 is due one day before r2: once r1's due date passes, only r1
+		// wakes maintenance.
+		e.kit.Clock.Set(r1.DueAt().Add(time.Minute))
+		require.Equal(t, []string{r1.ID()}, ids(cancellation.Query{WakeBefore: e.kit.Clock.Now(), States: []cancellation.State{cancellation.StateInReview}}))
+
+		if !f.SharedBackend {
+			page1, err := e.store.List(t.Context(), cancellation.Query{Limit: 2})
+			require.NoError(t, err)
+			page2, err := e.store.List(t.Context(), cancellation.Query{Limit: 2, Offset: 2})
+			require.NoError(t, err)
+			require.Len(t, page1, 2)
+			require.Len(t, page2, 1)
+			require.Equal(t, []string{r1.ID(), r2.ID(), r3.ID()}, []string{page1[0].ID(), page1[1].ID(), page2[0].ID()})
+		}
+	})
+	t.Run("ConcurrentDecisionsOneWins", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		acct := e.account(t)
+		r := e.inReview(t, acct)
+		svcs := []*cancellation.Service{e.svc, e.service(t), e.service(t), e.service(t)}
+		var wins atomic.Int32
+		concurrently(t, func(g int) error {
+			svc := svcs[g%len(svcs)]
+			rv := cancellation.Reviewer{ID: fmt.Sprintf("reviewer-%d", g)}
+			var err error
+			if g%2 == 0 {
+				_, err = svc.Approve(t.Context(), rv, r.ID(), "ok")
+			} else {
+				_, err = svc.Reject(t.Context(), rv, r.ID(), []cancellation.ReasonCode{cancellation.ReasonIdentityMismatch}, "")
+			}
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case !errors.Is(err, cancellation.ErrInvalidTransition):
+				return err
+			}
+			return nil
+		})
+		require.Equal(t, int32(1), wins.Load(), "exactly one decision wins")
+		got, err := e.store.Get(t.Context(), r.ID())
+		require.NoError(t, err)
+		require.NoError(t, cancellation.VerifyHistory(got.History()))
+		var decisions int
+		for _, ev := range got.History() {
+			if ev.Type == cancellation.EventApproved || ev.Type == cancellation.EventRejected {
+				decisions++
+			}
+		}
+		require.Equal(t, 1, decisions, "one decision in the history: no lost update")
+	})
+	t.Run("CancelledContext", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		r := e.start(t, e.account(t))
+		ctx := cancelledContext(t)
+		_, err := e.store.Get(ctx, r.ID())
+		require.Error(t, err)
+		_, err = e.store.List(ctx, cancellation.Query{})
+		require.Error(t, err)
+	})
+}
+
+// requireSameRequest compares two requests as a store persists them.
+func requireSameRequest(t *testing.T, want, got *cancellation.Request) {
+	t.Helper()
+	decode := func(r *cancellation.Request) map[string]any {
+		b, err := json.Marshal(r)
+		require.NoError(t, err)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(b, &m))
+		return m
+	}
+	if d := cmp.Diff(decode(want), decode(got)); d != "" {
+		t.Fatalf("stored request differs (-want +got):\n%s", d)
+	}
+}
+
+// storeEnv is a Service over the store under test with in-memory ports.
+type storeEnv struct {
+	kit      *memory.Kit
+	store    cancellation.Store
+	svc      *cancellation.Service
+	reviewer cancellation.Reviewer
+	otpKey   []byte
+	mu       sync.Mutex
+	accounts int
+	prefix   string
+}
+
+func newStoreEnv(t *testing.T, newStore func(t *testing.T) cancellation.Store) *storeEnv {
+	t.Helper()
+	e := &storeEnv{
+		kit:      memory.NewKit(time.Date(2026, time.March, 2, 10, 0, 0, 0, time.UTC)),
+		store:    newStore(t),
+		reviewer: cancellation.Reviewer{ID: "reviewer-1", Account: "reviewer-own-account"},
+		otpKey:   []byte("portstest shared otp key"),
+		prefix:   uniqueName(t, ""),
+	}
+	e.svc = e.service(t)
+	return e
+}
+
+// service returns another Service over the same store and ports, as a
+// replica would be.
+func (e *storeEnv) service(t *testing.T) *cancellation.Service {
+	t.Helper()
+	cfg := e.kit.Config()
+	cfg.Store = e.store
+	cfg.Verification.Key = e.otpKey
+	svc, err := cancellation.New(cfg)
+	require.NoError(t, err)
+	return svc
+}
+
+// account adds a fresh eligible account unique to the subtest.
+func (e *storeEnv) account(t *testing.T, opts ...func(*ports.Account)) ports.AccountID {
+	t.Helper()
+	e.mu.Lock()
+	e.accounts++
+	id := ports.AccountID(fmt.Sprintf("%s%d", e.prefix, e.accounts))
+	n := e.accounts
+	e.mu.Unlock()
+	a := ports.Account{ID: id, Kind: ports.Personal, RecoveryPhone: fmt.Sprintf("+1555010%04d", n), Email: string(id) + "@example.com", Locale: "en"}
+	for _, o := range opts {
+		o(&a)
+	}
+	e.kit.Platform.AddAccount(a)
+	return id
+}
+
+func (e *storeEnv) start(t *testing.T, acct ports.AccountID) *cancellation.Request {
+	t.Helper()
+	r, err := e.svc.Start(t.Context(), acct)
+	require.NoError(t, err)
+	return r
+}
+
+func (e *storeEnv) confirm(t *testing.T, r *cancellation.Request) *cancellation.Request {
+	t.Helper()
+	rep, err := e.svc.CheckEligibility(t.Context(), r.Account())
+	require.NoError(t, err)
+	r, err = e.svc.Confirm(t.Context(), r.Account(), r.ID(), cancellation.Confirmation{
+		NotesVersion: e.svc.Notes().Version, Irreversible: true,
+		Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
+		Consents:     rep.Consents(),
+	})
+	require.NoError(t, err)
+	return r
+}
+
+func (e *storeEnv) verified(t *testing.T, r *cancellation.Request) *cancellation.Request {
+	t.Helper()
+	ctx := context.Background()
+	_, err := e.svc.SendCode(ctx, r.Account(), r.ID())
+	require.NoError(t, err)
+	acct, err := e.kit.Platform.Account(ctx, r.Account())
+	require.NoError(t, err)
+	code, ok := e.kit.OTP.LastCode(acct.RecoveryPhone)
+	require.True(t, ok)
+	r, err = e.svc.VerifyCode(ctx, r.Account(), r.ID(), code)
+	require.NoError(t, err)
+	return r
+}
+
+func (e *storeEnv) inReview(t *testing.T, acct ports.AccountID) *cancellation.Request {
+	t.Helper()
+	r := e.verified(t, e.confirm(t, e.start(t, acct)))
+	r, err := e.svc.Submit(t.Context(), acct, r.ID())
+	require.NoError(t, err)
+	return r
+}
