@@ -60,14 +60,20 @@ func contentType(f DocumentFormat) string {
 	return "image/" + string(f)
 }
 
-// documentKey is where a document's blob lives in the DocumentStore.
+// documentKey is where a document's blob lives in the DocumentStore. Each
+// upload gets a key of its own, so that an upload that is refused or
+// replaced deletes its own blob only, never the blob of the same file
+// recorded by an earlier or concurrent upload.
 func documentKey(requestID string, kind DocumentKind, sha string) string {
-	return fmt.Sprintf("cancellation/%s/%s-%.16s", requestID, kind, sha)
+	return fmt.Sprintf("cancellation/%s/%s-%.16s-%s", requestID, kind, sha, randomID(4))
 }
 
 // checkDocumentUpload is the guard of an upload: the right state, a
 // verified account and a kind that fits the account.
 func (r *Request) checkDocumentUpload(kind DocumentKind) error {
+	if r.d.State.Terminal() {
+		return r.refuse("upload a document to", StateDocumentsUploaded, "the request is final")
+	}
 	if !r.d.IdentityVerified {
 		return fmt.Errorf("%w: account %s has not verified its identity", ErrDocumentsNotRequired, r.d.Account)
 	}

@@ -7,10 +7,12 @@ import (
 	"time"
 )
 
-// Sentinel errors. Every error the library returns wraps one of these (or
-// ErrDocumentRejected), so callers and the HTTP adapter can match them with
-// errors.Is. Typed errors below carry the details and are matched with
-// errors.As.
+// Sentinel errors. Every refusal of the library wraps one of these (or
+// ErrDocumentRejected), so callers can match them with errors.Is; typed
+// errors below carry the details and are matched with errors.As. A failure
+// of a port or of the Store is returned wrapped with what the library was
+// doing, so errors.Is still finds the port's own error (ports.ErrNotFound,
+// context.DeadlineExceeded, ...).
 var (
 	// ErrInvalidInput: an argument is missing or malformed. See ValidationError.
 	ErrInvalidInput = errors.New("cancellation: invalid input")

@@ -339,3 +339,29 @@ func sentTo(n *memory.Notifier) []string {
 func errAny(err error, targets ...error) bool {
 	return slices.ContainsFunc(targets, func(t error) bool { return errors.Is(err, t) })
 }
+
+// on returns a copy of f that reports to t, for subtests sharing f.
+func (f *fixture) on(t testing.TB) *fixture {
+	c := *f
+	c.t = t
+	return &c
+}
+
+// lastEvent returns the newest event of r's history.
+func lastEvent(r *cancellation.Request) cancellation.Event {
+	h := r.History()
+	return h[len(h)-1]
+}
+
+// lastOf returns the newest event of the type, failing when there is none.
+func lastOf(t testing.TB, r *cancellation.Request, typ cancellation.EventType) cancellation.Event {
+	t.Helper()
+	h := r.History()
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].Type == typ {
+			return h[i]
+		}
+	}
+	t.Fatalf("no %s event in %v", typ, eventTypes(h))
+	return cancellation.Event{}
+}

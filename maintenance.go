@@ -170,9 +170,13 @@ func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error)
 // or failed, with the next attempt's time.
 func (s *Service) applyResults(r *Request, ec effectCtx, results map[string]error) error {
 	changed := false
-	for key, res := range results {
-		e := r.effect(key)
-		if e == nil || e.Done() {
+	// Walk the effects in their recorded order, not the map's, so that the
+	// history a retry writes is the same on every run.
+	for i := range r.d.Effects {
+		e := &r.d.Effects[i]
+		key := e.Key
+		res, ok := results[key]
+		if !ok || e.Done() {
 			continue
 		}
 		changed = true

@@ -188,6 +188,22 @@ func (s *Service) account(ctx context.Context, id ports.AccountID) (ports.Accoun
 	return acct, nil
 }
 
+// requestAccount reads the account for an operation on its request id. When
+// the account cannot apply (closed, unknown) and the request is already in a
+// final state, the operation is refused for the request's state: after a
+// cancellation the account is closed, and every operation on the cancelled
+// request must fail with ErrInvalidTransition, not ErrAccountClosed.
+func (s *Service) requestAccount(ctx context.Context, account ports.AccountID, id, op string, to State) (ports.Account, error) {
+	acct, err := s.account(ctx, account)
+	if err == nil {
+		return acct, nil
+	}
+	if r, gerr := s.Get(ctx, account, id); gerr == nil && r.State().Terminal() {
+		return ports.Account{}, r.refuse(op, to, "the request is final")
+	}
+	return ports.Account{}, err
+}
+
 func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC().Round(0) }
 
 // CheckEligibility evaluates every rule for the account without starting
@@ -249,7 +265,7 @@ func (s *Service) Active(ctx context.Context, account ports.AccountID) (*Request
 // Eligibility is evaluated again; if anything is missing the error lists it
 // and nothing changes.
 func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id string, c Confirmation) (*Request, error) {
-	acct, err := s.account(ctx, account)
+	acct, err := s.requestAccount(ctx, account, id, "confirm", StateConfirmed)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +279,7 @@ func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id strin
 // since confirmation (a new voucher, a top-up): Submit refuses with a
 // ConsentRequiredError until the customer consents to the current items.
 func (s *Service) Consent(ctx context.Context, account ports.AccountID, id string, consents []Consent) (*Request, error) {
-	acct, err := s.account(ctx, account)
+	acct, err := s.requestAccount(ctx, account, id, "consent on", "")
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +294,7 @@ func (s *Service) Consent(ctx context.Context, account ports.AccountID, id strin
 // VerificationPolicy. When the OTPSender fails, the code is withdrawn and
 // the error wraps ErrDelivery.
 func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id string) (CodeSent, error) {
-	acct, err := s.account(ctx, account)
+	acct, err := s.requestAccount(ctx, account, id, "send a code for", StatePhoneVerified)
 	if err != nil {
 		return CodeSent{}, err
 	}
@@ -383,7 +399,7 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 // eligibility once more and checking that the consents still cover the
 // findings. The review is due three business days later.
 func (s *Service) Submit(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
-	acct, err := s.account(ctx, account)
+	acct, err := s.requestAccount(ctx, account, id, "submit", StateInReview)
 	if err != nil {
 		return nil, err
 	}
@@ -404,7 +420,8 @@ func (s *Service) Withdraw(ctx context.Context, account ports.AccountID, id stri
 }
 
 // Queue lists the requests in review, overdue first then by due date,
-// leaving out the reviewer's own account.
+// leaving out the reviewer's own account (so a page may hold fewer than
+// limit items; the next page starts at offset+limit all the same).
 func (s *Service) Queue(ctx context.Context, rv Reviewer, limit, offset int) ([]QueueItem, error) {
 	if rv.ID == "" {
 		return nil, invalid("reviewer", "reviewer id is empty")

@@ -121,8 +121,10 @@ type Notification struct {
 	// ChannelEmail, taken from the account on file.
 	To      string
 	Account AccountID
-	// Template names the message: "review_approved", "review_rejected",
-	// "cancellation_scheduled", "cancelled", "withdrawn" ...
+	// Template names the message: "review_approved" (Data has
+	// "scheduled_for" in the cooling-off and settlement modes),
+	// "review_rejected" (Data has "reasons" and "note"), "cancelled" or
+	// "withdrawn". Data always has "request_id".
 	Template string
 	// Data holds the template's parameters (request id, reasons, dates).
 	Data   map[string]string

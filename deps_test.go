@@ -1,0 +1,47 @@
+package cancellation_test
+
+import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestDependencyRule holds the rule of DESIGN.md: package ports imports only
+// the standard library; the root package imports ports, the standard
+// library and golang.org/x modules; neither reaches an adapter.
+func TestDependencyRule(t *testing.T) {
+	t.Parallel()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	const module = "github.com/accountkit/cancellation"
+	for pkg, allowed := range map[string]func(string) bool{
+		module + "/ports": func(string) bool { return false },
+		module: func(dep string) bool {
+			return dep == module+"/ports" || strings.HasPrefix(dep, "golang.org/x/")
+		},
+	} {
+		cmd := exec.Command(goTool, "list", "-deps", "-f", "{{.ImportPath}} {{.Standard}}", pkg)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		require.NoError(t, err, "go list: %s", stderr.String())
+		var deps int
+		for sc := bufio.NewScanner(bytes.NewReader(out)); sc.Scan(); {
+			dep, std, _ := strings.Cut(sc.Text(), " ")
+			deps++
+			if std == "true" || dep == pkg {
+				continue
+			}
+			require.True(t, allowed(dep), "%s depends on %s", pkg, dep)
+		}
+		require.Greater(t, deps, 5, "go list listed the dependencies of %s", pkg)
+	}
+}
