@@ -1,0 +1,25 @@
+// Package docfixtures generates synthetic identity-document scans for tests,
+// benchmarks and runnable examples of the document inspector.
+//
+// Every generator is deterministic: the same arguments always give the same
+// pixels and the same encoded bytes, so that fuzz seeds, calibration tables
+// and golden SHA-256 values stay stable. Nothing here reads files or the
+// network.
+//
+// # Images
+//
+// [ColourIDCard] draws a card in the style of a driver's licence: a pale
+// guilloche background, a coloured header band, a passport photo with skin
+// tones, a small flag, and lines of "text" in several inks. The other image
+// generators derive the cases the inspector must refuse or accept from it:
+// [Greyscale], [EqualChannels], [Tinted] (sepia, [BluePhotocopy]),
+// [SepiaFilter], [Noisy], [LowSaturationColour], [Blank] and [NearBlank].
+//
+// # Encodings
+//
+// [JPEG], [PNG], [TIFF] and [WebP] encode an image; [WebP] is a small
+// lossless (VP8L) encoder written for this package, because
+// golang.org/x/image/webp can only decode. [BombPNG] builds a tiny PNG whose
+// header declares an enormous image, and [PDF] a minimal PDF header, for
+// the refusal paths.
+package docfixtures
