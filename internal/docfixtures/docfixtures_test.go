@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -98,6 +99,28 @@ func TestBombPNG_DeclaresHugeImageInFewBytes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 50000, cfg.Width)
 	require.Equal(t, 50000, cfg.Height)
+}
+
+func TestBombs_DeclareHugeImagesInTheirHeaders(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct {
+		data         []byte
+		decodeConfig func(io.Reader) (image.Config, error)
+		w, h         int
+	}{
+		"JPEG": {docfixtures.BombJPEG(65000, 64000), jpeg.DecodeConfig, 65000, 64000},
+		"WebP": {docfixtures.BombWebP(16384, 16000), webp.DecodeConfig, 16384, 16000},
+		"TIFF": {docfixtures.BombTIFF(100000, 90000), tiff.DecodeConfig, 100000, 90000},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			require.Less(t, len(c.data), 1024)
+			cfg, err := c.decodeConfig(bytes.NewReader(c.data))
+			require.NoError(t, err)
+			require.Equal(t, c.w, cfg.Width)
+			require.Equal(t, c.h, cfg.Height)
+		})
+	}
 }
 
 func TestGenerators_AreDeterministic(t *testing.T) {
