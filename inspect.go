@@ -80,9 +80,14 @@ const (
 // (a progressive CMYK JPEG keeps every DCT coefficient; an interlaced
 // 16-bit PNG holds its passes and the image). So the default 40 megapixels
 // allows up to about 1 GB for one hostile upload; lower MaxPixels on small
-// servers. An image whose area rounded up to whole 32×32 blocks (the JPEG
-// decoder allocates whole blocks) exceeds twice MaxPixels is refused too;
-// only absurdly thin images meet this rule.
+// servers. Besides, by our reading of golang.org/x/image/vp8l, a crafted
+// lossless WebP of a few hundred kilobytes can make it allocate up to
+// about 170 MB of prefix-code tables, whatever its size (it caps them at
+// 2,600 groups). An image whose area rounded up to whole 32×32 blocks (the
+// JPEG decoder allocates whole blocks) exceeds twice MaxPixels is refused
+// too; only absurdly thin images meet this rule. Decoding time grows with
+// the pixels; a JPEG of more than 100 progressive scans, each a pass over
+// the whole image, is refused before decoding.
 //
 // # Legibility
 //
@@ -291,6 +296,7 @@ const (
 	docBlockSide      = 16   // side of a sample block: a JPEG macroblock
 	docMaxBlocks      = 1 << 10
 	docPixelBlock     = 32 // largest JPEG MCU side, for the pixel budget
+	docMaxJPEGScans   = 100
 )
 
 // InspectDocument sniffs, bounds, decodes and measures an uploaded scan of
@@ -305,7 +311,9 @@ const (
 //  3. header, read by the sniffed format's DecodeConfig: unreadable or
 //     without a positive size ([DocumentCorrupt]), over MaxPixels
 //     ([DocumentTooManyPixels]), under MinWidth×MinHeight in either
-//     orientation ([DocumentTooSmall]);
+//     orientation ([DocumentTooSmall]); and a JPEG of more than 100
+//     progressive scans, each a pass over the whole image that costs CPU
+//     time ([DocumentUnsupportedFormat]);
 //  4. decoding by the sniffed format's decoder, never by guessing
 //     ([DocumentCorrupt] if it fails, panics, or disagrees with the header);
 //  5. a blank page ([DocumentBlank]), before colour, so that a blank white
@@ -374,6 +382,16 @@ func InspectDocument(data []byte, limits DocumentLimits) (DocumentFacts, error) 
 	}
 	if float64(docRoundUp(w, docPixelBlock))*float64(docRoundUp(h, docPixelBlock)) > 2*float64(limits.MaxPixels) {
 		return refuse(DocumentTooManyPixels, "the image is %d × %d pixels, too long and thin to read: scan the document alone", w, h)
+	}
+
+	if format == FormatJPEG {
+		// Each scan of a progressive JPEG is a pass over every block, so a
+		// file of many tiny scans costs hours of CPU. Encoders write at
+		// most a dozen or so.
+		if n := docJPEGScans(data); n > docMaxJPEGScans {
+			return refuse(DocumentUnsupportedFormat, "the JPEG file has %d progressive scans, more than the %d we read: save the scan again with ordinary settings, or %s",
+				n, docMaxJPEGScans, docAcceptedFormats)
+		}
 	}
 
 	// 4. Decoding.
@@ -524,6 +542,33 @@ func sniffDocument(data []byte) (DocumentFormat, string) {
 	return "", ""
 }
 
+// docJPEGScans counts the scans (SOS segments) of a JPEG by walking its
+// marker segments, skipping their payloads and the entropy-coded data
+// between them. It reads each byte at most once.
+func docJPEGScans(data []byte) int {
+	scans := 0
+	for i := 2; i+4 <= len(data); { // after SOI
+		if data[i] != 0xff { // entropy-coded data
+			i++
+			continue
+		}
+		switch marker := data[i+1]; {
+		case marker == 0xff: // fill byte
+			i++
+			continue
+		case marker == 0x00, marker == 0x01, marker >= 0xd0 && marker <= 0xd7:
+			i += 2 // a stuffed 0xff, TEM or RSTn: no length
+			continue
+		case marker == 0xd9: // EOI
+			return scans
+		case marker == 0xda: // SOS
+			scans++
+		}
+		i += 2 + (int(data[i+2])<<8 | int(data[i+3]))
+	}
+	return scans
+}
+
 // docIsBMPHeaderSize reports whether n is the size of a BMP info header.
 func docIsBMPHeaderSize(n uint32) bool {
 	switch n {
@@ -646,17 +691,37 @@ func (s *docSample) sampleBlocks(b image.Rectangle, px func(x, y int) (r, g, b u
 	}
 }
 
+// sampleYCbCr is sampleBlocks for a YCbCr image, written out because it is
+// the image type of JPEG, the format of most uploads.
+func (s *docSample) sampleYCbCr(m *image.YCbCr) {
+	b := m.Rect
+	k, stride, nx, ny, offX, offY := docGrid(b.Dx(), b.Dy())
+	for j := range ny {
+		y0 := b.Min.Y + offY + j*stride
+		for i := range nx {
+			x0 := b.Min.X + offX + i*stride
+			var r, g, bl int
+			for y := y0; y < y0+k; y++ {
+				row := m.Y[m.YOffset(x0, y):][:k]
+				for dx, luma := range row {
+					ci := m.COffset(x0+dx, y)
+					pr, pg, pb := color.YCbCrToRGB(luma, m.Cb[ci], m.Cr[ci])
+					r, g, bl = r+int(pr), g+int(pg), bl+int(pb)
+				}
+			}
+			s.addBlock(r, g, bl, k*k)
+		}
+	}
+}
+
 // sample adds the sample blocks of img to s, reading pixels the fast way
 // for the image types the decoders return and through RGBA64At or At for
 // the others. Transparency is composited over white paper.
 func (s *docSample) sample(img image.Image) {
 	b := img.Bounds()
 	switch m := img.(type) {
-	case *image.YCbCr: // JPEG, lossy WebP
-		s.sampleBlocks(b, func(x, y int) (uint8, uint8, uint8) {
-			ci := m.COffset(x, y)
-			return color.YCbCrToRGB(m.Y[m.YOffset(x, y)], m.Cb[ci], m.Cr[ci])
-		})
+	case *image.YCbCr: // JPEG, lossy WebP: the common case, without a closure
+		s.sampleYCbCr(m)
 	case *image.RGBA: // PNG, TIFF: premultiplied alpha
 		s.sampleBlocks(b, func(x, y int) (uint8, uint8, uint8) {
 			p := m.Pix[m.PixOffset(x, y):]

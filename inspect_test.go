@@ -138,7 +138,7 @@ func TestInspectDocument_RefusesEqualChannels(t *testing.T) {
 	for name, data := range map[string][]byte{
 		"RGB PNG":  docfixtures.PNG(equal),
 		"RGB JPEG": docfixtures.JPEG(equal, 90),
-		"RGB WebP": docfixtures.WebP(equal),
+		"RGB WebP": docfixtures.WebP(docfixtures.EqualChannels(docfixtures.ColourIDCard(600, 400))),
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -404,6 +404,30 @@ func TestInspectDocument_RefusesUnsupportedFormats(t *testing.T) {
 			require.Equal(t, sha256Hex(c.data), facts.SHA256)
 		})
 	}
+}
+
+func TestInspectDocument_RefusesJPEGWithTooManyScans(t *testing.T) {
+	t.Parallel()
+	// A progressive JPEG header and n empty scans: each scan would be a
+	// pass over every block of an 800×600 image.
+	jpegWithScans := func(n int) []byte {
+		data := docfixtures.BombJPEG(800, 600)
+		data[bytes.Index(data, []byte{0xff, 0xc0})+1] = 0xc2 // SOF2: progressive
+		for range n {
+			data = append(data, 0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00)
+		}
+		return append(data, 0xff, 0xd9)
+	}
+	require.Equal(t, 101, docJPEGScans(jpegWithScans(101)))
+	_, err := InspectDocument(jpegWithScans(101), DocumentLimits{})
+	de := requireRefused(t, err, DocumentUnsupportedFormat)
+	require.Contains(t, de.Detail, "101 progressive scans")
+	_, err = InspectDocument(jpegWithScans(100), DocumentLimits{})
+	requireRefused(t, err, DocumentCorrupt) // read, and found empty
+
+	// A real baseline JPEG, with stuffed 0xff bytes in its entropy-coded
+	// data, has one scan.
+	require.Equal(t, 1, docJPEGScans(docfixtures.JPEG(testCard(), 90)))
 }
 
 func TestInspectDocument_DecodesWithSniffedFormatOnly(t *testing.T) {
