@@ -1,0 +1,65 @@
+package cancellation
+
+import (
+	"bytes"
+	"image/jpeg"
+	"testing"
+
+	"github.com/accountkit/cancellation/internal/docfixtures"
+)
+
+// BenchmarkInspectDocument measures what the inspection costs over decoding
+// alone, on the same bytes: a 3000×2000 colour scan saved as a JPEG of
+// quality 90 (6 megapixels, the size of a phone photo of a licence).
+// Sub-benchmarks run side by side:
+//
+//   - decode-only: jpeg.Decode, the floor any inspection pays;
+//   - inspect: InspectDocument, which also hashes, reads the header and
+//     analyses the pixels; it reports its time as a multiple of the last
+//     decode-only run ("x-decode"), which must stay at most 1.15;
+//   - analysis-only: the pixel analysis of the decoded image alone.
+//
+// Run it with:
+//
+//	go test -run='^$' -bench=BenchmarkInspectDocument -count=5 .
+func BenchmarkInspectDocument(b *testing.B) {
+	data := docfixtures.JPEG(docfixtures.ColourIDCard(3000, 2000), 90)
+	img, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var decodeNsPerOp float64
+
+	b.Run("decode-only", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		decodeNsPerOp = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	})
+	b.Run("inspect", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, err := InspectDocument(data, DocumentLimits{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if decodeNsPerOp > 0 {
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/decodeNsPerOp, "x-decode")
+		}
+	})
+	b.Run("analysis-only", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var s docSample
+			s.sample(img)
+			if m := s.measure(); m.hueVariety < DefaultMinHueVariety {
+				b.Fatalf("the card measures H = %.2f", m.hueVariety)
+			}
+		}
+	})
+}
