@@ -33,7 +33,7 @@ const fuzzAllocBudget = 32*(1<<20) + 4*(1<<20) + 4<<20
 //
 //	go test -run='^$' -fuzz=FuzzInspectDocument -fuzztime=60s .
 func FuzzInspectDocument(f *testing.F) {
-	card := docfixtures.ColourIDCard(64, 40)
+	card := docfixtures.ColourIDCard(32, 20) // small seeds minimise fast
 	jpg, png, tif, webp := docfixtures.JPEG(card, 80), docfixtures.PNG(card), docfixtures.TIFF(card), docfixtures.WebP(card)
 	for _, seed := range [][]byte{
 		jpg, png, tif, webp,
