@@ -3,12 +3,12 @@ module github.com/accountkit/cancellation
 go 1.26.0
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/image v0.48.0
 )
 
 require (
-	github.com/google/go-cmp v0.7.0 // indirect
 	go.uber.org/mock v0.6.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/mod v0.27.0 // indirect

@@ -165,8 +165,9 @@ type DocumentLimits struct {
 	// Default 400.
 	MinHeight int
 	// MinColourfulness is the least Hasler–Süsstrunk colourfulness M of
-	// the content. Default 6. A zero means the default: to accept
-	// greyscale scans, set it and MinHueVariety to a tiny positive number.
+	// the content. Default 6. The colour check cannot be switched off
+	// here: a host that accepts greyscale scans can treat
+	// DocumentNotColour as a warning, as its facts are complete.
 	MinColourfulness float64
 	// MinHueVariety is the least hue variety H of the content. Default 4.
 	MinHueVariety float64
@@ -216,8 +217,9 @@ func (l DocumentLimits) withDefaults() DocumentLimits {
 type DocumentFacts struct {
 	// Format is the sniffed format.
 	Format DocumentFormat `json:"format"`
-	// Width and Height are the image size in pixels, from its header.
-	Width  int `json:"width"`
+	// Width is the image width in pixels, from its header.
+	Width int `json:"width"`
+	// Height is the image height in pixels, from its header.
 	Height int `json:"height"`
 	// Bytes is the size of the upload.
 	Bytes int64 `json:"bytes"`
@@ -245,24 +247,28 @@ type DocumentProblem string
 
 // The reasons for refusing a document, in the order they are checked.
 const (
-	// DocumentEmpty: the upload has no bytes.
+	// DocumentEmpty means the upload has no bytes.
 	DocumentEmpty DocumentProblem = "empty"
-	// DocumentTooLarge: the upload has more than MaxBytes bytes.
+	// DocumentTooLarge means the upload has more than MaxBytes bytes.
 	DocumentTooLarge DocumentProblem = "too_large"
-	// DocumentUnsupportedFormat: not a JPEG, PNG, WebP or TIFF image (for
-	// instance a PDF, GIF, BMP or HEIC file), or a variant of one that
-	// the decoders cannot read.
+	// DocumentUnsupportedFormat means the upload is not a JPEG, PNG, WebP
+	// or TIFF image (it is, say, a PDF, GIF, BMP or HEIC file), or is a
+	// variant of one that the decoders cannot read.
 	DocumentUnsupportedFormat DocumentProblem = "unsupported_format"
-	// DocumentTooManyPixels: the header declares more than MaxPixels.
+	// DocumentTooManyPixels means the header declares more than
+	// MaxPixels pixels.
 	DocumentTooManyPixels DocumentProblem = "too_many_pixels"
-	// DocumentCorrupt: the file is damaged, truncated or inconsistent.
+	// DocumentCorrupt means the file is damaged, truncated or
+	// inconsistent.
 	DocumentCorrupt DocumentProblem = "corrupt"
-	// DocumentTooSmall: the image is below MinWidth×MinHeight pixels.
+	// DocumentTooSmall means the image has fewer pixels across than
+	// MinWidth×MinHeight, either way round.
 	DocumentTooSmall DocumentProblem = "too_small"
-	// DocumentBlank: less than 1% of the scan differs from the paper.
+	// DocumentBlank means that less than 1% of the scan differs from the
+	// paper.
 	DocumentBlank DocumentProblem = "blank"
-	// DocumentNotColour: greyscale, or a single tint such as sepia or a
-	// blue photocopy, rather than a colour scan.
+	// DocumentNotColour means the scan is greyscale, or in a single tint
+	// such as sepia or a blue photocopy, rather than in colour.
 	DocumentNotColour DocumentProblem = "not_colour"
 )
 
@@ -271,9 +277,13 @@ const (
 // code; Facts holds what was measured before the refusal.
 // errors.Is(err, [ErrDocumentRejected]) is true for every DocumentError.
 type DocumentError struct {
+	// Problem is the stable reason code.
 	Problem DocumentProblem
-	Detail  string
-	Facts   DocumentFacts
+	// Detail is the explanation for the customer, in English, ending
+	// with what to do.
+	Detail string
+	// Facts holds what was measured before the refusal.
+	Facts DocumentFacts
 }
 
 // Error returns the problem code and the detail, for logs.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -545,6 +546,17 @@ func TestInspectDocument_RefusalCarriesFactsMeasuredSoFar(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDocumentFacts_JSON(t *testing.T) {
+	t.Parallel()
+	got, err := json.Marshal(DocumentFacts{
+		Format: FormatJPEG, Width: 800, Height: 520, Bytes: 91234,
+		Colourfulness: 79.5, HueVariety: 35.75, InkCoverage: 0.25, SHA256: "ab12",
+	})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"format":"jpeg","width":800,"height":520,"bytes":91234,
+		"colourfulness":79.5,"hue_variety":35.75,"ink_coverage":0.25,"sha256":"ab12"}`, string(got))
 }
 
 func TestDocumentError_MatchesErrDocumentRejected(t *testing.T) {
