@@ -139,14 +139,15 @@ const (
 //
 // The thresholds, 6 and 4, were calibrated by the table test
 // TestInspectDocument_ColourCalibration on the synthetic fixtures of
-// internal/docfixtures at 600×400 and 856×540 pixels, as PNG and as JPEG
+// internal/docfixtures at 600×400 and 640×480 pixels, as PNG and as JPEG
 // of quality 50, 75 and 95. The refused fixtures (greyscale; equal
 // channels; greyscale with sensor noise of ±10 levels; sepia and blue
-// photocopy tints, with and without noise) measure H ≤ 1.97, and the grey
-// ones M ≤ 0.90: below the thresholds divided by 2. The accepted ones (a
-// colour ID card, with and without noise; the card faded to a quarter of
-// its saturation, with and without noise; the card on a white A4 page)
-// measure M ≥ 14.7 and H ≥ 7.49: above the thresholds times 1.85.
+// photocopy tints, with and without noise) measure H ≤ 1.98, and the grey
+// ones M ≤ 0.91: about half the thresholds or less. The accepted ones (a
+// colour ID card; the card faded to a quarter of its saturation, with and
+// without noise; the card on a white A4 page) measure M ≥ 14.7 and
+// H ≥ 8.04: twice the thresholds or more. The test asserts a margin of 1.5
+// on both sides.
 //
 // Known limit: a colour photograph put through a photo editor's sepia
 // filter, which clips the highlights, is not a tint of this kind (its hue

@@ -189,32 +189,34 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 	const margin = 1.5
 	type fixture struct {
 		name string
-		make func(w, h int) image.Image
-		want DocumentProblem // "" for accepted
-		grey bool            // refused on M as well as H
+		make func(card image.Image, w, h int) image.Image // card is ColourIDCard(w, h)
+		want DocumentProblem                              // "" for accepted
+		grey bool                                         // refused on M as well as H
 	}
-	card := docfixtures.ColourIDCard
 	fixtures := []fixture{
-		{name: "colour card", make: func(w, h int) image.Image { return card(w, h) }},
-		{name: "colour card, noise ±6", make: func(w, h int) image.Image { return docfixtures.Noisy(card(w, h), 6, 1) }},
-		{name: "faded colour", make: docfixtures.LowSaturationColour},
-		{name: "faded colour, noise ±6", make: func(w, h int) image.Image { return docfixtures.Noisy(docfixtures.LowSaturationColour(w, h), 6, 2) }},
-		{name: "card on A4 page", make: func(w, _ int) image.Image {
-			// The card is 85.6 mm wide, 41% of the page.
-			return docfixtures.OnPage(card(w*41/100, w*41/100*54/86), w, w*297/210)
+		{name: "colour card", make: func(card image.Image, _, _ int) image.Image { return card }},
+		{name: "faded colour", make: func(_ image.Image, w, h int) image.Image { return docfixtures.LowSaturationColour(w, h) }},
+		{name: "faded colour, noise ±6", make: func(_ image.Image, w, h int) image.Image {
+			return docfixtures.Noisy(docfixtures.LowSaturationColour(w, h), 6, 2)
 		}},
-		{name: "greyscale", make: func(w, h int) image.Image { return docfixtures.Greyscale(card(w, h)) }, want: DocumentNotColour, grey: true},
-		{name: "equal channels", make: func(w, h int) image.Image { return docfixtures.EqualChannels(card(w, h)) }, want: DocumentNotColour, grey: true},
-		{name: "grey, noise ±10", make: func(w, h int) image.Image {
-			return docfixtures.Noisy(docfixtures.Greyscale(card(w, h)), 10, 3)
+		{name: "card on A4 page", make: func(_ image.Image, w, _ int) image.Image {
+			// The card is 85.6 mm wide, 41% of the page.
+			return docfixtures.OnPage(docfixtures.ColourIDCard(w*41/100, w*41/100*54/86), w, w*297/210)
+		}},
+		{name: "greyscale", make: func(card image.Image, _, _ int) image.Image { return docfixtures.Greyscale(card) }, want: DocumentNotColour, grey: true},
+		{name: "equal channels", make: func(card image.Image, _, _ int) image.Image { return docfixtures.EqualChannels(card) }, want: DocumentNotColour, grey: true},
+		{name: "grey, noise ±10", make: func(card image.Image, _, _ int) image.Image {
+			return docfixtures.Noisy(docfixtures.Greyscale(card), 10, 3)
 		}, want: DocumentNotColour, grey: true},
-		{name: "sepia", make: func(w, h int) image.Image { return docfixtures.Tinted(card(w, h), docfixtures.Sepia) }, want: DocumentNotColour},
-		{name: "sepia, noise ±6", make: func(w, h int) image.Image {
-			return docfixtures.Noisy(docfixtures.Tinted(card(w, h), docfixtures.Sepia), 6, 4)
+		{name: "sepia", make: func(card image.Image, _, _ int) image.Image { return docfixtures.Tinted(card, docfixtures.Sepia) }, want: DocumentNotColour},
+		{name: "sepia, noise ±6", make: func(card image.Image, _, _ int) image.Image {
+			return docfixtures.Noisy(docfixtures.Tinted(card, docfixtures.Sepia), 6, 4)
 		}, want: DocumentNotColour},
-		{name: "blue photocopy", make: func(w, h int) image.Image { return docfixtures.Tinted(card(w, h), docfixtures.BluePhotocopy) }, want: DocumentNotColour},
-		{name: "blue photocopy, noise ±6", make: func(w, h int) image.Image {
-			return docfixtures.Noisy(docfixtures.Tinted(card(w, h), docfixtures.BluePhotocopy), 6, 5)
+		{name: "blue photocopy", make: func(card image.Image, _, _ int) image.Image {
+			return docfixtures.Tinted(card, docfixtures.BluePhotocopy)
+		}, want: DocumentNotColour},
+		{name: "blue photocopy, noise ±6", make: func(card image.Image, _, _ int) image.Image {
+			return docfixtures.Noisy(docfixtures.Tinted(card, docfixtures.BluePhotocopy), 6, 5)
 		}, want: DocumentNotColour},
 	}
 	encodings := []struct {
@@ -227,11 +229,12 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 		{"JPEG 50", func(m image.Image) []byte { return docfixtures.JPEG(m, 50) }},
 	}
 	minM, minH := DefaultMinColourfulness, DefaultMinHueVariety
-	for _, size := range []image.Point{{600, 400}, {856, 540}} {
+	for _, size := range []image.Point{{600, 400}, {640, 480}} {
+		card := docfixtures.ColourIDCard(size.X, size.Y) // shared, read only
 		for _, f := range fixtures {
 			t.Run(fmt.Sprintf("%dx%d %s", size.X, size.Y, f.name), func(t *testing.T) {
 				t.Parallel()
-				img := f.make(size.X, size.Y)
+				img := f.make(card, size.X, size.Y)
 				for _, e := range encodings {
 					facts, err := InspectDocument(e.encode(img), DocumentLimits{})
 					verdict := "accepted"
@@ -256,7 +259,7 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 	t.Run("known limit: sepia filter is accepted", func(t *testing.T) {
 		t.Parallel()
 		// Not a requirement, a record: DocumentLimits documents why.
-		facts, err := InspectDocument(docfixtures.JPEG(docfixtures.SepiaFilter(card(600, 400)), 90), DocumentLimits{})
+		facts, err := InspectDocument(docfixtures.JPEG(docfixtures.SepiaFilter(docfixtures.ColourIDCard(600, 400)), 90), DocumentLimits{})
 		t.Logf("JPEG 90  M=%6.2f H=%6.2f err=%v", facts.Colourfulness, facts.HueVariety, err)
 	})
 }
