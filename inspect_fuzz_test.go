@@ -10,21 +10,21 @@ import (
 	"github.com/accountkit/cancellation/internal/docfixtures"
 )
 
-// fuzzLimits are small, so that the fuzzer reaches the decoders and the
+// docFuzzLimits are small, so that the fuzzer reaches the decoders and the
 // pixel analysis with small inputs, and so that a breach of the memory
 // bound shows quickly.
-var fuzzLimits = cancellation.DocumentLimits{
+var docFuzzLimits = cancellation.DocumentLimits{
 	MaxBytes:  1 << 20,
 	MaxPixels: 1 << 20,
 	MinWidth:  16,
 	MinHeight: 8,
 }
 
-// fuzzAllocBudget is what one inspection under fuzzLimits may allocate: 32
+// docFuzzAllocBudget is what one inspection under docFuzzLimits may allocate: 32
 // bytes a pixel of MaxPixels (the decoders need up to about 24 in the worst
 // case, see DocumentLimits), four times the input, and 4 MiB for the
 // decoders' tables.
-const fuzzAllocBudget = 32*(1<<20) + 4*(1<<20) + 4<<20
+const docFuzzAllocBudget = 32*(1<<20) + 4*(1<<20) + 4<<20
 
 // FuzzInspectDocument feeds InspectDocument arbitrary bytes. It must never
 // panic, must return either facts or a *DocumentError with a known
@@ -65,12 +65,12 @@ func FuzzInspectDocument(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		facts, err := cancellation.InspectDocument(data, fuzzLimits)
+		facts, err := cancellation.InspectDocument(data, docFuzzLimits)
 		runtime.ReadMemStats(&after)
 
-		if allocated := after.TotalAlloc - before.TotalAlloc; allocated > fuzzAllocBudget {
+		if allocated := after.TotalAlloc - before.TotalAlloc; allocated > docFuzzAllocBudget {
 			t.Fatalf("inspecting %d bytes (%s %dx%d) allocated %d bytes, over the budget of %d",
-				len(data), facts.Format, facts.Width, facts.Height, allocated, fuzzAllocBudget)
+				len(data), facts.Format, facts.Width, facts.Height, allocated, docFuzzAllocBudget)
 		}
 		if facts.Bytes != int64(len(data)) {
 			t.Fatalf("facts.Bytes = %d for %d bytes", facts.Bytes, len(data))
@@ -79,7 +79,7 @@ func FuzzInspectDocument(f *testing.F) {
 			if facts.Format == "" || facts.SHA256 == "" {
 				t.Fatalf("accepted without format or hash: %+v", facts)
 			}
-			if px := int64(facts.Width) * int64(facts.Height); px > fuzzLimits.MaxPixels || facts.Width < 8 || facts.Height < 8 {
+			if px := int64(facts.Width) * int64(facts.Height); px > docFuzzLimits.MaxPixels || facts.Width < 8 || facts.Height < 8 {
 				t.Fatalf("accepted a %dx%d image", facts.Width, facts.Height)
 			}
 			return

@@ -27,13 +27,13 @@ import (
 	"github.com/accountkit/cancellation/internal/docfixtures"
 )
 
-// testCard is the colour ID card most tests upload, 800×520 pixels: above
+// docTestCard is the colour ID card most tests upload, 800×520 pixels: above
 // the default legibility minimum, small enough to keep the tests fast.
-var testCard = sync.OnceValue(func() image.Image { return docfixtures.ColourIDCard(800, 520) })
+var docTestCard = sync.OnceValue(func() image.Image { return docfixtures.ColourIDCard(800, 520) })
 
-// requireRefused asserts that err is a *DocumentError for problem want,
+// requireDocRefused asserts that err is a *DocumentError for problem want,
 // matched by ErrDocumentRejected, and returns it.
-func requireRefused(t *testing.T, err error, want DocumentProblem) *DocumentError {
+func requireDocRefused(t *testing.T, err error, want DocumentProblem) *DocumentError {
 	t.Helper()
 	require.Error(t, err)
 	require.ErrorIs(t, err, ErrDocumentRejected)
@@ -44,14 +44,14 @@ func requireRefused(t *testing.T, err error, want DocumentProblem) *DocumentErro
 	return de
 }
 
-func sha256Hex(data []byte) string {
+func docSHA256Hex(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
 }
 
 func TestInspectDocument_AcceptsColourIDCard(t *testing.T) {
 	t.Parallel()
-	card := testCard()
+	card := docTestCard()
 	for _, c := range []struct {
 		format DocumentFormat
 		data   []byte
@@ -69,7 +69,7 @@ func TestInspectDocument_AcceptsColourIDCard(t *testing.T) {
 			require.Equal(t, 800, facts.Width)
 			require.Equal(t, 520, facts.Height)
 			require.Equal(t, int64(len(c.data)), facts.Bytes)
-			require.Equal(t, sha256Hex(c.data), facts.SHA256)
+			require.Equal(t, docSHA256Hex(c.data), facts.SHA256)
 			require.Greater(t, facts.Colourfulness, DefaultMinColourfulness)
 			require.Greater(t, facts.HueVariety, DefaultMinHueVariety)
 			require.Greater(t, facts.InkCoverage, 0.1)
@@ -113,7 +113,7 @@ func TestInspectDocument_AcceptsPortraitOrientation(t *testing.T) {
 
 func TestInspectDocument_RefusesGreyscale(t *testing.T) {
 	t.Parallel()
-	grey := docfixtures.Greyscale(testCard())
+	grey := docfixtures.Greyscale(docTestCard())
 	require.IsType(t, &image.Gray{}, grey)
 	for name, data := range map[string][]byte{
 		"grey PNG":  docfixtures.PNG(grey),      // a one-channel PNG
@@ -123,7 +123,7 @@ func TestInspectDocument_RefusesGreyscale(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			facts, err := InspectDocument(data, DocumentLimits{})
-			de := requireRefused(t, err, DocumentNotColour)
+			de := requireDocRefused(t, err, DocumentNotColour)
 			require.Contains(t, de.Detail, "not in colour")
 			require.Contains(t, de.Detail, "scan the original document in colour, not a photocopy")
 			require.Zero(t, facts.Colourfulness)
@@ -135,7 +135,7 @@ func TestInspectDocument_RefusesGreyscale(t *testing.T) {
 
 func TestInspectDocument_RefusesEqualChannels(t *testing.T) {
 	t.Parallel()
-	equal := docfixtures.EqualChannels(testCard())
+	equal := docfixtures.EqualChannels(docTestCard())
 	for name, data := range map[string][]byte{
 		"RGB PNG":  docfixtures.PNG(equal),
 		"RGB JPEG": docfixtures.JPEG(equal, 90),
@@ -144,7 +144,7 @@ func TestInspectDocument_RefusesEqualChannels(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			facts, err := InspectDocument(data, DocumentLimits{})
-			requireRefused(t, err, DocumentNotColour)
+			requireDocRefused(t, err, DocumentNotColour)
 			require.Less(t, facts.Colourfulness, 0.5)
 		})
 	}
@@ -154,17 +154,17 @@ func TestInspectDocument_RefusesNoisyGreyJPEG(t *testing.T) {
 	t.Parallel()
 	// A greyscale scan with sensor noise of up to ±10 levels in each
 	// channel, saved as a colour JPEG of quality 75.
-	noisy := docfixtures.Noisy(docfixtures.Greyscale(testCard()), 10, 42)
+	noisy := docfixtures.Noisy(docfixtures.Greyscale(docTestCard()), 10, 42)
 	facts, err := InspectDocument(docfixtures.JPEG(noisy, 75), DocumentLimits{})
-	requireRefused(t, err, DocumentNotColour)
+	requireDocRefused(t, err, DocumentNotColour)
 	require.Greater(t, facts.Colourfulness, 0.0, "the noise has some colour")
 }
 
 func TestInspectDocument_RefusesSepiaTint(t *testing.T) {
 	t.Parallel()
-	sepia := docfixtures.Tinted(testCard(), docfixtures.Sepia)
+	sepia := docfixtures.Tinted(docTestCard(), docfixtures.Sepia)
 	facts, err := InspectDocument(docfixtures.JPEG(sepia, 90), DocumentLimits{})
-	de := requireRefused(t, err, DocumentNotColour)
+	de := requireDocRefused(t, err, DocumentNotColour)
 	require.Contains(t, de.Detail, "single tint")
 	require.Contains(t, de.Detail, "scan the original document in colour, not a photocopy")
 	require.Greater(t, facts.Colourfulness, DefaultMinColourfulness, "a plain threshold on M would accept sepia")
@@ -172,9 +172,9 @@ func TestInspectDocument_RefusesSepiaTint(t *testing.T) {
 
 func TestInspectDocument_RefusesBluePhotocopyTint(t *testing.T) {
 	t.Parallel()
-	blue := docfixtures.Noisy(docfixtures.Tinted(testCard(), docfixtures.BluePhotocopy), 6, 3)
+	blue := docfixtures.Noisy(docfixtures.Tinted(docTestCard(), docfixtures.BluePhotocopy), 6, 3)
 	facts, err := InspectDocument(docfixtures.PNG(blue), DocumentLimits{})
-	de := requireRefused(t, err, DocumentNotColour)
+	de := requireDocRefused(t, err, DocumentNotColour)
 	require.Contains(t, de.Detail, "single tint")
 	require.Greater(t, facts.Colourfulness, DefaultMinColourfulness, "a plain threshold on M would accept a blue copy")
 }
@@ -239,7 +239,7 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 					facts, err := InspectDocument(e.encode(img), DocumentLimits{})
 					verdict := "accepted"
 					if err != nil {
-						verdict = string(requireRefused(t, err, f.want).Problem)
+						verdict = string(requireDocRefused(t, err, f.want).Problem)
 					}
 					t.Logf("%-8s M=%6.2f H=%6.2f ink=%.2f %s", e.name, facts.Colourfulness, facts.HueVariety, facts.InkCoverage, verdict)
 					if f.want == "" {
@@ -248,6 +248,7 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 						require.GreaterOrEqual(t, facts.HueVariety, minH*margin, e.name)
 						continue
 					}
+					require.Error(t, err, "%s: want %s", e.name, f.want)
 					require.Less(t, facts.HueVariety, minH/margin, e.name)
 					if f.grey {
 						require.Less(t, facts.Colourfulness, minM/margin, e.name)
@@ -278,7 +279,7 @@ func TestInspectDocument_RefusesBlankPage(t *testing.T) {
 			// Blank is checked before colour: a white page is not
 			// colourful either, but "blank" is what the customer must hear.
 			facts, err := InspectDocument(data, DocumentLimits{})
-			de := requireRefused(t, err, DocumentBlank)
+			de := requireDocRefused(t, err, DocumentBlank)
 			require.Contains(t, de.Detail, "blank")
 			require.Less(t, facts.InkCoverage, 0.01)
 		})
@@ -290,12 +291,12 @@ func TestInspectDocument_CompositesTransparencyOverWhite(t *testing.T) {
 	// Colourful pixels, all fully transparent: what a reviewer sees is a
 	// white page.
 	hidden := image.NewNRGBA(image.Rect(0, 0, 800, 520))
-	draw.Draw(hidden, hidden.Bounds(), testCard(), image.Point{}, draw.Src)
+	draw.Draw(hidden, hidden.Bounds(), docTestCard(), image.Point{}, draw.Src)
 	for i := 3; i < len(hidden.Pix); i += 4 {
 		hidden.Pix[i] = 0
 	}
 	_, err := InspectDocument(docfixtures.PNG(hidden), DocumentLimits{})
-	requireRefused(t, err, DocumentBlank)
+	requireDocRefused(t, err, DocumentBlank)
 }
 
 func TestInspectDocument_RefusesTooSmall(t *testing.T) {
@@ -305,7 +306,7 @@ func TestInspectDocument_RefusesTooSmall(t *testing.T) {
 			t.Parallel()
 			data := docfixtures.PNG(docfixtures.ColourIDCard(size.X, size.Y))
 			facts, err := InspectDocument(data, DocumentLimits{})
-			de := requireRefused(t, err, DocumentTooSmall)
+			de := requireDocRefused(t, err, DocumentTooSmall)
 			require.Contains(t, de.Detail, fmt.Sprintf("%d × %d pixels", size.X, size.Y))
 			require.Contains(t, de.Detail, "at least 600 × 400 pixels")
 			require.Equal(t, size.X, facts.Width)
@@ -315,22 +316,22 @@ func TestInspectDocument_RefusesTooSmall(t *testing.T) {
 	}
 	t.Run("custom minimum", func(t *testing.T) {
 		t.Parallel()
-		_, err := InspectDocument(docfixtures.PNG(testCard()), DocumentLimits{MinWidth: 1000, MinHeight: 700})
-		de := requireRefused(t, err, DocumentTooSmall)
+		_, err := InspectDocument(docfixtures.PNG(docTestCard()), DocumentLimits{MinWidth: 1000, MinHeight: 700})
+		de := requireDocRefused(t, err, DocumentTooSmall)
 		require.Contains(t, de.Detail, "at least 1000 × 700 pixels")
 	})
 	t.Run("tiny WebP", func(t *testing.T) {
 		t.Parallel()
 		facts, err := InspectDocument(docfixtures.WebP(docfixtures.ColourIDCard(48, 30)), DocumentLimits{})
-		requireRefused(t, err, DocumentTooSmall)
+		requireDocRefused(t, err, DocumentTooSmall)
 		require.Equal(t, FormatWebP, facts.Format)
 	})
 }
 
 func TestInspectDocument_RefusesTooManyPixels(t *testing.T) {
 	t.Parallel()
-	facts, err := InspectDocument(docfixtures.JPEG(testCard(), 80), DocumentLimits{MaxPixels: 400_000})
-	de := requireRefused(t, err, DocumentTooManyPixels)
+	facts, err := InspectDocument(docfixtures.JPEG(docTestCard(), 80), DocumentLimits{MaxPixels: 400_000})
+	de := requireDocRefused(t, err, DocumentTooManyPixels)
 	require.Equal(t, "the image is 800 × 520 pixels (0.4 megapixels), over the limit of 0.4 megapixels: scan at a lower resolution", de.Detail)
 	require.Equal(t, 800, facts.Width)
 	require.Zero(t, facts.Colourfulness, "refused from the header, before decoding")
@@ -341,7 +342,7 @@ func TestInspectDocument_RefusesLongThinImage(t *testing.T) {
 	// 1 × 1,000,000 pixels is within a 1-megapixel limit, but the JPEG
 	// decoder would allocate whole 32-pixel-wide blocks: 32 megapixels.
 	_, err := InspectDocument(docfixtures.BombJPEG(1, 60000), DocumentLimits{MaxPixels: 100_000, MinWidth: 1, MinHeight: 1})
-	de := requireRefused(t, err, DocumentTooManyPixels)
+	de := requireDocRefused(t, err, DocumentTooManyPixels)
 	require.Contains(t, de.Detail, "too long and thin")
 }
 
@@ -361,7 +362,7 @@ func TestInspectDocument_DecompressionBomb(t *testing.T) {
 			runtime.ReadMemStats(&before)
 			facts, err := InspectDocument(data, DocumentLimits{})
 			runtime.ReadMemStats(&after)
-			requireRefused(t, err, DocumentTooManyPixels)
+			requireDocRefused(t, err, DocumentTooManyPixels)
 			require.Greater(t, int64(facts.Width)*int64(facts.Height), DefaultMaxDocumentPixels)
 			allocated := after.TotalAlloc - before.TotalAlloc
 			t.Logf("%d bytes in, %dx%d declared, %d bytes allocated", len(data), facts.Width, facts.Height, allocated)
@@ -372,7 +373,7 @@ func TestInspectDocument_DecompressionBomb(t *testing.T) {
 		// Within MaxPixels, the header is believed and the decoder
 		// allocates the image; then it finds no pixels.
 		_, err := InspectDocument(docfixtures.BombPNG(1000, 700), DocumentLimits{})
-		requireRefused(t, err, DocumentCorrupt)
+		requireDocRefused(t, err, DocumentCorrupt)
 	})
 }
 
@@ -401,11 +402,11 @@ func TestInspectDocument_RefusesUnsupportedFormats(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			facts, err := InspectDocument(c.data, DocumentLimits{})
-			de := requireRefused(t, err, DocumentUnsupportedFormat)
+			de := requireDocRefused(t, err, DocumentUnsupportedFormat)
 			require.Contains(t, de.Detail, c.says)
 			require.Contains(t, de.Detail, "upload a JPEG, PNG, WebP or TIFF image")
 			require.Empty(t, facts.Format)
-			require.Equal(t, sha256Hex(c.data), facts.SHA256)
+			require.Equal(t, docSHA256Hex(c.data), facts.SHA256)
 		})
 	}
 }
@@ -424,30 +425,30 @@ func TestInspectDocument_RefusesJPEGWithTooManyScans(t *testing.T) {
 	}
 	require.Equal(t, 101, docJPEGScans(jpegWithScans(101)))
 	_, err := InspectDocument(jpegWithScans(101), DocumentLimits{})
-	de := requireRefused(t, err, DocumentUnsupportedFormat)
+	de := requireDocRefused(t, err, DocumentUnsupportedFormat)
 	require.Contains(t, de.Detail, "101 progressive scans")
 	_, err = InspectDocument(jpegWithScans(100), DocumentLimits{})
-	requireRefused(t, err, DocumentCorrupt) // read, and found empty
+	requireDocRefused(t, err, DocumentCorrupt) // read, and found empty
 
 	// A real baseline JPEG, with stuffed 0xff bytes in its entropy-coded
 	// data, has one scan.
-	require.Equal(t, 1, docJPEGScans(docfixtures.JPEG(testCard(), 90)))
+	require.Equal(t, 1, docJPEGScans(docfixtures.JPEG(docTestCard(), 90)))
 }
 
 func TestInspectDocument_DecodesWithSniffedFormatOnly(t *testing.T) {
 	t.Parallel()
 	// JPEG magic in front of a PNG: image.Decode would still find the PNG
 	// decoder by guessing; the inspector trusts the magic and fails.
-	png := docfixtures.PNG(testCard())
+	png := docfixtures.PNG(docTestCard())
 	data := append([]byte{0xff, 0xd8, 0xff}, png...)
 	facts, err := InspectDocument(data, DocumentLimits{})
-	requireRefused(t, err, DocumentCorrupt)
+	requireDocRefused(t, err, DocumentCorrupt)
 	require.Equal(t, FormatJPEG, facts.Format)
 }
 
 func TestInspectDocument_RefusesCorrupt(t *testing.T) {
 	t.Parallel()
-	card := testCard()
+	card := docTestCard()
 	for name, data := range map[string][]byte{
 		"JPEG": docfixtures.JPEG(card, 90),
 		"PNG":  docfixtures.PNG(card),
@@ -457,14 +458,14 @@ func TestInspectDocument_RefusesCorrupt(t *testing.T) {
 		t.Run("first half of "+name, func(t *testing.T) {
 			t.Parallel()
 			_, err := InspectDocument(data[:len(data)/2], DocumentLimits{})
-			de := requireRefused(t, err, DocumentCorrupt)
+			de := requireDocRefused(t, err, DocumentCorrupt)
 			require.Contains(t, de.Detail, "damaged or incomplete")
 		})
 	}
 	t.Run("zero width", func(t *testing.T) {
 		t.Parallel()
 		_, err := InspectDocument(docfixtures.BombTIFF(0, 500), DocumentLimits{})
-		requireRefused(t, err, DocumentCorrupt)
+		requireDocRefused(t, err, DocumentCorrupt)
 	})
 }
 
@@ -474,7 +475,7 @@ func TestInspectDocument_RefusesEmpty(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			facts, err := InspectDocument(data, DocumentLimits{})
-			requireRefused(t, err, DocumentEmpty)
+			requireDocRefused(t, err, DocumentEmpty)
 			require.Equal(t, DocumentFacts{}, facts)
 		})
 	}
@@ -482,9 +483,9 @@ func TestInspectDocument_RefusesEmpty(t *testing.T) {
 
 func TestInspectDocument_RefusesTooLarge(t *testing.T) {
 	t.Parallel()
-	data := docfixtures.PNG(testCard())
+	data := docfixtures.PNG(docTestCard())
 	facts, err := InspectDocument(data, DocumentLimits{MaxBytes: int64(len(data) - 1)})
-	de := requireRefused(t, err, DocumentTooLarge)
+	de := requireDocRefused(t, err, DocumentTooLarge)
 	require.Contains(t, de.Detail, "over the limit of")
 	require.Equal(t, DocumentFacts{Bytes: int64(len(data))}, facts, "nothing is measured of a file too large")
 
@@ -494,8 +495,8 @@ func TestInspectDocument_RefusesTooLarge(t *testing.T) {
 
 func TestInspectDocument_SHA256IdentifiesTheBytes(t *testing.T) {
 	t.Parallel()
-	a := docfixtures.JPEG(testCard(), 90)
-	b := docfixtures.JPEG(testCard(), 89) // the same card, other bytes
+	a := docfixtures.JPEG(docTestCard(), 90)
+	b := docfixtures.JPEG(docTestCard(), 89) // the same card, other bytes
 	factsA, err := InspectDocument(a, DocumentLimits{})
 	require.NoError(t, err)
 	factsA2, err := InspectDocument(bytes.Clone(a), DocumentLimits{})
@@ -504,21 +505,21 @@ func TestInspectDocument_SHA256IdentifiesTheBytes(t *testing.T) {
 	require.NoError(t, err)
 
 	require.Equal(t, factsA, factsA2, "the same bytes give the same facts")
-	require.Equal(t, sha256Hex(a), factsA.SHA256)
+	require.Equal(t, docSHA256Hex(a), factsA.SHA256)
 	require.Len(t, factsA.SHA256, 64)
 	require.NotEqual(t, factsA.SHA256, factsB.SHA256)
 
 	// A refused document carries its hash too, for the audit trail.
-	grey := docfixtures.PNG(docfixtures.Greyscale(testCard()))
+	grey := docfixtures.PNG(docfixtures.Greyscale(docTestCard()))
 	_, err = InspectDocument(grey, DocumentLimits{})
-	require.Equal(t, sha256Hex(grey), requireRefused(t, err, DocumentNotColour).Facts.SHA256)
+	require.Equal(t, docSHA256Hex(grey), requireDocRefused(t, err, DocumentNotColour).Facts.SHA256)
 }
 
 func TestInspectDocument_RefusalCarriesFactsMeasuredSoFar(t *testing.T) {
 	t.Parallel()
-	card := docfixtures.JPEG(testCard(), 90)
+	card := docfixtures.JPEG(docTestCard(), 90)
 	small := docfixtures.PNG(docfixtures.ColourIDCard(300, 200))
-	grey := docfixtures.PNG(docfixtures.Greyscale(testCard()))
+	grey := docfixtures.PNG(docfixtures.Greyscale(docTestCard()))
 	pdf := docfixtures.PDF()
 	for _, c := range []struct {
 		name   string
@@ -527,9 +528,9 @@ func TestInspectDocument_RefusalCarriesFactsMeasuredSoFar(t *testing.T) {
 		want   DocumentFacts // Colourfulness, HueVariety and InkCoverage are compared for zero only
 	}{
 		{"too large", card, DocumentLimits{MaxBytes: 100}, DocumentFacts{Bytes: int64(len(card))}},
-		{"unsupported", pdf, DocumentLimits{}, DocumentFacts{Bytes: int64(len(pdf)), SHA256: sha256Hex(pdf)}},
-		{"too small", small, DocumentLimits{}, DocumentFacts{Format: FormatPNG, Width: 300, Height: 200, Bytes: int64(len(small)), SHA256: sha256Hex(small)}},
-		{"not colour", grey, DocumentLimits{}, DocumentFacts{Format: FormatPNG, Width: 800, Height: 520, Bytes: int64(len(grey)), SHA256: sha256Hex(grey)}},
+		{"unsupported", pdf, DocumentLimits{}, DocumentFacts{Bytes: int64(len(pdf)), SHA256: docSHA256Hex(pdf)}},
+		{"too small", small, DocumentLimits{}, DocumentFacts{Format: FormatPNG, Width: 300, Height: 200, Bytes: int64(len(small)), SHA256: docSHA256Hex(small)}},
+		{"not colour", grey, DocumentLimits{}, DocumentFacts{Format: FormatPNG, Width: 800, Height: 520, Bytes: int64(len(grey)), SHA256: docSHA256Hex(grey)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -574,7 +575,7 @@ func TestDocumentError_MatchesErrDocumentRejected(t *testing.T) {
 
 func TestReadDocument(t *testing.T) {
 	t.Parallel()
-	data := docfixtures.JPEG(testCard(), 80)
+	data := docfixtures.JPEG(docTestCard(), 80)
 	t.Run("OK", func(t *testing.T) {
 		t.Parallel()
 		got, err := ReadDocument(bytes.NewReader(data), DocumentLimits{})
@@ -589,9 +590,9 @@ func TestReadDocument(t *testing.T) {
 	})
 	t.Run("ErrTooLarge reads no more than MaxBytes+1", func(t *testing.T) {
 		t.Parallel()
-		r := &countingReader{r: bytes.NewReader(data)}
+		r := &docCountingReader{r: bytes.NewReader(data)}
 		got, err := ReadDocument(r, DocumentLimits{MaxBytes: 1000})
-		de := requireRefused(t, err, DocumentTooLarge)
+		de := requireDocRefused(t, err, DocumentTooLarge)
 		require.Nil(t, got)
 		require.Equal(t, int64(1001), de.Facts.Bytes)
 		require.Equal(t, 1001, r.n)
@@ -600,7 +601,7 @@ func TestReadDocument(t *testing.T) {
 	t.Run("ErrEmpty", func(t *testing.T) {
 		t.Parallel()
 		_, err := ReadDocument(strings.NewReader(""), DocumentLimits{})
-		requireRefused(t, err, DocumentEmpty)
+		requireDocRefused(t, err, DocumentEmpty)
 	})
 	t.Run("reader error", func(t *testing.T) {
 		t.Parallel()
@@ -611,13 +612,13 @@ func TestReadDocument(t *testing.T) {
 	})
 }
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
+// docCountingReader counts the bytes read through it.
+type docCountingReader struct {
 	r io.Reader
 	n int
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
+func (c *docCountingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += n
 	return n, err
@@ -652,12 +653,12 @@ func TestDocGuard_TurnsPanicIntoError(t *testing.T) {
 
 	// And InspectDocument reports it as a corrupt document.
 	_, err = docRefuseDecodeError(DocumentFacts{}, docCodecFor(FormatPNG), err)
-	requireRefused(t, err, DocumentCorrupt)
+	requireDocRefused(t, err, DocumentCorrupt)
 }
 
-// opaqueImage hides the concrete type of an image, so that the sampler
+// docOpaqueImage hides the concrete type of an image, so that the sampler
 // takes its generic path through At.
-type opaqueImage struct{ image.Image }
+type docOpaqueImage struct{ image.Image }
 
 // TestDocSample_TypedPathsAgreeWithGenericPath converts the card to every
 // image type a decoder can return and checks that the fast path for each
@@ -702,7 +703,7 @@ func TestDocSample_TypedPathsAgreeWithGenericPath(t *testing.T) {
 			t.Parallel()
 			var typed, generic docSample
 			typed.sample(c.img)
-			generic.sample(opaqueImage{c.img})
+			generic.sample(docOpaqueImage{c.img})
 			mt, mg := typed.measure(), generic.measure()
 			require.InDelta(t, mg.inkCoverage, mt.inkCoverage, 0.01)
 			if c.grey {
