@@ -151,6 +151,8 @@ func happyPath(ctx context.Context, p printer, kit *memory.Kit, svc *cancellatio
 	grey := docfixtures.JPEG(docfixtures.Greyscale(docfixtures.ColourIDCard(1200, 800)), 90)
 	if _, err := svc.UploadDocument(ctx, acct, req.ID(), cancellation.DocumentPassport, bytes.NewReader(grey)); err != nil {
 		p.say("a greyscale photocopy: %v", err)
+	} else {
+		return errors.New("a greyscale photocopy was accepted")
 	}
 	if _, err := svc.UploadDocument(ctx, acct, req.ID(), cancellation.DocumentPassport, strings.NewReader("%PDF-1.7\n")); err != nil {
 		p.say("a PDF: %v", err)

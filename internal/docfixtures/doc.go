@@ -19,7 +19,8 @@
 //
 // [JPEG], [PNG], [TIFF] and [WebP] encode an image; [WebP] is a small
 // lossless (VP8L) encoder written for this package, because
-// golang.org/x/image/webp can only decode. [BombPNG] builds a tiny PNG whose
-// header declares an enormous image, and [PDF] a minimal PDF header, for
-// the refusal paths.
+// golang.org/x/image/webp can only decode. [BombPNG], [BombJPEG],
+// [BombWebP] and [BombTIFF] build files of a few bytes whose headers
+// declare enormous images (decompression bombs), and [PDF] a minimal PDF,
+// for the refusal paths.
 package docfixtures
