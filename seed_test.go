@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"image/color"
 	"slices"
 	"strings"
 	"sync"
@@ -760,18 +761,23 @@ func TestStep4_IdentityDocuments(t *testing.T) {
 	})
 
 	t.Run("NotColour", func(t *testing.T) {
-		facts, err := cancellation.InspectDocument(colourScan(), cancellation.DocumentLimits{})
-		require.NoError(t, err)
-		if facts.Colourfulness == 0 {
-			t.Skip("the inspector does not measure colour yet (the full inspector of issue 4 does)")
-		}
 		f := setup(t)
 		a := f.account("acct-step4-grey", ports.Personal, true)
 		r := f.untilVerified(a.ID)
-		_, err = f.upload(r, cancellation.DocumentPassport, docfixtures.JPEG(docfixtures.Greyscale(docfixtures.ColourIDCard(1200, 800)), 90))
-		var de *cancellation.DocumentError
-		require.ErrorAs(t, err, &de)
-		require.Equal(t, cancellation.DocumentNotColour, de.Problem)
+		before := f.storedJSON(r.ID())
+		card := docfixtures.ColourIDCard(1200, 800)
+		for name, scan := range map[string][]byte{
+			"greyscale":       docfixtures.JPEG(docfixtures.Greyscale(card), 90),
+			"sepia photocopy": docfixtures.JPEG(docfixtures.Tinted(docfixtures.Greyscale(card), color.RGBA{R: 112, G: 66, B: 20, A: 255}), 90),
+		} {
+			_, err := f.upload(r, cancellation.DocumentPassport, scan)
+			var de *cancellation.DocumentError
+			require.ErrorAs(t, err, &de, name)
+			require.Equal(t, cancellation.DocumentNotColour, de.Problem, name)
+			require.Contains(t, de.Error(), "not in colour", name)
+		}
+		f.requireUnchanged(r.ID(), before)
+		require.Zero(t, f.kit.Documents.Len())
 	})
 
 	t.Run("SameFileTwiceRecognised", func(t *testing.T) {
