@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/accountkit/cancellation/ports"
 )
@@ -609,7 +610,17 @@ func newRequest(id string, acct ports.Account, now time.Time, rep Report, expire
 }
 
 // record appends an event to the history, chained to the previous one.
+// Text is made valid UTF-8 first: JSON would replace invalid bytes when the
+// request is stored, and the hash must survive that round trip.
 func (r *Request) record(now time.Time, actor Actor, typ EventType, data map[string]string) {
+	actor.ID = strings.ToValidUTF8(actor.ID, "\uFFFD")
+	for k, v := range data {
+		if !utf8.ValidString(k) {
+			delete(data, k)
+			k = strings.ToValidUTF8(k, "\uFFFD")
+		}
+		data[k] = strings.ToValidUTF8(v, "\uFFFD")
+	}
 	prev := ""
 	if n := len(r.d.History); n > 0 {
 		prev = r.d.History[n-1].Hash

@@ -486,8 +486,12 @@ func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (*R
 	}
 	rep := s.rules.Evaluate(ctx, acct, s.now())
 	return s.mutate(ctx, "", id, func(r *Request, ec effectCtx) error {
+		inReview := r.State() == StateInReview
 		if err := r.approve(ec, rv, note, rep, s.cfg.ClosingMode); err != nil {
-			if r.State() == StateRejected {
+			// Keep the change only when this approval itself rejected the
+			// request on eligibility; a request another reviewer already
+			// rejected must not be rewritten.
+			if inReview && r.State() == StateRejected {
 				return keep(err)
 			}
 			return err

@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -82,7 +85,9 @@ const (
 // _foreign_keys, _synchronous and _txlock replace the defaults (10000 ms,
 // WAL, 1, FULL, immediate); _pragma=... adds a PRAGMA; SQLite's own URI
 // parameters (mode, vfs, ...) work too. The file is created when missing;
-// its directory must exist.
+// its directory must exist. An in-memory database (":memory:",
+// mode=memory) is refused: it would not be durable, and each pooled
+// connection would see its own.
 //
 // Open pings the database with ctx. Errors name the problem: a DSN of no
 // recognised form wraps ErrDSN, an unreachable server says so, a schema
@@ -95,11 +100,17 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("sqlstore: connecting to %s database %s: %w", dialect, redact(dsn), err)
+		return nil, fmt.Errorf("sqlstore: connecting to %s database %s: %w%s", dialect, redact(dsn), err, hint(dsn, dialect))
 	}
 	if err := Migrate(ctx, db, dialect); err != nil {
 		_ = db.Close()
 		return nil, err
+	}
+	if dialect == SQLite {
+		// Lets SQLite gather the statistics its planner lacks (it would
+		// rather scan created_at than use wake_at without them). Advisory:
+		// a failure changes nothing that matters.
+		_, _ = db.ExecContext(ctx, "PRAGMA optimize=0x10002")
 	}
 	s, err := New(db, dialect)
 	if err != nil {
@@ -112,7 +123,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 
 // openDB parses dsn and returns a configured, not yet connected *sql.DB.
 func openDB(dsn string) (Dialect, *sql.DB, error) {
-	dialect, driverDSN, err := parseDSN(dsn)
+	dialect, driverDSN, _, err := parseDSN(dsn)
 	if err != nil {
 		return "", nil, err
 	}
@@ -141,64 +152,101 @@ func openDB(dsn string) (Dialect, *sql.DB, error) {
 	}
 }
 
+// hint explains the commonest reason why a SQLite file does not open: its
+// directory is missing.
+func hint(dsn string, d Dialect) string {
+	if d != SQLite {
+		return ""
+	}
+	_, _, path, err := parseDSN(dsn)
+	if err != nil || path == "" {
+		return ""
+	}
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Sprintf(" (the directory %s does not exist)", dir)
+	}
+	return ""
+}
+
 // parseDSN recognises the forms Open documents and returns the dialect and
-// the DSN for its driver.
-func parseDSN(dsn string) (Dialect, string, error) {
+// the DSN for its driver, and for SQLite the file's path when it can tell
+// it (for the error hint).
+func parseDSN(dsn string) (Dialect, string, string, error) {
 	dsn = strings.TrimSpace(dsn)
 	if dsn == "" {
-		return "", "", fmt.Errorf("%w: the DSN is empty", ErrDSN)
+		return "", "", "", fmt.Errorf("%w: the DSN is empty", ErrDSN)
 	}
 	scheme, _, hasScheme := strings.Cut(dsn, ":")
 	scheme = strings.ToLower(scheme)
 	switch {
 	case hasScheme && (scheme == "postgres" || scheme == "postgresql"):
 		if !strings.HasPrefix(dsn[len(scheme)+1:], "//") {
-			return "", "", fmt.Errorf("%w: a PostgreSQL DSN is a URL, postgres://user@host:port/database", ErrDSN)
+			return "", "", "", fmt.Errorf("%w: a PostgreSQL DSN is a URL, postgres://user@host:port/database", ErrDSN)
 		}
-		return Postgres, dsn, nil
+		return Postgres, dsn, "", nil
 	case hasScheme && scheme == "sqlite":
 		return sqliteURL(dsn)
 	case hasScheme && scheme == "file":
 		path, query, _ := strings.Cut(dsn[len("file:"):], "?")
 		if path == "" {
-			return "", "", fmt.Errorf("%w: file: DSN names no file", ErrDSN)
+			return "", "", "", fmt.Errorf("%w: file: DSN names no file", ErrDSN)
 		}
 		q, err := url.ParseQuery(query)
 		if err != nil {
-			return "", "", fmt.Errorf("%w: parameters of SQLite DSN %s: %w", ErrDSN, redact(dsn), err)
+			return "", "", "", fmt.Errorf("%w: parameters of SQLite DSN %s: %w", ErrDSN, redact(dsn), err)
 		}
-		return SQLite, "file:" + path + "?" + withDefaults(q), nil
+		file := ""
+		if p, ok := strings.CutPrefix(path, "//"); !ok || strings.HasPrefix(p, "/") {
+			file, _ = url.PathUnescape(p)
+		}
+		if err := notInMemory(path, q); err != nil {
+			return "", "", "", err
+		}
+		return SQLite, "file:" + path + "?" + withDefaults(q), file, nil
 	case strings.Contains(dsn, "://"):
-		return "", "", fmt.Errorf("%w: unsupported scheme %q: use postgres://, postgresql://, sqlite:, file: or a path ending in .db", ErrDSN, scheme)
+		return "", "", "", fmt.Errorf("%w: unsupported scheme %q: use postgres://, postgresql://, sqlite:, file: or a path ending in .db", ErrDSN, scheme)
 	case hasSQLiteSuffix(dsn):
-		return SQLite, "file:" + escapeSQLitePath(dsn) + "?" + withDefaults(url.Values{}), nil
+		return SQLite, "file:" + escapeSQLitePath(dsn) + "?" + withDefaults(url.Values{}), dsn, nil
 	}
-	return "", "", fmt.Errorf("%w: not a recognised form: use postgres://..., postgresql://..., sqlite:///path.db, file:path.db or a path ending in .db, .sqlite or .sqlite3", ErrDSN)
+	return "", "", "", fmt.Errorf("%w: not a recognised form: use postgres://..., postgresql://..., sqlite:///path.db, file:path.db or a path ending in .db, .sqlite or .sqlite3", ErrDSN)
 }
 
 // sqliteURL parses sqlite:///abs/path.db and sqlite:path.db.
-func sqliteURL(dsn string) (Dialect, string, error) {
+func sqliteURL(dsn string) (Dialect, string, string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: malformed SQLite DSN: %w", ErrDSN, err)
+		return "", "", "", fmt.Errorf("%w: malformed SQLite DSN: %w", ErrDSN, err)
 	}
 	path := u.Path
 	if u.Opaque != "" {
 		if path, err = url.PathUnescape(u.Opaque); err != nil {
-			return "", "", fmt.Errorf("%w: malformed SQLite path: %w", ErrDSN, err)
+			return "", "", "", fmt.Errorf("%w: malformed SQLite path: %w", ErrDSN, err)
 		}
 	}
 	switch {
 	case u.Host != "" || u.User != nil:
-		return "", "", fmt.Errorf("%w: SQLite DSN names a host %q: use sqlite:///absolute/path.db (three slashes) or sqlite:relative/path.db", ErrDSN, u.Host)
+		return "", "", "", fmt.Errorf("%w: SQLite DSN names a host %q: use sqlite:///absolute/path.db (three slashes) or sqlite:relative/path.db", ErrDSN, u.Host)
 	case path == "" || path == "/":
-		return "", "", fmt.Errorf("%w: SQLite DSN names no file", ErrDSN)
+		return "", "", "", fmt.Errorf("%w: SQLite DSN names no file", ErrDSN)
 	}
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: parameters of SQLite DSN: %w", ErrDSN, err)
+		return "", "", "", fmt.Errorf("%w: parameters of SQLite DSN: %w", ErrDSN, err)
 	}
-	return SQLite, "file:" + escapeSQLitePath(path) + "?" + withDefaults(q), nil
+	if err := notInMemory(path, q); err != nil {
+		return "", "", "", err
+	}
+	return SQLite, "file:" + escapeSQLitePath(path) + "?" + withDefaults(q), path, nil
+}
+
+// notInMemory refuses an in-memory SQLite database: each connection of the
+// pool would see a database of its own, and nothing would be durable.
+func notInMemory(path string, q url.Values) error {
+	if strings.HasPrefix(path, ":memory:") || strings.EqualFold(q.Get("mode"), "memory") {
+		return fmt.Errorf("%w: an in-memory SQLite database is not durable and not shared by the pool's connections: use a file, or adapters/memory in tests", ErrDSN)
+	}
+	return nil
 }
 
 func hasSQLiteSuffix(path string) bool {

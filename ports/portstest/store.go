@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -247,6 +248,135 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 		_, err = e.store.List(ctx, cancellation.Query{})
 		require.Error(t, err)
 	})
+
+	// The subtests below check what a SQL store gets wrong easily: time
+	// precision, NULL ordering, LIMIT and OFFSET, inclusive bounds, and
+	// text that a JSON column type would rewrite or refuse.
+	t.Run("ListOrdersByExactCreationTime", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		// Created a nanosecond apart, each before the one started before
+		// it: a store that keeps microseconds (PostgreSQL timestamptz)
+		// would order them by id instead.
+		base := e.kit.Clock.Now()
+		var accounts []ports.AccountID
+		var want []string
+		for i := range 6 {
+			acct := e.account(t)
+			accounts = append(accounts, acct)
+			e.kit.Clock.Set(base.Add(time.Duration(6-i) * time.Nanosecond))
+			want = append([]string{e.start(t, acct).ID()}, want...)
+		}
+		rs, err := e.store.List(t.Context(), cancellation.Query{})
+		require.NoError(t, err)
+		var got []string
+		for _, r := range rs {
+			if slices.Contains(accounts, r.Account()) {
+				got = append(got, r.ID())
+			}
+		}
+		require.Equal(t, want, got)
+	})
+	t.Run("ListOrderByDuePutsNoDueDateFirst", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		acct := e.account(t)
+		reviewed := e.inReview(t, acct)
+		_, err := e.svc.Withdraw(t.Context(), acct, reviewed.ID())
+		require.NoError(t, err)
+		e.kit.Clock.Advance(time.Minute)
+		undated := e.start(t, acct)
+		require.True(t, undated.DueAt().IsZero())
+		// The zero DueAt orders first, as the zero time.Time does (SQL
+		// puts NULL last unless told otherwise).
+		for _, q := range []cancellation.Query{{Account: acct, OrderByDue: true}, {Account: acct, OrderByDue: true, Limit: 5}} {
+			rs, err := e.store.List(t.Context(), q)
+			require.NoError(t, err)
+			require.Equal(t, []string{undated.ID(), reviewed.ID()}, requestIDs(rs), "%+v", q)
+		}
+		rs, err := e.store.List(t.Context(), cancellation.Query{Account: acct})
+		require.NoError(t, err)
+		require.Equal(t, []string{reviewed.ID(), undated.ID()}, requestIDs(rs), "by creation")
+	})
+	t.Run("ListLimitAndOffset", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		acct := e.account(t)
+		var all []string
+		for range 4 {
+			r := e.start(t, acct)
+			_, err := e.svc.Withdraw(t.Context(), acct, r.ID())
+			require.NoError(t, err)
+			all = append(all, r.ID())
+			e.kit.Clock.Advance(time.Second)
+		}
+		for _, c := range []struct {
+			limit, offset int
+			want          []string
+		}{
+			{0, 0, all},
+			{0, 1, all[1:]}, // an offset without a limit (SQLite needs LIMIT -1)
+			{0, 4, nil},
+			{0, 9, nil},
+			{2, 0, all[:2]},
+			{2, 3, all[3:]},
+			{9, 1, all[1:]},
+		} {
+			rs, err := e.store.List(t.Context(), cancellation.Query{Account: acct, Limit: c.limit, Offset: c.offset})
+			require.NoError(t, err)
+			require.Equal(t, c.want, requestIDs(rs), "limit %d offset %d", c.limit, c.offset)
+		}
+	})
+	t.Run("ListWakeBeforeIsInclusive", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		acct := e.account(t)
+		r := e.inReview(t, acct)
+		wake := r.NextWake()
+		require.False(t, wake.IsZero())
+		for _, c := range []struct {
+			before time.Time
+			want   []string
+		}{
+			{wake, []string{r.ID()}},
+			{wake.Add(time.Nanosecond), []string{r.ID()}},
+			{wake.Add(-time.Nanosecond), nil},
+		} {
+			rs, err := e.store.List(t.Context(), cancellation.Query{Account: acct, WakeBefore: c.before})
+			require.NoError(t, err)
+			require.Equal(t, c.want, requestIDs(rs), "WakeBefore %s, NextWake %s", c.before, wake)
+		}
+	})
+	t.Run("RoundTripKeepsUnusualText", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		acct := e.account(t)
+		r := e.inReview(t, acct)
+		// NUL (which PostgreSQL jsonb refuses), a line separator, a
+		// character outside the BMP, HTML that json.Marshal escapes, and
+		// bytes that are not UTF-8 (JSON replaces them; the history hash
+		// must still verify after the round trip).
+		note := "a\x00b \u2028 \U0001F600 <b>&</b> \xff\xfe end"
+		r, err := e.svc.Reject(t.Context(), cancellation.Reviewer{ID: "rev\x00iewer ✓\xc3"}, r.ID(), []cancellation.ReasonCode{cancellation.ReasonOther}, note)
+		require.NoError(t, err)
+		got, err := e.store.Get(t.Context(), r.ID())
+		require.NoError(t, err)
+		requireSameRequest(t, r, got)
+		want, err := json.Marshal(r)
+		require.NoError(t, err)
+		gotJSON, err := json.Marshal(got)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(gotJSON), "the stored JSON comes back byte for byte")
+		require.NoError(t, cancellation.VerifyHistory(got.History()))
+	})
+}
+
+func requestIDs(rs []*cancellation.Request) []string {
+	var ids []string
+	for _, r := range rs {
+		ids = append(ids, r.ID())
+	}
+	return ids
 }
 
 // requireSameRequest compares two requests as a store persists them.
@@ -283,7 +413,9 @@ func newStoreEnv(t *testing.T, newStore func(t *testing.T) cancellation.Store) *
 		store:    newStore(t),
 		reviewer: cancellation.Reviewer{ID: "reviewer-1", Account: "reviewer-own-account"},
 		otpKey:   []byte("portstest shared otp key"),
-		prefix:   uniqueName(t, ""),
+		// A random part keeps a shared backend that outlives the run from
+		// seeing the accounts of an earlier run.
+		prefix: uniqueName(t, fmt.Sprintf("%04x-", rand.Uint32()&0xffff)),
 	}
 	e.svc = e.service(t)
 	return e

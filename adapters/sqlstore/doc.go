@@ -1,0 +1,52 @@
+// Package sqlstore is the durable cancellation.Store: requests in a SQLite
+// file (the embedded default, pure Go, no cgo) or in PostgreSQL (for a
+// platform that runs several replicas of the Service on one database).
+//
+// # Choosing a database
+//
+// [Open] picks the dialect from the DSN:
+//
+//	store, err := sqlstore.Open(ctx, "sqlite:///var/lib/app/cancellation.db")
+//	store, err := sqlstore.Open(ctx, "postgres://app@db:5432/app?sslmode=verify-full")
+//	if err != nil { ... }
+//	defer store.Close()
+//	svc, err := cancellation.New(cancellation.Config{Store: store, ...})
+//
+// A SQLite file serves one host (several processes on one machine may share
+// it); PostgreSQL serves any number of replicas. Hosts that own their
+// *sql.DB use [New] instead, after [Migrate].
+//
+// # Schema
+//
+// One table, cancellation_requests, holds one row per request: its id
+// (primary key), account, state, version, created_at, due_at and wake_at
+// (the request's NextWake, NULL when zero), and data, the request's JSON
+// as json.Marshal wrote it, kept as text byte for byte. Times are Unix
+// nanoseconds. Indexes serve List: (state, due_at, id) for the review queue,
+// wake_at for maintenance, (account, created_at, id) and (created_at, id).
+// A partial unique index on account, over the non-terminal states, makes
+// the database refuse a second active request for an account
+// (cancellation.ErrActiveRequestExists), whichever replica writes it.
+//
+// The schema is versioned: the migrations are embedded ([Migrations],
+// [MigrationFS]) and [Migrate] applies the missing ones in a transaction,
+// recording each in cancellation_schema_version. [Open] migrates. A
+// database migrated by a newer version of this package is refused with
+// [ErrSchemaTooNew].
+//
+// # Concurrency and effects
+//
+// Update is a single UPDATE ... WHERE id = ? AND version = ?: of two
+// replicas that read the same version, one writes and the other gets
+// cancellation.ErrConflict, and the Service retries it with a fresh copy.
+// The Service claims each pending effect (a notification, the account's
+// closing) through such an Update before carrying it out, so replicas
+// running RunMaintenance at once carry out each effect once; a replica that
+// dies holding a claim loses it when the lease ends, and the effect is
+// retried under the same idempotency key.
+//
+// On SQLite the Store writes one statement at a time (there is one writer
+// per file), waits for other processes through busy_timeout, and runs in
+// WAL mode so that readers do not wait; commits are synced
+// (synchronous=FULL) unless the DSN says otherwise.
+package sqlstore
