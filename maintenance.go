@@ -272,7 +272,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 	now := s.now()
 	var closingReport *Report
 	if r.State() == StateScheduled && !r.closing() && !now.Before(r.ScheduledFor()) {
-		acct, err := s.cfg.Accounts.Account(ctx, r.Account())
+		acct, err := s.anyAccount(ctx, r.Account())
 		if err != nil {
 			return fmt.Errorf("reading account %s for closing: %w", r.Account(), err)
 		}

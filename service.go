@@ -173,6 +173,15 @@ func (s *Service) Notes() Notes { return s.notes }
 
 // account reads an account that may apply: known and not closed.
 func (s *Service) account(ctx context.Context, id ports.AccountID) (ports.Account, error) {
+	acct, err := s.anyAccount(ctx, id)
+	if err == nil && acct.Closed {
+		return ports.Account{}, fmt.Errorf("%w: %s", ErrAccountClosed, id)
+	}
+	return acct, err
+}
+
+// anyAccount reads an account, closed or not.
+func (s *Service) anyAccount(ctx context.Context, id ports.AccountID) (ports.Account, error) {
 	if id == "" {
 		return ports.Account{}, invalid("account", "account id is empty")
 	}
@@ -182,8 +191,6 @@ func (s *Service) account(ctx context.Context, id ports.AccountID) (ports.Accoun
 		return ports.Account{}, fmt.Errorf("%w: %s", ErrUnknownAccount, id)
 	case err != nil:
 		return ports.Account{}, fmt.Errorf("cancellation: reading account %s: %w", id, err)
-	case acct.Closed:
-		return ports.Account{}, fmt.Errorf("%w: %s", ErrAccountClosed, id)
 	}
 	return acct, nil
 }
@@ -480,7 +487,11 @@ func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (*R
 	if err := cur.checkDecision("approve", StateApproved, rv); err != nil {
 		return nil, err
 	}
-	acct, err := s.account(ctx, cur.Account())
+	// A closed account is read all the same: a concurrent approval may have
+	// just closed it, and this one must then lose on the state guard with
+	// ErrInvalidTransition. (Closing an account closed by other means is
+	// harmless: AccountCloser is idempotent.)
+	acct, err := s.anyAccount(ctx, cur.Account())
 	if err != nil {
 		return nil, err
 	}
