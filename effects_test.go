@@ -277,3 +277,41 @@ func TestEligibility_FailClosed(t *testing.T) {
 		require.Less(t, time.Since(start), 1200*time.Millisecond, "ten 200 ms rules run side by side, not in 2 s")
 	})
 }
+
+// TestMaintenance_ExpiresAbandonedApplications: an application left idle
+// before submission for Config.ExpireAfter expires, its documents are
+// purged after the retention, and the account may apply again; one in review
+// never expires.
+func TestMaintenance_ExpiresAbandonedApplications(t *testing.T) {
+	const idle = 48 * time.Hour
+	f := setup(t, func(c *cancellation.Config) {
+		c.ExpireAfter = idle
+		c.DocumentPolicy.Retention = 24 * time.Hour
+	})
+	abandoned := f.account("acct-expire-docs", ports.Personal, true)
+	r := f.untilVerified(abandoned.ID)
+	_, err := f.upload(r, cancellation.DocumentPassport, colourScan())
+	require.NoError(t, err)
+	reviewed := f.toReview(f.personal("acct-expire-review").ID)
+	require.Equal(t, 1, f.kit.Documents.Len())
+
+	f.clock.Set(f.stored(r.ID()).UpdatedAt().Add(idle - time.Second))
+	require.Zero(t, f.maintain().Expired, "not idle long enough")
+	require.Equal(t, cancellation.StateDocumentsUploaded, f.stored(r.ID()).State())
+
+	f.clock.Advance(time.Second)
+	require.Equal(t, 1, f.maintain().Expired)
+	expired := f.stored(r.ID())
+	require.Equal(t, cancellation.StateExpired, expired.State())
+	require.Equal(t, cancellation.EventExpired, lastOf(t, expired, cancellation.EventExpired).Type)
+	require.Equal(t, cancellation.StateInReview, f.stored(reviewed.ID()).State(), "a request in review does not expire")
+	require.Equal(t, 1, f.kit.Documents.Len(), "documents are kept for the retention")
+
+	f.clock.Advance(24 * time.Hour)
+	f.maintain()
+	require.Zero(t, f.kit.Documents.Len(), "documents purged after the retention")
+	require.False(t, f.stored(r.ID()).Documents()[0].PurgedAt.IsZero())
+
+	again := f.start(abandoned.ID)
+	require.NotEqual(t, r.ID(), again.ID(), "an expired application does not block a new one")
+}
