@@ -260,7 +260,10 @@ type Document struct {
 	// Duplicate names the kind of an earlier upload with the same SHA-256,
 	// so reviewers see that one file was sent twice.
 	Duplicate DocumentKind `json:"duplicate,omitempty"`
-	PurgedAt  time.Time    `json:"purged_at,omitzero"`
+	// ReplacedAt is when a later upload of the same kind replaced this one.
+	// Its blob is deleted then (best effort) and by the purge in any case.
+	ReplacedAt time.Time `json:"replaced_at,omitzero"`
+	PurgedAt   time.Time `json:"purged_at,omitzero"`
 }
 
 // Decision is a reviewer's verdict, or the library's when eligibility fails
@@ -321,6 +324,7 @@ func (e Effect) dueAt() time.Time {
 // otpState is the pending one-time code, stored only as a keyed hash.
 type otpState struct {
 	Hash        string    `json:"hash,omitempty"`
+	KeyID       string    `json:"key_id,omitempty"`
 	Serial      int       `json:"serial"`
 	ExpiresAt   time.Time `json:"expires_at,omitzero"`
 	Attempts    int       `json:"attempts"`
@@ -508,7 +512,10 @@ func (r *Request) NextWake() time.Time {
 	return t
 }
 
-// MarshalJSON encodes the request for a Store.
+// MarshalJSON encodes the request for a Store. It is the storage format,
+// not a view for customers: it holds internal state (the code's keyed hash,
+// reviewer notes, effect leases, contact details). Build responses from the
+// accessors instead.
 func (r *Request) MarshalJSON() ([]byte, error) { return json.Marshal(&r.d) }
 
 // UnmarshalJSON decodes a request written by MarshalJSON and validates it:
@@ -660,7 +667,7 @@ func (r *Request) closing() bool {
 // policy for the account's kind.
 func (r *Request) documentsComplete() bool {
 	for _, d := range r.d.Documents {
-		if documentKindAllowed(r.d.AccountKind, d.Kind) {
+		if d.ReplacedAt.IsZero() && documentKindAllowed(r.d.AccountKind, d.Kind) {
 			return true
 		}
 	}

@@ -17,6 +17,12 @@ type DocumentPolicy struct {
 	// (cancelled, rejected, withdrawn, expired) before they are deleted from
 	// the DocumentStore (default 30 days).
 	Retention time.Duration
+	// MaxConcurrentInspections bounds the uploads a Service reads and
+	// decodes at once (default 2), so that a burst of large or hostile
+	// scans cannot take the process's memory: each may need up to about 24
+	// bytes a pixel of Limits.MaxPixels while it is decoded. Uploads beyond
+	// it wait for their turn, or for their context to end.
+	MaxConcurrentInspections int
 }
 
 // DefaultDocumentRetention is the default DocumentPolicy.Retention.
@@ -25,6 +31,9 @@ const DefaultDocumentRetention = 30 * 24 * time.Hour
 func (p DocumentPolicy) withDefaults() DocumentPolicy {
 	if p.Retention <= 0 {
 		p.Retention = DefaultDocumentRetention
+	}
+	if p.MaxConcurrentInspections <= 0 {
+		p.MaxConcurrentInspections = 2
 	}
 	return p
 }
@@ -94,17 +103,18 @@ func (r *Request) addDocument(now time.Time, doc Document) (replaced string, err
 	if err := r.checkDocumentUpload(doc.Kind); err != nil {
 		return "", err
 	}
-	for _, d := range r.d.Documents {
-		if d.Facts.SHA256 == doc.Facts.SHA256 && d.Kind != doc.Kind {
+	for i := range r.d.Documents {
+		d := &r.d.Documents[i]
+		if d.Facts.SHA256 == doc.Facts.SHA256 {
 			doc.Duplicate = d.Kind
 		}
-	}
-	r.d.Documents = slices.DeleteFunc(r.d.Documents, func(d Document) bool {
-		if d.Kind == doc.Kind && d.Key != doc.Key {
+		// A replaced document stays on record, so that the purge after the
+		// decision deletes its blob even if deleting it now fails.
+		if d.Kind == doc.Kind && d.ReplacedAt.IsZero() {
+			d.ReplacedAt = now
 			replaced = d.Key
 		}
-		return d.Kind == doc.Kind
-	})
+	}
 	r.d.Documents = append(r.d.Documents, doc)
 	actor := Actor{Kind: ActorCustomer, ID: string(r.d.Account)}
 	data := map[string]string{

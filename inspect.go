@@ -44,10 +44,12 @@ const (
 	// DefaultMaxDocumentBytes is 10 MiB, ample for a 600 dpi colour scan
 	// of a passport page saved as JPEG.
 	DefaultMaxDocumentBytes int64 = 10 << 20
-	// DefaultMaxDocumentPixels is 40 megapixels: an A4 page scanned at
-	// 600 dpi (4960×7016, 34.8 megapixels) fits, and so does a 12 to 24
-	// megapixel phone photo.
-	DefaultMaxDocumentPixels int64 = 40_000_000
+	// DefaultMaxDocumentPixels is 24 megapixels: a passport page or an ID
+	// card at 600 dpi (about 6 megapixels), an A4 page at 400 dpi (15.5
+	// megapixels) and a 24 megapixel phone photo fit, while one hostile
+	// upload stays under about 600 MB of decoding memory (see
+	// [DocumentLimits]).
+	DefaultMaxDocumentPixels int64 = 24_000_000
 	// DefaultMinDocumentWidth is the length, in pixels, that the longer
 	// side of a scan must reach: 600 pixels across an ID card (85.6 mm)
 	// is about 180 dpi, where the smallest print is still legible.
@@ -75,12 +77,13 @@ const (
 // decoded, so that a small file declaring an enormous image (a
 // decompression bomb) is refused without allocating it. Decoding then
 // allocates in proportion to the pixels: 1.5 bytes a pixel for an ordinary
-// JPEG (about 60 MB at 40 megapixels), 4 for an 8-bit PNG or lossless WebP,
+// JPEG (about 36 MB at 24 megapixels), 4 for an 8-bit PNG or lossless WebP,
 // and, by our reading of the decoders, up to about 24 for the worst cases
 // (a progressive CMYK JPEG keeps every DCT coefficient; an interlaced
-// 16-bit PNG holds its passes and the image). So the default 40 megapixels
-// allows up to about 1 GB for one hostile upload; lower MaxPixels on small
-// servers. Besides, by our reading of golang.org/x/image/vp8l, a crafted
+// 16-bit PNG holds its passes and the image). So the default 24 megapixels
+// allows up to about 600 MB for one hostile upload; lower MaxPixels on small
+// servers. The Service also bounds how many inspections run at once
+// (DocumentPolicy.MaxConcurrentInspections). Besides, by our reading of golang.org/x/image/vp8l, a crafted
 // lossless WebP of a few hundred kilobytes can make it allocate up to
 // about 170 MB of prefix-code tables, whatever its size (it caps them at
 // 2,600 groups). An image whose area rounded up to whole 32×32 blocks (the
@@ -157,7 +160,7 @@ const (
 type DocumentLimits struct {
 	// MaxBytes is the largest upload, in bytes. Default 10 MiB.
 	MaxBytes int64
-	// MaxPixels is the largest width×height. Default 40 megapixels.
+	// MaxPixels is the largest width×height. Default 24 megapixels.
 	MaxPixels int64
 	// MinWidth is the least length of the longer side, in pixels.
 	// Default 600.
@@ -175,7 +178,7 @@ type DocumentLimits struct {
 }
 
 // DefaultDocumentLimits returns the limits that a zero DocumentLimits
-// stands for: 10 MiB, 40 megapixels, at least 600×400 pixels in either
+// stands for: 10 MiB, 24 megapixels, at least 600×400 pixels in either
 // orientation, colourfulness at least 6 and hue variety at least 4.
 func DefaultDocumentLimits() DocumentLimits {
 	return DocumentLimits{

@@ -628,7 +628,7 @@ func TestDefaultDocumentLimits(t *testing.T) {
 	t.Parallel()
 	want := DocumentLimits{
 		MaxBytes:         10 << 20,
-		MaxPixels:        40_000_000,
+		MaxPixels:        24_000_000,
 		MinWidth:         600,
 		MinHeight:        400,
 		MinColourfulness: 6,

@@ -25,13 +25,27 @@ func (k keptError) Unwrap() error { return k.err }
 
 func keep(err error) error { return keptError{err} }
 
+// scope says on whose behalf a change is made: a customer, who may change
+// only their own account's requests, or staff (reviewers and the library's
+// maintenance), who may change any.
+type scope struct {
+	account ports.AccountID
+	staff   bool
+}
+
+// customer is the scope of a customer operation.
+func customer(account ports.AccountID) scope { return scope{account: account} }
+
+// staff is the scope of reviewer and maintenance operations.
+var staff = scope{staff: true}
+
 // mutate applies fn to a fresh copy of the request and stores it with
 // optimistic concurrency, retrying on conflict with a fresh copy; then it
-// carries out the effects the change claimed. owner, when not empty, must
-// own the request (others get ErrNotFound). fn's error aborts without any
-// change, unless it is a keptError.
-func (s *Service) mutate(ctx context.Context, owner ports.AccountID, id string, fn func(*Request, effectCtx) error) (*Request, error) {
-	r, err := s.mutateOnce(ctx, owner, id, fn)
+// carries out the effects the change claimed. A customer scope must own the
+// request (others get ErrNotFound). fn's error aborts without any change,
+// unless it is a keptError.
+func (s *Service) mutate(ctx context.Context, sc scope, id string, fn func(*Request, effectCtx) error) (*Request, error) {
+	r, err := s.mutateOnce(ctx, sc, id, fn)
 	if r == nil {
 		return nil, err
 	}
@@ -39,16 +53,19 @@ func (s *Service) mutate(ctx context.Context, owner ports.AccountID, id string, 
 	return r.Clone(), err
 }
 
-func (s *Service) mutateOnce(ctx context.Context, owner ports.AccountID, id string, fn func(*Request, effectCtx) error) (*Request, error) {
+func (s *Service) mutateOnce(ctx context.Context, sc scope, id string, fn func(*Request, effectCtx) error) (*Request, error) {
 	if id == "" {
 		return nil, invalid("id", "request id is empty")
+	}
+	if !sc.staff && sc.account == "" {
+		return nil, invalid("account", "account id is empty")
 	}
 	for attempt := 0; ; attempt++ {
 		cur, err := s.cfg.Store.Get(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if owner != "" && cur.Account() != owner {
+		if !sc.staff && cur.Account() != sc.account {
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 		}
 		ec, err := s.effectCtx(ctx, cur.Account())
@@ -113,6 +130,12 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 		}
 		results := make(map[string]error, len(mine))
 		for _, e := range mine {
+			// Each call may take half the lease: start one only while that
+			// much of the claim is left, so that no other replica can claim
+			// the effect while it runs. The rest wait for maintenance.
+			if !s.now().Add(s.cfg.EffectLease / 2).Before(e.LeaseUntil) {
+				continue
+			}
 			results[e.Key] = s.execute(ctx, r, e)
 			if results[e.Key] != nil {
 				failed++
@@ -121,7 +144,10 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 				done++
 			}
 		}
-		next, err := s.mutateOnce(context.WithoutCancel(ctx), "", r.ID(), func(r *Request, ec effectCtx) error {
+		if len(results) == 0 {
+			break
+		}
+		next, err := s.mutateOnce(context.WithoutCancel(ctx), staff, r.ID(), func(r *Request, ec effectCtx) error {
 			return s.applyResults(r, ec, results)
 		})
 		if err != nil || next == nil {
@@ -232,36 +258,28 @@ const maintenanceBatch = 256
 // (evaluating eligibility once more), flags overdue reviews and purges
 // documents past retention. It is safe to run on every replica at once:
 // each effect is claimed through the Store before it is carried out. Call
-// it periodically (every minute, say). The error joins the failures of
-// individual requests, which the next pass retries.
+// it periodically (every minute, say). It reads every due request in one
+// List call, so a request that keeps failing never hides the others. The
+// error joins the failures of individual requests (and the rows the Store
+// could not read), which the next pass retries.
 func (s *Service) RunMaintenance(ctx context.Context) (MaintenanceReport, error) {
 	var rep MaintenanceReport
 	var errs []error
-	seen := map[string]bool{}
-	for offset := 0; ; {
-		batch, err := s.cfg.Store.List(ctx, Query{WakeBefore: s.now(), Limit: maintenanceBatch, Offset: offset})
-		if err != nil {
-			return rep, errors.Join(append(errs, fmt.Errorf("cancellation: listing requests for maintenance: %w", err))...)
+	due, err := s.cfg.Store.List(ctx, Query{WakeBefore: s.now()})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("cancellation: listing requests for maintenance: %w", err))
+		if !errors.Is(err, ErrCorrupt) {
+			return rep, errors.Join(errs...)
 		}
-		fresh := 0
-		for _, r := range batch {
-			if seen[r.ID()] {
-				continue
-			}
-			seen[r.ID()] = true
-			fresh++
-			rep.Examined++
-			if err := s.maintain(ctx, r, &rep); err != nil {
-				errs = append(errs, fmt.Errorf("request %s: %w", r.ID(), err))
-			}
-			if ctx.Err() != nil {
-				return rep, errors.Join(append(errs, ctx.Err())...)
-			}
+	}
+	for _, r := range due {
+		rep.Examined++
+		if err := s.maintain(ctx, r, &rep); err != nil {
+			errs = append(errs, fmt.Errorf("request %s: %w", r.ID(), err))
 		}
-		if len(batch) < maintenanceBatch || fresh == 0 {
-			break
+		if ctx.Err() != nil {
+			return rep, errors.Join(append(errs, ctx.Err())...)
 		}
-		offset += len(batch) - fresh // requests handled drop out of the filter
 	}
 	return rep, errors.Join(errs...)
 }
@@ -280,7 +298,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 		closingReport = &er
 	}
 	var expired, closed, rejected, overdue bool
-	next, err := s.mutateOnce(ctx, "", r.ID(), func(r *Request, ec effectCtx) error {
+	next, err := s.mutateOnce(ctx, staff, r.ID(), func(r *Request, ec effectCtx) error {
 		expired, closed, rejected, overdue = false, false, false, false
 		switch {
 		case Active(r.State()) && r.State() != StateScheduled && r.State() != StateInReview && r.State() != StateApproved &&

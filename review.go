@@ -88,7 +88,11 @@ func NewCalendar(loc *time.Location, holidays ...time.Time) *Calendar {
 // IsBusinessDay reports whether t's date, in the calendar's zone, is a
 // weekday that is not a holiday.
 func (c *Calendar) IsBusinessDay(t time.Time) bool {
-	t = t.In(c.loc)
+	if c.loc != nil { // the zero Calendar is UTC without holidays
+		t = t.In(c.loc)
+	} else {
+		t = t.UTC()
+	}
 	if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
 		return false
 	}

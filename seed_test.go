@@ -4,13 +4,16 @@ package cancellation_test
 // named for it and driving the public Service API over the memory adapters.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"image/color"
+	"io"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -798,8 +801,69 @@ func TestStep4_IdentityDocuments(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, third.Duplicate)
 		docs := f.stored(r.ID()).Documents()
-		require.Len(t, docs, 2)
+		require.Len(t, docs, 3, "the replaced document stays on record for the purge")
+		require.Equal(t, first.Key, docs[0].Key)
+		require.False(t, docs[0].ReplacedAt.IsZero())
 		require.ElementsMatch(t, []string{second.Key, third.Key}, f.kit.Documents.Keys())
+
+		// The same file uploaded again for the same kind is recognised too.
+		fourth, err := f.upload(r, cancellation.DocumentPassport, other)
+		require.NoError(t, err)
+		require.Equal(t, cancellation.DocumentPassport, fourth.Duplicate)
+	})
+
+	t.Run("ConcurrentInspectionsBounded", func(t *testing.T) {
+		f := setup(t, func(c *cancellation.Config) { c.DocumentPolicy.MaxConcurrentInspections = 1 })
+		a := f.account("acct-step4-busy", ports.Personal, true)
+		b := f.account("acct-step4-wait", ports.Personal, true)
+		ra, rb := f.untilVerified(a.ID), f.untilVerified(b.ID)
+
+		// The first upload holds the only inspection slot while its body
+		// is read slowly.
+		pr, pw := io.Pipe()
+		first := make(chan error, 1)
+		go func() {
+			_, err := f.svc.UploadDocument(f.ctx, a.ID, ra.ID(), cancellation.DocumentPassport, pr)
+			first <- err
+		}()
+		_, err := pw.Write(colourScan()[:1024])
+		require.NoError(t, err) // the first upload is reading: it holds the slot
+
+		ctx, cancel := context.WithTimeout(f.ctx, 50*time.Millisecond)
+		defer cancel()
+		_, err = f.svc.UploadDocument(ctx, b.ID, rb.ID(), cancellation.DocumentPassport, bytes.NewReader(colourScan()))
+		require.ErrorIs(t, err, context.DeadlineExceeded, "the second upload waits for the slot")
+		require.Equal(t, cancellation.StatePhoneVerified, f.stored(rb.ID()).State())
+
+		_, err = pw.Write(colourScan()[1024:])
+		require.NoError(t, err)
+		require.NoError(t, pw.Close())
+		require.NoError(t, <-first)
+		_, err = f.upload(rb, cancellation.DocumentPassport, colourScan())
+		require.NoError(t, err, "the slot is free again")
+	})
+
+	t.Run("ReplacedDocumentPurgedEvenIfItsDeleteFailed", func(t *testing.T) {
+		var failDelete atomic.Bool
+		f := setup(t, func(c *cancellation.Config) {
+			c.DocumentPolicy.Retention = 24 * time.Hour
+			c.Documents = deleteFailer{DocumentStore: c.Documents, fail: &failDelete}
+		})
+		a := f.account("acct-step4-replace", ports.Personal, true)
+		r := f.untilVerified(a.ID)
+		first, err := f.upload(r, cancellation.DocumentPassport, colourScan())
+		require.NoError(t, err)
+		failDelete.Store(true)
+		_, err = f.upload(r, cancellation.DocumentPassport, docfixtures.PNG(docfixtures.ColourIDCard(800, 500)))
+		require.NoError(t, err, "the failed delete of the replaced blob does not fail the upload")
+		require.Contains(t, f.kit.Documents.Keys(), first.Key)
+
+		failDelete.Store(false)
+		_, err = f.svc.Withdraw(f.ctx, a.ID, r.ID())
+		require.NoError(t, err)
+		f.clock.Advance(24 * time.Hour)
+		f.maintain()
+		require.Zero(t, f.kit.Documents.Len(), "the purge deletes the replaced blob too")
 	})
 
 	t.Run("PurgedAfterFinalDecisionAndRetention", func(t *testing.T) {
@@ -1079,4 +1143,17 @@ func TestStep6_CancelledDisablesLoginAndNotifiesBySMSAndEmail(t *testing.T) {
 	f.maintain()
 	require.Equal(t, cancellation.StateCancelled, f.stored(r.ID()).State())
 	require.Zero(t, f.kit.Documents.Len(), "the documents are purged after the retention")
+}
+
+// deleteFailer fails DeleteDocument while fail is set.
+type deleteFailer struct {
+	ports.DocumentStore
+	fail *atomic.Bool
+}
+
+func (d deleteFailer) DeleteDocument(ctx context.Context, key string) error {
+	if d.fail.Load() {
+		return errors.New("blob store down")
+	}
+	return d.DocumentStore.DeleteDocument(ctx, key)
 }

@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/accountkit/cancellation/ports"
 )
@@ -83,6 +86,8 @@ type Service struct {
 	docs     DocumentPolicy
 	instance string
 	log      *slog.Logger
+	// inspections bounds the uploads read and decoded at once.
+	inspections *semaphore.Weighted
 }
 
 type systemClock struct{}
@@ -114,6 +119,20 @@ func New(cfg Config) (*Service, error) {
 	need(cfg.Closer != nil, "Closer")
 	if err := cfg.ClosingMode.validate(); err != nil {
 		missing = append(missing, err)
+	}
+	if cfg.Notes != nil && (cfg.Notes.Version == "" || len(cfg.Notes.Items) == 0) {
+		missing = append(missing, invalid("config", "Notes needs items and a version: build them with NewNotes"))
+	}
+	names := map[string]bool{}
+	for _, r := range append(DefaultRules(cfg.Checkers), cfg.ExtraRules...) {
+		switch {
+		case r == nil:
+			missing = append(missing, invalid("config", "ExtraRules holds a nil rule"))
+		case names[r.Name()]:
+			missing = append(missing, invalid("config", fmt.Sprintf("two rules are named %q: consents name rules, so names must be unique", r.Name())))
+		default:
+			names[r.Name()] = true
+		}
 	}
 	if len(missing) > 0 {
 		return nil, errors.Join(missing...)
@@ -147,10 +166,13 @@ func New(cfg Config) (*Service, error) {
 		instance: "svc-" + randomID(6),
 		log:      cfg.Logger,
 	}
+	s.inspections = semaphore.NewWeighted(int64(s.docs.MaxConcurrentInspections))
 	if cfg.Notes != nil {
 		s.notes = *cfg.Notes
+		s.notes.Items = slices.Clone(cfg.Notes.Items)
 	}
 	if len(s.otp.Key) == 0 {
+		s.log.Warn("cancellation: VerificationPolicy.Key is empty; using a random key, so one-time codes do not survive a restart or verify on another replica")
 		s.otp.Key = make([]byte, 32)
 		_, _ = rand.Read(s.otp.Key) // crypto/rand.Read never fails on supported platforms
 	}
@@ -169,7 +191,11 @@ func randomID(n int) string {
 }
 
 // Notes returns the notes text customers must read, with its version.
-func (s *Service) Notes() Notes { return s.notes }
+func (s *Service) Notes() Notes {
+	n := s.notes
+	n.Items = slices.Clone(n.Items)
+	return n
+}
 
 // account reads an account that may apply: known and not closed.
 func (s *Service) account(ctx context.Context, id ports.AccountID) (ports.Account, error) {
@@ -242,6 +268,14 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request,
 		return nil, &NotEligibleError{Report: rep}
 	}
 	r := newRequest("can_"+randomID(12), acct, now, rep, s.cfg.ExpireAfter)
+	// The code limits belong to the account, not to one application:
+	// withdrawing and starting again must not reset the cooldown, the
+	// daily cap or a lock.
+	earlier, err := s.cfg.Store.List(ctx, Query{Account: account})
+	if err != nil {
+		return nil, fmt.Errorf("cancellation: reading earlier requests of %s: %w", account, err)
+	}
+	r.inheritCodeLimits(earlier)
 	if err := s.cfg.Store.Create(ctx, r); err != nil {
 		return nil, err
 	}
@@ -251,6 +285,9 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request,
 // Get returns the account's request with the id. A request of another
 // account is reported as ErrNotFound, so callers see only their own.
 func (s *Service) Get(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
+	if account == "" {
+		return nil, invalid("account", "account id is empty")
+	}
 	r, err := s.cfg.Store.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -277,7 +314,7 @@ func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id strin
 		return nil, err
 	}
 	rep := s.rules.Evaluate(ctx, acct, s.now())
-	return s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
+	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.confirm(ec.now, c, s.notes, rep)
 	})
 }
@@ -291,7 +328,7 @@ func (s *Service) Consent(ctx context.Context, account ports.AccountID, id strin
 		return nil, err
 	}
 	rep := s.rules.Evaluate(ctx, acct, s.now())
-	return s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
+	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.consent(ec.now, consents, rep)
 	})
 }
@@ -312,7 +349,7 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 	if err != nil {
 		return CodeSent{}, err
 	}
-	r, err := s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
+	r, err := s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.issueCode(ec.now, s.otp, code)
 	})
 	if err != nil {
@@ -325,7 +362,7 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 	}
 	if err := s.cfg.OTP.SendCode(ctx, msg); err != nil {
 		// Withdraw the undelivered code so the customer may ask again at once.
-		_, rerr := s.mutate(context.WithoutCancel(ctx), account, id, func(r *Request, ec effectCtx) error {
+		_, rerr := s.mutate(context.WithoutCancel(ctx), customer(account), id, func(r *Request, ec effectCtx) error {
 			if r.d.OTP.Serial != o.Serial || r.d.OTP.Hash == "" {
 				return errNoChange
 			}
@@ -346,7 +383,7 @@ func (s *Service) VerifyCode(ctx context.Context, account ports.AccountID, id, c
 	if len(code) != s.otp.CodeLength || strings.Trim(code, "0123456789") != "" {
 		return nil, invalid("code", fmt.Sprintf("the code is %d digits", s.otp.CodeLength))
 	}
-	return s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
+	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		changed, err := r.verifyCode(ec.now, s.otp, code)
 		if changed && err != nil {
 			return keep(err)
@@ -362,6 +399,9 @@ func (s *Service) VerifyCode(ctx context.Context, account ports.AccountID, id, c
 // from the bytes; a refused file returns a DocumentError and changes
 // nothing. An upload of a kind already uploaded replaces it.
 func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, id string, kind DocumentKind, body io.Reader) (Document, error) {
+	if body == nil {
+		return Document{}, invalid("document", "no body to read")
+	}
 	cur, err := s.Get(ctx, account, id)
 	if err != nil {
 		return Document{}, err
@@ -369,11 +409,15 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 	if err := cur.checkDocumentUpload(kind); err != nil {
 		return Document{}, err
 	}
-	data, err := ReadDocument(body, s.docs.Limits)
-	if err != nil {
-		return Document{}, err
+	if err := s.inspections.Acquire(ctx, 1); err != nil {
+		return Document{}, fmt.Errorf("cancellation: waiting to inspect the upload: %w", err)
 	}
-	facts, err := InspectDocument(data, s.docs.Limits)
+	data, err := ReadDocument(body, s.docs.Limits)
+	var facts DocumentFacts
+	if err == nil {
+		facts, err = InspectDocument(data, s.docs.Limits)
+	}
+	s.inspections.Release(1)
 	if err != nil {
 		return Document{}, err
 	}
@@ -382,7 +426,7 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 		return Document{}, fmt.Errorf("cancellation: storing document %s: %w", doc.Key, err)
 	}
 	var replaced string
-	r, err := s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
+	r, err := s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		var err error
 		replaced, err = r.addDocument(ec.now, doc)
 		return err
@@ -392,7 +436,7 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 		return Document{}, err
 	}
 	if replaced != "" {
-		_ = s.cfg.Documents.DeleteDocument(ctx, replaced) // best effort; the purge effect only knows recorded keys
+		_ = s.cfg.Documents.DeleteDocument(ctx, replaced) // best effort: the replaced document stays on record for the purge
 	}
 	for _, d := range r.d.Documents {
 		if d.Key == doc.Key {
@@ -413,7 +457,7 @@ func (s *Service) Submit(ctx context.Context, account ports.AccountID, id string
 	now := s.now()
 	rep := s.rules.Evaluate(ctx, acct, now)
 	due := AddBusinessDays(s.cfg.Calendar, now, ReviewDays)
-	return s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
+	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.submit(ec, rep, due)
 	})
 }
@@ -421,7 +465,7 @@ func (s *Service) Submit(ctx context.Context, account ports.AccountID, id string
 // Withdraw ends the customer's request: any time before approval, or
 // during a cooling-off period until closing begins.
 func (s *Service) Withdraw(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
-	return s.mutate(ctx, account, id, func(r *Request, ec effectCtx) error {
+	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.withdraw(ec)
 	})
 }
@@ -434,7 +478,11 @@ func (s *Service) Queue(ctx context.Context, rv Reviewer, limit, offset int) ([]
 		return nil, invalid("reviewer", "reviewer id is empty")
 	}
 	rs, err := s.cfg.Store.List(ctx, Query{States: []State{StateInReview}, OrderByDue: true, Limit: limit, Offset: offset})
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrCorrupt):
+		// One damaged record must not stop every review: list the rest.
+		s.log.Error("cancellation: review queue skips corrupt requests", "error", err)
+	case err != nil:
 		return nil, err
 	}
 	now := s.now()
@@ -463,7 +511,7 @@ func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, ki
 		return Document{}, nil, err
 	}
 	for _, d := range r.d.Documents {
-		if d.Kind == kind && d.PurgedAt.IsZero() {
+		if d.Kind == kind && d.ReplacedAt.IsZero() && d.PurgedAt.IsZero() {
 			b, err := s.cfg.Documents.GetDocument(ctx, d.Key)
 			return d, b, err
 		}
@@ -496,7 +544,7 @@ func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (*R
 		return nil, err
 	}
 	rep := s.rules.Evaluate(ctx, acct, s.now())
-	return s.mutate(ctx, "", id, func(r *Request, ec effectCtx) error {
+	return s.mutate(ctx, staff, id, func(r *Request, ec effectCtx) error {
 		inReview := r.State() == StateInReview
 		if err := r.approve(ec, rv, note, rep, s.cfg.ClosingMode); err != nil {
 			// Keep the change only when this approval itself rejected the
@@ -517,7 +565,7 @@ func (s *Service) Reject(ctx context.Context, rv Reviewer, id string, reasons []
 	if err := validateReasons(reasons, note); err != nil {
 		return nil, err
 	}
-	return s.mutate(ctx, "", id, func(r *Request, ec effectCtx) error {
+	return s.mutate(ctx, staff, id, func(r *Request, ec effectCtx) error {
 		if err := r.checkDecision("reject", StateRejected, rv); err != nil {
 			return err
 		}

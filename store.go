@@ -31,7 +31,10 @@ type Store interface {
 	// r.Version()-1, and otherwise returns an error wrapping ErrConflict
 	// (or ErrNotFound for an unknown id) and changes nothing.
 	Update(ctx context.Context, r *Request) error
-	// List returns the requests that match q, in q's order.
+	// List returns the requests that match q, in q's order. A stored
+	// request that fails validation does not hide the others: List returns
+	// the ones it could read together with an error wrapping ErrCorrupt
+	// that names each bad one. Any other error comes with no requests.
 	List(ctx context.Context, q Query) ([]*Request, error)
 }
 

@@ -17,8 +17,9 @@ import (
 type VerificationPolicy struct {
 	// Key keys the HMAC-SHA256 under which codes are stored; the code
 	// itself is never stored. All replicas of a platform must share it.
-	// When empty, the Service draws a random key at start-up, which suits a
-	// single process only.
+	// When empty, the Service draws a random key at start-up and logs a
+	// warning: that suits a single process only, since a code sent by one
+	// instance then reads as expired on another (never as a wrong guess).
 	Key []byte
 	// CodeLength is the number of decimal digits (default 6, 6 to 10).
 	CodeLength int
@@ -100,6 +101,15 @@ func hashCode(key []byte, requestID string, serial int, code string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// keyID names a code key without revealing it, so a code hashed under
+// another key (another replica's random key, a rotated key) is recognised
+// as such instead of being counted as a wrong guess.
+func keyID(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("cancellation one-time code key id"))
+	return hex.EncodeToString(m.Sum(nil))[:12]
+}
+
 // issueCode records a new code's hash after checking lock, cooldown and
 // daily cap. It does not change state.
 func (r *Request) issueCode(now time.Time, p VerificationPolicy, code string) error {
@@ -123,6 +133,7 @@ func (r *Request) issueCode(now time.Time, p VerificationPolicy, code string) er
 	}
 	o.Serial++
 	o.Hash = hashCode(p.Key, r.d.ID, o.Serial, code)
+	o.KeyID = keyID(p.Key)
 	o.ExpiresAt = now.Add(p.TTL)
 	o.Attempts = 0
 	o.LastSentAt = now
@@ -145,7 +156,7 @@ func (r *Request) verifyCode(now time.Time, p VerificationPolicy, code string) (
 	if now.Before(o.LockedUntil) {
 		return false, &CodeError{Err: ErrCodeLocked, RetryAt: o.LockedUntil}
 	}
-	if o.Hash == "" || !now.Before(o.ExpiresAt) {
+	if o.Hash == "" || !now.Before(o.ExpiresAt) || o.KeyID != keyID(p.Key) {
 		return false, &CodeError{Err: ErrCodeExpired}
 	}
 	actor := Actor{Kind: ActorCustomer, ID: string(r.d.Account)}
@@ -165,4 +176,28 @@ func (r *Request) verifyCode(now time.Time, p VerificationPolicy, code string) (
 	}
 	r.record(now, actor, EventCodeFailed, map[string]string{"attempts_left": fmt.Sprint(left)})
 	return true, &CodeError{Err: ErrCodeMismatch, AttemptsLeft: left}
+}
+
+// inheritCodeLimits carries the code limits of the account's earlier
+// requests into a new one: the latest send (cooldown), the count of the day
+// (daily cap) and any lock, so that starting again resets none of them.
+func (r *Request) inheritCodeLimits(earlier []*Request) {
+	o := &r.d.OTP
+	for _, e := range earlier {
+		p := e.d.OTP
+		if p.LastSentAt.After(o.LastSentAt) {
+			o.LastSentAt = p.LastSentAt
+		}
+		if p.LockedUntil.After(o.LockedUntil) {
+			o.LockedUntil = p.LockedUntil
+		}
+		// Each request's count already includes what it inherited, so
+		// the latest day's largest count is the account's.
+		switch {
+		case p.Day > o.Day:
+			o.Day, o.SentOnDay = p.Day, p.SentOnDay
+		case p.Day == o.Day:
+			o.SentOnDay = max(o.SentOnDay, p.SentOnDay)
+		}
+	}
 }

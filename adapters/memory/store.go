@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -156,6 +157,7 @@ func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation
 	}
 	s.mu.Unlock()
 	var out []*cancellation.Request
+	var bad []error
 	for _, rw := range rows {
 		if len(q.States) > 0 && !slices.Contains(q.States, rw.state) {
 			continue
@@ -165,7 +167,8 @@ func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation
 		}
 		r, err := decode(rw)
 		if err != nil {
-			return nil, err
+			bad = append(bad, err) // reported below; the others still count
+			continue
 		}
 		if q.Matches(r) {
 			out = append(out, r)
@@ -187,5 +190,5 @@ func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
-	return out, nil
+	return out, errors.Join(bad...)
 }

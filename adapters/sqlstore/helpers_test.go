@@ -271,3 +271,11 @@ func started(t testing.TB, acct ports.AccountID) *cancellation.Request {
 func uniqueAccount(prefix string) ports.AccountID {
 	return ports.AccountID(prefix + "-" + randomHex(5))
 }
+
+func requestIDs(rs []*cancellation.Request) []string {
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ID()
+	}
+	return ids
+}

@@ -163,6 +163,8 @@ func TestCorruptRows(t *testing.T) {
 				acct := uniqueAccount("corrupt")
 				r := started(t, acct)
 				require.NoError(t, s.Create(t.Context(), r))
+				healthy := started(t, uniqueAccount("healthy"))
+				require.NoError(t, s.Create(t.Context(), healthy))
 				if c.damage != nil {
 					var data string
 					require.NoError(t, s.DB().QueryRowContext(t.Context(), sqlstore.Bind(d.name, "SELECT data FROM cancellation_requests WHERE id = ?"), r.ID()).Scan(&data))
@@ -181,6 +183,12 @@ func TestCorruptRows(t *testing.T) {
 				requireCorrupt(err)
 				_, err = s.List(t.Context(), cancellation.Query{Account: acct})
 				requireCorrupt(err)
+				// The damaged row does not hide the others (maintenance and
+				// the review queue go on).
+				all, err := s.List(t.Context(), cancellation.Query{})
+				requireCorrupt(err)
+				require.Contains(t, requestIDs(all), healthy.ID())
+				require.NotContains(t, requestIDs(all), r.ID())
 				if c.column != "state" { // a row in a terminal state is not active
 					_, err = s.ActiveFor(t.Context(), acct)
 					requireCorrupt(err)

@@ -339,6 +339,7 @@ func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation
 	}
 	defer rows.Close()
 	var out []*cancellation.Request
+	var bad []error
 	for rows.Next() {
 		var rw row
 		if err := rows.Scan(&rw.id, &rw.account, &rw.state, &rw.version, &rw.data); err != nil {
@@ -346,14 +347,15 @@ func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation
 		}
 		r, err := decode(rw.id, rw.account, rw.state, rw.version, rw.data)
 		if err != nil {
-			return nil, err
+			bad = append(bad, err) // a damaged row must not hide the others
+			continue
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: listing requests: %w", err)
 	}
-	return out, nil
+	return out, errors.Join(bad...)
 }
 
 // The names of the table's unique constraints.
