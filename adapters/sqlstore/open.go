@@ -98,7 +98,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db, dialect); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlstore: connecting to %s database %s: %w%s", dialect, redact(dsn), err, hint(dsn, dialect))
 	}
@@ -284,4 +284,30 @@ func redact(dsn string) string {
 		return scheme + ":..."
 	}
 	return u.Redacted()
+}
+
+// ping connects once. A new SQLite connection switches the file to WAL,
+// which SQLite refuses with SQLITE_BUSY, without waiting for busy_timeout,
+// while another process holds a lock on a file still in rollback mode (two
+// processes opening a new database at once). That is retried for up to
+// 10 s; other errors are returned at once.
+func ping(ctx context.Context, db *sql.DB, dialect Dialect) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.PingContext(ctx)
+		if err == nil || dialect != SQLite || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED.
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_LOCKED")
 }
