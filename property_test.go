@@ -378,6 +378,15 @@ func (w *world) checkCancelled(r *cancellation.Request) {
 	require.True(t, ok)
 	require.True(t, d.Approved)
 
+	// The last evaluation (at approval, or at the end of a settlement or
+	// cooling-off period) was not blocked, and the consents on record cover
+	// every finding that needed one, with the fingerprint of its items.
+	rep := r.Eligibility()
+	require.NotEqual(t, cancellation.OutcomeBlocked, rep.Outcome, "cancelled although the last evaluation blocked: %v", findingRules(rep.Blocked()))
+	for _, f := range rep.NeedsConsent() {
+		require.Contains(t, r.Consents(), cancellation.Consent{Rule: f.Rule, Fingerprint: f.Fingerprint}, "cancelled without consent to the current %s", f.Rule)
+	}
+
 	closeEffect := effect(t, r, r.ID()+"/close_account")
 	require.True(t, closeEffect.Done())
 	require.True(t, w.closed(r.Account()), "a cancelled request's account is closed")

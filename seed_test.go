@@ -6,6 +6,10 @@ package cancellation_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"image/color"
@@ -629,6 +633,15 @@ func TestStep3_VerifyRecoveryPhone(t *testing.T) {
 		require.NoError(t, err)
 		require.NotContains(t, string(raw), code)
 		require.NotContains(t, string(raw), wrongCode(code))
+		// Nor as an unkeyed hash, which ten digits would not protect.
+		for _, h := range []func([]byte) string{
+			func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) },
+			func(b []byte) string { s := sha1.Sum(b); return hex.EncodeToString(s[:]) },
+			func(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) },
+		} {
+			require.NotContains(t, string(raw), h([]byte(code)))
+		}
+		require.Contains(t, string(raw), `"hash":"`, "the keyed hash is what is stored")
 	})
 
 	t.Run("ErrDelivery", func(t *testing.T) {
