@@ -365,9 +365,10 @@ type requestData struct {
 // state machine and its guard and recorded as an Event in its history.
 //
 // A Request returned by the Service is the caller's own copy: changing it
-// changes nothing stored. Stores persist it with json.Marshal and restore it
-// with json.Unmarshal, which validates it and returns an error wrapping
-// ErrCorrupt for a damaged record.
+// changes nothing stored. Stores persist it with MarshalBinary and restore
+// it with UnmarshalBinary, which validates it and returns an error wrapping
+// ErrCorrupt for a damaged record. json.Marshal encodes the RequestView,
+// which is safe to show the customer.
 type Request struct {
 	d requestData
 }
@@ -512,16 +513,16 @@ func (r *Request) NextWake() time.Time {
 	return t
 }
 
-// MarshalJSON encodes the request for a Store. It is the storage format,
-// not a view for customers: it holds internal state (the code's keyed hash,
-// reviewer notes, effect leases, contact details). Build responses from the
-// accessors instead.
-func (r *Request) MarshalJSON() ([]byte, error) { return json.Marshal(&r.d) }
+// MarshalBinary encodes the request for a Store: the JSON of its whole
+// state. It is the storage format, not a view for customers: it holds
+// internal state (the code's keyed hash, reviewer notes, effect leases,
+// contact details). json.Marshal gives the customer-safe RequestView.
+func (r *Request) MarshalBinary() ([]byte, error) { return json.Marshal(&r.d) }
 
-// UnmarshalJSON decodes a request written by MarshalJSON and validates it:
-// a known state, an identifier, an account and an intact history chain. A
-// failure wraps ErrCorrupt.
-func (r *Request) UnmarshalJSON(b []byte) error {
+// UnmarshalBinary decodes a request written by MarshalBinary and validates
+// it: a known state, an identifier, an account and an intact history chain.
+// A failure wraps ErrCorrupt.
+func (r *Request) UnmarshalBinary(b []byte) error {
 	var d requestData
 	if err := json.Unmarshal(b, &d); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -770,3 +771,65 @@ func consentList(cs []Consent) string {
 	sort.Strings(parts)
 	return strings.Join(parts, ",")
 }
+
+// RequestView is what a customer may see of their request: no code hash,
+// no reviewer notes or identities, no internal effects. Request's
+// MarshalJSON encodes it, so a handler that writes a Request as JSON leaks
+// nothing.
+type RequestView struct {
+	ID            string          `json:"id"`
+	Account       ports.AccountID `json:"account"`
+	State         State           `json:"state"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+	CodeExpiresAt time.Time       `json:"code_expires_at,omitzero"`
+	Documents     []DocumentView  `json:"documents,omitempty"`
+	SubmittedAt   time.Time       `json:"submitted_at,omitzero"`
+	DueAt         time.Time       `json:"due_at,omitzero"`
+	ScheduledFor  time.Time       `json:"scheduled_for,omitzero"`
+	Decision      *DecisionView   `json:"decision,omitempty"`
+	Eligibility   Report          `json:"eligibility"`
+	Consents      []Consent       `json:"consents,omitempty"`
+}
+
+// DocumentView is what a customer may see of an uploaded document.
+type DocumentView struct {
+	Kind       DocumentKind   `json:"kind"`
+	Format     DocumentFormat `json:"format"`
+	Width      int            `json:"width"`
+	Height     int            `json:"height"`
+	UploadedAt time.Time      `json:"uploaded_at"`
+	Replaced   bool           `json:"replaced,omitempty"`
+}
+
+// DecisionView is what a customer may see of the decision: the outcome and
+// the reason codes, not the reviewer or their note.
+type DecisionView struct {
+	Approved bool         `json:"approved"`
+	Reasons  []ReasonCode `json:"reasons,omitempty"`
+	At       time.Time    `json:"at"`
+}
+
+// View returns the customer-safe view of r.
+func (r *Request) View() RequestView {
+	v := RequestView{
+		ID: r.d.ID, Account: r.d.Account, State: r.d.State,
+		CreatedAt: r.d.CreatedAt, UpdatedAt: r.d.UpdatedAt, CodeExpiresAt: r.CodeExpiresAt(),
+		SubmittedAt: r.d.SubmittedAt, DueAt: r.d.DueAt, ScheduledFor: r.d.ScheduledFor,
+		Eligibility: r.d.Eligibility.clone(), Consents: slices.Clone(r.d.Consents),
+	}
+	for _, d := range r.d.Documents {
+		if d.PurgedAt.IsZero() {
+			v.Documents = append(v.Documents, DocumentView{Kind: d.Kind, Format: d.Facts.Format,
+				Width: d.Facts.Width, Height: d.Facts.Height, UploadedAt: d.UploadedAt, Replaced: !d.ReplacedAt.IsZero()})
+		}
+	}
+	if r.d.Decision != nil {
+		v.Decision = &DecisionView{Approved: r.d.Decision.Approved, Reasons: slices.Clone(r.d.Decision.Reasons), At: r.d.Decision.At}
+	}
+	return v
+}
+
+// MarshalJSON encodes r's customer-safe RequestView. Stores use
+// MarshalBinary instead.
+func (r *Request) MarshalJSON() ([]byte, error) { return json.Marshal(r.View()) }

@@ -208,7 +208,7 @@ func (f *fixture) stored(id string) *cancellation.Request {
 // storedJSON returns the stored request decoded as generic JSON, for go-cmp.
 func (f *fixture) storedJSON(id string) any {
 	f.t.Helper()
-	b, err := json.Marshal(f.stored(id))
+	b, err := f.stored(id).MarshalBinary()
 	require.NoError(f.t, err)
 	var v any
 	require.NoError(f.t, json.Unmarshal(b, &v))

@@ -10,7 +10,6 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"image/color"
 	"io"
@@ -629,7 +628,7 @@ func TestStep3_VerifyRecoveryPhone(t *testing.T) {
 		require.Len(t, code, 10)
 		_, err := f.svc.VerifyCode(f.ctx, a.ID, r.ID(), wrongCode(code))
 		require.ErrorIs(t, err, cancellation.ErrCodeMismatch)
-		raw, err := json.Marshal(f.stored(r.ID()))
+		raw, err := f.stored(r.ID()).MarshalBinary()
 		require.NoError(t, err)
 		require.NotContains(t, string(raw), code)
 		require.NotContains(t, string(raw), wrongCode(code))

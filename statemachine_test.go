@@ -230,14 +230,14 @@ func TestStateMachine_RefusedMovesChangeNothing(t *testing.T) {
 // returns the error of decoding the result.
 func tamper(t *testing.T, r *cancellation.Request, edit func(history []any) []any) error {
 	t.Helper()
-	raw, err := json.Marshal(r)
+	raw, err := r.MarshalBinary()
 	require.NoError(t, err)
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal(raw, &doc))
 	doc["history"] = edit(doc["history"].([]any))
 	raw, err = json.Marshal(doc)
 	require.NoError(t, err)
-	return json.Unmarshal(raw, new(cancellation.Request))
+	return new(cancellation.Request).UnmarshalBinary(raw)
 }
 
 func TestStateMachine_VerifyHistoryDetectsTampering(t *testing.T) {
@@ -292,10 +292,10 @@ func TestStateMachine_VerifyHistoryDetectsTampering(t *testing.T) {
 func TestStateMachine_UnmarshalValidates(t *testing.T) {
 	f := setup(t)
 	r := f.start(f.personal("acct-unmarshal").ID)
-	raw, err := json.Marshal(r)
+	raw, err := r.MarshalBinary()
 	require.NoError(t, err)
 	var back cancellation.Request
-	require.NoError(t, json.Unmarshal(raw, &back))
+	require.NoError(t, back.UnmarshalBinary(raw))
 	require.Equal(t, r.History(), back.History())
 
 	for name, edit := range map[string]func(map[string]any){
@@ -309,7 +309,30 @@ func TestStateMachine_UnmarshalValidates(t *testing.T) {
 		edit(doc)
 		b, err := json.Marshal(doc)
 		require.NoError(t, err)
-		require.ErrorIs(t, json.Unmarshal(b, new(cancellation.Request)), cancellation.ErrCorrupt, name)
+		require.ErrorIs(t, new(cancellation.Request).UnmarshalBinary(b), cancellation.ErrCorrupt, name)
 	}
-	require.ErrorIs(t, json.Unmarshal([]byte(`{"id": 7}`), new(cancellation.Request)), cancellation.ErrCorrupt)
+	require.ErrorIs(t, new(cancellation.Request).UnmarshalBinary([]byte(`{"id": 7}`)), cancellation.ErrCorrupt)
+}
+
+// TestRequestJSONIsTheCustomerView: json.Marshal of a Request gives the
+// customer-safe view, never the code hash, reviewer notes or leases that
+// the storage encoding holds.
+func TestRequestJSONIsTheCustomerView(t *testing.T) {
+	f := setup(t)
+	r := f.toReview(f.personal("acct-view").ID)
+	r, err := f.svc.Reject(f.ctx, staff, r.ID(), []cancellation.ReasonCode{cancellation.ReasonOther}, "internal: looks like fraud ring 7")
+	require.NoError(t, err)
+	stored, err := r.MarshalBinary()
+	require.NoError(t, err)
+	require.Contains(t, string(stored), "fraud ring 7", "the storage encoding keeps the note")
+
+	public, err := json.Marshal(r)
+	require.NoError(t, err)
+	for _, secret := range []string{"fraud ring 7", staff.ID, `"hash"`, "lease", r.ID() + "/review_rejected"} {
+		require.NotContains(t, string(public), secret)
+	}
+	var v cancellation.RequestView
+	require.NoError(t, json.Unmarshal(public, &v))
+	require.Equal(t, cancellation.StateRejected, v.State)
+	require.Equal(t, []cancellation.ReasonCode{cancellation.ReasonOther}, v.Decision.Reasons)
 }

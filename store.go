@@ -13,8 +13,8 @@ import (
 //
 // Implementations must be safe for concurrent use and must pass the
 // conformance suite portstest.TestStore. They persist a Request with
-// json.Marshal and restore it with json.Unmarshal, and index the values of
-// its accessors that Query filters on (ID, Account, State, DueAt,
+// MarshalBinary and restore it with UnmarshalBinary, and index the values
+// of its accessors that Query filters on (ID, Account, State, DueAt,
 // NextWake, CreatedAt).
 type Store interface {
 	// Create stores a new request, whose Version is 1. It returns an error

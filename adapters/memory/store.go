@@ -3,7 +3,6 @@ package memory
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -35,7 +34,7 @@ var _ cancellation.Store = (*Store)(nil)
 func NewStore() *Store { return &Store{rows: map[string]row{}} }
 
 func encode(r *cancellation.Request) (row, error) {
-	b, err := json.Marshal(r)
+	b, err := r.MarshalBinary()
 	if err != nil {
 		return row{}, fmt.Errorf("memory: encoding request %s: %w", r.ID(), err)
 	}
@@ -44,7 +43,7 @@ func encode(r *cancellation.Request) (row, error) {
 
 func decode(rw row) (*cancellation.Request, error) {
 	r := new(cancellation.Request)
-	if err := json.Unmarshal(rw.data, r); err != nil {
+	if err := r.UnmarshalBinary(rw.data); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -50,7 +49,7 @@ func BenchmarkTransitions(b *testing.B) {
 			s := openStore(b, dsn)
 			e := newEnv()
 			r := e.inReview(b, e.service(b, s), e.account("bench-"+randomHex(4)))
-			data, err := json.Marshal(r)
+			data, err := r.MarshalBinary()
 			require.NoError(b, err)
 
 			var store, bare float64

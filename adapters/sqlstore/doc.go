@@ -21,7 +21,7 @@
 // One table, cancellation_requests, holds one row per request: its id
 // (primary key), account, state, version, created_at, due_at and wake_at
 // (the request's NextWake, NULL when zero), and data, the request's JSON
-// as json.Marshal wrote it, kept as text byte for byte. Times are Unix
+// as Request.MarshalBinary wrote it, kept as text byte for byte. Times are Unix
 // nanoseconds. Indexes serve List: (state, due_at, id) for the review queue,
 // wake_at for maintenance, (account, created_at, id) and (created_at, id).
 // A partial unique index on account, over the non-terminal states, makes

@@ -233,7 +233,7 @@ func patched(t testing.TB, r *cancellation.Request, set map[string]any) *cancell
 
 // patch is patched for goroutines other than the test's.
 func patch(r *cancellation.Request, set map[string]any) (*cancellation.Request, error) {
-	b, err := json.Marshal(r)
+	b, err := r.MarshalBinary()
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +253,7 @@ func patch(r *cancellation.Request, set map[string]any) (*cancellation.Request, 
 		return nil, err
 	}
 	out := new(cancellation.Request)
-	return out, json.Unmarshal(b, out)
+	return out, out.UnmarshalBinary(b)
 }
 
 // started returns a new request for acct, version 1 and state started,

@@ -342,9 +342,9 @@ func TestMaintenanceClaimsEffectsOnce(t *testing.T) {
 // requireSameJSON compares two requests as stored.
 func requireSameJSON(t testing.TB, want, got *cancellation.Request) {
 	t.Helper()
-	w, err := want.MarshalJSON()
+	w, err := want.MarshalBinary()
 	require.NoError(t, err)
-	g, err := got.MarshalJSON()
+	g, err := got.MarshalBinary()
 	require.NoError(t, err)
 	require.JSONEq(t, string(w), string(g))
 }

@@ -137,10 +137,9 @@ type row struct {
 	data               []byte
 }
 
-// encode turns r into a row. It calls MarshalJSON itself: json.Marshal(r)
-// writes the same bytes, after checking and compacting them once more.
+// encode turns r into a row; the data column holds r.MarshalBinary (JSON).
 func encode(r *cancellation.Request) (row, error) {
-	b, err := r.MarshalJSON()
+	b, err := r.MarshalBinary()
 	if err != nil {
 		return row{}, fmt.Errorf("sqlstore: encoding request %s: %w", r.ID(), err)
 	}
@@ -154,12 +153,10 @@ func encode(r *cancellation.Request) (row, error) {
 // decode restores the request of a row read back: its JSON must be valid
 // and agree with the row's columns, or the error wraps
 // cancellation.ErrCorrupt and names the request.
-//
-// It calls UnmarshalJSON itself, as json.Unmarshal(data, r) would after
-// scanning the whole input once more; UnmarshalJSON checks the syntax.
+
 func decode(id, account, state string, version int64, data []byte) (*cancellation.Request, error) {
 	r := new(cancellation.Request)
-	if err := r.UnmarshalJSON(data); err != nil {
+	if err := r.UnmarshalBinary(data); err != nil {
 		if !errors.Is(err, cancellation.ErrCorrupt) {
 			err = fmt.Errorf("%w: %w", cancellation.ErrCorrupt, err)
 		}

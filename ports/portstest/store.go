@@ -362,9 +362,9 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 		got, err := e.store.Get(t.Context(), r.ID())
 		require.NoError(t, err)
 		requireSameRequest(t, r, got)
-		want, err := json.Marshal(r)
+		want, err := r.MarshalBinary()
 		require.NoError(t, err)
-		gotJSON, err := json.Marshal(got)
+		gotJSON, err := got.MarshalBinary()
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(gotJSON), "the stored JSON comes back byte for byte")
 		require.NoError(t, cancellation.VerifyHistory(got.History()))
@@ -383,7 +383,7 @@ func requestIDs(rs []*cancellation.Request) []string {
 func requireSameRequest(t *testing.T, want, got *cancellation.Request) {
 	t.Helper()
 	decode := func(r *cancellation.Request) map[string]any {
-		b, err := json.Marshal(r)
+		b, err := r.MarshalBinary()
 		require.NoError(t, err)
 		var m map[string]any
 		require.NoError(t, json.Unmarshal(b, &m))
