@@ -349,15 +349,18 @@ type requestData struct {
 	Eligibility      Report            `json:"eligibility"`
 	OTP              otpState          `json:"otp"`
 	Documents        []Document        `json:"documents,omitempty"`
-	SubmittedAt      time.Time         `json:"submitted_at,omitzero"`
-	DueAt            time.Time         `json:"due_at,omitzero"`
-	OverdueFlagged   bool              `json:"overdue_flagged,omitempty"`
-	Decision         *Decision         `json:"decision,omitempty"`
-	Mode             string            `json:"mode,omitempty"`
-	ScheduledFor     time.Time         `json:"scheduled_for,omitzero"`
-	ExpireAfter      time.Duration     `json:"expire_after"`
-	Effects          []Effect          `json:"effects,omitempty"`
-	History          []Event           `json:"history"`
+	// Reserved are blob keys of uploads not yet recorded as documents:
+	// the purge deletes them too, so a crash mid-upload leaves nothing.
+	Reserved       []string      `json:"reserved_documents,omitempty"`
+	SubmittedAt    time.Time     `json:"submitted_at,omitzero"`
+	DueAt          time.Time     `json:"due_at,omitzero"`
+	OverdueFlagged bool          `json:"overdue_flagged,omitempty"`
+	Decision       *Decision     `json:"decision,omitempty"`
+	Mode           string        `json:"mode,omitempty"`
+	ScheduledFor   time.Time     `json:"scheduled_for,omitzero"`
+	ExpireAfter    time.Duration `json:"expire_after"`
+	Effects        []Effect      `json:"effects,omitempty"`
+	History        []Event       `json:"history"`
 }
 
 // Request is one application to cancel an account: the aggregate. Its
@@ -556,6 +559,7 @@ func (r *Request) Clone() *Request {
 	c.d.Consents = slices.Clone(r.d.Consents)
 	c.d.Eligibility = r.d.Eligibility.clone()
 	c.d.Documents = slices.Clone(r.d.Documents)
+	c.d.Reserved = slices.Clone(r.d.Reserved)
 	if r.d.Decision != nil {
 		d := *r.d.Decision
 		d.Reasons = slices.Clone(d.Reasons)

@@ -95,6 +95,15 @@ func (r *Request) checkDocumentUpload(kind DocumentKind) error {
 	return nil
 }
 
+// reserveDocument records the key an upload is about to be stored under.
+func (r *Request) reserveDocument(kind DocumentKind, key string) error {
+	if err := r.checkDocumentUpload(kind); err != nil {
+		return err
+	}
+	r.d.Reserved = append(r.d.Reserved, key) // no event: recording the upload adds one
+	return nil
+}
+
 // addDocument records an inspected, stored document and moves to
 // documents_uploaded once the policy is satisfied. A document of the same
 // kind replaces the earlier one; the replaced blob's key is returned so the
@@ -103,6 +112,7 @@ func (r *Request) addDocument(now time.Time, doc Document) (replaced string, err
 	if err := r.checkDocumentUpload(doc.Kind); err != nil {
 		return "", err
 	}
+	r.d.Reserved = slices.DeleteFunc(r.d.Reserved, func(k string) bool { return k == doc.Key })
 	for i := range r.d.Documents {
 		d := &r.d.Documents[i]
 		if d.Facts.SHA256 == doc.Facts.SHA256 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/accountkit/cancellation/ports"
@@ -180,11 +181,15 @@ func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error)
 	case EffectCloseAccount:
 		return s.cfg.Closer.CloseAccount(ctx, r.Account(), e.Key)
 	case EffectPurgeDocuments:
+		keys := slices.Clone(r.d.Reserved)
 		for _, d := range r.d.Documents {
 			if d.PurgedAt.IsZero() {
-				if err := s.cfg.Documents.DeleteDocument(ctx, d.Key); err != nil {
-					return fmt.Errorf("deleting %s: %w", d.Key, err)
-				}
+				keys = append(keys, d.Key)
+			}
+		}
+		for _, k := range keys {
+			if err := s.cfg.Documents.DeleteDocument(ctx, k); err != nil {
+				return fmt.Errorf("deleting %s: %w", k, err)
 			}
 		}
 		return nil
@@ -229,6 +234,7 @@ func (s *Service) applyResults(r *Request, ec effectCtx, results map[string]erro
 					r.d.Documents[i].PurgedAt = ec.now
 				}
 			}
+			r.d.Reserved = nil
 			r.record(ec.now, systemActor, EventDocumentsPurged, nil)
 		}
 	}

@@ -310,7 +310,7 @@ func (r *Request) reject(ec effectCtx, actor Actor, reasons []ReasonCode, note s
 
 // schedulePurge records the deletion of the documents after the retention.
 func (r *Request) schedulePurge(ec effectCtx) {
-	if len(r.d.Documents) == 0 {
+	if len(r.d.Documents) == 0 && len(r.d.Reserved) == 0 {
 		return
 	}
 	r.addEffect(Effect{Key: r.d.ID + "/purge_documents", Kind: EffectPurgeDocuments, NotBefore: ec.now.Add(ec.retention)}, "", time.Time{})

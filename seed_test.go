@@ -1169,3 +1169,53 @@ func (d deleteFailer) DeleteDocument(ctx context.Context, key string) error {
 	}
 	return d.DocumentStore.DeleteDocument(ctx, key)
 }
+
+// TestStep4_UploadInterruptedBeforeItIsRecordedIsPurged: the blob of an
+// upload whose recording never happens (the process died, or the Store
+// failed, after PutDocument) is deleted by the purge all the same.
+func TestStep4_UploadInterruptedBeforeItIsRecordedIsPurged(t *testing.T) {
+	var failDelete atomic.Bool
+	var failUpdates atomic.Int32
+	failUpdates.Store(1) // pass
+	f := setup(t, func(c *cancellation.Config) {
+		c.DocumentPolicy.Retention = 24 * time.Hour
+		c.Documents = deleteFailer{DocumentStore: c.Documents, fail: &failDelete}
+		c.Store = updateFailer{Store: c.Store, fail: &failUpdates}
+	})
+	a := f.account("acct-step4-crash", ports.Personal, true)
+	r := f.untilVerified(a.ID)
+
+	// The reservation is written, the blob stored, then the write that
+	// records the document fails and so does the clean-up: as if the
+	// process had died between them.
+	failDelete.Store(true)
+	failUpdates.Store(-1) // let one Update (the reservation) through, then fail one
+	_, err := f.upload(r, cancellation.DocumentPassport, colourScan())
+	require.Error(t, err)
+	require.Equal(t, 1, f.kit.Documents.Len(), "an unrecorded blob is left behind")
+	require.Empty(t, f.stored(r.ID()).Documents())
+
+	failDelete.Store(false)
+	_, err = f.svc.Withdraw(f.ctx, a.ID, r.ID())
+	require.NoError(t, err)
+	f.clock.Advance(24 * time.Hour)
+	f.maintain()
+	require.Zero(t, f.kit.Documents.Len(), "the purge deletes the unrecorded blob")
+}
+
+// updateFailer passes Store.Update through while fail is positive, or
+// negative (counting it up to 0); at 0 it fails one Update, then passes.
+type updateFailer struct {
+	cancellation.Store
+	fail *atomic.Int32
+}
+
+func (u updateFailer) Update(ctx context.Context, r *cancellation.Request) error {
+	switch n := u.fail.Load(); {
+	case n < 0:
+		u.fail.Add(1)
+	case n == 0 && u.fail.CompareAndSwap(0, 1):
+		return errors.New("store unavailable")
+	}
+	return u.Store.Update(ctx, r)
+}

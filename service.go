@@ -422,6 +422,14 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 		return Document{}, err
 	}
 	doc := Document{Kind: kind, Key: documentKey(id, kind, facts.SHA256), Facts: facts, UploadedAt: s.now()}
+	// Reserve the key in the request before the blob exists, so that the
+	// purge deletes it even if the process dies between the put and the
+	// write that records the document.
+	if _, err := s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
+		return r.reserveDocument(doc.Kind, doc.Key)
+	}); err != nil {
+		return Document{}, err
+	}
 	if err := s.cfg.Documents.PutDocument(ctx, doc.Key, contentType(facts.Format), data); err != nil {
 		return Document{}, fmt.Errorf("cancellation: storing document %s: %w", doc.Key, err)
 	}
