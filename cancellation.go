@@ -501,9 +501,8 @@ func (r *Request) NextWake() time.Time {
 			consider(e.dueAt())
 		}
 	}
+	consider(r.expiresAt())
 	switch r.d.State {
-	case StateStarted, StateConfirmed, StatePhoneVerified, StateDocumentsUploaded:
-		consider(r.d.UpdatedAt.Add(r.d.ExpireAfter))
 	case StateInReview:
 		if !r.d.OverdueFlagged {
 			consider(r.d.DueAt)

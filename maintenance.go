@@ -307,9 +307,8 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 	next, err := s.mutateOnce(ctx, staff, r.ID(), func(r *Request, ec effectCtx) error {
 		expired, closed, rejected, overdue = false, false, false, false
 		switch {
-		case Active(r.State()) && r.State() != StateScheduled && r.State() != StateInReview && r.State() != StateApproved &&
-			!ec.now.Before(r.d.UpdatedAt.Add(r.d.ExpireAfter)):
-			if err := r.expire(ec, r.d.ExpireAfter); err != nil {
+		case !r.expiresAt().IsZero() && !ec.now.Before(r.expiresAt()):
+			if err := r.expire(ec); err != nil {
 				return err
 			}
 			expired = true

@@ -369,20 +369,29 @@ func (r *Request) withdraw(ec effectCtx) error {
 }
 
 // expire ends an application abandoned before submission.
-func (r *Request) expire(ec effectCtx, after time.Duration) error {
-	if ec.now.Before(r.d.UpdatedAt.Add(after)) {
+func (r *Request) expire(ec effectCtx) error {
+	at := r.expiresAt()
+	switch {
+	case at.IsZero():
+		return r.refuse("expire", StateExpired, "only applications not yet submitted expire")
+	case ec.now.Before(at):
 		return r.refuse("expire", StateExpired, "the application is still active")
 	}
-	switch r.d.State {
-	case StateStarted, StateConfirmed, StatePhoneVerified, StateDocumentsUploaded:
-	default:
-		return r.refuse("expire", StateExpired, "only applications not yet submitted expire")
-	}
-	if err := r.move("expire", StateExpired, ec.now, systemActor, EventExpired, map[string]string{"idle_for": after.String()}); err != nil {
+	if err := r.move("expire", StateExpired, ec.now, systemActor, EventExpired, map[string]string{"idle_for": r.d.ExpireAfter.String()}); err != nil {
 		return err
 	}
 	r.schedulePurge(ec)
 	return nil
+}
+
+// expiresAt is when an application not yet submitted expires if left idle;
+// zero for requests that do not expire (submitted or final).
+func (r *Request) expiresAt() time.Time {
+	switch r.d.State {
+	case StateStarted, StateConfirmed, StatePhoneVerified, StateDocumentsUploaded:
+		return r.d.UpdatedAt.Add(r.d.ExpireAfter)
+	}
+	return time.Time{}
 }
 
 // flagOverdue records, once, that a review is past its due date.

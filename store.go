@@ -4,6 +4,7 @@ package cancellation
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/accountkit/cancellation/ports"
@@ -57,7 +58,7 @@ type Query struct {
 // Matches reports whether r passes q's filters. Store implementations may
 // use it to check their own filtering.
 func (q Query) Matches(r *Request) bool {
-	if len(q.States) > 0 && !containsState(q.States, r.State()) {
+	if len(q.States) > 0 && !slices.Contains(q.States, r.State()) {
 		return false
 	}
 	if q.Account != "" && r.Account() != q.Account {
@@ -70,15 +71,6 @@ func (q Query) Matches(r *Request) bool {
 		}
 	}
 	return true
-}
-
-func containsState(states []State, s State) bool {
-	for _, x := range states {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Active reports whether a request in state s counts as the account's
