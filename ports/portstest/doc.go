@@ -61,6 +61,23 @@
 // ErrNotFound, idempotent deletes and that no slice is shared;
 // [TestAccountCloser] checks idempotent closing.
 //
+// # Fault suites
+//
+// A port backed by another system over a network must also behave when
+// that system fails. The fault suites (TestAccountDirectoryFaults,
+// TestOrderCheckerFaults ... TestMatterCheckerFaults, TestNotifierFaults,
+// TestOTPSenderFaults, TestDocumentStoreFaults, TestAccountCloserFaults)
+// take a constructor that returns a [Faulty]: the port and an Inject
+// function that makes the system behind it play a [Fault] for its next
+// calls: FaultUnavailable (a 5xx, nothing done), FaultSlow (no answer
+// before the caller's deadline) or FaultDropped (done, but the answer is
+// lost). They check that a checker or the directory then fails rather
+// than report "nothing found" or ErrNotFound, that a port gives up when
+// its context ends, that an effect retried with its idempotency key after
+// a lost answer happens exactly once, and that the port recovers with the
+// system. A system that cannot play a fault reports false from Inject,
+// and the subtests that need it are skipped.
+//
 // What cannot be observed through the port itself (how many messages were
 // delivered, whether an account was closed) is checked only when the
 // constructor returns an observer for it, such as [Delivery.Deliveries] or

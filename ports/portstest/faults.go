@@ -44,10 +44,11 @@ type Faulty[P any] struct {
 	// Port is the implementation under test.
 	Port P
 	// Inject makes the next calls calls that reach the system fail as
-	// fault says (each retry of the port is a call); calls < 0 makes every
-	// call fail until the next Inject, and 0 disarms. It reports false when
-	// the system cannot play fault: the subtests that need it are then
-	// skipped. Inject must not be nil.
+	// fault says (each retry of the port is a call of its own); calls < 0
+	// makes every call fail until the next Inject, and calls == 0 disarms
+	// whatever is armed. Each Inject replaces the fault armed before. It
+	// reports false when the system cannot play fault: the subtests that
+	// need it are then skipped. Inject must not be nil.
 	Inject func(fault Fault, calls int) bool
 	// Deliveries, for the suites of the Notifier and the OTPSender, works
 	// as [Delivery.Deliveries]; without it the exactly-once checks are left
