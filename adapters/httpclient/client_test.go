@@ -1,14 +1,15 @@
 package httpclient_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -183,16 +184,27 @@ func TestContextEndsCall(t *testing.T) {
 		require.Empty(t, h.requests())
 	})
 	t.Run("DuringBackoff", func(t *testing.T) {
-		var calls atomic.Int32
 		ctx, cancel := context.WithCancel(t.Context())
-		h := newRawHost(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
-			calls.Add(1)
-			w.WriteHeader(http.StatusServiceUnavailable)
+		h := newRawHost(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+		answered := make(chan struct{}, 1)
+		transport := h.srv.Client().Transport
+		c := h.client(t, httpclient.Options{
+			Backoff: time.Hour, MaxBackoff: time.Hour, Attempts: 5,
+			// Signals once the first answer is in: the client then waits.
+			HTTPClient: &http.Client{Transport: roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+				resp, err := transport.RoundTrip(r)
+				if err == nil {
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					resp.Body = io.NopCloser(bytes.NewReader(body))
+					answered <- struct{}{}
+				}
+				return resp, err
+			})},
 		})
-		c := h.client(t, httpclient.Options{Backoff: time.Hour, MaxBackoff: time.Hour, Attempts: 5})
 		done := make(chan error, 1)
 		go func() { _, err := c.APIKeys(ctx, "acct-1"); done <- err }()
-		require.Eventually(t, func() bool { return calls.Load() == 1 }, 5*time.Second, time.Millisecond)
+		<-answered
 		cancel()
 		err := <-done // a backoff of an hour would hang the test
 		require.ErrorIs(t, err, context.Canceled)
@@ -202,6 +214,10 @@ func TestContextEndsCall(t *testing.T) {
 		require.Len(t, h.requests(), 1)
 	})
 }
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestNotFound shows the mapping of 404: ports.ErrNotFound where a port
 // documents it, success for DeleteDocument, and a plain rejection for a

@@ -33,8 +33,12 @@ type fakeHost struct {
 	holidays   httpclient.Holidays
 	requests   []*http.Request // clones, bodies drained, for the tests to inspect
 
+	codes      map[string]string // phone -> last code delivered
+	templates  []string          // channel + " " + template of each notification delivered
+
 	fault      portstest.Fault
-	faultCalls int // < 0: every call
+	faultCalls int    // < 0: every call
+	faultPath  string // if set, only requests to this path suffer the fault
 	// override, if set, answers instead of the contract (for the tests of
 	// broken hosts).
 	override http.HandlerFunc
@@ -49,6 +53,7 @@ func newFakeHost(t *testing.T) *fakeHost {
 		deliveries: map[string]int{},
 		closes:     map[string]int{},
 		docs:       map[string][]byte{},
+		codes:      map[string]string{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /accounts/{id}", h.getAccount)
@@ -88,9 +93,15 @@ func setDefault[T comparable](v *T, def T) {
 
 // inject arms fault for the next calls requests (portstest.Faulty.Inject).
 func (h *fakeHost) inject(fault portstest.Fault, calls int) bool {
+	return h.injectOn("", fault, calls)
+}
+
+// injectOn arms fault for the next calls requests to path, or to any path
+// when path is "".
+func (h *fakeHost) injectOn(path string, fault portstest.Fault, calls int) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.fault, h.faultCalls = fault, calls
+	h.fault, h.faultCalls, h.faultPath = fault, calls, path
 	return true
 }
 
@@ -110,11 +121,11 @@ func (h *fakeHost) seen() []*http.Request {
 	return append([]*http.Request(nil), h.requests...)
 }
 
-// takeFault returns the fault the current request must suffer, if any.
-func (h *fakeHost) takeFault() portstest.Fault {
+// takeFault returns the fault the request r must suffer, if any.
+func (h *fakeHost) takeFault(r *http.Request) portstest.Fault {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.faultCalls == 0 {
+	if h.faultCalls == 0 || h.faultPath != "" && r.URL.Path != h.faultPath {
 		return ""
 	}
 	if h.faultCalls > 0 {
@@ -133,7 +144,7 @@ func (h *fakeHost) faulty(next http.Handler) http.Handler {
 		h.requests = append(h.requests, r.Clone(r.Context()))
 		override := h.override
 		h.mu.Unlock()
-		switch h.takeFault() {
+		switch h.takeFault(r) {
 		case portstest.FaultUnavailable:
 			w.Header().Set("Retry-After", "0")
 			http.Error(w, "upstream db-7 down; token "+testToken, http.StatusServiceUnavailable)
@@ -252,7 +263,13 @@ func (h *fakeHost) closeAccount(w http.ResponseWriter, r *http.Request) {
 // deliver accepts an OTP message or a notification once per key.
 func (h *fakeHost) deliver(w http.ResponseWriter, r *http.Request) {
 	key := r.Header.Get("Idempotency-Key")
-	if key == "" || r.Header.Get("Content-Type") != "application/json" {
+	var body struct {
+		Phone    string `json:"phone"`
+		Code     string `json:"code"`
+		Channel  string `json:"channel"`
+		Template string `json:"template"`
+	}
+	if key == "" || r.Header.Get("Content-Type") != "application/json" || json.NewDecoder(r.Body).Decode(&body) != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
@@ -261,6 +278,11 @@ func (h *fakeHost) deliver(w http.ResponseWriter, r *http.Request) {
 	k := r.URL.Path + " " + key
 	if h.deliveries[k] == 0 {
 		h.deliveries[k] = 1
+		if r.URL.Path == "/otp-messages" {
+			h.codes[body.Phone] = body.Code
+		} else {
+			h.templates = append(h.templates, body.Channel+" "+body.Template)
+		}
 	}
 	w.WriteHeader(http.StatusAccepted)
 }
