@@ -33,8 +33,8 @@ type fakeHost struct {
 	holidays   httpclient.Holidays
 	requests   []*http.Request // clones, bodies drained, for the tests to inspect
 
-	codes      map[string]string // phone -> last code delivered
-	templates  []string          // channel + " " + template of each notification delivered
+	codes     map[string]string // phone -> last code delivered
+	templates []string          // channel + " " + template of each notification delivered
 
 	fault      portstest.Fault
 	faultCalls int    // < 0: every call
