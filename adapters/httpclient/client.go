@@ -158,9 +158,9 @@ type response struct {
 	body     []byte
 }
 
-// do runs c, retrying what may be retried, and returns the last response
-// with a status below 300 or 404, any other status as an *Error. ok
-// lists the statuses the caller accepts besides 2xx.
+// do runs c, retrying what may be retried, and returns the response when
+// its status is 2xx or one of ok (the statuses the caller handles, such as
+// a documented 404); any other outcome is an *Error.
 func (cl *Client) do(ctx context.Context, c call, ok ...int) (*response, error) {
 	attempts := 1
 	if c.idempotent() {
