@@ -85,6 +85,7 @@ func TestNew(t *testing.T) {
 		}
 		for _, r := range h.requests() {
 			require.Equal(t, "/billing/v2/accounts/acct%201%2Fx%3Fy/obligations", r.URL.EscapedPath(), "the id is one escaped path segment")
+			require.Equal(t, httpclient.DefaultUserAgent, r.Header.Get("User-Agent"))
 		}
 	})
 }
