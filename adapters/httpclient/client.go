@@ -41,9 +41,10 @@ type Options struct {
 	// whole response (default DefaultTimeout). The caller's context bounds
 	// the whole call, retries and waits included.
 	Timeout time.Duration
-	// Attempts is how often an idempotent call is tried at most (default
-	// DefaultAttempts); 1 turns retries off. A call that is not idempotent
-	// is tried once.
+	// Attempts is how often a call is tried at most (default
+	// DefaultAttempts); 1 turns retries off. Every call of the contract may
+	// be repeated: GET, PUT and DELETE by HTTP's rules, each POST by its
+	// Idempotency-Key.
 	Attempts int
 	// Backoff is the wait before the first retry (default DefaultBackoff),
 	// doubled before each further retry up to MaxBackoff (default
@@ -142,12 +143,9 @@ type call struct {
 	idempotencyKey string
 	// limit bounds the response body.
 	limit int64
-}
-
-// idempotent reports whether the call may be repeated: GET, PUT and
-// DELETE are idempotent by HTTP's rules, a POST only with its key.
-func (c *call) idempotent() bool {
-	return c.method != http.MethodPost || c.idempotencyKey != ""
+	// refuse, if set, says why c must not be sent: it lacks an
+	// identifier or its idempotency key.
+	refuse string
 }
 
 // response is what an attempt brought back.
@@ -162,10 +160,10 @@ type response struct {
 // its status is 2xx or one of ok (the statuses the caller handles, such as
 // a documented 404); any other outcome is an *Error.
 func (cl *Client) do(ctx context.Context, c call, ok ...int) (*response, error) {
-	attempts := 1
-	if c.idempotent() {
-		attempts = cl.opt.Attempts
+	if c.refuse != "" {
+		return nil, &Error{Endpoint: c.endpoint(), kind: ErrRejected, cause: errors.New(c.refuse)}
 	}
+	attempts := cl.opt.Attempts
 	var last *Error
 	for n := 1; ; n++ {
 		if err := ctx.Err(); err != nil {

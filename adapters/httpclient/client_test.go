@@ -90,10 +90,9 @@ func TestNew(t *testing.T) {
 	})
 }
 
-// TestRetries shows which calls are retried: temporary failures of
-// idempotent calls (GET, PUT, DELETE, POST with a key), up to Attempts,
-// with the same Idempotency-Key; never a POST without a key, never a
-// permanent 4xx.
+// TestRetries shows which failures are retried: temporary ones (5xx, 408,
+// 429, dropped connections, attempt timeouts), up to Attempts, with the
+// same Idempotency-Key; never a permanent 4xx.
 func TestRetries(t *testing.T) {
 	t.Parallel()
 	t.Run("TemporaryThenOK", func(t *testing.T) {
@@ -150,14 +149,6 @@ func TestRetries(t *testing.T) {
 		}
 		require.Equal(t, []string{"otp-1", "otp-1", "close-1"}, keys)
 	})
-	t.Run("UnkeyedPOSTTriedOnce", func(t *testing.T) {
-		h := newRawHost(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
-		err := h.client(t, httpclient.Options{}).Notify(t.Context(), ports.Notification{Channel: ports.ChannelSMS})
-		require.ErrorIs(t, err, httpclient.ErrUnavailable)
-		require.Len(t, h.requests(), 1, "a POST without a key could act twice: it must not be retried")
-		_, sent := h.requests()[0].Header["Idempotency-Key"]
-		require.False(t, sent, "no empty Idempotency-Key header")
-	})
 	t.Run("AttemptTimeoutRetried", func(t *testing.T) {
 		h := newRawHost(t, func(n int, w http.ResponseWriter, r *http.Request) {
 			if n == 1 {
@@ -169,6 +160,38 @@ func TestRetries(t *testing.T) {
 		require.NoError(t, h.client(t, httpclient.Options{Timeout: 100 * time.Millisecond}).DeleteDocument(t.Context(), "doc"))
 		require.Len(t, h.requests(), 2)
 	})
+}
+
+// TestMissingIdentifiersRefused shows that a call without its account
+// id, document key or idempotency key fails with ErrRejected, naming what
+// is missing, and sends nothing: a POST without a key could act twice.
+func TestMissingIdentifiersRefused(t *testing.T) {
+	t.Parallel()
+	h := newRawHost(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	c := h.client(t, httpclient.Options{})
+	ctx := t.Context()
+	_, errAccount := c.Account(ctx, "")
+	_, errList := c.OpenCases(ctx, "")
+	_, errGet := c.GetDocument(ctx, "")
+	for i, tc := range []struct {
+		missing string
+		err     error
+	}{
+		{"account id", errAccount},
+		{"account id", errList},
+		{"account id", c.CloseAccount(ctx, "", "k")},
+		{"idempotency key", c.CloseAccount(ctx, "acct-1", "")},
+		{"idempotency key", c.Notify(ctx, ports.Notification{Channel: ports.ChannelSMS, To: "+15550100001"})},
+		{"idempotency key", c.SendCode(ctx, ports.OTPMessage{Phone: "+15550100001", Code: "123456"})},
+		{"document key", errGet},
+		{"document key", c.PutDocument(ctx, "", "image/png", []byte{1})},
+		{"document key", c.DeleteDocument(ctx, "")},
+	} {
+		require.ErrorIs(t, tc.err, httpclient.ErrRejected, "case %d", i)
+		require.ErrorContains(t, tc.err, "the "+tc.missing+" is empty", "case %d", i)
+		require.NotErrorIs(t, tc.err, ports.ErrNotFound, "case %d", i)
+	}
+	require.Empty(t, h.requests(), "nothing is sent")
 }
 
 // TestContextEndsCall shows that a call ends with its context's error,

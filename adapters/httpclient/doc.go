@@ -27,9 +27,11 @@
 // # Failures
 //
 // Every attempt is bounded by Options.Timeout and the whole call by the
-// caller's context. GETs, PUTs, DELETEs and keyed POSTs are retried after
-// a dropped connection, a timeout, 408, 429 or 5xx, with exponential
-// backoff and jitter; a POST without a key is tried once. Errors are
+// caller's context. Every call is retried after a dropped connection, a
+// timeout, 408, 429 or 5xx, with exponential backoff and jitter: GETs,
+// PUTs and DELETEs are idempotent by HTTP's rules, and each POST carries
+// its effect's idempotency key; a call without its account id, document
+// key or idempotency key is refused before anything is sent. Errors are
 // [*Error] values that wrap [ErrUnavailable] (temporary), [ErrRejected]
 // (permanent 4xx) or [ErrBadResponse] (the host broke the contract), and
 // [ports.ErrNotFound] for the 404s the ports document (an unknown account

@@ -40,6 +40,14 @@ func (cl *Client) get(route, path string, query url.Values) call {
 	return call{method: http.MethodGet, route: route, path: path, query: query, limit: cl.opt.MaxResponseBytes}
 }
 
+// forAccount returns c, refused when id is empty.
+func forAccount(c call, id ports.AccountID) call {
+	if id == "" {
+		c.refuse = "the account id is empty"
+	}
+	return c
+}
+
 // getJSON runs c and decodes the JSON body into v.
 func (cl *Client) getJSON(ctx context.Context, c call, v any) (*response, error) {
 	resp, err := cl.do(ctx, c)
@@ -74,7 +82,7 @@ func decode(c call, resp *response, v any) error {
 // does.
 func (cl *Client) Account(ctx context.Context, id ports.AccountID) (ports.Account, error) {
 	const route = "/accounts/{accountId}"
-	c := cl.get(route, accountPath(id, ""), nil)
+	c := forAccount(cl.get(route, accountPath(id, ""), nil), id)
 	resp, err := cl.do(ctx, c, http.StatusNotFound)
 	if err != nil {
 		return ports.Account{}, err
@@ -97,7 +105,7 @@ func (cl *Client) Account(ctx context.Context, id ports.AccountID) (ports.Accoun
 // know; a 404 there means a wrong base URL or route, and fails the call
 // (ErrRejected) rather than report "nothing found".
 func list[W, T any](ctx context.Context, cl *Client, id ports.AccountID, sub string, conv func(W) T) ([]T, error) {
-	c := cl.get("/accounts/{accountId}"+sub, accountPath(id, sub), nil)
+	c := forAccount(cl.get("/accounts/{accountId}"+sub, accountPath(id, sub), nil), id)
 	var body List[W]
 	resp, err := cl.getJSON(ctx, c, &body)
 	if err != nil {
@@ -162,10 +170,14 @@ func (cl *Client) OpenMatters(ctx context.Context, id ports.AccountID) ([]ports.
 }
 
 // post returns the POST call of route at the escaped path, with key as
-// its Idempotency-Key. With a key the call is retried; without one it is
-// tried once, since a repeat could act twice.
+// its Idempotency-Key. Without a key it is refused: the host could not
+// tell a retry from a new effect, so it could act twice.
 func (cl *Client) post(route, path, key string) call {
-	return call{method: http.MethodPost, route: route, path: path, idempotencyKey: key, limit: cl.opt.MaxResponseBytes}
+	c := call{method: http.MethodPost, route: route, path: path, idempotencyKey: key, limit: cl.opt.MaxResponseBytes}
+	if key == "" {
+		c.refuse = "the idempotency key is empty"
+	}
+	return c
 }
 
 // postJSON runs the POST of route with body as JSON.
@@ -205,7 +217,7 @@ func (cl *Client) Notify(ctx context.Context, n ports.Notification) error {
 // /accounts/{accountId}/close and idempotencyKey as its Idempotency-Key.
 // A 404 returns an error wrapping [ports.ErrNotFound].
 func (cl *Client) CloseAccount(ctx context.Context, id ports.AccountID, idempotencyKey string) error {
-	c := cl.post("/accounts/{accountId}/close", accountPath(id, "/close"), idempotencyKey)
+	c := forAccount(cl.post("/accounts/{accountId}/close", accountPath(id, "/close"), idempotencyKey), id)
 	resp, err := cl.do(ctx, c, http.StatusNotFound)
 	if err != nil {
 		return err
@@ -219,7 +231,11 @@ func (cl *Client) CloseAccount(ctx context.Context, id ports.AccountID, idempote
 // documentCall returns the call of method on the document at key; the key
 // travels as the query parameter "key", so it may hold any character.
 func (cl *Client) documentCall(method, key string) call {
-	return call{method: method, route: "/documents", path: "/documents", query: url.Values{"key": {key}}, limit: cl.opt.MaxResponseBytes}
+	c := call{method: method, route: "/documents", path: "/documents", query: url.Values{"key": {key}}, limit: cl.opt.MaxResponseBytes}
+	if key == "" {
+		c.refuse = "the document key is empty"
+	}
+	return c
 }
 
 // PutDocument implements [ports.DocumentStore] with PUT
