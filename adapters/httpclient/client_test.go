@@ -157,7 +157,7 @@ func TestRetries(t *testing.T) {
 			}
 			w.WriteHeader(http.StatusNoContent)
 		})
-		require.NoError(t, h.client(t, httpclient.Options{Timeout: 100 * time.Millisecond}).DeleteDocument(t.Context(), "doc"))
+		require.NoError(t, h.client(t, httpclient.Options{Timeout: time.Second}).DeleteDocument(t.Context(), "doc"))
 		require.Len(t, h.requests(), 2)
 	})
 }
@@ -285,10 +285,31 @@ func TestBrokenAnswers(t *testing.T) {
 			require.Len(t, h.requests(), 1)
 		})
 	}
+	t.Run("MissingMember", func(t *testing.T) {
+		// A missing boolean must not read as false: a non-blocking matter
+		// or an unverified account would let the customer past a rule.
+		h := newRawHost(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/matters") {
+				items(w, `{"items":[{"ref":"m-1","description":"domain","remedy":"transfer it"}]}`)
+				return
+			}
+			items(w, `{"id":"acct-1","kind":"personal","identity_verified":null,"recovery_phone":"+15550100001","email":"a@example.com","locale":"en","closed":false}`)
+		})
+		c := h.client(t, httpclient.Options{})
+		_, err := c.OpenMatters(t.Context(), "acct-1")
+		require.ErrorIs(t, err, httpclient.ErrBadResponse)
+		require.ErrorContains(t, err, `item 0: the member "blocking" is missing`)
+		_, err = c.Account(t.Context(), "acct-1")
+		require.ErrorIs(t, err, httpclient.ErrBadResponse)
+		require.ErrorContains(t, err, `the member "identity_verified" is missing`)
+	})
 	t.Run("OtherAccount", func(t *testing.T) {
-		h := newRawHost(t, func(_ int, w http.ResponseWriter, _ *http.Request) { items(w, `{"id":"acct-2"}`) })
+		h := newRawHost(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+			items(w, `{"id":"acct-2","kind":"personal","identity_verified":true,"recovery_phone":"+15550100001","email":"a@example.com","locale":"en","closed":false}`)
+		})
 		_, err := h.client(t, httpclient.Options{}).Account(t.Context(), "acct-1")
 		require.ErrorIs(t, err, httpclient.ErrBadResponse)
+		require.ErrorContains(t, err, "differs")
 	})
 	t.Run("Redirect", func(t *testing.T) {
 		h := newRawHost(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotModified) })
@@ -301,7 +322,7 @@ func TestBrokenAnswers(t *testing.T) {
 // whether its length is announced or not, and is not retried.
 func TestResponseBodyBounded(t *testing.T) {
 	t.Parallel()
-	big := `{"items":[` + strings.Repeat(`{"ref":"x","kind":"dispute","summary":"s","opened_at":"2024-05-06T07:08:09Z"},`, 100) + `{"ref":"y"}]}`
+	big := `{"items":[` + strings.Repeat(`{"ref":"x","kind":"dispute","summary":"s","opened_at":"2024-05-06T07:08:09Z"},`, 100) + `{"ref":"y","kind":"dispute","summary":"s","opened_at":"2024-05-06T07:08:09Z"}]}`
 	for name, announce := range map[string]bool{"ContentLength": true, "Chunked": false} {
 		t.Run(name, func(t *testing.T) {
 			h := newRawHost(t, func(_ int, w http.ResponseWriter, _ *http.Request) {

@@ -49,7 +49,7 @@ func forAccount(c call, id ports.AccountID) call {
 }
 
 // getJSON runs c and decodes the JSON body into v.
-func (cl *Client) getJSON(ctx context.Context, c call, v any) (*response, error) {
+func (cl *Client) getJSON(ctx context.Context, c call, v wireBody) (*response, error) {
 	resp, err := cl.do(ctx, c)
 	if err != nil {
 		return nil, err
@@ -62,17 +62,35 @@ func (c *call) errorOf(resp *response, kind, cause error) *Error {
 	return &Error{Endpoint: c.endpoint(), Status: resp.status, Attempts: resp.attempts, kind: kind, cause: cause}
 }
 
-// decode decodes resp's JSON body into v; unknown members are ignored, so
-// that a host may add members without breaking its clients.
-func decode(c call, resp *response, v any) error {
-	if err := json.Unmarshal(resp.body, v); err != nil {
-		// The decoder's text quotes the body: name the type only.
-		var te *json.UnmarshalTypeError
-		cause := errors.New("the body is not valid JSON")
-		if errors.As(err, &te) {
-			cause = fmt.Errorf("member %q has the wrong JSON type", te.Field)
+// decode decodes the JSON object body into v, after checking that it
+// holds every member v requires. Unknown members are ignored, so that a
+// host may add members without breaking its clients.
+func decode(c call, resp *response, v wireBody) error {
+	if err := decodeObject(resp.body, v, v.requiredMembers()); err != nil {
+		return c.errorOf(resp, ErrBadResponse, err)
+	}
+	return nil
+}
+
+// decodeObject decodes the JSON object raw into v, whose required members
+// must all be present (null counts as absent). Its errors name a member,
+// never quote the body.
+func decodeObject(raw []byte, v any, required []string) error {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil || members == nil {
+		return errors.New("the body is not a JSON object")
+	}
+	for _, m := range required {
+		if val, ok := members[m]; !ok || string(val) == "null" {
+			return fmt.Errorf("the member %q is missing", m)
 		}
-		return c.errorOf(resp, ErrBadResponse, cause)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("the member %q has the wrong JSON type", te.Field)
+		}
+		return errors.New("the body does not decode")
 	}
 	return nil
 }
@@ -104,18 +122,19 @@ func (cl *Client) Account(ctx context.Context, id ports.AccountID) (ports.Accoun
 // A checker endpoint answers 200 with no items for an account it does not
 // know; a 404 there means a wrong base URL or route, and fails the call
 // (ErrRejected) rather than report "nothing found".
-func list[W, T any](ctx context.Context, cl *Client, id ports.AccountID, sub string, conv func(W) T) ([]T, error) {
+func list[W wireBody, T any](ctx context.Context, cl *Client, id ports.AccountID, sub string, conv func(W) T) ([]T, error) {
 	c := forAccount(cl.get("/accounts/{accountId}"+sub, accountPath(id, sub), nil), id)
-	var body List[W]
+	var body List[json.RawMessage]
 	resp, err := cl.getJSON(ctx, c, &body)
 	if err != nil {
 		return nil, err
 	}
-	if body.Items == nil {
-		return nil, c.errorOf(resp, ErrBadResponse, errors.New(`the member "items" is missing`))
-	}
 	out := make([]T, len(*body.Items))
-	for i, w := range *body.Items {
+	for i, raw := range *body.Items {
+		var w W
+		if err := decodeObject(raw, &w, w.requiredMembers()); err != nil {
+			return nil, c.errorOf(resp, ErrBadResponse, fmt.Errorf("item %d: %w", i, err))
+		}
 		out[i] = conv(w)
 	}
 	return out, nil
@@ -292,8 +311,8 @@ func (cl *Client) Holidays(ctx context.Context, from, to time.Time) (*time.Locat
 	}
 	bad := func(cause error) error { return c.errorOf(resp, ErrBadResponse, cause) }
 	loc, err := time.LoadLocation(body.TimeZone)
-	if err != nil || body.TimeZone == "" || body.Dates == nil {
-		return nil, nil, bad(errors.New(`"time_zone" is not a known IANA time zone, or "dates" is missing`))
+	if err != nil || body.TimeZone == "" {
+		return nil, nil, bad(errors.New(`"time_zone" is not a known IANA time zone`))
 	}
 	days := make([]time.Time, 0, len(body.Dates))
 	for _, d := range body.Dates {
