@@ -7,8 +7,11 @@
 // one GET per lookup (the account and the eight checkers), a POST with an
 // Idempotency-Key header per effect (one-time codes, notifications,
 // closing the account), PUT, GET and DELETE for documents, and the
-// holidays of the business calendar. Money travels as an integer amount of
-// minor units and a currency.
+// holidays of the business calendar ([Client.Holidays], read once and
+// handed to cancellation.NewCalendar, since IsBusinessDay cannot call a
+// service). Money travels as an integer amount of minor units and a
+// currency. The Clock port stays local: a remote clock would add latency
+// and failure to every transition for no gain.
 //
 // # Wiring
 //
