@@ -439,13 +439,19 @@ func InspectDocument(data []byte, limits DocumentLimits) (DocumentFacts, error) 
 // [DocumentTooLarge] if there is more (its Facts.Bytes is then MaxBytes+1,
 // as the rest is not read), with [DocumentEmpty] if there is nothing, and
 // the error of r, wrapped, if reading fails. It does not close r.
+//
+// Reading allocates at most about MaxBytes·(1 + 1/16) bytes in all, for an
+// upload of any length: a reader that reports its length with a Len
+// method (as *bytes.Reader does) gets one buffer of that length plus one
+// byte; any other is read into a buffer that starts at 64 KiB, doubles up
+// to a 32nd of MaxBytes, then becomes one buffer of MaxBytes+1 bytes.
 func ReadDocument(r io.Reader, limits DocumentLimits) ([]byte, error) {
 	limits = limits.withDefaults()
 	n := limits.MaxBytes
 	if n < math.MaxInt64 {
 		n++
 	}
-	data, err := io.ReadAll(io.LimitReader(r, n))
+	data, err := docReadAtMost(r, n)
 	if err != nil {
 		return nil, fmt.Errorf("cancellation: read identity document: %w", err)
 	}
