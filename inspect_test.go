@@ -326,6 +326,11 @@ func TestDocJPEGChromaNoise_ReadsTheQuantizationTables(t *testing.T) {
 	perStep := (0.344*0.344 + 1.944*1.944 + 2.116*2.116 + 0.344*0.344) / 12
 	require.InDelta(t, perStep*(9.0/8)*(9.0/8), docJPEGChromaNoise(docfixtures.JPEG(card, 75)), 1e-9)
 	require.InDelta(t, perStep*(17.0/8)*(17.0/8), docJPEGChromaNoise(docfixtures.JPEG(card, 50)), 1e-9)
+	// 16-bit tables, 4:4:4: four chroma blocks under a 16×16 block.
+	wide := []byte{0xff, 0xd8, 0xff, 0xdb, 0, 2 + 129}
+	wide = append(append(wide, 0x11, 0x01, 0x00), make([]byte, 126)...) // table 1, DC step 256
+	wide = append(wide, 0xff, 0xc0, 0, 17, 8, 0, 16, 0, 16, 3, 1, 0x11, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xda)
+	require.InDelta(t, perStep*32*32/4, docJPEGChromaNoise(wide), 1e-9)
 	grey := docfixtures.JPEG(docfixtures.Greyscale(card), 75)
 	jpg := docfixtures.JPEG(card, 75)
 	for name, data := range map[string][]byte{

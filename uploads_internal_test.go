@@ -41,3 +41,15 @@ func TestUploadGate_ReadsBeforeTakingAnInspectionSlot(t *testing.T) {
 	release()
 	require.True(t, g.buffered.TryAcquire(1))
 }
+
+// TestUploadGate_Defaults holds the documented defaults: 16 bodies in
+// memory, 2 inspections at once.
+func TestUploadGate_Defaults(t *testing.T) {
+	t.Parallel()
+	g := newUploadGate(DocumentPolicy{}.withDefaults())
+	require.Equal(t, 16, DefaultMaxBufferedUploads)
+	require.True(t, g.buffered.TryAcquire(DefaultMaxBufferedUploads))
+	require.False(t, g.buffered.TryAcquire(1))
+	require.True(t, g.inspections.TryAcquire(2))
+	require.False(t, g.inspections.TryAcquire(1))
+}
