@@ -157,7 +157,7 @@ const (
 // photocopy tints, with and without noise; sepia and blue copies of the
 // card and of a photograph through a curved tone, on textured paper,
 // blurred and noisy, one of them saved as JPEG 75 before) measure
-// H ≤ 1.69, and the grey ones M ≤ 0.91: half the thresholds or less, as
+// H ≤ 1.55, and the grey ones M ≤ 0.91: half the thresholds or less, as
 // the test asserts. The accepted ones (a colour ID card; the card faded to
 // a quarter of its saturation, with and without noise; the card on a white
 // A4 page; a colour photograph) measure M ≥ 14.7 and H ≥ 6.20: 1.5 times

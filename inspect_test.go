@@ -193,7 +193,12 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 		want DocumentProblem                              // "" for accepted
 		grey bool                                         // refused on M as well as H
 	}
-	photo := func(w, h int) image.Image { return docfixtures.Photo(w, h, 1) }
+	sizes := []image.Point{{600, 400}, {640, 480}}
+	photos := map[image.Point]image.Image{} // drawn once a size, read only
+	for _, size := range sizes {
+		photos[size] = docfixtures.Photo(size.X, size.Y, 1)
+	}
+	photo := func(w, h int) image.Image { return photos[image.Pt(w, h)] }
 	fixtures := []fixture{
 		{name: "colour card", make: func(card image.Image, _, _ int) image.Image { return card }},
 		{name: "faded colour", make: func(_ image.Image, w, h int) image.Image { return docfixtures.LowSaturationColour(w, h) }},
@@ -245,7 +250,7 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 		{"JPEG 50", func(m image.Image) []byte { return docfixtures.JPEG(m, 50) }},
 	}
 	minM, minH := DefaultMinColourfulness, DefaultMinHueVariety
-	for _, size := range []image.Point{{600, 400}, {640, 480}} {
+	for _, size := range sizes {
 		card := docfixtures.ColourIDCard(size.X, size.Y) // shared, read only
 		for _, f := range fixtures {
 			t.Run(fmt.Sprintf("%dx%d %s", size.X, size.Y, f.name), func(t *testing.T) {
@@ -286,8 +291,8 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 // TestInspectDocument_ToneCurveCopiesRefusedAtHalfTheThreshold is the
 // regression test of issue 7 item 11, at a size the calibration does not
 // use: copies through a tone whose hue drifts with brightness, blurred by
-// the scanner (which the earlier measure accepted, at H ≈ 7 to 8 for the
-// card) and saved twice as JPEG, stay at half the hue-variety threshold or
+// the scanner (the earlier measure accepted the sepia card, at H ≈ 7) and
+// saved twice as JPEG, stay at half the hue-variety threshold or
 // below, while the colour photograph they were made from stays above 1.5
 // times it.
 func TestInspectDocument_ToneCurveCopiesRefusedAtHalfTheThreshold(t *testing.T) {

@@ -17,6 +17,7 @@ package doctest
 
 import (
 	"bytes"
+	"image"
 	"sync"
 
 	"github.com/accountkit/cancellation/internal/docfixtures"
@@ -30,14 +31,11 @@ const (
 )
 
 var (
-	card = sync.OnceValue(func() []byte {
-		return docfixtures.JPEG(docfixtures.ColourIDCard(Width, Height), 90)
-	})
-	grey = sync.OnceValue(func() []byte {
-		return docfixtures.JPEG(docfixtures.Greyscale(docfixtures.ColourIDCard(Width, Height)), 90)
-	})
+	drawn = sync.OnceValue(func() image.Image { return docfixtures.ColourIDCard(Width, Height) })
+	card  = sync.OnceValue(func() []byte { return docfixtures.JPEG(drawn(), 90) })
+	grey  = sync.OnceValue(func() []byte { return docfixtures.JPEG(docfixtures.Greyscale(drawn()), 90) })
 	sepia = sync.OnceValue(func() []byte {
-		return docfixtures.JPEG(docfixtures.TonedCopy(docfixtures.ColourIDCard(Width, Height), docfixtures.SepiaTone, 1), 85)
+		return docfixtures.JPEG(docfixtures.TonedCopy(drawn(), docfixtures.SepiaTone, 1), 85)
 	})
 	blank = sync.OnceValue(func() []byte {
 		return docfixtures.JPEG(docfixtures.NearBlank(Width, Height), 90)

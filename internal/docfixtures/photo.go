@@ -124,9 +124,27 @@ func (tn Tone) at(t float64) rgb {
 // pixels.
 func TonedCopy(img image.Image, tone Tone, seed uint64) image.Image {
 	rng := rand.New(rand.NewPCG(seed, 0x70ed))
+	// Per-pixel randomness from xorshift64, seeded by rng: cheap enough to
+	// call for every pixel and channel.
+	state := rng.Uint64() | 1
+	next := func() uint64 {
+		state ^= state << 13
+		state ^= state >> 7
+		state ^= state << 17
+		return state
+	}
 	src := toRGBA(img)
 	b := src.Bounds()
 	w, h := b.Dx(), b.Dy()
+	// The tone of each luma, in quarter levels: a contrast curve (an
+	// S-curve stretched back to [0, 1]) and then the colour curve.
+	const steps = 4 * 255
+	var lut [steps + 1]rgb
+	for i := range lut {
+		l := 1 / (1 + math.Exp(-7*(float64(i)/steps-0.5)))
+		l = (l - 0.029) / (0.971 - 0.029)
+		lut[i] = tone.at(min(max(l, 0), 1))
+	}
 	// Paper mottle: value noise at 48 pixels.
 	const cell = 48
 	gw, gh := w/cell+2, h/cell+2
@@ -136,52 +154,70 @@ func TonedCopy(img image.Image, tone Tone, seed uint64) image.Image {
 	}
 	out := image.NewRGBA(b)
 	for y := range h {
+		gy := float64(y) / cell
+		iy, fy := int(gy), gy-math.Floor(gy)
 		for x := range w {
 			p := src.Pix[y*src.Stride+4*x:][:3:3]
-			l := (0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])) / 255
-			l = 1 / (1 + math.Exp(-7*(l-0.5))) // contrast: an S-curve
-			l = (l - 0.029) / (0.971 - 0.029)  // stretched back to [0, 1]
-			c := tone.at(min(max(l, 0), 1))
-			gx, gy := float64(x)/cell, float64(y)/cell
-			ix, iy, fx, fy := int(gx), int(gy), gx-math.Floor(gx), gy-math.Floor(gy)
+			l := 0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])
+			c := lut[int(l*steps/255+0.5)]
+			gx := float64(x) / cell
+			ix, fx := int(gx), gx-math.Floor(gx)
 			m0 := mottle[iy*gw+ix] + (mottle[iy*gw+ix+1]-mottle[iy*gw+ix])*fx
 			m1 := mottle[(iy+1)*gw+ix] + (mottle[(iy+1)*gw+ix+1]-mottle[(iy+1)*gw+ix])*fx
-			texture := 1 - 0.025*(m0+(m1-m0)*fy) - 0.015*rng.Float64() // mottle and fibres
-			c = c.scale(texture)
+			fibre := float64(next()>>11) / (1 << 53)
+			texture := 1 - 0.025*(m0+(m1-m0)*fy) - 0.015*fibre // mottle and fibres
 			o := out.Pix[y*out.Stride+4*x:][:4:4]
-			o[0], o[1], o[2], o[3] = clamp8(c.r), clamp8(c.g), clamp8(c.b), 0xff
+			o[0], o[1], o[2], o[3] = clamp8(c.r*texture), clamp8(c.g*texture), clamp8(c.b*texture), 0xff
 		}
 	}
 	out = boxBlur3(out)
 	for i := 0; i+3 < len(out.Pix); i += 4 {
+		r := next()
 		for j := range 3 {
-			out.Pix[i+j] = clamp8(float64(out.Pix[i+j]) + float64(rng.IntN(9)-4))
+			noise := int((r>>(16*j))&0xffff%9) - 4 // ±4 levels
+			out.Pix[i+j] = uint8(min(max(int(out.Pix[i+j])+noise, 0), 255))
 		}
 	}
 	return out
 }
 
 // boxBlur3 returns img blurred by a 3×3 box, as a scanner's optics soften
-// edges; the border pixels average what lies inside the image.
+// edges; the border pixels average what lies inside the image. It sums
+// rows of three, then columns of three row sums.
 func boxBlur3(img *image.RGBA) *image.RGBA {
 	b := img.Bounds()
-	out := image.NewRGBA(b)
 	w, h := b.Dx(), b.Dy()
+	rows := make([]int32, 3*w*h) // the sum of each pixel's row of three
+	cnt := make([]int32, w)      // how many pixels each row of three holds
+	for x := range w {
+		cnt[x] = int32(min(x+1, w-1) - max(x-1, 0) + 1)
+	}
 	for y := range h {
+		line := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		for x := range w {
-			var sum [3]int
-			n := 0
-			for dy := -1; dy <= 1; dy++ {
-				for dx := -1; dx <= 1; dx++ {
-					if xx, yy := x+dx, y+dy; xx >= 0 && xx < w && yy >= 0 && yy < h {
-						p := img.Pix[yy*img.Stride+4*xx:][:3:3]
-						sum[0], sum[1], sum[2] = sum[0]+int(p[0]), sum[1]+int(p[1]), sum[2]+int(p[2])
-						n++
-					}
+			for c := range 3 {
+				var sum int32
+				for xx := max(x-1, 0); xx <= min(x+1, w-1); xx++ {
+					sum += int32(line[4*xx+c])
 				}
+				rows[3*(y*w+x)+c] = sum
 			}
+		}
+	}
+	out := image.NewRGBA(b)
+	for y := range h {
+		y0, y1 := max(y-1, 0), min(y+1, h-1)
+		for x := range w {
+			n := cnt[x] * int32(y1-y0+1)
 			o := out.Pix[y*out.Stride+4*x:][:4:4]
-			o[0], o[1], o[2], o[3] = uint8((sum[0]+n/2)/n), uint8((sum[1]+n/2)/n), uint8((sum[2]+n/2)/n), 0xff
+			for c := range 3 {
+				var sum int32
+				for yy := y0; yy <= y1; yy++ {
+					sum += rows[3*(yy*w+x)+c]
+				}
+				o[c] = uint8((sum + n/2) / n)
+			}
+			o[3] = 0xff
 		}
 	}
 	return out
