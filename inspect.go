@@ -164,10 +164,11 @@ const (
 // the thresholds or more, as the test asserts. A photo editor's sepia
 // filter, whose hue drifts as it clips the highlights, is refused too.
 //
-// Known limits: a document printed only in greys and hues that also appear
-// at other brightnesses reads as a tint, and a tinted copy too small to
-// hold 32 flat blocks of content is measured on all its blocks, where a
-// drifting tint can pass.
+// Known limits: a document printed only in greys and in hues that never
+// share a brightness reads as a tint, and so does one whose flat areas are
+// all of one hue (its other colours only in fine lines and text); a tinted
+// copy too small to hold 32 flat blocks of content is measured on all its
+// blocks, where a drifting tint can pass.
 type DocumentLimits struct {
 	// MaxBytes is the largest upload, in bytes. Default 10 MiB.
 	MaxBytes int64
