@@ -480,7 +480,7 @@ func dsnSecrets(dsn string) []string {
 			}
 		}
 		// And, for a malformed DSN, what follows each secret keyword up to
-		// the next space or the end.
+		// the next space, and up to the end.
 		for i, f := range strings.Fields(dsn) {
 			if k, v, ok := strings.Cut(f, "="); ok && secretParam(k) {
 				add(strings.Trim(v, "'"))
