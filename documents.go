@@ -17,13 +17,29 @@ type DocumentPolicy struct {
 	// (cancelled, rejected, withdrawn, expired) before they are deleted from
 	// the DocumentStore (default 30 days).
 	Retention time.Duration
-	// MaxConcurrentInspections bounds the uploads a Service reads and
-	// decodes at once (default 2), so that a burst of large or hostile
+	// MaxConcurrentInspections bounds the uploads a Service decodes and
+	// measures at once (default 2), so that a burst of large or hostile
 	// scans cannot take the process's memory: each may need up to about 24
-	// bytes a pixel of Limits.MaxPixels while it is decoded. Uploads beyond
-	// it wait for their turn, or for their context to end.
+	// bytes a pixel of Limits.MaxPixels while it is decoded. An upload
+	// takes its inspection slot only once its body is read, so a client
+	// that sends slowly or stalls holds none. Uploads beyond it wait for
+	// their turn, or for their context to end.
 	MaxConcurrentInspections int
+	// MaxBufferedUploads bounds the uploads a Service holds in memory at
+	// once, from the first byte of the body read until the document is
+	// stored or refused (default 16). Reading one allocates at most about
+	// Limits.MaxBytes·(1 + 1/16) (see ReadDocument), so the bodies take at
+	// most about MaxBufferedUploads × 10.6 MiB at the defaults, beside the
+	// decoding memory that MaxConcurrentInspections bounds. A client that
+	// stalls holds its slot until its context ends: give uploads a
+	// deadline (http.Server.ReadTimeout, or a context with a timeout), or
+	// MaxBufferedUploads stalled clients make the other uploads wait.
+	// Uploads beyond it wait for their turn, or for their context to end.
+	MaxBufferedUploads int
 }
+
+// DefaultMaxBufferedUploads is the default DocumentPolicy.MaxBufferedUploads.
+const DefaultMaxBufferedUploads = 16
 
 // DefaultDocumentRetention is the default DocumentPolicy.Retention.
 const DefaultDocumentRetention = 30 * 24 * time.Hour
@@ -34,6 +50,9 @@ func (p DocumentPolicy) withDefaults() DocumentPolicy {
 	}
 	if p.MaxConcurrentInspections <= 0 {
 		p.MaxConcurrentInspections = 2
+	}
+	if p.MaxBufferedUploads <= 0 {
+		p.MaxBufferedUploads = DefaultMaxBufferedUploads
 	}
 	return p
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +17,7 @@ import (
 
 	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/adapters/memory"
-	"github.com/accountkit/cancellation/internal/docfixtures"
+	"github.com/accountkit/cancellation/doctest"
 	"github.com/accountkit/cancellation/ports"
 )
 
@@ -30,10 +29,9 @@ var t0 = time.Date(2025, time.March, 3, 9, 0, 0, 0, time.UTC)
 // the tests cancel.
 var staff = cancellation.Reviewer{ID: "rev-ada", Account: "staff-ada"}
 
-// colourScan is a valid colour scan of an identity document.
-var colourScan = sync.OnceValue(func() []byte {
-	return docfixtures.JPEG(docfixtures.ColourIDCard(1200, 800), 90)
-})
+// colourScan is a valid colour scan of an identity document, the one the
+// public test helpers give hosts.
+var colourScan = doctest.ColourScan
 
 // option adjusts the Config before the Service is built: a closing mode, a
 // policy, a port replaced by a mock.

@@ -77,7 +77,7 @@ func BenchmarkInspectDocument(b *testing.B) {
 			func() {
 				var s docSample
 				s.sample(img)
-				if m := s.measure(); m.hueVariety < DefaultMinHueVariety {
+				if m := s.measure(0); m.hueVariety < DefaultMinHueVariety {
 					b.Fatalf("the card measures H = %.2f", m.hueVariety)
 				}
 			},
@@ -108,7 +108,7 @@ func BenchmarkInspectDocument(b *testing.B) {
 		for b.Loop() {
 			var s docSample
 			s.sample(img)
-			if m := s.measure(); m.hueVariety < DefaultMinHueVariety {
+			if m := s.measure(0); m.hueVariety < DefaultMinHueVariety {
 				b.Fatalf("the card measures H = %.2f", m.hueVariety)
 			}
 		}

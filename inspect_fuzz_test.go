@@ -40,6 +40,11 @@ func FuzzInspectDocument(f *testing.F) {
 		docfixtures.PNG(docfixtures.Greyscale(card)),
 		docfixtures.JPEG(docfixtures.Greyscale(card), 80),
 		docfixtures.PNG(docfixtures.Tinted(card, docfixtures.Sepia)),
+		// Issue 7 item 11: copies through a drifting tone, a photograph,
+		// and a JPEG saved twice (the hue variety reads its tables).
+		docfixtures.JPEG(docfixtures.TonedCopy(card, docfixtures.SepiaTone, 1), 60),
+		docfixtures.JPEG(docfixtures.Recompressed(docfixtures.TonedCopy(card, docfixtures.BlueprintTone, 2), 75), 50),
+		docfixtures.JPEG(docfixtures.Photo(32, 20, 1), 90),
 		docfixtures.PNG(docfixtures.Blank(32, 16)),
 		jpg[:len(jpg)/2], png[:len(png)/2], tif[:len(tif)/2], webp[:len(webp)/2],
 		docfixtures.BombPNG(50000, 50000),

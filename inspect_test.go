@@ -180,19 +180,25 @@ func TestInspectDocument_RefusesBluePhotocopyTint(t *testing.T) {
 }
 
 // TestInspectDocument_ColourCalibration holds the colour thresholds to
-// their margin: every refused fixture below the threshold divided by 1.5
-// (H for all of them; M as well for the grey ones), every accepted one
-// above 1.5 times both thresholds, at two sizes and four encodings. Run
-// with -v to see the scores.
+// their margin: every refused fixture at most half the threshold (H for all
+// of them; M as well for the grey ones), every accepted one at least 1.5
+// times both thresholds, at two sizes and four encodings. Run with -v to
+// see the scores.
 func TestInspectDocument_ColourCalibration(t *testing.T) {
 	t.Parallel()
-	const margin = 1.5
+	const refusedMargin, acceptedMargin = 2.0, 1.5
 	type fixture struct {
 		name string
 		make func(card image.Image, w, h int) image.Image // card is ColourIDCard(w, h)
 		want DocumentProblem                              // "" for accepted
 		grey bool                                         // refused on M as well as H
 	}
+	sizes := []image.Point{{600, 400}, {640, 480}}
+	photos := map[image.Point]image.Image{} // drawn once a size, read only
+	for _, size := range sizes {
+		photos[size] = docfixtures.Photo(size.X, size.Y, 1)
+	}
+	photo := func(w, h int) image.Image { return photos[image.Pt(w, h)] }
 	fixtures := []fixture{
 		{name: "colour card", make: func(card image.Image, _, _ int) image.Image { return card }},
 		{name: "faded colour", make: func(_ image.Image, w, h int) image.Image { return docfixtures.LowSaturationColour(w, h) }},
@@ -203,6 +209,7 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 			// The card is 85.6 mm wide, 41% of the page.
 			return docfixtures.OnPage(docfixtures.ColourIDCard(w*41/100, w*41/100*54/86), w, w*297/210)
 		}},
+		{name: "colour photograph", make: func(_ image.Image, w, h int) image.Image { return photo(w, h) }},
 		{name: "greyscale", make: func(card image.Image, _, _ int) image.Image { return docfixtures.Greyscale(card) }, want: DocumentNotColour, grey: true},
 		{name: "equal channels", make: func(card image.Image, _, _ int) image.Image { return docfixtures.EqualChannels(card) }, want: DocumentNotColour, grey: true},
 		{name: "grey, noise ±10", make: func(card image.Image, _, _ int) image.Image {
@@ -218,6 +225,20 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 		{name: "blue photocopy, noise ±6", make: func(card image.Image, _, _ int) image.Image {
 			return docfixtures.Noisy(docfixtures.Tinted(card, docfixtures.BluePhotocopy), 6, 5)
 		}, want: DocumentNotColour},
+		// Copies through a curved tone, on textured paper, blurred and
+		// noisy as a scanner leaves them (issue 7 item 11).
+		{name: "sepia toned card", make: func(card image.Image, _, _ int) image.Image {
+			return docfixtures.TonedCopy(card, docfixtures.SepiaTone, 1)
+		}, want: DocumentNotColour},
+		{name: "blue toned card", make: func(card image.Image, _, _ int) image.Image {
+			return docfixtures.TonedCopy(card, docfixtures.BlueprintTone, 2)
+		}, want: DocumentNotColour},
+		{name: "sepia toned photograph", make: func(_ image.Image, w, h int) image.Image {
+			return docfixtures.TonedCopy(photo(w, h), docfixtures.SepiaTone, 3)
+		}, want: DocumentNotColour},
+		{name: "blue toned photograph, saved as JPEG 75 first", make: func(_ image.Image, w, h int) image.Image {
+			return docfixtures.Recompressed(docfixtures.TonedCopy(photo(w, h), docfixtures.BlueprintTone, 4), 75)
+		}, want: DocumentNotColour},
 	}
 	encodings := []struct {
 		name   string
@@ -229,7 +250,7 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 		{"JPEG 50", func(m image.Image) []byte { return docfixtures.JPEG(m, 50) }},
 	}
 	minM, minH := DefaultMinColourfulness, DefaultMinHueVariety
-	for _, size := range []image.Point{{600, 400}, {640, 480}} {
+	for _, size := range sizes {
 		card := docfixtures.ColourIDCard(size.X, size.Y) // shared, read only
 		for _, f := range fixtures {
 			t.Run(fmt.Sprintf("%dx%d %s", size.X, size.Y, f.name), func(t *testing.T) {
@@ -244,25 +265,87 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 					t.Logf("%-8s M=%6.2f H=%6.2f ink=%.2f %s", e.name, facts.Colourfulness, facts.HueVariety, facts.InkCoverage, verdict)
 					if f.want == "" {
 						require.NoError(t, err, e.name)
-						require.GreaterOrEqual(t, facts.Colourfulness, minM*margin, e.name)
-						require.GreaterOrEqual(t, facts.HueVariety, minH*margin, e.name)
+						require.GreaterOrEqual(t, facts.Colourfulness, minM*acceptedMargin, e.name)
+						require.GreaterOrEqual(t, facts.HueVariety, minH*acceptedMargin, e.name)
 						continue
 					}
 					require.Error(t, err, "%s: want %s", e.name, f.want)
-					require.Less(t, facts.HueVariety, minH/margin, e.name)
+					require.LessOrEqual(t, facts.HueVariety, minH/refusedMargin, e.name)
 					if f.grey {
-						require.Less(t, facts.Colourfulness, minM/margin, e.name)
+						require.LessOrEqual(t, facts.Colourfulness, minM/refusedMargin, e.name)
 					}
 				}
 			})
 		}
 	}
-	t.Run("known limit: sepia filter is accepted", func(t *testing.T) {
+	t.Run("sepia filter", func(t *testing.T) {
 		t.Parallel()
-		// Not a requirement, a record: DocumentLimits documents why.
+		// A photo editor's sepia filter clips the highlights, so its hue
+		// drifts with brightness; it is refused like the toned copies.
 		facts, err := InspectDocument(docfixtures.JPEG(docfixtures.SepiaFilter(docfixtures.ColourIDCard(600, 400)), 90), DocumentLimits{})
 		t.Logf("JPEG 90  M=%6.2f H=%6.2f err=%v", facts.Colourfulness, facts.HueVariety, err)
+		requireDocRefused(t, err, DocumentNotColour)
 	})
+}
+
+// TestInspectDocument_ToneCurveCopiesRefusedAtHalfTheThreshold is the
+// regression test of issue 7 item 11, at a size the calibration does not
+// use: copies through a tone whose hue drifts with brightness, blurred by
+// the scanner (the earlier measure accepted the sepia card, at H ≈ 7) and
+// saved twice as JPEG, stay at half the hue-variety threshold or
+// below, while the colour photograph they were made from stays above 1.5
+// times it.
+func TestInspectDocument_ToneCurveCopiesRefusedAtHalfTheThreshold(t *testing.T) {
+	t.Parallel()
+	const w, h = 800, 560
+	card, photo := docfixtures.ColourIDCard(w, h), docfixtures.Photo(w, h, 7)
+	for name, img := range map[string]image.Image{
+		"sepia card":                      docfixtures.TonedCopy(card, docfixtures.SepiaTone, 11),
+		"blue card, JPEG 75 first":        docfixtures.Recompressed(docfixtures.TonedCopy(card, docfixtures.BlueprintTone, 12), 75),
+		"sepia photograph, JPEG 75 first": docfixtures.Recompressed(docfixtures.TonedCopy(photo, docfixtures.SepiaTone, 13), 75),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			facts, err := InspectDocument(docfixtures.JPEG(img, 50), DocumentLimits{})
+			t.Logf("M=%.2f H=%.2f", facts.Colourfulness, facts.HueVariety)
+			requireDocRefused(t, err, DocumentNotColour)
+			require.LessOrEqual(t, facts.HueVariety, DefaultMinHueVariety/2)
+		})
+	}
+	t.Run("the colour photograph", func(t *testing.T) {
+		t.Parallel()
+		facts, err := InspectDocument(docfixtures.JPEG(photo, 50), DocumentLimits{})
+		t.Logf("M=%.2f H=%.2f", facts.Colourfulness, facts.HueVariety)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, facts.HueVariety, 1.5*DefaultMinHueVariety)
+	})
+}
+
+// TestDocJPEGChromaNoise_ReadsTheQuantizationTables checks the variance
+// that the hue variety discounts for a JPEG against the tables that
+// image/jpeg writes (chroma DC step 9 at quality 75, 17 at 50, 4:2:0), and
+// that a file without readable headers gets none.
+func TestDocJPEGChromaNoise_ReadsTheQuantizationTables(t *testing.T) {
+	t.Parallel()
+	card := docfixtures.ColourIDCard(64, 48)
+	perStep := (0.344*0.344 + 1.944*1.944 + 2.116*2.116 + 0.344*0.344) / 12
+	require.InDelta(t, perStep*(9.0/8)*(9.0/8), docJPEGChromaNoise(docfixtures.JPEG(card, 75)), 1e-9)
+	require.InDelta(t, perStep*(17.0/8)*(17.0/8), docJPEGChromaNoise(docfixtures.JPEG(card, 50)), 1e-9)
+	// 16-bit tables, 4:4:4: four chroma blocks under a 16×16 block.
+	wide := []byte{0xff, 0xd8, 0xff, 0xdb, 0, 2 + 129}
+	wide = append(append(wide, 0x11, 0x01, 0x00), make([]byte, 126)...) // table 1, DC step 256
+	wide = append(wide, 0xff, 0xc0, 0, 17, 8, 0, 16, 0, 16, 3, 1, 0x11, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xda)
+	require.InDelta(t, perStep*32*32/4, docJPEGChromaNoise(wide), 1e-9)
+	grey := docfixtures.JPEG(docfixtures.Greyscale(card), 75)
+	jpg := docfixtures.JPEG(card, 75)
+	for name, data := range map[string][]byte{
+		"greyscale: one component": grey,
+		"truncated in the tables":  jpg[:40],
+		"empty":                    nil,
+		"PNG":                      docfixtures.PNG(card),
+	} {
+		require.Zero(t, docJPEGChromaNoise(data), name)
+	}
 }
 
 func TestInspectDocument_RefusesBlankPage(t *testing.T) {
@@ -704,7 +787,7 @@ func TestDocSample_TypedPathsAgreeWithGenericPath(t *testing.T) {
 			var typed, generic docSample
 			typed.sample(c.img)
 			generic.sample(docOpaqueImage{c.img})
-			mt, mg := typed.measure(), generic.measure()
+			mt, mg := typed.measure(0), generic.measure(0)
 			require.InDelta(t, mg.inkCoverage, mt.inkCoverage, 0.01)
 			if c.grey {
 				require.Zero(t, mt.colourfulness)

@@ -824,14 +824,17 @@ func TestStep4_IdentityDocuments(t *testing.T) {
 		require.Equal(t, cancellation.DocumentPassport, fourth.Duplicate)
 	})
 
-	t.Run("ConcurrentInspectionsBounded", func(t *testing.T) {
-		f := setup(t, func(c *cancellation.Config) { c.DocumentPolicy.MaxConcurrentInspections = 1 })
+	t.Run("BufferedUploadsBounded", func(t *testing.T) {
+		// Reading holds no inspection slot (see
+		// TestUploadDocument_StalledReadersDoNotBlockOtherUploads); what
+		// bounds the bodies in memory is MaxBufferedUploads.
+		f := setup(t, func(c *cancellation.Config) { c.DocumentPolicy.MaxBufferedUploads = 1 })
 		a := f.account("acct-step4-busy", ports.Personal, true)
 		b := f.account("acct-step4-wait", ports.Personal, true)
 		ra, rb := f.untilVerified(a.ID), f.untilVerified(b.ID)
 
-		// The first upload holds the only inspection slot while its body
-		// is read slowly.
+		// The first upload holds the only buffer slot while its body is
+		// read slowly.
 		pr, pw := io.Pipe()
 		first := make(chan error, 1)
 		go func() {

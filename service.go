@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/semaphore"
-
 	"github.com/accountkit/cancellation/ports"
 )
 
@@ -86,8 +84,8 @@ type Service struct {
 	docs     DocumentPolicy
 	instance string
 	log      *slog.Logger
-	// inspections bounds the uploads read and decoded at once.
-	inspections *semaphore.Weighted
+	// uploads bounds the uploads buffered and inspected at once.
+	uploads *uploadGate
 }
 
 type systemClock struct{}
@@ -166,7 +164,7 @@ func New(cfg Config) (*Service, error) {
 		instance: "svc-" + randomID(6),
 		log:      cfg.Logger,
 	}
-	s.inspections = semaphore.NewWeighted(int64(s.docs.MaxConcurrentInspections))
+	s.uploads = newUploadGate(s.docs)
 	if cfg.Notes != nil {
 		s.notes = *cfg.Notes
 		s.notes.Items = slices.Clone(cfg.Notes.Items)
@@ -409,18 +407,11 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 	if err := cur.checkDocumentUpload(kind); err != nil {
 		return Document{}, err
 	}
-	if err := s.inspections.Acquire(ctx, 1); err != nil {
-		return Document{}, fmt.Errorf("cancellation: waiting to inspect the upload: %w", err)
-	}
-	data, err := ReadDocument(body, s.docs.Limits)
-	var facts DocumentFacts
-	if err == nil {
-		facts, err = InspectDocument(data, s.docs.Limits)
-	}
-	s.inspections.Release(1)
+	data, facts, release, err := s.uploads.take(ctx, body, s.docs.Limits)
 	if err != nil {
 		return Document{}, err
 	}
+	defer release()
 	doc := Document{Kind: kind, Key: documentKey(id, kind, facts.SHA256), Facts: facts, UploadedAt: s.now()}
 	// Reserve the key in the request before the blob exists, so that the
 	// purge deletes it even if the process dies between the put and the

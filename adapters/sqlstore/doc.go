@@ -8,6 +8,7 @@
 //
 //	store, err := sqlstore.Open(ctx, "sqlite:///var/lib/app/cancellation.db")
 //	store, err := sqlstore.Open(ctx, "postgres://app@db:5432/app?sslmode=verify-full")
+//	store, err := sqlstore.Open(ctx, "host=db dbname=app user=app sslmode=verify-full")
 //	if err != nil { ... }
 //	defer store.Close()
 //	svc, err := cancellation.New(cancellation.Config{Store: store, ...})

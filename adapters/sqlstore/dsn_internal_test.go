@@ -20,7 +20,10 @@ func TestParseDSN(t *testing.T) {
 	}{
 		{"postgres://app@db:5432/app?sslmode=disable", "postgres://app@db:5432/app?sslmode=disable", "", Postgres},
 		{"postgresql://app@db/app", "postgresql://app@db/app", "", Postgres},
-		{"PostgreSQL://app@db/app", "PostgreSQL://app@db/app", "", Postgres},
+		{"PostgreSQL://app@db/app", "postgresql://app@db/app", "", Postgres}, // pgx knows the scheme in lower case only
+		{"host=db dbname=app user=app", "host=db dbname=app user=app", "", Postgres},
+		{"  dbname = app", "dbname = app", "", Postgres},
+		{"host=db password=x.db", "host=db password=x.db", "", Postgres}, // not a SQLite path
 		{"sqlite:///var/lib/app/c.db", "file:/var/lib/app/c.db?" + defaults, "/var/lib/app/c.db", SQLite},
 		{"sqlite:/var/lib/app/c.db", "file:/var/lib/app/c.db?" + defaults, "/var/lib/app/c.db", SQLite},
 		{"sqlite:data/c.db", "file:data/c.db?" + defaults, "data/c.db", SQLite},

@@ -21,7 +21,7 @@ import (
 
 	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/adapters/memory"
-	"github.com/accountkit/cancellation/internal/docfixtures"
+	"github.com/accountkit/cancellation/doctest"
 	"github.com/accountkit/cancellation/ports"
 )
 
@@ -148,7 +148,7 @@ func happyPath(ctx context.Context, p printer, kit *memory.Kit, svc *cancellatio
 
 	p.step("Step 4: upload identity documents (identity-verified personal account)")
 	p.say("accepted: %v", cancellation.RequiredDocuments(ports.Account{Kind: req.AccountKind(), IdentityVerified: true}))
-	grey := docfixtures.JPEG(docfixtures.Greyscale(docfixtures.ColourIDCard(1200, 800)), 90)
+	grey := doctest.GreyscaleScan()
 	if _, err := svc.UploadDocument(ctx, acct, req.ID(), cancellation.DocumentPassport, bytes.NewReader(grey)); err != nil {
 		p.say("a greyscale photocopy: %v", err)
 	} else {
@@ -160,7 +160,7 @@ func happyPath(ctx context.Context, p printer, kit *memory.Kit, svc *cancellatio
 		return errors.New("a PDF was accepted")
 	}
 	doc, err := svc.UploadDocument(ctx, acct, req.ID(), cancellation.DocumentPassport,
-		bytes.NewReader(docfixtures.JPEG(docfixtures.ColourIDCard(1200, 800), 90)))
+		bytes.NewReader(doctest.ColourScan()))
 	if err != nil {
 		return err
 	}

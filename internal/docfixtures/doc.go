@@ -15,6 +15,13 @@
 // [Greyscale], [EqualChannels], [Tinted] (sepia, [BluePhotocopy]),
 // [SepiaFilter], [Noisy], [LowSaturationColour], [Blank] and [NearBlank].
 //
+// [Photo] draws a colour photograph with the statistics of natural images
+// (objects at every scale, shading, fine texture). [TonedCopy] reproduces
+// any image as a real single-tint copy does: through a contrast curve and
+// a tone whose hue drifts from shadow to paper ([SepiaTone],
+// [BlueprintTone]), on textured paper, then blurred and noisy as a scanner
+// leaves it; [Recompressed] makes a copy that was saved as JPEG before.
+//
 // # Encodings
 //
 // [JPEG], [PNG], [TIFF] and [WebP] encode an image; [WebP] is a small

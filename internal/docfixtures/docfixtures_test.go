@@ -131,6 +131,41 @@ func TestGenerators_AreDeterministic(t *testing.T) {
 	require.NotEqual(t, docfixtures.PNG(docfixtures.Noisy(card, 6, 1)), docfixtures.PNG(docfixtures.Noisy(card, 6, 2)))
 	require.Equal(t, docfixtures.PNG(docfixtures.NearBlank(64, 40)), docfixtures.PNG(docfixtures.NearBlank(64, 40)))
 	require.Equal(t, docfixtures.JPEG(card, 75), docfixtures.JPEG(card, 75))
+	require.Equal(t, docfixtures.PNG(docfixtures.Photo(64, 40, 1)), docfixtures.PNG(docfixtures.Photo(64, 40, 1)))
+	require.NotEqual(t, docfixtures.PNG(docfixtures.Photo(64, 40, 1)), docfixtures.PNG(docfixtures.Photo(64, 40, 2)))
+	toned := func(seed uint64) []byte {
+		return docfixtures.PNG(docfixtures.TonedCopy(card, docfixtures.SepiaTone, seed))
+	}
+	require.Equal(t, toned(1), toned(1))
+	require.NotEqual(t, toned(1), toned(2))
+	require.Equal(t, docfixtures.PNG(docfixtures.Recompressed(card, 75)), docfixtures.PNG(docfixtures.Recompressed(card, 75)))
+}
+
+// TestTonedCopy_FollowsItsTone checks that a toned copy of a flat grey
+// patch takes the colour of its tone at that brightness: the paper's for
+// white, the shadow's for black, between them for grey, up to the paper
+// texture and the sensor noise.
+func TestTonedCopy_FollowsItsTone(t *testing.T) {
+	t.Parallel()
+	patch := func(v uint8) image.Image {
+		img := image.NewGray(image.Rect(0, 0, 24, 24))
+		for i := range img.Pix {
+			img.Pix[i] = v
+		}
+		return img
+	}
+	near := func(want color.RGBA, img image.Image) {
+		t.Helper()
+		c := img.At(12, 12).(color.RGBA)
+		for _, d := range [][2]uint8{{want.R, c.R}, {want.G, c.G}, {want.B, c.B}} {
+			require.InDelta(t, float64(d[0]), float64(d[1]), 14, "want %v, got %v", want, c)
+		}
+	}
+	for _, tone := range []docfixtures.Tone{docfixtures.SepiaTone, docfixtures.BlueprintTone} {
+		near(tone.Paper, docfixtures.TonedCopy(patch(255), tone, 1))
+		near(tone.Shadow, docfixtures.TonedCopy(patch(0), tone, 1))
+		near(tone.Mid, docfixtures.TonedCopy(patch(128), tone, 1))
+	}
 }
 
 func TestGreyscaleAndTints_HaveNoOwnColour(t *testing.T) {
