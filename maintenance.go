@@ -55,11 +55,13 @@ func (s *Service) mutate(ctx context.Context, sc scope, id string, fn func(*Requ
 }
 
 func (s *Service) mutateOnce(ctx context.Context, sc scope, id string, fn func(*Request, effectCtx) error) (*Request, error) {
-	if id == "" {
-		return nil, invalid("id", "request id is empty")
+	if err := CheckID("id", id); err != nil {
+		return nil, err
 	}
-	if !sc.staff && sc.account == "" {
-		return nil, invalid("account", "account id is empty")
+	if !sc.staff {
+		if err := checkAccountID(sc.account); err != nil {
+			return nil, err
+		}
 	}
 	for attempt := 0; ; attempt++ {
 		cur, err := s.cfg.Store.Get(ctx, id)

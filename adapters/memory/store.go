@@ -54,6 +54,9 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := checkNew(r); err != nil {
+		return err
+	}
 	if r.Version() != 1 {
 		return fmt.Errorf("memory: creating request %s: version is %d, want 1: %w", r.ID(), r.Version(), cancellation.ErrConflict)
 	}
@@ -82,6 +85,9 @@ func (s *Store) Get(ctx context.Context, id string) (*cancellation.Request, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := malformed(id); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	rw, ok := s.rows[id]
 	s.mu.Unlock()
@@ -94,6 +100,9 @@ func (s *Store) Get(ctx context.Context, id string) (*cancellation.Request, erro
 // ActiveFor returns the account's active request; see cancellation.Store.
 func (s *Store) ActiveFor(ctx context.Context, account ports.AccountID) (*cancellation.Request, error) {
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := malformed(string(account)); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -115,6 +124,9 @@ func (s *Store) ActiveFor(ctx context.Context, account ports.AccountID) (*cancel
 // cancellation.Store.
 func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := malformed(r.ID(), string(r.Account())); err != nil {
 		return err
 	}
 	rw, err := encode(r)
@@ -148,6 +160,9 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation.Request, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if q.Account != "" && malformed(string(q.Account)) != nil {
+		return nil, nil // no request has a malformed account
 	}
 	s.mu.Lock()
 	rows := make([]row, 0, len(s.rows))
