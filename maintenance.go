@@ -131,19 +131,14 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 		if len(mine) == 0 {
 			break
 		}
-		results := make(map[string]error, len(mine))
+		results := s.executeAll(ctx, r, mine)
 		for _, e := range mine {
-			// Each call may take half the lease: start one only while that
-			// much of the claim is left, so that no other replica can claim
-			// the effect while it runs. The rest wait for maintenance.
-			if !s.now().Add(s.cfg.EffectLease / 2).Before(e.LeaseUntil) {
-				continue
-			}
-			results[e.Key] = s.execute(ctx, r, e)
-			if results[e.Key] != nil {
+			switch err, ok := results[e.Key]; {
+			case !ok:
+			case err != nil:
 				failed++
-				s.log.Warn("cancellation: effect failed", "request", r.ID(), "effect", e.Key, "attempt", e.Attempts+1, "error", results[e.Key])
-			} else {
+				s.log.Warn("cancellation: effect failed", "request", r.ID(), "effect", e.Key, "attempt", e.Attempts+1, "error", err)
+			default:
 				done++
 			}
 		}
@@ -267,7 +262,9 @@ const maintenanceBatch = 256
 // documents past retention. It is safe to run on every replica at once:
 // each effect is claimed through the Store before it is carried out. Call
 // it periodically (every minute, say). It reads every due request in one
-// List call, so a request that keeps failing never hides the others. The
+// List call, so a request that keeps failing never hides the others, and
+// works on several requests at once (Config.MaintenanceConcurrency), so
+// that a slow port on one request does not delay the others. The
 // error joins the failures of individual requests (and the rows the Store
 // could not read), which the next pass retries.
 func (s *Service) RunMaintenance(ctx context.Context) (MaintenanceReport, error) {
@@ -280,15 +277,7 @@ func (s *Service) RunMaintenance(ctx context.Context) (MaintenanceReport, error)
 			return rep, errors.Join(errs...)
 		}
 	}
-	for _, r := range due {
-		rep.Examined++
-		if err := s.maintain(ctx, r, &rep); err != nil {
-			errs = append(errs, fmt.Errorf("request %s: %w", r.ID(), err))
-		}
-		if ctx.Err() != nil {
-			return rep, errors.Join(append(errs, ctx.Err())...)
-		}
-	}
+	errs = append(errs, s.maintainAll(ctx, due, &rep)...)
 	return rep, errors.Join(errs...)
 }
 

@@ -1102,7 +1102,13 @@ func TestStep6_CancelledDisablesLoginAndNotifiesBySMSAndEmail(t *testing.T) {
 	closer.EXPECT().CloseAccount(gomock.Any(), a.ID, r.ID()+"/close_account").
 		DoAndReturn(f.platform.CloseAccount).Times(1)
 	var got []ports.Notification
-	record := func(_ context.Context, n ports.Notification) error { got = append(got, n); return nil }
+	var mu sync.Mutex // a Notifier must be safe for concurrent use: effects run at once
+	record := func(_ context.Context, n ports.Notification) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, n)
+		return nil
+	}
 	notifier.EXPECT().Notify(gomock.Any(), notification{"review_approved", ports.ChannelSMS}).DoAndReturn(record).Times(1)
 	notifier.EXPECT().Notify(gomock.Any(), notification{"cancelled", ports.ChannelSMS}).DoAndReturn(record).Times(1)
 	notifier.EXPECT().Notify(gomock.Any(), notification{"cancelled", ports.ChannelEmail}).DoAndReturn(record).Times(1)

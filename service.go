@@ -56,6 +56,10 @@ type Config struct {
 	// carrying out before another replica may retry it (default 1 min).
 	// Each port call is given half of it.
 	EffectLease time.Duration
+	// MaintenanceConcurrency bounds the requests whose due work one
+	// RunMaintenance call does at once (default
+	// DefaultMaintenanceConcurrency).
+	MaintenanceConcurrency int
 	// Logger receives effect failures (default: discard).
 	Logger *slog.Logger
 }
