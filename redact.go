@@ -17,6 +17,10 @@ import (
 // fmt.Formatter (every verb prints a safe view) and slog.LogValuer (every
 // handler logs it), on value receivers so that pointers and values alike
 // are covered. MarshalBinary remains the way to the whole state.
+//
+// slog's JSON handler encodes a value that is not a LogValuer, such as a
+// slice, with encoding/json: for []Event, []Effect and []Document that is
+// their stored form, secrets included. Log their elements instead.
 
 // formatSafe prints safe, a view without secrets, for the verb: %v, %+v
 // and %#v print its fields, %s its %v form and %q that form quoted. Other
