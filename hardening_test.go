@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -451,4 +452,31 @@ func TestHardening_EvaluateOneGoroutinePerRule(t *testing.T) {
 	for _, fd := range rep.Findings {
 		require.Contains(t, fd.Error, "within 50ms", fd.Rule)
 	}
+}
+
+// FuzzCheckID: CheckID accepts exactly the ids ValidID accepts, never one
+// that is empty, too long, not UTF-8 or holds a NUL, and a Store answers a
+// lookup by any id CheckID refuses with ErrNotFound.
+func FuzzCheckID(f *testing.F) {
+	for _, id := range malformedIDs {
+		f.Add(id)
+	}
+	f.Add("acct-ok")
+	f.Add("can_0123456789abcdef01234567")
+	f.Add(strings.Repeat("é", cancellation.MaxIDLength/2))
+	store := memory.NewStore()
+	f.Fuzz(func(t *testing.T, id string) {
+		err := cancellation.CheckID("id", id)
+		require.Equal(t, err == nil, cancellation.ValidID(id))
+		if err != nil {
+			require.ErrorIs(t, err, cancellation.ErrInvalidInput)
+			_, gerr := store.Get(context.Background(), id)
+			require.ErrorIs(t, gerr, cancellation.ErrNotFound)
+			return
+		}
+		require.LessOrEqual(t, len(id), cancellation.MaxIDLength)
+		require.True(t, utf8.ValidString(id))
+		require.NotContains(t, id, "\x00")
+		require.NotEmpty(t, strings.TrimSpace(id))
+	})
 }
