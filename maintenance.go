@@ -277,7 +277,9 @@ func (s *Service) RunMaintenance(ctx context.Context) (MaintenanceReport, error)
 			return rep, errors.Join(errs...)
 		}
 	}
-	errs = append(errs, s.maintainAll(ctx, due, &rep)...)
+	pool := s.maintenancePool(ctx)
+	pool.run(due)
+	errs = append(errs, pool.wait(&rep)...)
 	return rep, errors.Join(errs...)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -13,60 +14,82 @@ import (
 // otherwise.
 const DefaultMaintenanceConcurrency = 8
 
-// maintainAll does the due work of each request in due, at most
-// Config.MaintenanceConcurrency requests at once, so that a port hanging
-// on one request (each call is bounded by half the effect lease) does not
-// hold up the others. Requests whose account closing is due start first,
-// so that a close is not queued behind other requests' notifications. It
-// adds what it did to rep and returns the errors of the requests that
-// failed, in due's order, then ctx's error if ctx ended before every
-// request was started.
-func (s *Service) maintainAll(ctx context.Context, due []*Request, rep *MaintenanceReport) []error {
+// maintenancePool does the due work of requests, at most
+// Config.MaintenanceConcurrency at once, so that a port hanging on one
+// request (each call is bounded by half the effect lease) does not hold up
+// the others. RunMaintenance hands it each batch of due requests with run
+// and collects the outcome with wait: a batch does not wait for the one
+// before it to finish, only for free workers.
+type maintenancePool struct {
+	s     *Service
+	ctx   context.Context
+	slots chan struct{}
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	rep   MaintenanceReport
+	errs  []error
+	// stopped is ctx's error once ctx ended before every request started.
+	stopped error
+}
+
+func (s *Service) maintenancePool(ctx context.Context) *maintenancePool {
 	n := s.cfg.MaintenanceConcurrency
 	if n <= 0 {
 		n = DefaultMaintenanceConcurrency
 	}
+	return &maintenancePool{s: s, ctx: ctx, slots: make(chan struct{}, n)}
+}
+
+// run starts the due work of each request in due as workers free up,
+// those whose account closing is due first, so that a close is not queued
+// behind other requests' notifications. It returns once every request has
+// started, or when the context ends.
+func (p *maintenancePool) run(due []*Request) {
 	order := make([]int, len(due))
 	for i := range order {
 		order[i] = i
 	}
-	now := s.now()
+	now := p.s.now()
 	slices.SortStableFunc(order, func(a, b int) int {
 		return closingRank(due[a], now) - closingRank(due[b], now)
 	})
-	errs := make([]error, len(due))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, n)
-	var stopped error
 	for _, i := range order {
 		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
+		case p.slots <- struct{}{}:
+		case <-p.ctx.Done():
 		}
-		if stopped = ctx.Err(); stopped != nil {
-			break
+		if err := p.ctx.Err(); err != nil {
+			p.stopped = err
+			return
 		}
-		wg.Add(1)
+		p.wg.Add(1)
 		go func(r *Request) {
-			defer func() { <-slots; wg.Done() }()
-			var mine MaintenanceReport
-			mine.Examined = 1
-			err := s.maintain(ctx, r, &mine)
-			mu.Lock()
-			defer mu.Unlock()
-			rep.add(mine)
+			defer func() { <-p.slots; p.wg.Done() }()
+			mine := MaintenanceReport{Examined: 1}
+			err := p.s.maintain(p.ctx, r, &mine)
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.rep.add(mine)
 			if err != nil {
-				errs[i] = fmt.Errorf("request %s: %w", r.ID(), err)
+				p.errs = append(p.errs, fmt.Errorf("request %s: %w", r.ID(), err))
 			}
 		}(due[i])
 	}
-	wg.Wait()
-	out := slices.DeleteFunc(errs, func(err error) bool { return err == nil })
-	if stopped != nil {
-		out = append(out, stopped)
+}
+
+// wait waits for the work started, adds it to rep and returns the errors
+// of the requests that failed (sorted), then ctx's error if ctx ended before every
+// request was started.
+func (p *maintenancePool) wait(rep *MaintenanceReport) []error {
+	p.wg.Wait()
+	rep.add(p.rep)
+	// Requests finish in any order: sort, so that a pass's error reads the
+	// same from run to run.
+	slices.SortFunc(p.errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	if p.stopped != nil {
+		return append(p.errs, p.stopped)
 	}
-	return out
+	return p.errs
 }
 
 // closingRank is 0 for a request whose account closing is due (a pending
