@@ -282,13 +282,17 @@ func TestHardening_UnchangedConsentWritesNothing(t *testing.T) {
 	f := setup(t, withSpy(spy))
 	a := f.personal("acct-consent-noop")
 	f.platform.AddRight(a.ID, ports.Right{Kind: ports.RightVoucher, Ref: "v-1", Value: ports.Money{Amount: 500, Currency: "USD"}})
+	f.platform.AddDataHolding(a.ID, ports.DataHolding{Kind: ports.DataStorage, Ref: "b-1"})
 	r := f.confirm(f.start(a.ID))
 	consents := r.Consents()
-	require.NotEmpty(t, consents)
+	require.Len(t, consents, 2)
 	before := f.storedJSON(r.ID())
 	updates := spy.updates.Load()
 
-	for range 300 {
+	for i := range 300 {
+		if i%2 == 1 { // the same consents in another order
+			consents[0], consents[1] = consents[1], consents[0]
+		}
 		got, err := f.svc.Consent(f.ctx, a.ID, r.ID(), consents)
 		require.NoError(t, err)
 		require.Equal(t, r.Version(), got.Version())
