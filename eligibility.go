@@ -232,7 +232,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	results := make(chan result, len(rs.Rules))
 	slots := make(chan struct{}, limit)
 	for i, rule := range rs.Rules {
-		go func() {
+		goWork(func() {
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
@@ -241,7 +241,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 			}
 			defer func() { <-slots }()
 			results <- result{i, checkRule(ctx, rule, acct)}
-		}()
+		})
 	}
 	findings := make([]Finding, len(rs.Rules))
 	answered := make([]bool, len(rs.Rules))
