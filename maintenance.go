@@ -262,9 +262,7 @@ const maintenanceBatch = 256
 // documents past retention. It is safe to run on every replica at once:
 // each effect is claimed through the Store before it is carried out. Call
 // it periodically (every minute, say). It reads every due request in one
-// List call, so a request that keeps failing never hides the others, and
-// works on several requests at once (Config.MaintenanceConcurrency), so
-// that a slow port on one request does not delay the others. The
+// List call, so a request that keeps failing never hides the others. The
 // error joins the failures of individual requests (and the rows the Store
 // could not read), which the next pass retries.
 func (s *Service) RunMaintenance(ctx context.Context) (MaintenanceReport, error) {

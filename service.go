@@ -50,16 +50,18 @@ type Config struct {
 	// ExpireAfter is how long an application may sit idle before
 	// submission until maintenance expires it (default 7 days).
 	ExpireAfter time.Duration
+	// MaintenanceConcurrency bounds the requests whose due work one
+	// RunMaintenance call does at once (default
+	// DefaultMaintenanceConcurrency), so that a slow port on one request
+	// does not delay the others; requests whose account closing is due
+	// start first.
+	MaintenanceConcurrency int
 	// Retry governs effect retries (default 30 s doubling up to 1 h).
 	Retry RetryPolicy
 	// EffectLease is how long a Service instance holds an effect it is
 	// carrying out before another replica may retry it (default 1 min).
 	// Each port call is given half of it.
 	EffectLease time.Duration
-	// MaintenanceConcurrency bounds the requests whose due work one
-	// RunMaintenance call does at once (default
-	// DefaultMaintenanceConcurrency).
-	MaintenanceConcurrency int
 	// Logger receives effect failures (default: discard).
 	Logger *slog.Logger
 }

@@ -51,10 +51,10 @@ func decode(rw row) (*cancellation.Request, error) {
 
 // Create stores a new request; see cancellation.Store.
 func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
-	if err := ctx.Err(); err != nil {
+	if err := checkNew(r); err != nil {
 		return err
 	}
-	if err := checkNew(r); err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if r.Version() != 1 {
@@ -82,10 +82,10 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 
 // Get returns a request; see cancellation.Store.
 func (s *Store) Get(ctx context.Context, id string) (*cancellation.Request, error) {
-	if err := ctx.Err(); err != nil {
+	if err := malformed(id); err != nil {
 		return nil, err
 	}
-	if err := malformed(id); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -99,10 +99,10 @@ func (s *Store) Get(ctx context.Context, id string) (*cancellation.Request, erro
 
 // ActiveFor returns the account's active request; see cancellation.Store.
 func (s *Store) ActiveFor(ctx context.Context, account ports.AccountID) (*cancellation.Request, error) {
-	if err := ctx.Err(); err != nil {
+	if err := malformed(string(account)); err != nil {
 		return nil, err
 	}
-	if err := malformed(string(account)); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -123,10 +123,10 @@ func (s *Store) ActiveFor(ctx context.Context, account ports.AccountID) (*cancel
 // Update replaces a request with optimistic concurrency; see
 // cancellation.Store.
 func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
-	if err := ctx.Err(); err != nil {
+	if err := malformed(r.ID(), string(r.Account())); err != nil {
 		return err
 	}
-	if err := malformed(r.ID(), string(r.Account())); err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	rw, err := encode(r)
@@ -158,11 +158,11 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 
 // List returns the requests matching q; see cancellation.Store.
 func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation.Request, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	if q.Account != "" && malformed(string(q.Account)) != nil {
 		return nil, nil // no request has a malformed account
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	s.mu.Lock()
 	rows := make([]row, 0, len(s.rows))
