@@ -484,3 +484,27 @@ func FuzzCheckID(f *testing.F) {
 		require.NotEmpty(t, strings.TrimSpace(id))
 	})
 }
+
+// TestHardening_CloseDoesNotWaitForItsOwnNotification: a request's effects
+// run at once, so the account is closed while the approval notice of the
+// same request still hangs.
+func TestHardening_CloseDoesNotWaitForItsOwnNotification(t *testing.T) {
+	notifier := &stallingNotifier{release: make(chan struct{})}
+	f := setup(t, func(c *cancellation.Config) {
+		notifier.Notifier = c.Notifier
+		c.Notifier = notifier
+	})
+	a := f.personal("acct-own-notice")
+	r := f.toReview(a.ID)
+	notifier.set(&notifier.hang, a.RecoveryPhone)
+	done := make(chan *cancellation.Request)
+	go func() {
+		r, err := f.svc.Approve(f.ctx, staff, r.ID(), "ok")
+		assert(t, err == nil, "approve: %v", err)
+		done <- r
+	}()
+	require.Eventually(t, func() bool { return notifier.hung.Load() > 0 && f.closed(a.ID) },
+		5*time.Second, 5*time.Millisecond, "the account closes while the notice hangs")
+	close(notifier.release)
+	require.Equal(t, cancellation.StateCancelled, (<-done).State())
+}

@@ -137,13 +137,13 @@ func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) 
 	var wg sync.WaitGroup
 	for _, e := range start {
 		wg.Add(1)
-		go func() {
+		goWork(func() { // execute recovers a port's panic: the job does not panic
 			defer wg.Done()
 			err := s.execute(ctx, r, e)
 			mu.Lock()
 			results[e.Key] = err
 			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
 	return results

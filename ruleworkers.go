@@ -2,11 +2,11 @@ package cancellation
 
 import "time"
 
-// Rules run on goroutines that outlive one evaluation for a moment, so
-// that the next evaluation reuses them and their grown stacks instead of
-// starting (and growing) a goroutine per rule each time: for rules that
-// answer at once, goroutine starts and stack growth were most of
-// Evaluate's cost.
+// Rules, and the effects of one request, run on goroutines that outlive
+// their job for a moment, so that the next job reuses them and their grown
+// stacks instead of starting (and growing) a goroutine each time: for
+// rules that answer at once, goroutine starts and stack growth were most
+// of Evaluate's cost.
 
 // idleWorkers hands a job to a worker waiting for one. It is unbuffered:
 // a send succeeds only while a worker waits.
