@@ -508,3 +508,36 @@ func TestHardening_CloseDoesNotWaitForItsOwnNotification(t *testing.T) {
 	close(notifier.release)
 	require.Equal(t, cancellation.StateCancelled, (<-done).State())
 }
+
+// panickyStore panics on Update while armed.
+type panickyStore struct {
+	cancellation.Store
+	armed atomic.Bool
+}
+
+func (s *panickyStore) Update(ctx context.Context, r *cancellation.Request) error {
+	if s.armed.Load() {
+		panic("store bug")
+	}
+	return s.Store.Update(ctx, r)
+}
+
+// TestHardening_MaintenanceWorkerPanicIsAnError: maintenance works on
+// requests on other goroutines, where a panic would end the process; it
+// comes back as the request's error instead.
+func TestHardening_MaintenanceWorkerPanicIsAnError(t *testing.T) {
+	store := &panickyStore{}
+	f := setup(t, func(c *cancellation.Config) { store.Store = c.Store; c.Store = store })
+	a := f.personal("acct-panic")
+	r := f.toReview(a.ID)
+	f.platform.FailNext(memory.PortAccountCloser, 1, nil)
+	require.Equal(t, cancellation.StateApproved, f.approve(r).State())
+	f.clock.Advance(time.Hour)
+	store.armed.Store(true)
+	rep, err := f.svc.RunMaintenance(f.ctx)
+	require.ErrorContains(t, err, "maintenance panicked: store bug")
+	require.Equal(t, 1, rep.Examined)
+	store.armed.Store(false)
+	f.maintain()
+	require.Equal(t, cancellation.StateCancelled, f.stored(r.ID()).State())
+}

@@ -66,7 +66,7 @@ func (p *maintenancePool) run(due []*Request) {
 		go func(r *Request) {
 			defer func() { <-p.slots; p.wg.Done() }()
 			mine := MaintenanceReport{Examined: 1}
-			err := p.s.maintain(p.ctx, r, &mine)
+			err := p.maintain(r, &mine)
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			p.rep.add(mine)
@@ -75,6 +75,17 @@ func (p *maintenancePool) run(due []*Request) {
 			}
 		}(due[i])
 	}
+}
+
+// maintain does one request's work on a worker, where a panic (of the
+// Store, say) would end the process: it becomes the request's error.
+func (p *maintenancePool) maintain(r *Request, rep *MaintenanceReport) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("maintenance panicked: %v", v)
+		}
+	}()
+	return p.s.maintain(p.ctx, r, rep)
 }
 
 // wait waits for the work started, adds it to rep and returns the errors
