@@ -434,7 +434,9 @@ func TestHardening_EvaluateOneGoroutinePerRule(t *testing.T) {
 	for range n {
 		<-started
 	}
-	require.LessOrEqual(t, runtime.NumGoroutine()-base, n+1, "one goroutine per rule, and the caller's")
+	// One goroutine per rule and the caller's, with a little slack for the
+	// runtime's own (a timer firing); two per rule would be 2n.
+	require.LessOrEqual(t, runtime.NumGoroutine()-base, n+4, "one goroutine per rule")
 	close(release)
 	require.Equal(t, cancellation.OutcomePass, (<-done).Outcome)
 
