@@ -729,7 +729,8 @@ func (r *Request) confirm(now time.Time, c Confirmation, notes Notes, rep Report
 }
 
 // consent replaces the consents on record, for a customer whose findings
-// changed after confirmation (a new voucher, a top-up).
+// changed after confirmation (a new voucher, a top-up). Consents equal to
+// those on record (in any order) change nothing and record no event.
 func (r *Request) consent(now time.Time, consents []Consent, rep Report) error {
 	switch r.d.State {
 	case StateConfirmed, StatePhoneVerified, StateDocumentsUploaded:
@@ -741,6 +742,9 @@ func (r *Request) consent(now time.Time, consents []Consent, rep Report) error {
 	}
 	if err := checkConsents(rep, consents); err != nil {
 		return err
+	}
+	if consentList(consents) == consentList(r.d.Consents) {
+		return errNoChange // the same consents again: nothing to record
 	}
 	r.d.Consents = slices.Clone(consents)
 	r.d.Eligibility = rep

@@ -1,17 +1,16 @@
 package cancellation
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/accountkit/cancellation/ports"
 )
@@ -74,19 +73,34 @@ type Finding struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
-// fingerprint hashes the rule and its items in a canonical order.
+// fingerprint hashes the rule and its items in a canonical order. Consents
+// on record bind its value, so its encoding must never change: one line
+// per item, fmt's "%q %q %q %d %q" of kind, ref, description, amount and
+// currency, sorted, after the line "%q" of the rule name. It builds the
+// lines with strconv instead of fmt, which gives the same bytes.
 func fingerprint(rule string, items []Item) string {
-	lines := make([]string, len(items))
+	lines := make([][]byte, len(items))
 	for i, it := range items {
-		lines[i] = fmt.Sprintf("%q %q %q %d %q", it.Kind, it.Ref, it.Description, it.Value.Amount, it.Value.Currency)
+		b := make([]byte, 0, 16+len(it.Kind)+len(it.Ref)+len(it.Description)+len(it.Value.Currency))
+		b = strconv.AppendQuote(b, it.Kind)
+		b = append(b, ' ')
+		b = strconv.AppendQuote(b, it.Ref)
+		b = append(b, ' ')
+		b = strconv.AppendQuote(b, it.Description)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, it.Value.Amount, 10)
+		b = append(b, ' ')
+		b = strconv.AppendQuote(b, it.Value.Currency)
+		lines[i] = append(b, '\n')
 	}
-	sort.Strings(lines)
+	slices.SortFunc(lines, bytes.Compare)
 	h := sha256.New()
-	fmt.Fprintf(h, "%q\n", rule)
+	h.Write(append(strconv.AppendQuote(nil, rule), '\n'))
 	for _, l := range lines {
-		fmt.Fprintln(h, l)
+		h.Write(l)
 	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
 }
 
 // Report is the result of evaluating every rule for one account.
@@ -183,16 +197,21 @@ type RuleSet struct {
 	Rules []Rule
 	// Concurrency bounds the rules running at once (default 8).
 	Concurrency int
-	// Timeout bounds each rule (default 5s). A rule that overruns is
-	// reported blocked, even if it ignores its context.
+	// Timeout bounds the evaluation of the whole set (default 5s): a rule
+	// that has not answered by then, or not started, is reported blocked,
+	// even if it ignores its context.
 	Timeout time.Duration
 }
 
 // Evaluate runs every rule concurrently and returns the report, whose
 // latency is that of the slowest rule rather than the sum. A rule that
 // errors, panics or times out yields a blocked finding that names the rule
-// and the cause (fail closed). The report's Outcome is the worst finding's;
-// with no rules it is blocked, since nothing was checked.
+// and the cause (fail closed), and so does a finding whose items carry a
+// malformed ref (see CheckID). The report's Outcome is the worst
+// finding's; with no rules it is blocked, since nothing was checked.
+//
+// It starts at most one goroutine per rule and one deadline for the set,
+// and computes each finding's fingerprint once.
 func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Time) Report {
 	limit := rs.Concurrency
 	if limit <= 0 {
@@ -202,16 +221,44 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	if timeout <= 0 {
 		timeout = DefaultRuleTimeout
 	}
-	findings := make([]Finding, len(rs.Rules))
-	var g errgroup.Group
-	g.SetLimit(limit)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type result struct {
+		i   int
+		res ruleResult
+	}
+	// Buffered for every rule, so that a rule answering after the deadline
+	// finishes its goroutine without anyone reading it.
+	results := make(chan result, len(rs.Rules))
+	slots := make(chan struct{}, limit)
 	for i, rule := range rs.Rules {
-		g.Go(func() error {
-			findings[i] = runRule(ctx, rule, acct, timeout)
-			return nil
+		goWork(func() {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				results <- result{i, ruleResult{err: fmt.Errorf("rule did not start within %v: %w", timeout, ctx.Err())}}
+				return
+			}
+			defer func() { <-slots }()
+			results <- result{i, checkRule(ctx, rule, acct)}
 		})
 	}
-	_ = g.Wait() // goroutines never return errors: failures become findings
+	findings := make([]Finding, len(rs.Rules))
+	answered := make([]bool, len(rs.Rules))
+wait:
+	for range rs.Rules {
+		select {
+		case r := <-results:
+			findings[r.i], answered[r.i] = finding(rs.Rules[r.i], r.res), true
+		case <-ctx.Done():
+			break wait
+		}
+	}
+	for i, ok := range answered {
+		if !ok {
+			findings[i] = finding(rs.Rules[i], ruleResult{err: fmt.Errorf("rule did not answer within %v: %w", timeout, ctx.Err())})
+		}
+	}
 	rep := Report{Account: acct.ID, At: now, Outcome: OutcomePass, Findings: findings}
 	if len(findings) == 0 {
 		rep.Outcome = OutcomeBlocked
@@ -229,34 +276,29 @@ type ruleResult struct {
 	err error
 }
 
-// runRule runs one rule under its timeout, turning errors, panics, unknown
-// outcomes and overruns into blocked findings.
-func runRule(ctx context.Context, rule Rule, acct ports.Account, timeout time.Duration) Finding {
+// checkRule calls the rule, turning a panic into an error.
+func checkRule(ctx context.Context, rule Rule, acct ports.Account) (res ruleResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = ruleResult{err: fmt.Errorf("rule panicked: %v", p)}
+		}
+	}()
+	if rule == nil {
+		return ruleResult{err: errors.New("rule is nil")}
+	}
+	f, err := rule.Check(ctx, acct)
+	if err == nil {
+		err = checkItemRefs(f.Items)
+	}
+	return ruleResult{f: f, err: err}
+}
+
+// finding completes a rule's result: its name and fingerprint, and a
+// blocked finding for an error or an unknown outcome.
+func finding(rule Rule, res ruleResult) Finding {
 	name := "unnamed rule"
 	if rule != nil {
-		name = rule.Name()
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	done := make(chan ruleResult, 1) // buffered: a late rule does not leak blocked
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- ruleResult{err: fmt.Errorf("rule panicked: %v", p)}
-			}
-		}()
-		if rule == nil {
-			done <- ruleResult{err: errors.New("rule is nil")}
-			return
-		}
-		f, err := rule.Check(ctx, acct)
-		done <- ruleResult{f: f, err: err}
-	}()
-	var res ruleResult
-	select {
-	case res = <-done:
-	case <-ctx.Done():
-		res.err = fmt.Errorf("rule did not answer within %v: %w", timeout, ctx.Err())
+		name = ruleName(rule)
 	}
 	f := res.f
 	f.Rule = name
@@ -271,6 +313,16 @@ func runRule(ctx context.Context, rule Rule, acct ports.Account, timeout time.Du
 	}
 	f.Fingerprint = fingerprint(name, f.Items)
 	return f
+}
+
+// ruleName returns the rule's name; a Name that panics names nothing.
+func ruleName(rule Rule) (name string) {
+	defer func() {
+		if recover() != nil {
+			name = "unnamed rule"
+		}
+	}()
+	return rule.Name()
 }
 
 // Checkers are the ports that DefaultRules reads. A nil port makes its rule

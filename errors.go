@@ -50,7 +50,8 @@ var (
 	ErrCodeLocked = errors.New("cancellation: verification locked after too many attempts")
 	// ErrRateLimited: a code was sent too recently, or the daily cap is reached.
 	ErrRateLimited = errors.New("cancellation: too many verification codes requested")
-	// ErrDelivery: a port failed to deliver a code; nothing was consumed.
+	// ErrDelivery: a port failed to deliver a code. The code is withdrawn,
+	// but the attempt counts toward the cooldown and the daily cap.
 	ErrDelivery = errors.New("cancellation: delivery failed")
 	// ErrDocumentsNotRequired: the account is not identity-verified, so it
 	// uploads no documents (seed step 4).

@@ -55,11 +55,13 @@ func (s *Service) mutate(ctx context.Context, sc scope, id string, fn func(*Requ
 }
 
 func (s *Service) mutateOnce(ctx context.Context, sc scope, id string, fn func(*Request, effectCtx) error) (*Request, error) {
-	if id == "" {
-		return nil, invalid("id", "request id is empty")
+	if err := CheckID("id", id); err != nil {
+		return nil, err
 	}
-	if !sc.staff && sc.account == "" {
-		return nil, invalid("account", "account id is empty")
+	if !sc.staff {
+		if err := checkAccountID(sc.account); err != nil {
+			return nil, err
+		}
 	}
 	for attempt := 0; ; attempt++ {
 		cur, err := s.cfg.Store.Get(ctx, id)
@@ -129,19 +131,14 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 		if len(mine) == 0 {
 			break
 		}
-		results := make(map[string]error, len(mine))
+		results := s.executeAll(ctx, r, mine)
 		for _, e := range mine {
-			// Each call may take half the lease: start one only while that
-			// much of the claim is left, so that no other replica can claim
-			// the effect while it runs. The rest wait for maintenance.
-			if !s.now().Add(s.cfg.EffectLease / 2).Before(e.LeaseUntil) {
-				continue
-			}
-			results[e.Key] = s.execute(ctx, r, e)
-			if results[e.Key] != nil {
+			switch err, ok := results[e.Key]; {
+			case !ok:
+			case err != nil:
 				failed++
-				s.log.Warn("cancellation: effect failed", "request", r.ID(), "effect", e.Key, "attempt", e.Attempts+1, "error", results[e.Key])
-			} else {
+				s.log.Warn("cancellation: effect failed", "request", r.ID(), "effect", e.Key, "attempt", e.Attempts+1, "error", err)
+			default:
 				done++
 			}
 		}
@@ -278,15 +275,9 @@ func (s *Service) RunMaintenance(ctx context.Context) (MaintenanceReport, error)
 			return rep, errors.Join(errs...)
 		}
 	}
-	for _, r := range due {
-		rep.Examined++
-		if err := s.maintain(ctx, r, &rep); err != nil {
-			errs = append(errs, fmt.Errorf("request %s: %w", r.ID(), err))
-		}
-		if ctx.Err() != nil {
-			return rep, errors.Join(append(errs, ctx.Err())...)
-		}
-	}
+	pool := s.maintenancePool(ctx)
+	pool.run(due)
+	errs = append(errs, pool.wait(&rep)...)
 	return rep, errors.Join(errs...)
 }
 

@@ -427,6 +427,13 @@ func FuzzWorkflow(f *testing.F) {
 	f.Add(append(append([]byte{2}, happyPath[1:]...), 15, 0, 3, 16, 0, 0)) // settlement, then its end
 	f.Add([]byte{0, 20, 2, 0, 20, 2, 0, 20, 2, 0, 20, 2, 0, 20, 2, 0, 20, 2, 0, 20, 2, 0})
 	f.Add([]byte{0, 0, 0, 0, 1, 0, 200, 4, 0, 9, 9, 0, 0})
+	// Issue 7: a voucher, then the same consent again and again (7.6).
+	f.Add([]byte{0, 12, 0, 1, 0, 0, 0, 1, 0, 0, 14, 0, 0, 14, 0, 0, 14, 0, 0, 14, 0, 0})
+	// Issue 7: sends that fail, retried at once and after the cooldown (7.5).
+	f.Add([]byte{0, 0, 0, 0, 1, 0, 0, 19, 0, 0, 2, 0, 0, 2, 0, 0, 15, 0, 0, 19, 0, 0, 2, 0, 0, 15, 0, 0, 2, 0, 0, 3, 0, 0})
+	// Issue 7: approvals whose notifications and closings fail, then
+	// maintenance (7.9).
+	f.Add(append(append([]byte{0}, happyPath[1:19]...), 17, 1, 2, 18, 1, 1, 7, 1, 0, 15, 1, 1, 16, 0, 0, 15, 1, 1, 16, 0, 0))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		runWorkflow(t, data)
 	})

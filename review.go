@@ -279,8 +279,8 @@ func (r *Request) recheck(ec effectCtx, rep Report) error {
 
 // checkDecision is the guard shared by reviewer decisions.
 func (r *Request) checkDecision(op string, to State, rv Reviewer) error {
-	if strings.TrimSpace(rv.ID) == "" {
-		return invalid("reviewer", "reviewer id is empty")
+	if err := rv.check(); err != nil {
+		return err
 	}
 	if rv.Account != "" && rv.Account == r.d.Account {
 		return fmt.Errorf("%w: reviewer %s owns account %s", ErrSelfReview, rv.ID, r.d.Account)

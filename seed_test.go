@@ -660,10 +660,15 @@ func TestStep3_VerifyRecoveryPhone(t *testing.T) {
 		_, err = f.svc.VerifyCode(f.ctx, a.ID, r.ID(), lost)
 		require.ErrorIs(t, err, cancellation.ErrCodeExpired)
 
+		// The sender may have failed after sending: the attempt costs what
+		// a send costs (issue 7.5), so the cooldown applies.
+		_, err = f.svc.SendCode(f.ctx, a.ID, r.ID())
+		require.ErrorIs(t, err, cancellation.ErrRateLimited, "a failed delivery counts against the cooldown")
+		f.clock.Advance(time.Minute)
 		var code string
 		expectCode(otp, a.RecoveryPhone, &code)
 		_, err = f.svc.SendCode(f.ctx, a.ID, r.ID())
-		require.NoError(t, err, "a failed delivery does not count against the cooldown")
+		require.NoError(t, err, "after the cooldown a code is sent")
 		_, err = f.svc.VerifyCode(f.ctx, a.ID, r.ID(), code)
 		require.NoError(t, err)
 	})
@@ -1100,7 +1105,13 @@ func TestStep6_CancelledDisablesLoginAndNotifiesBySMSAndEmail(t *testing.T) {
 	closer.EXPECT().CloseAccount(gomock.Any(), a.ID, r.ID()+"/close_account").
 		DoAndReturn(f.platform.CloseAccount).Times(1)
 	var got []ports.Notification
-	record := func(_ context.Context, n ports.Notification) error { got = append(got, n); return nil }
+	var mu sync.Mutex // a Notifier must be safe for concurrent use: effects run at once
+	record := func(_ context.Context, n ports.Notification) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, n)
+		return nil
+	}
 	notifier.EXPECT().Notify(gomock.Any(), notification{"review_approved", ports.ChannelSMS}).DoAndReturn(record).Times(1)
 	notifier.EXPECT().Notify(gomock.Any(), notification{"cancelled", ports.ChannelSMS}).DoAndReturn(record).Times(1)
 	notifier.EXPECT().Notify(gomock.Any(), notification{"cancelled", ports.ChannelEmail}).DoAndReturn(record).Times(1)

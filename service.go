@@ -48,6 +48,12 @@ type Config struct {
 	// ExpireAfter is how long an application may sit idle before
 	// submission until maintenance expires it (default 7 days).
 	ExpireAfter time.Duration
+	// MaintenanceConcurrency bounds the requests whose due work one
+	// RunMaintenance call does at once (default
+	// DefaultMaintenanceConcurrency), so that a slow port on one request
+	// does not delay the others; requests whose account closing is due
+	// start first.
+	MaintenanceConcurrency int
 	// Retry governs effect retries (default 30 s doubling up to 1 h).
 	Retry RetryPolicy
 	// EffectLease is how long a Service instance holds an effect it is
@@ -206,8 +212,8 @@ func (s *Service) account(ctx context.Context, id ports.AccountID) (ports.Accoun
 
 // anyAccount reads an account, closed or not.
 func (s *Service) anyAccount(ctx context.Context, id ports.AccountID) (ports.Account, error) {
-	if id == "" {
-		return ports.Account{}, invalid("account", "account id is empty")
+	if err := checkAccountID(id); err != nil {
+		return ports.Account{}, err
 	}
 	acct, err := s.cfg.Accounts.Account(ctx, id)
 	switch {
@@ -216,7 +222,7 @@ func (s *Service) anyAccount(ctx context.Context, id ports.AccountID) (ports.Acc
 	case err != nil:
 		return ports.Account{}, fmt.Errorf("cancellation: reading account %s: %w", id, err)
 	}
-	return acct, nil
+	return acct, checkDirectoryAccount(id, acct)
 }
 
 // requestAccount reads the account for an operation on its request id. When
@@ -225,6 +231,9 @@ func (s *Service) anyAccount(ctx context.Context, id ports.AccountID) (ports.Acc
 // cancellation the account is closed, and every operation on the cancelled
 // request must fail with ErrInvalidTransition, not ErrAccountClosed.
 func (s *Service) requestAccount(ctx context.Context, account ports.AccountID, id, op string, to State) (ports.Account, error) {
+	if err := checkIDs(account, id); err != nil {
+		return ports.Account{}, err
+	}
 	acct, err := s.account(ctx, account)
 	if err == nil {
 		return acct, nil
@@ -283,8 +292,8 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request,
 // Get returns the account's request with the id. A request of another
 // account is reported as ErrNotFound, so callers see only their own.
 func (s *Service) Get(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
-	if account == "" {
-		return nil, invalid("account", "account id is empty")
+	if err := checkIDs(account, id); err != nil {
+		return nil, err
 	}
 	r, err := s.cfg.Store.Get(ctx, id)
 	if err != nil {
@@ -298,6 +307,9 @@ func (s *Service) Get(ctx context.Context, account ports.AccountID, id string) (
 
 // Active returns the account's request in progress, or ErrNotFound.
 func (s *Service) Active(ctx context.Context, account ports.AccountID) (*Request, error) {
+	if err := checkAccountID(account); err != nil {
+		return nil, err
+	}
 	return s.cfg.Store.ActiveFor(ctx, account)
 }
 
@@ -320,6 +332,7 @@ func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id strin
 // Consent replaces the consents on record after the findings changed
 // since confirmation (a new voucher, a top-up): Submit refuses with a
 // ConsentRequiredError until the customer consents to the current items.
+// Consenting again to what is on record is a no-op: nothing is written.
 func (s *Service) Consent(ctx context.Context, account ports.AccountID, id string, consents []Consent) (*Request, error) {
 	acct, err := s.requestAccount(ctx, account, id, "consent on", "")
 	if err != nil {
@@ -334,7 +347,8 @@ func (s *Service) Consent(ctx context.Context, account ports.AccountID, id strin
 // SendCode sends a one-time code to the recovery phone on file, never to a
 // number the caller chooses (seed step 3). Codes are rate-limited: see
 // VerificationPolicy. When the OTPSender fails, the code is withdrawn and
-// the error wraps ErrDelivery.
+// the error wraps ErrDelivery; the attempt still counts toward the
+// cooldown and the daily cap, since a sender may fail after sending.
 func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id string) (CodeSent, error) {
 	acct, err := s.requestAccount(ctx, account, id, "send a code for", StatePhoneVerified)
 	if err != nil {
@@ -359,15 +373,8 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 		IdempotencyKey: fmt.Sprintf("%s/otp/%d", r.ID(), o.Serial),
 	}
 	if err := s.cfg.OTP.SendCode(ctx, msg); err != nil {
-		// Withdraw the undelivered code so the customer may ask again at once.
 		_, rerr := s.mutate(context.WithoutCancel(ctx), customer(account), id, func(r *Request, ec effectCtx) error {
-			if r.d.OTP.Serial != o.Serial || r.d.OTP.Hash == "" {
-				return errNoChange
-			}
-			r.d.OTP.Hash, r.d.OTP.LastSentAt, r.d.OTP.ExpiresAt = "", time.Time{}, time.Time{}
-			r.d.OTP.SentOnDay--
-			r.record(ec.now, systemActor, EventCodeFailed, map[string]string{"delivery": err.Error()})
-			return nil
+			return r.codeUndelivered(ec.now, o.Serial, err)
 		})
 		return CodeSent{}, errors.Join(fmt.Errorf("%w: sending code to %s: %w", ErrDelivery, MaskPhone(acct.RecoveryPhone), err), rerr)
 	}
@@ -473,8 +480,8 @@ func (s *Service) Withdraw(ctx context.Context, account ports.AccountID, id stri
 // leaving out the reviewer's own account (so a page may hold fewer than
 // limit items; the next page starts at offset+limit all the same).
 func (s *Service) Queue(ctx context.Context, rv Reviewer, limit, offset int) ([]QueueItem, error) {
-	if rv.ID == "" {
-		return nil, invalid("reviewer", "reviewer id is empty")
+	if err := rv.check(); err != nil {
+		return nil, err
 	}
 	rs, err := s.cfg.Store.List(ctx, Query{States: []State{StateInReview}, OrderByDue: true, Limit: limit, Offset: offset})
 	switch {
@@ -497,8 +504,11 @@ func (s *Service) Queue(ctx context.Context, rv Reviewer, limit, offset int) ([]
 
 // Review returns any request for a reviewer.
 func (s *Service) Review(ctx context.Context, rv Reviewer, id string) (*Request, error) {
-	if rv.ID == "" {
-		return nil, invalid("reviewer", "reviewer id is empty")
+	if err := rv.check(); err != nil {
+		return nil, err
+	}
+	if err := CheckID("id", id); err != nil {
+		return nil, err
 	}
 	return s.cfg.Store.Get(ctx, id)
 }
@@ -561,6 +571,9 @@ func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (*R
 // Reject records a reviewer's rejection with reason codes; the result is
 // notified and the customer may apply again.
 func (s *Service) Reject(ctx context.Context, rv Reviewer, id string, reasons []ReasonCode, note string) (*Request, error) {
+	if err := rv.check(); err != nil {
+		return nil, err
+	}
 	if err := validateReasons(reasons, note); err != nil {
 		return nil, err
 	}

@@ -32,8 +32,8 @@ type VerificationPolicy struct {
 	LockFor time.Duration
 	// ResendCooldown is the minimum time between two codes (default 60 s).
 	ResendCooldown time.Duration
-	// DailyCap is the most codes sent for one request in a UTC day
-	// (default 10).
+	// DailyCap is the most codes sent (a failed send counts) for one
+	// account in a UTC day (default 10).
 	DailyCap int
 }
 

@@ -51,6 +51,9 @@ func decode(rw row) (*cancellation.Request, error) {
 
 // Create stores a new request; see cancellation.Store.
 func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
+	if err := checkNew(r); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -79,6 +82,9 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 
 // Get returns a request; see cancellation.Store.
 func (s *Store) Get(ctx context.Context, id string) (*cancellation.Request, error) {
+	if err := malformed(id); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -93,6 +99,9 @@ func (s *Store) Get(ctx context.Context, id string) (*cancellation.Request, erro
 
 // ActiveFor returns the account's active request; see cancellation.Store.
 func (s *Store) ActiveFor(ctx context.Context, account ports.AccountID) (*cancellation.Request, error) {
+	if err := malformed(string(account)); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -114,6 +123,9 @@ func (s *Store) ActiveFor(ctx context.Context, account ports.AccountID) (*cancel
 // Update replaces a request with optimistic concurrency; see
 // cancellation.Store.
 func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
+	if err := malformed(r.ID(), string(r.Account())); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -146,6 +158,9 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 
 // List returns the requests matching q; see cancellation.Store.
 func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation.Request, error) {
+	if q.Account != "" && malformed(string(q.Account)) != nil {
+		return nil, nil // no request has a malformed account
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -233,6 +233,9 @@ func (s *Store) release() {
 // cancellation.ErrActiveRequestExists; an existing id is a
 // cancellation.ErrConflict.
 func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
+	if err := checkNew(r); err != nil {
+		return err
+	}
 	if r.Version() != 1 {
 		return fmt.Errorf("sqlstore: creating request %s: version is %d, want 1: %w", r.ID(), r.Version(), cancellation.ErrConflict)
 	}
@@ -262,11 +265,17 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 // validation returns an error wrapping cancellation.ErrCorrupt that names
 // the request.
 func (s *Store) Get(ctx context.Context, id string) (*cancellation.Request, error) {
+	if err := malformed(id); err != nil {
+		return nil, err
+	}
 	return s.one(ctx, s.q.get, id, "request "+id, id)
 }
 
 // ActiveFor returns the account's active request; see cancellation.Store.
 func (s *Store) ActiveFor(ctx context.Context, account ports.AccountID) (*cancellation.Request, error) {
+	if err := malformed(string(account)); err != nil {
+		return nil, err
+	}
 	return s.one(ctx, s.q.active, string(account), "the active request of account "+string(account), "no active request for account "+string(account))
 }
 
@@ -290,6 +299,9 @@ func (s *Store) one(ctx context.Context, query, arg, what, notFound string) (*ca
 // cancellation.Store. When no row matches, it tells ErrNotFound (no such
 // id) from ErrConflict (another version, or another account).
 func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
+	if err := malformed(r.ID(), string(r.Account())); err != nil {
+		return err
+	}
 	rw, err := encode(r)
 	if err != nil {
 		return err
@@ -329,6 +341,9 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 // List returns the requests matching q, in q's order; see
 // cancellation.Store.
 func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation.Request, error) {
+	if q.Account != "" && malformed(string(q.Account)) != nil {
+		return nil, nil // no request has a malformed account
+	}
 	query, args := s.q.list(q)
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {

@@ -60,6 +60,7 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 		_, err := e.store.Get(t.Context(), "can_"+uniqueName(t, "missing"))
 		require.ErrorIs(t, err, cancellation.ErrNotFound)
 	})
+	t.Run("MalformedIDsAreNotFound", func(t *testing.T) { testMalformedIDs(t, newStore) })
 	t.Run("OneActiveRequestPerAccount", func(t *testing.T) {
 		t.Parallel()
 		e := newStoreEnv(t, newStore)
@@ -357,7 +358,7 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 		// bytes that are not UTF-8 (JSON replaces them; the history hash
 		// must still verify after the round trip).
 		note := "a\x00b \u2028 \U0001F600 <b>&</b> \xff\xfe end"
-		r, err := e.svc.Reject(t.Context(), cancellation.Reviewer{ID: "rev\x00iewer ✓\xc3"}, r.ID(), []cancellation.ReasonCode{cancellation.ReasonOther}, note)
+		r, err := e.svc.Reject(t.Context(), cancellation.Reviewer{ID: "rev ✓ \U0001F600 <i>"}, r.ID(), []cancellation.ReasonCode{cancellation.ReasonOther}, note)
 		require.NoError(t, err)
 		got, err := e.store.Get(t.Context(), r.ID())
 		require.NoError(t, err)

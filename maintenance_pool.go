@@ -1,0 +1,161 @@
+package cancellation
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultMaintenanceConcurrency is how many requests one RunMaintenance
+// call works on at once unless Config.MaintenanceConcurrency says
+// otherwise.
+const DefaultMaintenanceConcurrency = 8
+
+// maintenancePool does the due work of requests, at most
+// Config.MaintenanceConcurrency at once, so that a port hanging on one
+// request (each call is bounded by half the effect lease) does not hold up
+// the others. RunMaintenance hands it each batch of due requests with run
+// and collects the outcome with wait: a batch does not wait for the one
+// before it to finish, only for free workers.
+type maintenancePool struct {
+	s     *Service
+	ctx   context.Context
+	slots chan struct{}
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	rep   MaintenanceReport
+	errs  []error
+	// stopped is ctx's error once ctx ended before every request started.
+	stopped error
+}
+
+func (s *Service) maintenancePool(ctx context.Context) *maintenancePool {
+	n := s.cfg.MaintenanceConcurrency
+	if n <= 0 {
+		n = DefaultMaintenanceConcurrency
+	}
+	return &maintenancePool{s: s, ctx: ctx, slots: make(chan struct{}, n)}
+}
+
+// run starts the due work of each request in due as workers free up,
+// those whose account closing is due first, so that a close is not queued
+// behind other requests' notifications. It returns once every request has
+// started, or when the context ends.
+func (p *maintenancePool) run(due []*Request) {
+	order := make([]int, len(due))
+	for i := range order {
+		order[i] = i
+	}
+	now := p.s.now()
+	slices.SortStableFunc(order, func(a, b int) int {
+		return closingRank(due[a], now) - closingRank(due[b], now)
+	})
+	for _, i := range order {
+		select {
+		case p.slots <- struct{}{}:
+		case <-p.ctx.Done():
+		}
+		if err := p.ctx.Err(); err != nil {
+			p.stopped = err
+			return
+		}
+		p.wg.Add(1)
+		go func(r *Request) {
+			defer func() { <-p.slots; p.wg.Done() }()
+			mine := MaintenanceReport{Examined: 1}
+			err := p.maintain(r, &mine)
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.rep.add(mine)
+			if err != nil {
+				p.errs = append(p.errs, fmt.Errorf("request %s: %w", r.ID(), err))
+			}
+		}(due[i])
+	}
+}
+
+// maintain does one request's work on a worker, where a panic (of the
+// Store, say) would end the process: it becomes the request's error.
+func (p *maintenancePool) maintain(r *Request, rep *MaintenanceReport) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("maintenance panicked: %v", v)
+		}
+	}()
+	return p.s.maintain(p.ctx, r, rep)
+}
+
+// wait waits for the work started, adds it to rep and returns the errors
+// of the requests that failed (sorted), then ctx's error if ctx ended before every
+// request was started.
+func (p *maintenancePool) wait(rep *MaintenanceReport) []error {
+	p.wg.Wait()
+	rep.add(p.rep)
+	// Requests finish in any order: sort, so that a pass's error reads the
+	// same from run to run.
+	slices.SortFunc(p.errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	if p.stopped != nil {
+		return append(p.errs, p.stopped)
+	}
+	return p.errs
+}
+
+// closingRank is 0 for a request whose account closing is due (a pending
+// close effect, or the end of its scheduled period), 1 for any other.
+func closingRank(r *Request, now time.Time) int {
+	if r.State() == StateScheduled && !r.closing() && !now.Before(r.d.ScheduledFor) {
+		return 0
+	}
+	if slices.ContainsFunc(r.d.Effects, func(e Effect) bool { return e.Kind == EffectCloseAccount && !e.Done() }) {
+		return 0
+	}
+	return 1
+}
+
+// add counts o's work in m.
+func (m *MaintenanceReport) add(o MaintenanceReport) {
+	m.Examined += o.Examined
+	m.EffectsDone += o.EffectsDone
+	m.EffectsFailed += o.EffectsFailed
+	m.Expired += o.Expired
+	m.Closed += o.Closed
+	m.Rejected += o.Rejected
+	m.Overdue += o.Overdue
+}
+
+// executeAll carries out a request's claimed effects at once, so that a
+// close never waits for a notification of its own request, and returns
+// their outcomes by key. Each call may take half the lease: an effect is
+// started only while that much of its claim is left, so that no other
+// replica can claim it while it runs; the others are left out of the
+// result and wait for maintenance.
+func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) map[string]error {
+	var start []Effect
+	for _, e := range effects {
+		if s.now().Add(s.cfg.EffectLease / 2).Before(e.LeaseUntil) {
+			start = append(start, e)
+		}
+	}
+	results := make(map[string]error, len(start))
+	if len(start) == 1 { // the common case needs no goroutine
+		results[start[0].Key] = s.execute(ctx, r, start[0])
+		return results
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, e := range start {
+		wg.Add(1)
+		goWork(func() { // execute recovers a port's panic: the job does not panic
+			defer wg.Done()
+			err := s.execute(ctx, r, e)
+			mu.Lock()
+			results[e.Key] = err
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return results
+}

@@ -1,0 +1,102 @@
+package cancellation
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/accountkit/cancellation/ports"
+)
+
+// MaxIDLength is the longest identifier the library accepts, in bytes:
+// account ids (from a caller or from the AccountDirectory), request ids,
+// reviewer ids and the refs of the items that rules report.
+const MaxIDLength = 256
+
+// CheckID reports whether id is acceptable as an identifier: not empty
+// (nor only white space), at most MaxIDLength bytes, valid UTF-8 and free
+// of NUL and other control characters. The error is a *ValidationError
+// for field (errors.Is(err, ErrInvalidInput) is true); it describes the
+// problem without echoing the id, which may be megabytes of anything.
+//
+// The Service checks every id it receives with it before any port or the
+// Store is called; Store implementations use ValidID to answer a
+// malformed id with ErrNotFound instead of a driver error.
+func CheckID(field, id string) error {
+	if p := idProblem(id); p != "" {
+		return invalid(field, p)
+	}
+	return nil
+}
+
+// ValidID reports whether CheckID accepts id. A Store answers a lookup by
+// an id it does not accept as it answers any unknown id: ErrNotFound (or
+// no rows), without asking its database, since no such id can be stored.
+func ValidID(id string) bool { return idProblem(id) == "" }
+
+// idProblem says what is wrong with id, or "" when nothing is.
+func idProblem(id string) string {
+	switch {
+	case strings.TrimSpace(id) == "":
+		return "it is empty"
+	case len(id) > MaxIDLength:
+		return fmt.Sprintf("it is %d bytes long, more than %d", len(id), MaxIDLength)
+	case !utf8.ValidString(id):
+		return "it is not valid UTF-8"
+	case strings.IndexByte(id, 0) >= 0:
+		return "it contains a NUL byte"
+	case strings.ContainsFunc(id, unicode.IsControl):
+		return "it contains a control character"
+	}
+	return ""
+}
+
+// checkAccountID checks an account id given by a caller.
+func checkAccountID(id ports.AccountID) error { return CheckID("account", string(id)) }
+
+// checkIDs checks the account and request ids of a customer operation.
+func checkIDs(account ports.AccountID, id string) error {
+	if err := checkAccountID(account); err != nil {
+		return err
+	}
+	return CheckID("id", id)
+}
+
+// check is the one rule for a reviewer at every reviewer entry point
+// (Queue, Review, ReviewDocument, Approve, Reject): an id that CheckID
+// accepts (so never blank or white space only) and, when given, a valid
+// own account id.
+func (rv Reviewer) check() error {
+	if err := CheckID("reviewer", rv.ID); err != nil {
+		return err
+	}
+	if rv.Account != "" {
+		return CheckID("reviewer account", string(rv.Account))
+	}
+	return nil
+}
+
+// checkDirectoryAccount checks the account the AccountDirectory returned
+// for id: the same, well-formed id.
+func checkDirectoryAccount(id ports.AccountID, acct ports.Account) error {
+	if acct.ID != id {
+		return invalid("account from the AccountDirectory", "its id differs from the id asked for")
+	}
+	return nil
+}
+
+// checkItemRefs checks the refs of the items a rule found, which come from
+// a host port. An empty ref is allowed; a malformed one makes the rule
+// fail (and so block, failing closed).
+func checkItemRefs(items []Item) error {
+	for i, it := range items {
+		if it.Ref == "" {
+			continue
+		}
+		if p := idProblem(it.Ref); p != "" {
+			return invalid(fmt.Sprintf("items[%d].ref", i), p)
+		}
+	}
+	return nil
+}
