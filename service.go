@@ -58,6 +58,16 @@ type Config struct {
 	EffectLease time.Duration
 	// Logger receives effect failures (default: discard).
 	Logger *slog.Logger
+	// HistoryKeys key the history chain (see HistoryKey and
+	// VerifyHistory): the first signs new events, each verifies the events
+	// that name it, so a rotated-out key stays until its events are gone.
+	// Without keys events are chained by plain SHA-256, which detects
+	// accidental damage only, and New logs a warning.
+	HistoryKeys []HistoryKey
+	// RefuseUnkeyedHistory refuses, as ErrCorrupt, requests whose history
+	// holds unkeyed events (written before HistoryKeys were configured).
+	// Set it once every stored request has been rewritten with keys.
+	RefuseUnkeyedHistory bool
 }
 
 // RetryPolicy is exponential backoff for failed effects: the n-th failure
@@ -120,6 +130,12 @@ func New(cfg Config) (*Service, error) {
 	if err := cfg.ClosingMode.validate(); err != nil {
 		missing = append(missing, err)
 	}
+	if err := validateHistoryKeys(cfg.HistoryKeys); err != nil {
+		missing = append(missing, err)
+	}
+	if cfg.RefuseUnkeyedHistory && len(cfg.HistoryKeys) == 0 {
+		missing = append(missing, invalid("config", "RefuseUnkeyedHistory needs HistoryKeys"))
+	}
 	if cfg.Notes != nil && (cfg.Notes.Version == "" || len(cfg.Notes.Items) == 0) {
 		missing = append(missing, invalid("config", "Notes needs items and a version: build them with NewNotes"))
 	}
@@ -170,6 +186,10 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Notes != nil {
 		s.notes = *cfg.Notes
 		s.notes.Items = slices.Clone(cfg.Notes.Items)
+	}
+	s.cfg.HistoryKeys = slices.Clone(cfg.HistoryKeys)
+	if len(cfg.HistoryKeys) == 0 {
+		s.log.Warn("cancellation: Config.HistoryKeys is empty; the history chain is plain SHA-256, which anyone who can write the Store can recompute")
 	}
 	if len(s.otp.Key) == 0 {
 		s.log.Warn("cancellation: VerificationPolicy.Key is empty; using a random key, so one-time codes do not survive a restart or verify on another replica")
@@ -231,7 +251,7 @@ func (s *Service) requestAccount(ctx context.Context, account ports.AccountID, i
 	if err == nil {
 		return acct, nil
 	}
-	if r, gerr := s.Get(ctx, account, id); gerr == nil && r.State().Terminal() {
+	if r, gerr := s.load(ctx, account, id); gerr == nil && r.State().Terminal() {
 		return ports.Account{}, r.refuse(op, to, "the request is final")
 	}
 	return ports.Account{}, err
@@ -276,15 +296,28 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request,
 		return nil, fmt.Errorf("cancellation: reading earlier requests of %s: %w", account, err)
 	}
 	r.inheritCodeLimits(earlier)
+	r.seal(s.signKey(), r.d.Version)
 	if err := s.cfg.Store.Create(ctx, r); err != nil {
 		return nil, err
 	}
-	return r.Clone(), nil
+	r.markStored()
+	return r, nil
 }
 
-// Get returns the account's request with the id. A request of another
-// account is reported as ErrNotFound, so callers see only their own.
+// Get returns the account's request with the id, holding its whole
+// history, verified (see VerifyHistory). A request of another account is
+// reported as ErrNotFound, so callers see only their own.
 func (s *Service) Get(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
+	r, err := s.load(ctx, account, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.fullHistory(ctx, r)
+}
+
+// load reads the account's request with its newest event only, for a
+// change or a check.
+func (s *Service) load(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
 	if account == "" {
 		return nil, invalid("account", "account id is empty")
 	}
@@ -402,7 +435,7 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 	if body == nil {
 		return Document{}, invalid("document", "no body to read")
 	}
-	cur, err := s.Get(ctx, account, id)
+	cur, err := s.load(ctx, account, id)
 	if err != nil {
 		return Document{}, err
 	}
@@ -504,8 +537,18 @@ func (s *Service) Queue(ctx context.Context, rv Reviewer, limit, offset int) ([]
 	return items, nil
 }
 
-// Review returns any request for a reviewer.
+// Review returns any request for a reviewer, holding its whole history,
+// verified.
 func (s *Service) Review(ctx context.Context, rv Reviewer, id string) (*Request, error) {
+	r, err := s.reviewed(ctx, rv, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.fullHistory(ctx, r)
+}
+
+// reviewed reads any request for a reviewer, with its newest event only.
+func (s *Service) reviewed(ctx context.Context, rv Reviewer, id string) (*Request, error) {
 	if rv.ID == "" {
 		return nil, invalid("reviewer", "reviewer id is empty")
 	}
@@ -514,7 +557,7 @@ func (s *Service) Review(ctx context.Context, rv Reviewer, id string) (*Request,
 
 // ReviewDocument returns a document's bytes for a reviewer.
 func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, kind DocumentKind) (Document, []byte, error) {
-	r, err := s.Review(ctx, rv, id)
+	r, err := s.reviewed(ctx, rv, id)
 	if err != nil {
 		return Document{}, nil, err
 	}
@@ -536,7 +579,7 @@ func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, ki
 // (seed step 6). Of two concurrent decisions exactly one wins; the other
 // gets ErrInvalidTransition.
 func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (*Request, error) {
-	cur, err := s.Review(ctx, rv, id)
+	cur, err := s.reviewed(ctx, rv, id)
 	if err != nil {
 		return nil, err
 	}

@@ -126,11 +126,11 @@ func TestReplicasDecideOnce(t *testing.T) {
 			}))
 			require.Equal(t, int32(1), wins.Load(), "exactly one decision wins")
 			for _, s := range stores {
-				got, err := s.Get(t.Context(), r.ID())
+				events, err := s.History(t.Context(), r.ID())
 				require.NoError(t, err)
-				require.NoError(t, cancellation.VerifyHistory(got.History()))
+				require.NoError(t, cancellation.VerifyHistory(events))
 				var decisions int
-				for _, ev := range got.History() {
+				for _, ev := range events {
 					if ev.Type == cancellation.EventApproved || ev.Type == cancellation.EventRejected {
 						decisions++
 					}
@@ -265,7 +265,10 @@ func TestMaintenanceClaimsEffectsOnce(t *testing.T) {
 					return err
 				}
 				ids[i] = r.ID()
-				if r, err = patch(r, map[string]any{"version": 1}); err != nil {
+				if r, err = setup.Review(context.Background(), cancellation.Reviewer{ID: "reviewer"}, r.ID()); err != nil {
+					return err
+				}
+				if r, err = inline(r); err != nil {
 					return err
 				}
 				return stores[i%len(stores)].Create(context.Background(), r)
@@ -315,7 +318,9 @@ func TestMaintenanceClaimsEffectsOnce(t *testing.T) {
 			r, err := stores[len(stores)-1].Get(t.Context(), id)
 			require.NoError(t, err)
 			require.Equal(t, cancellation.StateCancelled, r.State(), id)
-			require.NoError(t, cancellation.VerifyHistory(r.History()))
+			events, err := stores[len(stores)-1].History(t.Context(), id)
+			require.NoError(t, err)
+			require.NoError(t, cancellation.VerifyHistory(events))
 			require.Empty(t, r.PendingEffects(), id)
 			require.Len(t, r.Effects(), 4, "approval notice, close, cancellation by SMS and by email")
 			for _, ef := range r.Effects() {
