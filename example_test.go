@@ -168,17 +168,20 @@ func ExampleAddBusinessDays() {
 	// Output: Thu 3 Dec 15:00
 }
 
-// The history is a hash chain: an edited event is detected.
+// The history is a keyed hash chain: an edited event is detected, and so
+// is a chain checked without the key that signed it.
 func ExampleVerifyHistory() {
-	svc, _ := exampleService()
+	svc, kit := exampleService()
 	req, _ := svc.Start(context.Background(), memory.AccountEligible)
 	events := req.History()
+	fmt.Println(cancellation.VerifyHistory(events, kit.HistoryKey))
 	fmt.Println(cancellation.VerifyHistory(events))
 	events[0].Data["account"] = "someone-else"
-	fmt.Println(cancellation.VerifyHistory(events))
+	fmt.Println(cancellation.VerifyHistory(events, kit.HistoryKey))
 	// Output:
 	// <nil>
-	// cancellation: stored request is corrupt: history event 1 was altered (hash mismatch)
+	// cancellation: stored request is corrupt: history event 1 is keyed with key "memory-kit-1", which is not configured
+	// cancellation: stored request is corrupt: history event 1 was altered (keyed hash mismatch)
 }
 
 func ExampleMaskPhone() {

@@ -352,7 +352,7 @@ func (s *Service) signKey() *HistoryKey {
 // holds it already, as a request stored before events were kept apart
 // does) and verified with the Service's keys against r's head.
 func (s *Service) fullHistory(ctx context.Context, r *Request) (*Request, error) {
-	if err := r.checkHead(s.cfg.HistoryKeys, s.cfg.RefuseUnkeyedHistory); err != nil {
+	if err := r.checkHead(s.cfg.HistoryKeys, s.refuseUnkeyed()); err != nil {
 		return nil, err
 	}
 	events := r.d.History
@@ -362,8 +362,14 @@ func (s *Service) fullHistory(ctx context.Context, r *Request) (*Request, error)
 			return nil, fmt.Errorf("cancellation: reading the history of %s: %w", r.ID(), err)
 		}
 	}
-	if err := r.withHistory(events, s.cfg.HistoryKeys, s.cfg.RefuseUnkeyedHistory); err != nil {
+	if err := r.withHistory(events, s.cfg.HistoryKeys, s.refuseUnkeyed()); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// refuseUnkeyed reports whether unkeyed events are refused: with keys,
+// unless AcceptUnkeyedHistory.
+func (s *Service) refuseUnkeyed() bool {
+	return len(s.cfg.HistoryKeys) > 0 && !s.cfg.AcceptUnkeyedHistory
 }

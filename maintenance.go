@@ -91,7 +91,7 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 		if !sc.staff && next.Account() != sc.account {
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 		}
-		if err := next.checkHead(s.cfg.HistoryKeys, s.cfg.RefuseUnkeyedHistory); err != nil {
+		if err := next.checkHead(s.cfg.HistoryKeys, s.refuseUnkeyed()); err != nil {
 			return nil, err
 		}
 		ec, err := s.effectCtx(ctx, next.Account())

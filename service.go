@@ -64,10 +64,13 @@ type Config struct {
 	// Without keys events are chained by plain SHA-256, which detects
 	// accidental damage only, and New logs a warning.
 	HistoryKeys []HistoryKey
-	// RefuseUnkeyedHistory refuses, as ErrCorrupt, requests whose history
-	// holds unkeyed events (written before HistoryKeys were configured).
-	// Set it once every stored request has been rewritten with keys.
-	RefuseUnkeyedHistory bool
+	// AcceptUnkeyedHistory accepts, with HistoryKeys, unkeyed events
+	// before the first keyed one: the history of requests stored before
+	// keys were configured (their events are never re-signed, which would
+	// rewrite the trail). Without it such a request reads as ErrCorrupt,
+	// and so does one whose chain someone recomputed without a key. Set it
+	// only while you must read requests from before the keys.
+	AcceptUnkeyedHistory bool
 }
 
 // RetryPolicy is exponential backoff for failed effects: the n-th failure
@@ -132,9 +135,6 @@ func New(cfg Config) (*Service, error) {
 	}
 	if err := validateHistoryKeys(cfg.HistoryKeys); err != nil {
 		missing = append(missing, err)
-	}
-	if cfg.RefuseUnkeyedHistory && len(cfg.HistoryKeys) == 0 {
-		missing = append(missing, invalid("config", "RefuseUnkeyedHistory needs HistoryKeys"))
 	}
 	if cfg.Notes != nil && (cfg.Notes.Version == "" || len(cfg.Notes.Items) == 0) {
 		missing = append(missing, invalid("config", "Notes needs items and a version: build them with NewNotes"))
