@@ -115,7 +115,7 @@ func TestCrashRecovery(t *testing.T) {
 		require.Equal(t, cancellation.StateCancelled, got.State())
 		events, err := store.History(t.Context(), crashed.ID())
 		require.NoError(t, err)
-		require.NoError(t, cancellation.VerifyHistory(events))
+		require.NoError(t, cancellation.VerifyHistory(events, e.kit.HistoryKey))
 		require.Empty(t, got.PendingEffects())
 		count := map[cancellation.EventType]int{}
 		for _, ev := range events {

@@ -156,11 +156,14 @@ type env struct {
 func newEnv() *env { return &env{kit: memory.NewKit(t0)} }
 
 // service returns a Service over store with the env's ports.
-func (e *env) service(t testing.TB, store cancellation.Store) *cancellation.Service {
+func (e *env) service(t testing.TB, store cancellation.Store, opts ...func(*cancellation.Config)) *cancellation.Service {
 	t.Helper()
 	cfg := e.kit.Config()
 	cfg.Store = store
 	cfg.Verification.Key = otpKey
+	for _, o := range opts {
+		o(&cfg)
+	}
 	svc, err := cancellation.New(cfg)
 	require.NoError(t, err)
 	return svc
@@ -296,7 +299,7 @@ func inline(r *cancellation.Request) (*cancellation.Request, error) {
 		return nil, fmt.Errorf("request %s holds events from %d on, not its whole history", r.ID(), events[0].Seq)
 	}
 	for i := range events {
-		events[i].Version = 1 // the tests' Services have no keys: plain hashes do not cover it
+		events[i].Version = 1 // the request must come from a Service without keys: plain hashes do not cover it
 	}
 	delete(m, "head")
 	m["version"], _ = json.Marshal(1)
@@ -310,13 +313,21 @@ func inline(r *cancellation.Request) (*cancellation.Request, error) {
 	return out, out.UnmarshalBinary(b)
 }
 
+// unkeyed configures a Service without history keys: plain SHA-256.
+func unkeyed(c *cancellation.Config) { c.HistoryKeys = nil }
+
+// acceptUnkeyed configures a Service that reads unkeyed histories.
+func acceptUnkeyed(c *cancellation.Config) { c.AcceptUnkeyedHistory = true }
+
 // started returns a new request for acct, version 1 and state started,
 // made by a Service over a memory store: not stored anywhere else yet.
 func started(t testing.TB, acct ports.AccountID) *cancellation.Request {
 	t.Helper()
 	e := newEnv()
 	e.account(string(acct))
-	r, err := e.service(t, memory.NewStore()).Start(context.Background(), acct)
+	// Without history keys, so that the Store's own check of the plain
+	// hash of the newest event has something to find.
+	r, err := e.service(t, memory.NewStore(), unkeyed).Start(context.Background(), acct)
 	require.NoError(t, err)
 	return r
 }

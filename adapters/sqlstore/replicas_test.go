@@ -128,7 +128,7 @@ func TestReplicasDecideOnce(t *testing.T) {
 			for _, s := range stores {
 				events, err := s.History(t.Context(), r.ID())
 				require.NoError(t, err)
-				require.NoError(t, cancellation.VerifyHistory(events))
+				require.NoError(t, cancellation.VerifyHistory(events, e.kit.HistoryKey))
 				var decisions int
 				for _, ev := range events {
 					if ev.Type == cancellation.EventApproved || ev.Type == cancellation.EventRejected {
@@ -241,7 +241,7 @@ func TestMaintenanceClaimsEffectsOnce(t *testing.T) {
 		stores := replicas(t, d.newDSN(t), replicaCount)
 		svcs := make([]*cancellation.Service, len(stores))
 		for i, s := range stores {
-			svcs[i] = e.service(t, s)
+			svcs[i] = e.service(t, s, acceptUnkeyed)
 		}
 
 		// Approve n requests; every effect attempt of the approvals fails.
@@ -250,7 +250,8 @@ func TestMaintenanceClaimsEffectsOnce(t *testing.T) {
 		// database as it stands, renumbered as version 1.
 		e.kit.Notifier.FailNext(n, nil)
 		e.kit.Platform.FailNext(memory.PortAccountCloser, n, nil)
-		setup := e.service(t, memory.NewStore())
+		// (Without history keys, so that the requests can be renumbered.)
+		setup := e.service(t, memory.NewStore(), unkeyed)
 		ids := make([]string, n)
 		var g errgroup.Group
 		g.SetLimit(4)
@@ -320,7 +321,7 @@ func TestMaintenanceClaimsEffectsOnce(t *testing.T) {
 			require.Equal(t, cancellation.StateCancelled, r.State(), id)
 			events, err := stores[len(stores)-1].History(t.Context(), id)
 			require.NoError(t, err)
-			require.NoError(t, cancellation.VerifyHistory(events))
+			require.NoError(t, cancellation.VerifyHistory(events, e.kit.HistoryKey))
 			require.Empty(t, r.PendingEffects(), id)
 			require.Len(t, r.Effects(), 4, "approval notice, close, cancellation by SMS and by email")
 			for _, ef := range r.Effects() {
