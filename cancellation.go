@@ -338,6 +338,11 @@ type Request struct {
 	// stored is the sequence number of the newest event the Store holds:
 	// the events after it are NewEvents.
 	stored int
+	// sealed is the sequence number of the newest event sealed (signed
+	// for a version): the events after it were recorded by the change in
+	// progress. Events of a record from before keys are sealed as they
+	// are: never re-signed.
+	sealed int
 }
 
 // ID returns the request's identifier.
@@ -545,6 +550,7 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 	if !legacy {
 		nr.stored = nr.head().Seq
 	}
+	nr.sealed = nr.head().Seq
 	// A request written with its history inline has stored 0: all its
 	// events are NewEvents, which its next write moves to the Store's
 	// event rows (the migration of old records, one write at a time).
@@ -554,7 +560,7 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 
 // Clone returns a deep copy of r.
 func (r *Request) Clone() *Request {
-	c := &Request{d: r.d, stored: r.stored}
+	c := &Request{d: r.d, stored: r.stored, sealed: r.sealed}
 	if r.d.Confirmation != nil {
 		cf := cloneConfirmation(*r.d.Confirmation)
 		c.d.Confirmation = &cf
@@ -573,7 +579,6 @@ func (r *Request) Clone() *Request {
 		c.d.Effects[i] = cloneEffect(e)
 	}
 	c.d.History = r.History()
-	c.stored = r.stored
 	return c
 }
 

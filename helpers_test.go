@@ -212,7 +212,6 @@ func (f *fixture) history(id string) []cancellation.Event {
 	return f.stored(id).History()
 }
 
-
 // storedJSON returns the stored request decoded as generic JSON, for go-cmp.
 func (f *fixture) storedJSON(id string) any {
 	f.t.Helper()

@@ -261,7 +261,8 @@ func (r *Request) markStored() { r.stored = r.head().Seq }
 // the one before. Without a key the events keep their plain hashes.
 func (r *Request) seal(key *HistoryKey, version int64) {
 	h := r.d.History
-	i := sort.Search(len(h), func(i int) bool { return h[i].Seq > r.stored })
+	i := sort.Search(len(h), func(i int) bool { return h[i].Seq > r.sealed })
+	defer func() { r.sealed = r.head().Seq }()
 	for ; i < len(h); i++ {
 		e := &h[i]
 		e.Version = version
@@ -279,10 +280,12 @@ func (r *Request) seal(key *HistoryKey, version int64) {
 }
 
 // historyRoom refuses a change that recorded events past the cap for its
-// scope: CustomerHistoryLimit for a customer, MaxHistory for staff.
+// scope: CustomerHistoryLimit for a customer, MaxHistory for staff and for
+// the customer's move to a final state (withdrawing), which can happen
+// once.
 func (r *Request) historyRoom(staff bool, before int) error {
 	limit := CustomerHistoryLimit
-	if staff {
+	if staff || r.d.State.Terminal() {
 		limit = MaxHistory
 	}
 	if n := r.head().Seq; n > before && n > limit {

@@ -286,6 +286,16 @@ func patch(r *cancellation.Request, set map[string]any) (*cancellation.Request, 
 // data. Create then stores every event: the way to carry a request from
 // one Store into another.
 func inline(r *cancellation.Request) (*cancellation.Request, error) {
+	b, err := inlineJSON(r)
+	if err != nil {
+		return nil, err
+	}
+	out := new(cancellation.Request)
+	return out, out.UnmarshalBinary(b)
+}
+
+// inlineJSON is the record of inline, as schema 1 stored it.
+func inlineJSON(r *cancellation.Request) ([]byte, error) {
 	b, err := r.MarshalBinary()
 	if err != nil {
 		return nil, err
@@ -306,11 +316,7 @@ func inline(r *cancellation.Request) (*cancellation.Request, error) {
 	if m["history"], err = json.Marshal(events); err != nil {
 		return nil, err
 	}
-	if b, err = json.Marshal(m); err != nil {
-		return nil, err
-	}
-	out := new(cancellation.Request)
-	return out, out.UnmarshalBinary(b)
+	return json.Marshal(m)
 }
 
 // unkeyed configures a Service without history keys: plain SHA-256.
