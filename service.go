@@ -512,29 +512,18 @@ func (s *Service) Withdraw(ctx context.Context, account ports.AccountID, id stri
 }
 
 // Queue lists the requests in review, overdue first then by due date,
-// leaving out the reviewer's own account (so a page may hold fewer than
-// limit items; the next page starts at offset+limit all the same).
+// leaving out the reviewer's own account, limit at a time from offset.
+// An offset costs as much as reading what it skips: ReviewQueue pages by
+// cursor instead.
 func (s *Service) Queue(ctx context.Context, rv Reviewer, limit, offset int) ([]QueueItem, error) {
 	if rv.ID == "" {
 		return nil, invalid("reviewer", "reviewer id is empty")
 	}
-	rs, err := s.cfg.Store.List(ctx, Query{States: []State{StateInReview}, OrderByDue: true, Limit: limit, Offset: offset})
-	switch {
-	case errors.Is(err, ErrCorrupt):
-		// One damaged record must not stop every review: list the rest.
-		s.log.Error("cancellation: review queue skips corrupt requests", "error", err)
-	case err != nil:
+	rs, err := s.queueList(ctx, Query{States: []State{StateInReview}, OrderByDue: true, ExcludeAccount: rv.Account, Limit: limit, Offset: offset})
+	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	items := make([]QueueItem, 0, len(rs))
-	for _, r := range rs {
-		if rv.Account != "" && r.Account() == rv.Account {
-			continue
-		}
-		items = append(items, QueueItem{Request: r, Overdue: r.Overdue(now)})
-	}
-	return items, nil
+	return s.queueItems(rs), nil
 }
 
 // Review returns any request for a reviewer, holding its whole history,
