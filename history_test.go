@@ -12,13 +12,13 @@ import (
 	"github.com/accountkit/cancellation/ports"
 )
 
-// fillHistory consents again and again, each time to a new voucher (so
+// fillHistory consents again and again, each time to a changed voucher (so
 // that no call is a no-op), until the customer's history cap refuses it;
 // it checks that the refusal changed nothing.
 func fillHistory(t *testing.T, f *fixture, acct ports.AccountID, id string) {
 	t.Helper()
 	for i := 0; ; i++ {
-		f.platform.AddRight(acct, ports.Right{Kind: ports.RightVoucher, Ref: fmt.Sprintf("v-%d", i), Description: "Voucher", Value: usd(100)})
+		f.platform.DeleteRights(acct).AddRight(acct, ports.Right{Kind: ports.RightVoucher, Ref: fmt.Sprintf("v-%d", i%2), Description: "Voucher", Value: usd(100)})
 		rep, err := f.svc.CheckEligibility(f.ctx, acct)
 		require.NoError(t, err)
 		before := f.storedJSON(id)
