@@ -55,9 +55,24 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, rw row) error {
 }
 
 // update writes rw over the version before it and appends its events,
-// atomically; it returns how many request rows matched (0 or 1).
+// atomically; it returns how many request rows matched (0 or 1). On
+// PostgreSQL that is one statement, the UPDATE feeding the INSERT of the
+// events, so a transition is one round trip; on SQLite, which runs in
+// process, a transaction.
 func (s *Store) update(ctx context.Context, rw row) (int64, error) {
 	args := []any{rw.state, rw.version, rw.dueAt, rw.wakeAt, string(rw.data), rw.id, rw.version - 1, rw.account}
+	if len(rw.events) > 0 && s.dialect == Postgres {
+		seqs, datas := eventArrays(rw)
+		res, err := s.db.ExecContext(ctx, s.q.updateAppend, append(args, seqs, datas)...)
+		if err != nil {
+			return 0, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			return 0, err
+		}
+		return 1, nil
+	}
 	if len(rw.events) == 0 {
 		res, err := s.exec(ctx, s.q.update, args...)
 		if err != nil {
@@ -81,6 +96,16 @@ func (s *Store) update(ctx context.Context, rw row) (int64, error) {
 		return 0, nr.err
 	}
 	return n, err
+}
+
+// eventArrays returns rw's events as the arrays of a PostgreSQL unnest.
+func eventArrays(rw row) ([]int64, []string) {
+	seqs := make([]int64, len(rw.events))
+	datas := make([]string, len(rw.events))
+	for i, e := range rw.events {
+		seqs[i], datas[i] = e.seq, e.data
+	}
+	return seqs, datas
 }
 
 // errNoRow rolls back an update that matched no row.

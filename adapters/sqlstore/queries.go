@@ -13,6 +13,9 @@ type queries struct {
 	dialect                            Dialect
 	insert, update, probe, get, active string
 	insertEvent, history               string
+	// updateAppend (PostgreSQL only) is update feeding the INSERT of the
+	// events given as arrays, in one statement.
+	updateAppend string
 }
 
 const columns = `id, account, state, version, data`
@@ -22,6 +25,8 @@ func newQueries(d Dialect) queries {
 	q.insert = q.bind(`INSERT INTO cancellation_requests (id, account, state, version, created_at, due_at, wake_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	q.update = q.bind(`UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, data = ? WHERE id = ? AND version = ? AND account = ?`)
 	q.insertEvent = q.bind(`INSERT INTO cancellation_events (request_id, seq, data) VALUES (?, ?, ?)`)
+	q.updateAppend = q.bind(`WITH u AS (UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, data = ? WHERE id = ? AND version = ? AND account = ? RETURNING id)
+INSERT INTO cancellation_events (request_id, seq, data) SELECT u.id, e.seq, e.data FROM u CROSS JOIN unnest(?::bigint[], ?::text[]) AS e(seq, data)`)
 	q.history = q.bind(`SELECT data FROM cancellation_events WHERE request_id = ? ORDER BY seq`)
 	q.probe = q.bind(`SELECT version, account FROM cancellation_requests WHERE id = ?`)
 	q.get = q.bind(`SELECT ` + columns + ` FROM cancellation_requests WHERE id = ?`)
