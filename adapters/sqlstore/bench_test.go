@@ -227,3 +227,77 @@ func BenchmarkServiceDecision(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQueueDepth lists a page of 50 of the review queue over 100,000
+// requests in review, on SQLite and PostgreSQL: the first page, the page
+// at depth 5,000 by cursor (Query.After) and the same by offset, and a
+// maintenance listing with nothing due. By cursor a deep page is read from
+// the index as the first is.
+//
+//	go test -run='^$' -bench=QueueDepth ./adapters/sqlstore/
+func BenchmarkQueueDepth(b *testing.B) {
+	const rows, depth, page = 100_000, 5_000, 50
+	for _, d := range dialects {
+		b.Run(string(d.name), func(b *testing.B) {
+			if d.name == sqlstore.Postgres && os.Getenv(postgresEnv) == "" {
+				b.Skipf("set %s to benchmark PostgreSQL", postgresEnv)
+			}
+			s := openStore(b, d.newDSN(b))
+			e := newEnv()
+			ctx := context.Background()
+			tmpl := e.inReview(b, e.service(b, memory.NewStore()), e.account("tmpl-"+randomHex(4)))
+			data, err := tmpl.MarshalBinary()
+			require.NoError(b, err)
+			due := tmpl.DueAt().UTC().Format(time.RFC3339Nano)
+			tx, err := s.DB().BeginTx(ctx, nil)
+			require.NoError(b, err)
+			const chunk = 500
+			insert := sqlstore.Bind(d.name, "INSERT INTO cancellation_requests (id, account, state, version, created_at, due_at, wake_at, data) VALUES "+
+				strings.TrimSuffix(strings.Repeat("(?, ?, 'in_review', 1, ?, ?, ?, ?), ", chunk), ", "))
+			args := make([]any, 0, 6*chunk)
+			for i := range rows {
+				id, acct := fmt.Sprintf("can_q%07d", i), fmt.Sprintf("acct-q%07d", i)
+				at := tmpl.DueAt().Add(time.Duration((i*7919)%rows) * time.Second)
+				doc := strings.NewReplacer(tmpl.ID(), id, `"`+string(tmpl.Account())+`"`, `"`+acct+`"`,
+					fmt.Sprintf(`"version":%d`, tmpl.Version()), `"version":1`,
+					`"due_at":"`+due+`"`, `"due_at":"`+at.UTC().Format(time.RFC3339Nano)+`"`).Replace(string(data))
+				args = append(args, id, acct, tmpl.CreatedAt().UnixNano(), at.UnixNano(), at.UnixNano(), doc)
+				if len(args) == cap(args) {
+					_, err := tx.ExecContext(ctx, insert, args...)
+					require.NoError(b, err)
+					args = args[:0]
+				}
+			}
+			require.NoError(b, tx.Commit())
+			if d.name == sqlstore.Postgres {
+				_, err := s.DB().ExecContext(ctx, "ANALYZE cancellation_requests")
+				require.NoError(b, err)
+			}
+			q := cancellation.Query{States: []cancellation.State{cancellation.StateInReview}, OrderByDue: true, Limit: page}
+			head, err := s.List(ctx, cancellation.Query{States: q.States, OrderByDue: true, Limit: depth})
+			require.NoError(b, err)
+			deep := q
+			deep.After = q.Cursor(head[depth-1])
+			offset := q
+			offset.Offset = depth
+			for _, c := range []struct {
+				name string
+				q    cancellation.Query
+			}{
+				{"first-page", q},
+				{"cursor-depth-5000", deep},
+				{"offset-depth-5000", offset},
+				{"nothing-due", cancellation.Query{WakeBefore: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), OrderByWake: true, Limit: 256}},
+			} {
+				b.Run(c.name, func(b *testing.B) {
+					for b.Loop() {
+						rs, err := s.List(ctx, c.q)
+						if err != nil || (c.name != "nothing-due" && len(rs) != page) {
+							b.Fatalf("%d requests: %v", len(rs), err)
+						}
+					}
+				})
+			}
+		})
+	}
+}
