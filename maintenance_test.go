@@ -48,3 +48,46 @@ func TestMaintenance_WorksABacklogInBoundedBatches(t *testing.T) {
 	require.Zero(t, f.maintain().Examined)
 	require.Equal(t, []int{0}, spy.sizes)
 }
+
+// getSpy counts the Store's Get calls.
+type getSpy struct {
+	cancellation.Store
+	mu   sync.Mutex
+	gets int
+}
+
+func (s *getSpy) Get(ctx context.Context, id string) (*cancellation.Request, error) {
+	s.mu.Lock()
+	s.gets++
+	s.mu.Unlock()
+	return s.Store.Get(ctx, id)
+}
+
+func (s *getSpy) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.gets
+	s.gets = 0
+	return n
+}
+
+func TestUseCases_ReadTheRequestOnce(t *testing.T) {
+	spy := &getSpy{}
+	f := setup(t, func(c *cancellation.Config) {
+		spy.Store = c.Store
+		c.Store = spy
+	})
+	a := f.personal("acct-read-once")
+	r := f.start(a.ID)
+	spy.count()
+	r = f.confirm(r)
+	require.Equal(t, 1, spy.count(), "Confirm reads the request once")
+	r = f.submit(f.verifyPhone(r))
+	spy.count()
+	// Approval, the closing and the notifications: several writes, one
+	// read; the effect runner goes on from what it just wrote.
+	r, err := f.svc.Approve(f.ctx, staff, r.ID(), "ok")
+	require.NoError(t, err)
+	require.Equal(t, cancellation.StateCancelled, r.State())
+	require.Equal(t, 1, spy.count(), "Approve reads the request once")
+}

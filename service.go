@@ -277,10 +277,17 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.cfg.Store.ActiveFor(ctx, account); err == nil {
-		return nil, fmt.Errorf("%w: %s", ErrActiveRequestExists, account)
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, err
+	// One read serves both the active-request check and the code limits,
+	// which belong to the account, not to one application: withdrawing and
+	// starting again must not reset the cooldown, the daily cap or a lock.
+	earlier, err := s.cfg.Store.List(ctx, Query{Account: account})
+	if err != nil {
+		return nil, fmt.Errorf("cancellation: reading earlier requests of %s: %w", account, err)
+	}
+	for _, e := range earlier {
+		if Active(e.State()) {
+			return nil, fmt.Errorf("%w: %s", ErrActiveRequestExists, account)
+		}
 	}
 	now := s.now()
 	rep := s.rules.Evaluate(ctx, acct, now)
@@ -288,13 +295,6 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request,
 		return nil, &NotEligibleError{Report: rep}
 	}
 	r := newRequest("can_"+randomID(12), acct, now, rep, s.cfg.ExpireAfter)
-	// The code limits belong to the account, not to one application:
-	// withdrawing and starting again must not reset the cooldown, the
-	// daily cap or a lock.
-	earlier, err := s.cfg.Store.List(ctx, Query{Account: account})
-	if err != nil {
-		return nil, fmt.Errorf("cancellation: reading earlier requests of %s: %w", account, err)
-	}
 	r.inheritCodeLimits(earlier)
 	r.seal(s.signKey(), r.d.Version)
 	if err := s.cfg.Store.Create(ctx, r); err != nil {
@@ -584,7 +584,8 @@ func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (*R
 		return nil, err
 	}
 	rep := s.rules.Evaluate(ctx, acct, s.now())
-	return s.mutate(ctx, staff, id, func(r *Request, ec effectCtx) error {
+	// Start from the copy just read; it is re-read only if it changed.
+	return s.mutateFrom(ctx, staff, id, cur, func(r *Request, ec effectCtx) error {
 		inReview := r.State() == StateInReview
 		if err := r.approve(ec, rv, note, rep, s.cfg.ClosingMode); err != nil {
 			// Keep the change only when this approval itself rejected the
