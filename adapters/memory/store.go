@@ -33,8 +33,13 @@ type Store struct {
 }
 
 type row struct {
-	data    []byte
-	events  [][]byte
+	data []byte
+	// events is the request's history, shared by its versions and appended
+	// to under Store.mu (written elements never change, so a copy of the
+	// slice taken under the lock stays valid); added holds a write's new
+	// events until it is stored.
+	events  *[][]byte
+	added   [][]byte
 	account ports.AccountID
 	state   cancellation.State
 	version int64
@@ -78,7 +83,7 @@ func encode(r *cancellation.Request) (*row, error) {
 		if err != nil {
 			return nil, fmt.Errorf("memory: encoding event %d of request %s: %w", e.Seq, r.ID(), err)
 		}
-		rw.events = append(rw.events, eb)
+		rw.added = append(rw.added, eb)
 	}
 	return rw, nil
 }
@@ -150,6 +155,8 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 	if cancellation.Active(r.State()) && s.activeOf(r.Account(), "") != "" {
 		return fmt.Errorf("%w: %s", cancellation.ErrActiveRequestExists, r.Account())
 	}
+	events := rw.added
+	rw.events, rw.added = &events, nil
 	s.rows[r.ID()] = rw
 	s.index(r.ID(), rw, true)
 	return nil
@@ -211,10 +218,8 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 	if cancellation.Active(r.State()) && !cancellation.Active(old.state) && s.activeOf(r.Account(), r.ID()) != "" {
 		return fmt.Errorf("%w: %s", cancellation.ErrActiveRequestExists, r.Account())
 	}
-	// The events slice is shared with earlier versions only up to its
-	// length: appending past a full capacity copies, and nothing writes
-	// inside the old length, so History's snapshot stays valid.
-	rw.events = append(old.events[:len(old.events):len(old.events)], rw.events...)
+	*old.events = append(*old.events, rw.added...)
+	rw.events, rw.added = old.events, nil
 	s.index(r.ID(), old, false)
 	s.rows[r.ID()] = rw
 	s.index(r.ID(), rw, true)
@@ -228,12 +233,16 @@ func (s *Store) History(ctx context.Context, id string) ([]cancellation.Event, e
 	}
 	s.mu.RLock()
 	rw, ok := s.rows[id]
+	var events [][]byte
+	if ok {
+		events = *rw.events
+	}
 	s.mu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", cancellation.ErrNotFound, id)
 	}
-	out := make([]cancellation.Event, len(rw.events))
-	for i, b := range rw.events {
+	out := make([]cancellation.Event, len(events))
+	for i, b := range events {
 		if err := out[i].UnmarshalBinary(b); err != nil {
 			return nil, fmt.Errorf("memory: request %s: %w", id, err)
 		}
