@@ -1,9 +1,6 @@
 package cancellation
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -110,8 +107,10 @@ const (
 )
 
 // Event is one entry of a request's history, which is its audit trail.
-// Each event carries the hash of the one before it, so VerifyHistory can
-// prove the trail was not edited afterwards.
+// Each event carries a hash over its content and the hash of the one
+// before it: keyed (HMAC, see HistoryKey) when the Service has
+// HistoryKeys, so VerifyHistory can prove the trail was not edited
+// afterwards.
 type Event struct {
 	Seq      int               `json:"seq"`
 	At       time.Time         `json:"at"`
@@ -120,56 +119,12 @@ type Event struct {
 	Data     map[string]string `json:"data,omitempty"`
 	PrevHash string            `json:"prev_hash"`
 	Hash     string            `json:"hash"`
-}
-
-// computeHash hashes the event's content and PrevHash with length-prefixed
-// fields, so no two different events share an encoding.
-func (e Event) computeHash() string {
-	h := sha256.New()
-	field := func(s string) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
-	field(fmt.Sprint(e.Seq))
-	field(e.At.UTC().Format(time.RFC3339Nano))
-	field(string(e.Actor.Kind))
-	field(e.Actor.ID)
-	field(string(e.Type))
-	keys := make([]string, 0, len(e.Data))
-	for k := range e.Data {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	field(fmt.Sprint(len(keys)))
-	for _, k := range keys {
-		field(k)
-		field(e.Data[k])
-	}
-	field(e.PrevHash)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// VerifyHistory checks that events form an unbroken hash chain: sequence
-// numbers count up from 1, each PrevHash is the previous event's Hash and
-// each Hash matches the event's content. The error wraps ErrCorrupt and
-// names the first event that fails.
-func VerifyHistory(events []Event) error {
-	prev := ""
-	for i, e := range events {
-		if e.Seq != i+1 {
-			return fmt.Errorf("%w: history event %d has sequence number %d", ErrCorrupt, i+1, e.Seq)
-		}
-		if e.PrevHash != prev {
-			return fmt.Errorf("%w: history event %d does not follow event %d", ErrCorrupt, e.Seq, e.Seq-1)
-		}
-		if got := e.computeHash(); got != e.Hash {
-			return fmt.Errorf("%w: history event %d was altered (hash mismatch)", ErrCorrupt, e.Seq)
-		}
-		prev = e.Hash
-	}
-	return nil
+	// KeyID names the HistoryKey of Hash; empty for a plain SHA-256 hash.
+	KeyID string `json:"key_id,omitempty"`
+	// State and Version are the request's state and version after the
+	// write that recorded the event (empty in events written before keys).
+	State   State `json:"state,omitempty"`
+	Version int64 `json:"version,omitempty"`
 }
 
 // Attestations are the customer's statements required by seed notes 6, 7
@@ -360,7 +315,13 @@ type requestData struct {
 	ScheduledFor   time.Time     `json:"scheduled_for,omitzero"`
 	ExpireAfter    time.Duration `json:"expire_after"`
 	Effects        []Effect      `json:"effects,omitempty"`
-	History        []Event       `json:"history"`
+	// Head is the newest event; the Store keeps the others apart (see
+	// NewEvents and Store.History).
+	Head *Event `json:"head,omitempty"`
+	// History, in memory, holds the newest events the request has read or
+	// recorded, ending with the head. Stored requests written before
+	// events were kept apart have their whole history here.
+	History []Event `json:"history,omitempty"`
 }
 
 // Request is one application to cancel an account: the aggregate. Its
@@ -374,6 +335,14 @@ type requestData struct {
 // which is safe to show the customer.
 type Request struct {
 	d requestData
+	// stored is the sequence number of the newest event the Store holds:
+	// the events after it are NewEvents.
+	stored int
+	// sealed is the sequence number of the newest event sealed (signed
+	// for a version): the events after it were recorded by the change in
+	// progress. Events of a record from before keys are sealed as they
+	// are: never re-signed.
+	sealed int
 }
 
 // ID returns the request's identifier.
@@ -466,7 +435,12 @@ func (r *Request) PendingEffects() []Effect {
 	return out
 }
 
-// History returns the audit trail.
+// History returns the events of the audit trail that r holds, oldest
+// first. A request from Service.Get or Service.Review holds the whole
+// trail, verified; one returned by a change (Confirm, Submit, Approve...)
+// or read from Store.Get holds the newest event before the change and the
+// events the change recorded, so that a change never reads the whole
+// trail. HistoryLen tells the length of the whole trail.
 func (r *Request) History() []Event {
 	out := make([]Event, len(r.d.History))
 	for i, e := range r.d.History {
@@ -516,14 +490,23 @@ func (r *Request) NextWake() time.Time {
 }
 
 // MarshalBinary encodes the request for a Store: the JSON of its whole
-// state. It is the storage format, not a view for customers: it holds
-// internal state (the code's keyed hash, reviewer notes, effect leases,
-// contact details). json.Marshal gives the customer-safe RequestView.
-func (r *Request) MarshalBinary() ([]byte, error) { return json.Marshal(&r.d) }
+// state with its newest event (the head), without the older events, which
+// the Store keeps apart (see NewEvents). It is the storage format, not a
+// view for customers: it holds internal state (the code's keyed hash,
+// reviewer notes, effect leases, contact details). json.Marshal gives the
+// customer-safe RequestView.
+func (r *Request) MarshalBinary() ([]byte, error) {
+	d := r.d
+	d.Head, d.History = r.head(), nil
+	return json.Marshal(&d)
+}
 
 // UnmarshalBinary decodes a request written by MarshalBinary and validates
-// it: a known state, an identifier, an account and an intact history chain.
-// A failure wraps ErrCorrupt.
+// it: a known state, an identifier, an account, and a head event that
+// agrees with its state and version. A request written before events were
+// kept apart, with its whole history inline, is accepted when that history
+// is an intact chain. A failure wraps ErrCorrupt. Keyed hashes are checked
+// by the Service, which holds the keys.
 func (r *Request) UnmarshalBinary(b []byte) error {
 	var d requestData
 	if err := json.Unmarshal(b, &d); err != nil {
@@ -538,19 +521,46 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: request %s has unknown state %q", ErrCorrupt, d.ID, d.State)
 	case d.Version < 1:
 		return fmt.Errorf("%w: request %s has version %d", ErrCorrupt, d.ID, d.Version)
-	case len(d.History) == 0:
+	case d.Head == nil && len(d.History) == 0:
 		return fmt.Errorf("%w: request %s has no history", ErrCorrupt, d.ID)
 	}
-	if err := VerifyHistory(d.History); err != nil {
+	legacy := d.Head == nil
+	if !legacy {
+		if d.Head.Seq < 1 || d.Head.Hash == "" {
+			return fmt.Errorf("%w: request %s has a malformed last event", ErrCorrupt, d.ID)
+		}
+		if d.Head.KeyID == "" {
+			// An unkeyed hash is checked here; a keyed one by the
+			// Service, which holds the keys.
+			if err := d.Head.checkHash(nil); err != nil {
+				return fmt.Errorf("request %s: %w", d.ID, err)
+			}
+		}
+		d.History = []Event{*d.Head}
+	} else if err := VerifyHistory(d.History); err != nil {
+		// Written before events were kept apart: the inline chain is
+		// unkeyed, and verified here.
 		return fmt.Errorf("request %s: %w", d.ID, err)
 	}
-	r.d = d
+	d.Head = nil
+	nr := Request{d: d}
+	if err := nr.headAgrees(); err != nil {
+		return err
+	}
+	if !legacy {
+		nr.stored = nr.head().Seq
+	}
+	nr.sealed = nr.head().Seq
+	// A request written with its history inline has stored 0: all its
+	// events are NewEvents, which its next write moves to the Store's
+	// event rows (the migration of old records, one write at a time).
+	*r = nr
 	return nil
 }
 
 // Clone returns a deep copy of r.
 func (r *Request) Clone() *Request {
-	c := &Request{d: r.d}
+	c := &Request{d: r.d, stored: r.stored, sealed: r.sealed}
 	if r.d.Confirmation != nil {
 		cf := cloneConfirmation(*r.d.Confirmation)
 		c.d.Confirmation = &cf
@@ -632,11 +642,11 @@ func (r *Request) record(now time.Time, actor Actor, typ EventType, data map[str
 		}
 		data[k] = strings.ToValidUTF8(v, "\uFFFD")
 	}
-	prev := ""
+	prev, seq := "", 1
 	if n := len(r.d.History); n > 0 {
-		prev = r.d.History[n-1].Hash
+		prev, seq = r.d.History[n-1].Hash, r.d.History[n-1].Seq+1
 	}
-	e := Event{Seq: len(r.d.History) + 1, At: now, Actor: actor, Type: typ, Data: data, PrevHash: prev}
+	e := Event{Seq: seq, At: now, Actor: actor, Type: typ, Data: data, PrevHash: prev, State: r.d.State, Version: r.d.Version}
 	e.Hash = e.computeHash()
 	r.d.History = append(r.d.History, e)
 	r.d.UpdatedAt = now

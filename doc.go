@@ -32,7 +32,10 @@
 // checked against the state machine and its guard; a refused move returns an
 // error wrapping [ErrInvalidTransition] and changes nothing. Each change is
 // recorded in the request's history, an audit trail whose events are
-// chained by hash ([VerifyHistory]).
+// chained by a keyed hash ([HistoryKey], [VerifyHistory]). The Store keeps
+// the history apart from the request and appends to it, so a change costs
+// the same at the first event and at the last; a request's history is
+// capped ([MaxHistory], [CustomerHistoryLimit]).
 //
 // # Eligibility
 //

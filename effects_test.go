@@ -72,7 +72,7 @@ func TestEffects_RetriedWithBackoffUntilDoneOnce(t *testing.T) {
 	}
 	require.Len(t, f.kit.Notifier.Sent(), 3)
 	require.Equal(t, 1, countEvents(r.History(), cancellation.EventCancelled))
-	require.NoError(t, cancellation.VerifyHistory(r.History()))
+	require.NoError(t, verifyHistory(r.History()))
 
 	f.clock.Advance(24 * time.Hour)
 	require.Zero(t, f.maintain().Examined, "nothing is left to do")

@@ -47,10 +47,11 @@ func Example() {
 		panic(err)
 	}
 	fmt.Println(req.State())
+	// The approval's notifications are carried out at once, in any order.
 	for _, n := range kit.Notifier.Sent() {
 		fmt.Println(n.Channel, n.Template)
 	}
-	// Output:
+	// Unordered output:
 	// code sent to +15*****0001
 	// in_review due Wed 2 Dec
 	// cancelled
@@ -168,17 +169,20 @@ func ExampleAddBusinessDays() {
 	// Output: Thu 3 Dec 15:00
 }
 
-// The history is a hash chain: an edited event is detected.
+// The history is a keyed hash chain: an edited event is detected, and so
+// is a chain checked without the key that signed it.
 func ExampleVerifyHistory() {
-	svc, _ := exampleService()
+	svc, kit := exampleService()
 	req, _ := svc.Start(context.Background(), memory.AccountEligible)
 	events := req.History()
+	fmt.Println(cancellation.VerifyHistory(events, kit.HistoryKey))
 	fmt.Println(cancellation.VerifyHistory(events))
 	events[0].Data["account"] = "someone-else"
-	fmt.Println(cancellation.VerifyHistory(events))
+	fmt.Println(cancellation.VerifyHistory(events, kit.HistoryKey))
 	// Output:
 	// <nil>
-	// cancellation: stored request is corrupt: history event 1 was altered (hash mismatch)
+	// cancellation: stored request is corrupt: history event 1 is keyed with key "memory-kit-1", which is not configured
+	// cancellation: stored request is corrupt: history event 1 was altered (keyed hash mismatch)
 }
 
 func ExampleMaskPhone() {

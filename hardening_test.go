@@ -392,7 +392,7 @@ func hangingNotifierCase(t *testing.T, workers int) {
 		}()
 		require.Eventually(t, func() bool {
 			return notifier.hung.Load() > 0 && f.closed(b.ID) && f.stored(rb.ID()).State() == cancellation.StateCancelled
-		}, 5*time.Second, 5*time.Millisecond, "workers=%d: B closes while A's notifier hangs", workers)
+		}, 30*time.Second, 5*time.Millisecond, "workers=%d: B closes while A's notifier hangs", workers)
 		select {
 		case <-done:
 			t.Fatalf("workers=%d: maintenance finished while a notifier hangs", workers)
@@ -506,7 +506,7 @@ func TestHardening_CloseDoesNotWaitForItsOwnNotification(t *testing.T) {
 		done <- r
 	}()
 	require.Eventually(t, func() bool { return notifier.hung.Load() > 0 && f.closed(a.ID) },
-		5*time.Second, 5*time.Millisecond, "the account closes while the notice hangs")
+		30*time.Second, 5*time.Millisecond, "the account closes while the notice hangs")
 	close(notifier.release)
 	require.Equal(t, cancellation.StateCancelled, (<-done).State())
 }

@@ -195,12 +195,19 @@ func (f *fixture) approve(r *cancellation.Request) *cancellation.Request {
 	return r
 }
 
-// stored returns the request as the Store has it.
+// stored returns the request as the Store has it, with its whole history
+// verified.
 func (f *fixture) stored(id string) *cancellation.Request {
 	f.t.Helper()
-	r, err := f.kit.Store.Get(f.ctx, id)
+	r, err := f.svc.Review(f.ctx, staff, id)
 	require.NoError(f.t, err)
 	return r
+}
+
+// history returns the request's whole stored history.
+func (f *fixture) history(id string) []cancellation.Event {
+	f.t.Helper()
+	return f.stored(id).History()
 }
 
 // storedJSON returns the stored request decoded as generic JSON, for go-cmp.
@@ -362,4 +369,10 @@ func lastOf(t testing.TB, r *cancellation.Request, typ cancellation.EventType) c
 	}
 	t.Fatalf("no %s event in %v", typ, eventTypes(h))
 	return cancellation.Event{}
+}
+
+// verifyHistory checks a history with the memory kit's history key, which
+// every fixture's Service signs with.
+func verifyHistory(events []cancellation.Event) error {
+	return cancellation.VerifyHistory(events, memory.NewKit(t0).HistoryKey)
 }

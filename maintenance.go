@@ -40,21 +40,37 @@ func customer(account ports.AccountID) scope { return scope{account: account} }
 // staff is the scope of reviewer and maintenance operations.
 var staff = scope{staff: true}
 
-// mutate applies fn to a fresh copy of the request and stores it with
-// optimistic concurrency, retrying on conflict with a fresh copy; then it
-// carries out the effects the change claimed. A customer scope must own the
-// request (others get ErrNotFound). fn's error aborts without any change,
-// unless it is a keptError.
+// mutate applies fn to the request, read once, and stores it with
+// optimistic concurrency, re-reading and re-applying only on conflict; then
+// it carries out the effects the change claimed. A customer scope must own
+// the request (others get ErrNotFound). fn's error aborts without any
+// change, unless it is a keptError; fn returns errNoChange only before it
+// changes anything.
 func (s *Service) mutate(ctx context.Context, sc scope, id string, fn func(*Request, effectCtx) error) (*Request, error) {
-	r, err := s.mutateOnce(ctx, sc, id, fn)
+	return s.mutateFrom(ctx, sc, id, nil, fn)
+}
+
+// mutateFrom is mutate starting from cur, a request the caller has just
+// read or written (nil: read it).
+func (s *Service) mutateFrom(ctx context.Context, sc scope, id string, cur *Request, fn func(*Request, effectCtx) error) (*Request, error) {
+	r, err := s.change(ctx, sc, id, cur, fn)
 	if r == nil {
 		return nil, err
 	}
 	r, _, _ = s.settle(ctx, r)
-	return r.Clone(), err
+	return r, err
 }
 
 func (s *Service) mutateOnce(ctx context.Context, sc scope, id string, fn func(*Request, effectCtx) error) (*Request, error) {
+	return s.change(ctx, sc, id, nil, fn)
+}
+
+// change is one change of a request: fn applied to it and stored, the
+// events it recorded sealed under the current history key and its history
+// cap enforced. It starts from given (cloned, so that a failed write leaves
+// the caller's copy as it was) or, when given is nil or stale, from a fresh
+// read, which it owns.
+func (s *Service) change(ctx context.Context, sc scope, id string, given *Request, fn func(*Request, effectCtx) error) (*Request, error) {
 	if err := CheckID("id", id); err != nil {
 		return nil, err
 	}
@@ -64,29 +80,42 @@ func (s *Service) mutateOnce(ctx context.Context, sc scope, id string, fn func(*
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		cur, err := s.cfg.Store.Get(ctx, id)
-		if err != nil {
-			return nil, err
+		var next *Request
+		if given != nil && attempt == 0 && given.ID() == id {
+			next = given.Clone()
+		} else {
+			cur, err := s.cfg.Store.Get(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			next = cur
 		}
-		if !sc.staff && cur.Account() != sc.account {
+		if !sc.staff && next.Account() != sc.account {
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 		}
-		ec, err := s.effectCtx(ctx, cur.Account())
+		if err := next.checkHead(s.cfg.HistoryKeys, s.refuseUnkeyed()); err != nil {
+			return nil, err
+		}
+		ec, err := s.effectCtx(ctx, next.Account())
 		if err != nil {
 			return nil, err
 		}
-		next := cur.Clone()
+		version, events := next.d.Version, next.HistoryLen()
 		ferr := fn(next, ec)
 		var kept keptError
 		switch {
 		case errors.Is(ferr, errNoChange):
-			return cur, nil
+			return next, nil
 		case errors.As(ferr, &kept):
 			ferr = kept.err
 		case ferr != nil:
 			return nil, ferr
 		}
-		next.d.Version = cur.d.Version + 1
+		if err := next.historyRoom(sc.staff, events); err != nil {
+			return nil, err
+		}
+		next.d.Version = version + 1
+		next.seal(s.signKey(), next.d.Version)
 		err = s.cfg.Store.Update(ctx, next)
 		if errors.Is(err, ErrConflict) && attempt < maxConflictRetries {
 			continue
@@ -94,6 +123,7 @@ func (s *Service) mutateOnce(ctx context.Context, sc scope, id string, fn func(*
 		if err != nil {
 			return nil, err
 		}
+		next.markStored()
 		return next, ferr
 	}
 }
@@ -145,7 +175,9 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 		if len(results) == 0 {
 			break
 		}
-		next, err := s.mutateOnce(context.WithoutCancel(ctx), staff, r.ID(), func(r *Request, ec effectCtx) error {
+		// Record the outcomes on the version just written; re-read only
+		// if another writer changed it since.
+		next, err := s.change(context.WithoutCancel(ctx), staff, r.ID(), r, func(r *Request, ec effectCtx) error {
 			return s.applyResults(r, ec, results)
 		})
 		if err != nil || next == nil {
@@ -261,24 +293,43 @@ const maintenanceBatch = 256
 // (evaluating eligibility once more), flags overdue reviews and purges
 // documents past retention. It is safe to run on every replica at once:
 // each effect is claimed through the Store before it is carried out. Call
-// it periodically (every minute, say). It reads every due request in one
-// List call, so a request that keeps failing never hides the others. The
-// error joins the failures of individual requests (and the rows the Store
-// could not read), which the next pass retries.
+// it periodically (every minute, say). It reads the requests due at its
+// start in batches of maintenanceBatch, in NextWake order with keyset
+// paging, so a backlog of any size is worked through in bounded memory and
+// a request that keeps failing never hides the others. The error joins the
+// failures of individual requests (and the rows the Store could not read),
+// which the next pass retries.
 func (s *Service) RunMaintenance(ctx context.Context) (MaintenanceReport, error) {
 	var rep MaintenanceReport
 	var errs []error
-	due, err := s.cfg.Store.List(ctx, Query{WakeBefore: s.now()})
-	if err != nil {
-		errs = append(errs, fmt.Errorf("cancellation: listing requests for maintenance: %w", err))
-		if !errors.Is(err, ErrCorrupt) {
-			return rep, errors.Join(errs...)
-		}
-	}
+	// The pool works on a batch while the next one is listed; every way
+	// out waits for what it started.
 	pool := s.maintenancePool(ctx)
-	pool.run(due)
-	errs = append(errs, pool.wait(&rep)...)
-	return rep, errors.Join(errs...)
+	finish := func() (MaintenanceReport, error) {
+		errs = append(errs, pool.wait(&rep)...)
+		return rep, errors.Join(errs...)
+	}
+	q := Query{WakeBefore: s.now(), OrderByWake: true, Limit: maintenanceBatch}
+	for {
+		due, err := s.cfg.Store.List(ctx, q)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cancellation: listing requests for maintenance: %w", err))
+			if !errors.Is(err, ErrCorrupt) {
+				return finish()
+			}
+		}
+		pool.run(due)
+		if ctx.Err() != nil {
+			return finish()
+		}
+		// A short page is the last one, unless corrupt rows made it short:
+		// then the next page starts after the last good one (and reports
+		// the corrupt ones it meets again), until a page has none.
+		if len(due) == 0 || (err == nil && len(due) < maintenanceBatch) {
+			return finish()
+		}
+		q.After = q.Cursor(due[len(due)-1])
+	}
 }
 
 // maintain does one request's due work in one Store write, then carries
@@ -295,7 +346,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 		closingReport = &er
 	}
 	var expired, closed, rejected, overdue bool
-	next, err := s.mutateOnce(ctx, staff, r.ID(), func(r *Request, ec effectCtx) error {
+	next, err := s.change(ctx, staff, r.ID(), r, func(r *Request, ec effectCtx) error {
 		expired, closed, rejected, overdue = false, false, false, false
 		switch {
 		case !r.expiresAt().IsZero() && !ec.now.Before(r.expiresAt()):

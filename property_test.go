@@ -329,7 +329,7 @@ func (w *world) check() {
 	require.Empty(t, leftFinal, "requests left a final state")
 	for _, id := range ids {
 		r := w.stored(id)
-		require.NoError(t, cancellation.VerifyHistory(r.History()), "request %s", r.ID())
+		require.NoError(t, verifyHistory(r.History()), "request %s", r.ID())
 		if r.State() == cancellation.StateCancelled {
 			w.checkCancelled(r)
 		}

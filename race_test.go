@@ -142,7 +142,7 @@ func raceRound(t *testing.T) {
 	require.Equal(t, int32(1), decided.Load(), "exactly one decision wins")
 
 	r = f.stored(id)
-	require.NoError(t, cancellation.VerifyHistory(r.History()))
+	require.NoError(t, verifyHistory(r.History()))
 	terminal := countEvents(r.History(), cancellation.EventApproved) + countEvents(r.History(), cancellation.EventRejected) +
 		countEvents(r.History(), cancellation.EventWithdrawn)
 	require.Equal(t, 1, terminal, "one terminal decision in the history: %v", eventTypes(r.History()))

@@ -231,6 +231,9 @@ func (r *Request) approve(ec effectCtx, rv Reviewer, note string, rep Report, mo
 	if err := r.checkDecision("approve", StateApproved, rv); err != nil {
 		return err
 	}
+	// Text is kept as JSON will store it, so the caller's copy is the
+	// stored one.
+	rv.ID, note = validText(rv.ID), validText(note)
 	r.d.Eligibility = rep
 	if err := r.recheck(ec, rep); err != nil {
 		return err
@@ -294,6 +297,7 @@ func (r *Request) checkDecision(op string, to State, rv Reviewer) error {
 // reject ends the request as rejected, notifies the result and schedules
 // the documents' deletion.
 func (r *Request) reject(ec effectCtx, actor Actor, reasons []ReasonCode, note string) error {
+	actor.ID, note = validText(actor.ID), validText(note)
 	codes := make([]string, len(reasons))
 	for i, rc := range reasons {
 		codes[i] = string(rc)
@@ -409,3 +413,6 @@ type QueueItem struct {
 	Request *Request
 	Overdue bool
 }
+
+// validText replaces invalid UTF-8 as JSON encoding does.
+func validText(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }

@@ -62,6 +62,19 @@ type Config struct {
 	EffectLease time.Duration
 	// Logger receives effect failures (default: discard).
 	Logger *slog.Logger
+	// HistoryKeys key the history chain (see HistoryKey and
+	// VerifyHistory): the first signs new events, each verifies the events
+	// that name it, so a rotated-out key stays until its events are gone.
+	// Without keys events are chained by plain SHA-256, which detects
+	// accidental damage only, and New logs a warning.
+	HistoryKeys []HistoryKey
+	// AcceptUnkeyedHistory accepts, with HistoryKeys, unkeyed events
+	// before the first keyed one: the history of requests stored before
+	// keys were configured (their events are never re-signed, which would
+	// rewrite the trail). Without it such a request reads as ErrCorrupt,
+	// and so does one whose chain someone recomputed without a key. Set it
+	// only while you must read requests from before the keys.
+	AcceptUnkeyedHistory bool
 }
 
 // RetryPolicy is exponential backoff for failed effects: the n-th failure
@@ -124,6 +137,9 @@ func New(cfg Config) (*Service, error) {
 	if err := cfg.ClosingMode.validate(); err != nil {
 		missing = append(missing, err)
 	}
+	if err := validateHistoryKeys(cfg.HistoryKeys); err != nil {
+		missing = append(missing, err)
+	}
 	if cfg.Notes != nil && (cfg.Notes.Version == "" || len(cfg.Notes.Items) == 0) {
 		missing = append(missing, invalid("config", "Notes needs items and a version: build them with NewNotes"))
 	}
@@ -174,6 +190,10 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Notes != nil {
 		s.notes = *cfg.Notes
 		s.notes.Items = slices.Clone(cfg.Notes.Items)
+	}
+	s.cfg.HistoryKeys = slices.Clone(cfg.HistoryKeys)
+	if len(cfg.HistoryKeys) == 0 {
+		s.log.Warn("cancellation: Config.HistoryKeys is empty; the history chain is plain SHA-256, which anyone who can write the Store can recompute")
 	}
 	if len(s.otp.Key) == 0 {
 		s.log.Warn("cancellation: VerificationPolicy.Key is empty; using a random key, so one-time codes do not survive a restart or verify on another replica")
@@ -238,7 +258,7 @@ func (s *Service) requestAccount(ctx context.Context, account ports.AccountID, i
 	if err == nil {
 		return acct, nil
 	}
-	if r, gerr := s.Get(ctx, account, id); gerr == nil && r.State().Terminal() {
+	if r, gerr := s.load(ctx, account, id); gerr == nil && r.State().Terminal() {
 		return ports.Account{}, r.refuse(op, to, "the request is final")
 	}
 	return ports.Account{}, err
@@ -264,10 +284,17 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.cfg.Store.ActiveFor(ctx, account); err == nil {
-		return nil, fmt.Errorf("%w: %s", ErrActiveRequestExists, account)
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, err
+	// One read serves both the active-request check and the code limits,
+	// which belong to the account, not to one application: withdrawing and
+	// starting again must not reset the cooldown, the daily cap or a lock.
+	earlier, err := s.cfg.Store.List(ctx, Query{Account: account})
+	if err != nil {
+		return nil, fmt.Errorf("cancellation: reading earlier requests of %s: %w", account, err)
+	}
+	for _, e := range earlier {
+		if Active(e.State()) {
+			return nil, fmt.Errorf("%w: %s", ErrActiveRequestExists, account)
+		}
 	}
 	now := s.now()
 	rep := s.rules.Evaluate(ctx, acct, now)
@@ -275,23 +302,29 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request,
 		return nil, &NotEligibleError{Report: rep}
 	}
 	r := newRequest("can_"+randomID(12), acct, now, rep, s.cfg.ExpireAfter)
-	// The code limits belong to the account, not to one application:
-	// withdrawing and starting again must not reset the cooldown, the
-	// daily cap or a lock.
-	earlier, err := s.cfg.Store.List(ctx, Query{Account: account})
-	if err != nil {
-		return nil, fmt.Errorf("cancellation: reading earlier requests of %s: %w", account, err)
-	}
 	r.inheritCodeLimits(earlier)
+	r.seal(s.signKey(), r.d.Version)
 	if err := s.cfg.Store.Create(ctx, r); err != nil {
 		return nil, err
 	}
-	return r.Clone(), nil
+	r.markStored()
+	return r, nil
 }
 
-// Get returns the account's request with the id. A request of another
-// account is reported as ErrNotFound, so callers see only their own.
+// Get returns the account's request with the id, holding its whole
+// history, verified (see VerifyHistory). A request of another account is
+// reported as ErrNotFound, so callers see only their own.
 func (s *Service) Get(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
+	r, err := s.load(ctx, account, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.fullHistory(ctx, r)
+}
+
+// load reads the account's request with its newest event only, for a
+// change or a check.
+func (s *Service) load(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
 	if err := checkIDs(account, id); err != nil {
 		return nil, err
 	}
@@ -407,7 +440,7 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 	if body == nil {
 		return Document{}, invalid("document", "no body to read")
 	}
-	cur, err := s.Get(ctx, account, id)
+	cur, err := s.load(ctx, account, id)
 	if err != nil {
 		return Document{}, err
 	}
@@ -477,33 +510,32 @@ func (s *Service) Withdraw(ctx context.Context, account ports.AccountID, id stri
 }
 
 // Queue lists the requests in review, overdue first then by due date,
-// leaving out the reviewer's own account (so a page may hold fewer than
-// limit items; the next page starts at offset+limit all the same).
+// leaving out the reviewer's own account, limit at a time from offset.
+// An offset costs as much as reading what it skips: ReviewQueue pages by
+// cursor instead.
 func (s *Service) Queue(ctx context.Context, rv Reviewer, limit, offset int) ([]QueueItem, error) {
 	if err := rv.check(); err != nil {
 		return nil, err
 	}
-	rs, err := s.cfg.Store.List(ctx, Query{States: []State{StateInReview}, OrderByDue: true, Limit: limit, Offset: offset})
-	switch {
-	case errors.Is(err, ErrCorrupt):
-		// One damaged record must not stop every review: list the rest.
-		s.log.Error("cancellation: review queue skips corrupt requests", "error", err)
-	case err != nil:
+	rs, err := s.queueList(ctx, Query{States: []State{StateInReview}, OrderByDue: true, ExcludeAccount: rv.Account, Limit: limit, Offset: offset})
+	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	items := make([]QueueItem, 0, len(rs))
-	for _, r := range rs {
-		if rv.Account != "" && r.Account() == rv.Account {
-			continue
-		}
-		items = append(items, QueueItem{Request: r, Overdue: r.Overdue(now)})
-	}
-	return items, nil
+	return s.queueItems(rs), nil
 }
 
-// Review returns any request for a reviewer.
+// Review returns any request for a reviewer, holding its whole history,
+// verified.
 func (s *Service) Review(ctx context.Context, rv Reviewer, id string) (*Request, error) {
+	r, err := s.reviewed(ctx, rv, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.fullHistory(ctx, r)
+}
+
+// reviewed reads any request for a reviewer, with its newest event only.
+func (s *Service) reviewed(ctx context.Context, rv Reviewer, id string) (*Request, error) {
 	if err := rv.check(); err != nil {
 		return nil, err
 	}
@@ -515,7 +547,7 @@ func (s *Service) Review(ctx context.Context, rv Reviewer, id string) (*Request,
 
 // ReviewDocument returns a document's bytes for a reviewer.
 func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, kind DocumentKind) (Document, []byte, error) {
-	r, err := s.Review(ctx, rv, id)
+	r, err := s.reviewed(ctx, rv, id)
 	if err != nil {
 		return Document{}, nil, err
 	}
@@ -537,7 +569,7 @@ func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, ki
 // (seed step 6). Of two concurrent decisions exactly one wins; the other
 // gets ErrInvalidTransition.
 func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (*Request, error) {
-	cur, err := s.Review(ctx, rv, id)
+	cur, err := s.reviewed(ctx, rv, id)
 	if err != nil {
 		return nil, err
 	}
@@ -553,7 +585,8 @@ func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (*R
 		return nil, err
 	}
 	rep := s.rules.Evaluate(ctx, acct, s.now())
-	return s.mutate(ctx, staff, id, func(r *Request, ec effectCtx) error {
+	// Start from the copy just read; it is re-read only if it changed.
+	return s.mutateFrom(ctx, staff, id, cur, func(r *Request, ec effectCtx) error {
 		inReview := r.State() == StateInReview
 		if err := r.approve(ec, rv, note, rep, s.cfg.ClosingMode); err != nil {
 			// Keep the change only when this approval itself rejected the

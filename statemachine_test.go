@@ -226,25 +226,26 @@ func TestStateMachine_RefusedMovesChangeNothing(t *testing.T) {
 	})
 }
 
-// tamper decodes the stored JSON of r, lets edit change its history, and
-// returns the error of decoding the result.
+// tamper encodes the whole stored history of r as JSON, lets edit change
+// it, and returns the error of verifying the result with the key.
 func tamper(t *testing.T, r *cancellation.Request, edit func(history []any) []any) error {
 	t.Helper()
-	raw, err := r.MarshalBinary()
+	raw, err := json.Marshal(r.History())
 	require.NoError(t, err)
-	var doc map[string]any
-	require.NoError(t, json.Unmarshal(raw, &doc))
-	doc["history"] = edit(doc["history"].([]any))
-	raw, err = json.Marshal(doc)
+	var h []any
+	require.NoError(t, json.Unmarshal(raw, &h))
+	raw, err = json.Marshal(edit(h))
 	require.NoError(t, err)
-	return new(cancellation.Request).UnmarshalBinary(raw)
+	var events []cancellation.Event
+	require.NoError(t, json.Unmarshal(raw, &events))
+	return verifyHistory(events)
 }
 
 func TestStateMachine_VerifyHistoryDetectsTampering(t *testing.T) {
 	f := setup(t)
-	r := f.toReview(f.personal("acct-tamper").ID)
+	r := f.stored(f.toReview(f.personal("acct-tamper").ID).ID())
 	require.GreaterOrEqual(t, len(r.History()), 5)
-	require.NoError(t, cancellation.VerifyHistory(r.History()))
+	require.NoError(t, verifyHistory(r.History()))
 	require.NoError(t, tamper(t, r, func(h []any) []any { return h }), "an untouched record decodes")
 
 	field := func(i int, key string, v any) func([]any) []any {
@@ -277,7 +278,9 @@ func TestStateMachine_VerifyHistoryDetectsTampering(t *testing.T) {
 			}
 			return h
 		},
-		"Emptied": func([]any) []any { return []any{} },
+		"EditedState":   field(2, "state", "cancelled"),
+		"EditedVersion": field(2, "version", 1),
+		"EditedKeyID":   field(2, "key_id", "other"),
 	} {
 		err := tamper(t, r, edit)
 		require.ErrorIs(t, err, cancellation.ErrCorrupt, name)

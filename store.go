@@ -5,6 +5,7 @@ package cancellation
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/accountkit/cancellation/ports"
@@ -16,22 +17,34 @@ import (
 // conformance suite portstest.TestStore. They persist a Request with
 // MarshalBinary and restore it with UnmarshalBinary, and index the values
 // of its accessors that Query filters on (ID, Account, State, DueAt,
-// NextWake, CreatedAt).
+// NextWake, CreatedAt). A request's history is kept apart: MarshalBinary
+// holds only its newest event, and Create and Update append the request's
+// NewEvents (each encoded with Event.MarshalBinary) in the same atomic
+// write as the request, so that a change costs the same whatever the
+// length of the history. History reads the events back.
 type Store interface {
-	// Create stores a new request, whose Version is 1. It returns an error
-	// wrapping ErrActiveRequestExists when the account already has a
-	// request in a non-terminal state: at most one per account, enforced
-	// atomically.
+	// Create stores a new request, whose Version is 1, with its events
+	// (NewEvents). It returns an error wrapping ErrActiveRequestExists when
+	// the account already has a request in a non-terminal state: at most
+	// one per account, enforced atomically.
 	Create(ctx context.Context, r *Request) error
 	// Get returns the request with the id, or an error wrapping ErrNotFound.
+	// The request holds its newest event only (see Request.History).
 	Get(ctx context.Context, id string) (*Request, error)
 	// ActiveFor returns the account's request in a non-terminal state, or
 	// an error wrapping ErrNotFound when there is none.
 	ActiveFor(ctx context.Context, account ports.AccountID) (*Request, error)
-	// Update replaces the stored request with r if the stored version is
-	// r.Version()-1, and otherwise returns an error wrapping ErrConflict
-	// (or ErrNotFound for an unknown id) and changes nothing.
+	// Update replaces the stored request with r and appends r.NewEvents()
+	// to its history, atomically, if the stored version is r.Version()-1;
+	// otherwise it returns an error wrapping ErrConflict (or ErrNotFound
+	// for an unknown id) and changes nothing.
 	Update(ctx context.Context, r *Request) error
+	// History returns the events stored for the request with the id, in
+	// sequence order, decoded with Event.UnmarshalBinary (a damaged event
+	// is an error wrapping ErrCorrupt), or an error wrapping ErrNotFound
+	// for an unknown id. A request stored before events were kept apart
+	// may have none until its next Update; it holds them itself.
+	History(ctx context.Context, id string) ([]Event, error)
 	// List returns the requests that match q, in q's order. A stored
 	// request that fails validation does not hide the others: List returns
 	// the ones it could read together with an error wrapping ErrCorrupt
@@ -47,12 +60,54 @@ type Query struct {
 	Account ports.AccountID
 	// WakeBefore keeps requests whose NextWake is not zero and not after it.
 	WakeBefore time.Time
+	// ExcludeAccount leaves out the requests of one account (a
+	// reviewer's own).
+	ExcludeAccount ports.AccountID
 	// OrderByDue orders by DueAt, then ID (the review queue: overdue
-	// first); otherwise the order is by CreatedAt, then ID.
-	OrderByDue bool
-	// Limit caps the result (0: no cap); Offset skips that many first.
+	// first); OrderByWake by NextWake, then ID (maintenance); otherwise the
+	// order is by CreatedAt, then ID. At most one may be set.
+	OrderByDue  bool
+	OrderByWake bool
+	// After starts the list after this position of the order (keyset
+	// paging): pass the Cursor of the last request of the previous page.
+	// A Store serves it from its index, so a page deep in a long list
+	// costs what the first does. The zero Cursor starts at the beginning.
+	After Cursor
+	// Limit caps the result (0: no cap); Offset skips that many first
+	// (which costs as much as reading them: prefer After).
 	Limit  int
 	Offset int
+}
+
+// Cursor is a position in one of Query's orders: the sort key of a
+// request (its DueAt, NextWake or CreatedAt) and its ID.
+type Cursor struct {
+	At time.Time
+	ID string
+}
+
+// IsZero reports whether c is the zero Cursor, the start of a list.
+func (c Cursor) IsZero() bool { return c.ID == "" && c.At.IsZero() }
+
+// Cursor returns r's position in q's order, for the After of the next
+// page.
+func (q Query) Cursor(r *Request) Cursor {
+	switch {
+	case q.OrderByDue:
+		return Cursor{At: r.DueAt(), ID: r.ID()}
+	case q.OrderByWake:
+		return Cursor{At: r.NextWake(), ID: r.ID()}
+	}
+	return Cursor{At: r.CreatedAt(), ID: r.ID()}
+}
+
+// Compare orders cursors: by At, then by ID (byte order). It returns -1,
+// 0 or +1.
+func (c Cursor) Compare(d Cursor) int {
+	if n := c.At.Compare(d.At); n != 0 {
+		return n
+	}
+	return strings.Compare(c.ID, d.ID)
 }
 
 // Matches reports whether r passes q's filters. Store implementations may
@@ -62,6 +117,12 @@ func (q Query) Matches(r *Request) bool {
 		return false
 	}
 	if q.Account != "" && r.Account() != q.Account {
+		return false
+	}
+	if q.ExcludeAccount != "" && r.Account() == q.ExcludeAccount {
+		return false
+	}
+	if !q.After.IsZero() && q.Cursor(r).Compare(q.After) <= 0 {
 		return false
 	}
 	if !q.WakeBefore.IsZero() {

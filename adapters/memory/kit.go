@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"slices"
 	"time"
 
 	"github.com/accountkit/cancellation"
@@ -16,17 +17,21 @@ type Kit struct {
 	OTP       *OTPSender
 	Documents *DocumentStore
 	Clock     *Clock
+	// HistoryKey keys the history chain of the Services wired by Config:
+	// a fixed, public key, fit for tests and demos only.
+	HistoryKey cancellation.HistoryKey
 }
 
 // NewKit returns a Kit with an empty Platform and the clock set to now.
 func NewKit(now time.Time) *Kit {
 	return &Kit{
-		Platform:  NewPlatform(),
-		Store:     NewStore(),
-		Notifier:  NewNotifier(),
-		OTP:       NewOTPSender(),
-		Documents: NewDocumentStore(),
-		Clock:     NewClock(now),
+		Platform:   NewPlatform(),
+		Store:      NewStore(),
+		Notifier:   NewNotifier(),
+		OTP:        NewOTPSender(),
+		Documents:  NewDocumentStore(),
+		Clock:      NewClock(now),
+		HistoryKey: cancellation.HistoryKey{ID: "memory-kit-1", Secret: []byte("memory kit history key: public, for tests only")},
 	}
 }
 
@@ -46,5 +51,8 @@ func (k *Kit) Config() cancellation.Config {
 		Documents: k.Documents,
 		Closer:    k.Platform,
 		Clock:     k.Clock,
+		// A copy, so that a caller adjusting the Config leaves the Kit's
+		// key as it is.
+		HistoryKeys: []cancellation.HistoryKey{{ID: k.HistoryKey.ID, Secret: slices.Clone(k.HistoryKey.Secret)}},
 	}
 }

@@ -1,52 +1,138 @@
 package memory
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
+	"time"
+
+	"github.com/google/btree"
 
 	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/ports"
 )
 
 // Store is an in-memory cancellation.Store. It keeps each request as the
-// JSON a durable store would write, so what comes back has been through the
-// same encoding and validation. Not for production: nothing survives the
+// bytes a durable store would write (MarshalBinary, and each event's
+// MarshalBinary appended apart), so what comes back has been through the
+// same encoding and validation. Like a database, it indexes requests by
+// account, by state and due date, by wake time and by creation time, and
+// filters on those columns before it decodes anything: a query costs what
+// it returns, not what is stored. Not for production: nothing survives the
 // process.
 type Store struct {
-	mu   sync.Mutex
-	rows map[string]row
+	mu      sync.RWMutex
+	rows    map[string]*row
+	account map[ports.AccountID]map[string]struct{}
+	// due orders each state's requests by DueAt, then ID.
+	due     map[cancellation.State]*btree.BTreeG[key]
+	wake    *btree.BTreeG[key] // requests with a NextWake
+	created *btree.BTreeG[key]
 }
 
 type row struct {
-	data    []byte
+	data []byte
+	// events is the request's history, shared by its versions and appended
+	// to under Store.mu (written elements never change, so a copy of the
+	// slice taken under the lock stays valid); added holds a write's new
+	// events until it is stored.
+	events  *[][]byte
+	added   [][]byte
 	account ports.AccountID
 	state   cancellation.State
 	version int64
+	due     key
+	wake    key
+	created key
 }
+
+// key is a position in an index: a time, then the request id.
+type key struct {
+	at time.Time
+	id string
+}
+
+func (k key) cursor() cancellation.Cursor { return cancellation.Cursor{At: k.at, ID: k.id} }
+
+func lessKey(a, b key) bool { return a.cursor().Compare(b.cursor()) < 0 }
 
 var _ cancellation.Store = (*Store)(nil)
 
 // NewStore returns an empty Store.
-func NewStore() *Store { return &Store{rows: map[string]row{}} }
-
-func encode(r *cancellation.Request) (row, error) {
-	b, err := r.MarshalBinary()
-	if err != nil {
-		return row{}, fmt.Errorf("memory: encoding request %s: %w", r.ID(), err)
+func NewStore() *Store {
+	return &Store{
+		rows:    map[string]*row{},
+		account: map[ports.AccountID]map[string]struct{}{},
+		due:     map[cancellation.State]*btree.BTreeG[key]{},
+		wake:    btree.NewG(16, lessKey),
+		created: btree.NewG(16, lessKey),
 	}
-	return row{data: b, account: r.Account(), state: r.State(), version: r.Version()}, nil
 }
 
-func decode(rw row) (*cancellation.Request, error) {
+func encode(r *cancellation.Request) (*row, error) {
+	b, err := r.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("memory: encoding request %s: %w", r.ID(), err)
+	}
+	rw := &row{data: b, account: r.Account(), state: r.State(), version: r.Version(),
+		due: key{r.DueAt(), r.ID()}, wake: key{r.NextWake(), r.ID()}, created: key{r.CreatedAt(), r.ID()}}
+	for _, e := range r.NewEvents() {
+		eb, err := e.MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("memory: encoding event %d of request %s: %w", e.Seq, r.ID(), err)
+		}
+		rw.added = append(rw.added, eb)
+	}
+	return rw, nil
+}
+
+func decode(rw *row) (*cancellation.Request, error) {
 	r := new(cancellation.Request)
 	if err := r.UnmarshalBinary(rw.data); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// index adds rw (or, with add false, removes it) from the indexes; s.mu is
+// held for writing.
+func (s *Store) index(id string, rw *row, add bool) {
+	due := s.due[rw.state]
+	if due == nil {
+		due = btree.NewG(16, lessKey)
+		s.due[rw.state] = due
+	}
+	ids := s.account[rw.account]
+	if add {
+		if ids == nil {
+			ids = map[string]struct{}{}
+			s.account[rw.account] = ids
+		}
+		ids[id] = struct{}{}
+		due.ReplaceOrInsert(rw.due)
+		s.created.ReplaceOrInsert(rw.created)
+		if !rw.wake.at.IsZero() {
+			s.wake.ReplaceOrInsert(rw.wake)
+		}
+		return
+	}
+	delete(ids, id)
+	due.Delete(rw.due)
+	s.created.Delete(rw.created)
+	s.wake.Delete(rw.wake)
+}
+
+// activeOf returns the id of the account's active request other than
+// except, or "".
+func (s *Store) activeOf(account ports.AccountID, except string) string {
+	for id := range s.account[account] {
+		if id != except && cancellation.Active(s.rows[id].state) {
+			return id
+		}
+	}
+	return ""
 }
 
 // Create stores a new request; see cancellation.Store.
@@ -69,14 +155,13 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 	if _, ok := s.rows[r.ID()]; ok {
 		return fmt.Errorf("memory: request %s exists: %w", r.ID(), cancellation.ErrConflict)
 	}
-	if cancellation.Active(r.State()) {
-		for _, o := range s.rows {
-			if o.account == r.Account() && cancellation.Active(o.state) {
-				return fmt.Errorf("%w: %s", cancellation.ErrActiveRequestExists, r.Account())
-			}
-		}
+	if cancellation.Active(r.State()) && s.activeOf(r.Account(), "") != "" {
+		return fmt.Errorf("%w: %s", cancellation.ErrActiveRequestExists, r.Account())
 	}
+	events := rw.added
+	rw.events, rw.added = &events, nil
 	s.rows[r.ID()] = rw
+	s.index(r.ID(), rw, true)
 	return nil
 }
 
@@ -88,9 +173,9 @@ func (s *Store) Get(ctx context.Context, id string) (*cancellation.Request, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
+	s.mu.RLock()
 	rw, ok := s.rows[id]
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", cancellation.ErrNotFound, id)
 	}
@@ -105,23 +190,20 @@ func (s *Store) ActiveFor(ctx context.Context, account ports.AccountID) (*cancel
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
+	s.mu.RLock()
 	var found *row
-	for _, rw := range s.rows {
-		if rw.account == account && cancellation.Active(rw.state) {
-			found = &rw
-			break
-		}
+	if id := s.activeOf(account, ""); id != "" {
+		found = s.rows[id]
 	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if found == nil {
 		return nil, fmt.Errorf("%w: no active request for account %s", cancellation.ErrNotFound, account)
 	}
-	return decode(*found)
+	return decode(found)
 }
 
-// Update replaces a request with optimistic concurrency; see
-// cancellation.Store.
+// Update replaces a request with optimistic concurrency and appends its
+// new events; see cancellation.Store.
 func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 	if err := malformed(r.ID(), string(r.Account())); err != nil {
 		return err
@@ -145,18 +227,44 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 	if old.account != r.Account() {
 		return fmt.Errorf("memory: request %s cannot change account: %w", r.ID(), cancellation.ErrConflict)
 	}
-	if cancellation.Active(r.State()) && !cancellation.Active(old.state) {
-		for id, o := range s.rows {
-			if id != r.ID() && o.account == r.Account() && cancellation.Active(o.state) {
-				return fmt.Errorf("%w: %s", cancellation.ErrActiveRequestExists, r.Account())
-			}
-		}
+	if cancellation.Active(r.State()) && !cancellation.Active(old.state) && s.activeOf(r.Account(), r.ID()) != "" {
+		return fmt.Errorf("%w: %s", cancellation.ErrActiveRequestExists, r.Account())
 	}
+	*old.events = append(*old.events, rw.added...)
+	rw.events, rw.added = old.events, nil
+	s.index(r.ID(), old, false)
 	s.rows[r.ID()] = rw
+	s.index(r.ID(), rw, true)
 	return nil
 }
 
-// List returns the requests matching q; see cancellation.Store.
+// History returns a request's stored events; see cancellation.Store.
+func (s *Store) History(ctx context.Context, id string) ([]cancellation.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	rw, ok := s.rows[id]
+	var events [][]byte
+	if ok {
+		events = *rw.events
+	}
+	s.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", cancellation.ErrNotFound, id)
+	}
+	out := make([]cancellation.Event, len(events))
+	for i, b := range events {
+		if err := out[i].UnmarshalBinary(b); err != nil {
+			return nil, fmt.Errorf("memory: request %s: %w", id, err)
+		}
+	}
+	return out, nil
+}
+
+// List returns the requests matching q; see cancellation.Store. It walks
+// the index of q's order from q.After, checks the indexed columns, and
+// decodes only the rows it returns.
 func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation.Request, error) {
 	if q.Account != "" && malformed(string(q.Account)) != nil {
 		return nil, nil // no request has a malformed account
@@ -164,45 +272,123 @@ func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	rows := make([]row, 0, len(s.rows))
-	for _, rw := range s.rows {
-		rows = append(rows, rw)
-	}
-	s.mu.Unlock()
+	keys := s.match(q)
 	var out []*cancellation.Request
 	var bad []error
-	for _, rw := range rows {
-		if len(q.States) > 0 && !slices.Contains(q.States, rw.state) {
-			continue
-		}
-		if q.Account != "" && rw.account != q.Account {
-			continue
-		}
+	for _, rw := range keys {
 		r, err := decode(rw)
 		if err != nil {
 			bad = append(bad, err) // reported below; the others still count
 			continue
 		}
-		if q.Matches(r) {
-			out = append(out, r)
+		out = append(out, r)
+	}
+	return out, errors.Join(bad...)
+}
+
+// match returns the rows of q's page, in q's order, under the read lock.
+func (s *Store) match(q cancellation.Query) []*row {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	orderKey := func(rw *row) key {
+		switch {
+		case q.OrderByDue:
+			return rw.due
+		case q.OrderByWake:
+			return rw.wake
+		}
+		return rw.created
+	}
+	ok := func(id string, rw *row) bool {
+		switch {
+		case len(q.States) > 0 && !slices.Contains(q.States, rw.state),
+			q.Account != "" && rw.account != q.Account,
+			q.ExcludeAccount != "" && rw.account == q.ExcludeAccount,
+			!q.WakeBefore.IsZero() && (rw.wake.at.IsZero() || rw.wake.at.After(q.WakeBefore)):
+			return false
+		}
+		return q.After.IsZero() || orderKey(rw).cursor().Compare(q.After) > 0
+	}
+	want := q.Offset + q.Limit
+	if q.Limit <= 0 {
+		want = -1
+	}
+	var out []*row
+	// walk collects the matching rows of one index in its order, from
+	// q.After, until it has want of them.
+	walk := func(idx *btree.BTreeG[key], stop func(key) bool) {
+		n := 0
+		visit := func(k key) bool {
+			if stop != nil && stop(k) {
+				return false
+			}
+			rw := s.rows[k.id]
+			if ok(k.id, rw) {
+				out = append(out, rw)
+				n++
+			}
+			return want < 0 || n < want
+		}
+		if q.After.IsZero() {
+			idx.Ascend(visit)
+		} else {
+			idx.AscendGreaterOrEqual(key{q.After.At, q.After.ID}, visit)
 		}
 	}
-	slices.SortFunc(out, func(a, b *cancellation.Request) int {
-		if q.OrderByDue {
-			if c := a.DueAt().Compare(b.DueAt()); c != 0 {
-				return c
+	switch {
+	case q.Account != "":
+		// One account's requests: few, so filter and sort them.
+		for id := range s.account[q.Account] {
+			if rw := s.rows[id]; ok(id, rw) {
+				out = append(out, rw)
 			}
-		} else if c := a.CreatedAt().Compare(b.CreatedAt()); c != 0 {
-			return c
 		}
-		return cmp.Compare(a.ID(), b.ID())
-	})
+	case q.OrderByDue:
+		states := q.States
+		if len(states) == 0 {
+			states = cancellation.States
+		}
+		for _, st := range states {
+			if idx := s.due[st]; idx != nil {
+				walk(idx, nil)
+			}
+		}
+	case q.OrderByWake || !q.WakeBefore.IsZero():
+		var stop func(key) bool
+		if !q.WakeBefore.IsZero() {
+			stop = func(k key) bool { return k.at.After(q.WakeBefore) }
+		}
+		if q.OrderByWake {
+			walk(s.wake, stop)
+			break
+		}
+		for _, k := range s.wakeKeys(stop) {
+			if rw := s.rows[k.id]; ok(k.id, rw) {
+				out = append(out, rw)
+			}
+		}
+	default:
+		walk(s.created, nil)
+	}
+	slices.SortFunc(out, func(a, b *row) int { return orderKey(a).cursor().Compare(orderKey(b).cursor()) })
 	if q.Offset > 0 {
 		out = out[min(q.Offset, len(out)):]
 	}
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
-	return out, errors.Join(bad...)
+	return out
+}
+
+// wakeKeys returns the wake index up to stop.
+func (s *Store) wakeKeys(stop func(key) bool) []key {
+	var ks []key
+	s.wake.Ascend(func(k key) bool {
+		if stop != nil && stop(k) {
+			return false
+		}
+		ks = append(ks, k)
+		return true
+	})
+	return ks
 }

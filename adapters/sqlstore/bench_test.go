@@ -2,108 +2,213 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/accountkit/cancellation"
+	"github.com/accountkit/cancellation/adapters/memory"
 	"github.com/accountkit/cancellation/adapters/sqlstore"
+	"github.com/accountkit/cancellation/ports"
 )
 
-// BenchmarkTransitions measures transitions per second through the Store
-// (Get, then Update of the next version of a request in review, with its
-// eligibility report and history) beside the floor the Store cannot beat:
-// a bare single-row UPDATE ... SET data = ?, version = ? WHERE id = ? AND
-// version = ? of the same bytes on the same database, which runs first.
-// The store's x-floor-time metric is its time per transition over the
-// floor's (1 is the floor itself). PostgreSQL runs when
-// CANCELLATION_POSTGRES_DSN is set.
+// BenchmarkTransitions measures a transition through the Store (Get, then
+// Update of the next version with its one new event, as a Service writes
+// it) beside the floor the Store cannot beat: a bare SELECT of the row,
+// then UPDATE ... SET data = ?, version = ? WHERE id = ? AND version = ?
+// and the event's INSERT in one transaction, with the same bytes on the
+// same database. It runs at 10 events of history and at 212 (the longest
+// a customer's request reaches with the timed writes: the cap is
+// cancellation.CustomerHistoryLimit), on SQLite with synchronous=NORMAL
+// and PostgreSQL with synchronous_commit=off, so that the commit does not
+// wait for the disk and the Store's own work shows. Floor and Store take
+// turns in each iteration. It reports medians; x-floor is the Store's
+// median time over the floor's.
+// PostgreSQL runs when CANCELLATION_POSTGRES_DSN is set.
 //
-//	go test -run='^$' -bench=Transitions -benchtime=2s ./adapters/sqlstore/
+//	go test -run='^$' -bench=Transitions -benchtime=200x ./adapters/sqlstore/
 func BenchmarkTransitions(b *testing.B) {
+	const perRecording = 10
 	for _, c := range []struct {
 		name   string
 		d      dialect
 		params string
 	}{
-		{"sqlite", dialects[0], ""},
-		{"postgres", dialects[1], ""},
-		// Commits that do not wait for the disk (SQLite's WAL synced at
-		// checkpoints only, PostgreSQL's asynchronous commit): the floor
-		// drops to the CPU and the round trip, and the Store's own work
-		// shows.
 		{"sqlite-normal-sync", dialects[0], "_synchronous=NORMAL"},
 		{"postgres-async-commit", dialects[1], "synchronous_commit=off"},
 	} {
-		d := c.d
-		b.Run(c.name, func(b *testing.B) {
-			if d.name == sqlstore.Postgres && os.Getenv(postgresEnv) == "" {
-				b.Skipf("set %s (e.g. %s) to benchmark PostgreSQL", postgresEnv, exampleDSN)
-			}
-			dsn := d.newDSN(b)
-			if c.params != "" {
+		for _, size := range []int{10, 212} {
+			b.Run(fmt.Sprintf("%s/events=%d", c.name, size), func(b *testing.B) {
+				d := c.d
+				if d.name == sqlstore.Postgres && os.Getenv(postgresEnv) == "" {
+					b.Skipf("set %s (e.g. %s) to benchmark PostgreSQL", postgresEnv, exampleDSN)
+				}
+				dsn := d.newDSN(b)
 				dsn += map[bool]string{true: "&", false: "?"}[strings.Contains(dsn, "?")] + c.params
-			}
-			s := openStore(b, dsn)
-			e := newEnv()
-			r := e.inReview(b, e.service(b, s), e.account("bench-"+randomHex(4)))
-			data, err := r.MarshalBinary()
-			require.NoError(b, err)
+				s := openStore(b, dsn)
+				e := newEnv()
+				ctx := context.Background()
 
-			var store, bare float64
-			b.Run("bare-update", func(b *testing.B) {
-				id := "bare-" + randomHex(6)
-				other := patched(b, r, map[string]any{"id": id, "account": "bare-" + randomHex(4), "version": 1})
-				require.NoError(b, s.Create(b.Context(), other))
-				update := sqlstore.Bind(d.name, "UPDATE cancellation_requests SET data = ?, version = ? WHERE id = ? AND version = ?")
-				b.ResetTimer()
+				var rec recording
+				var floor, store []time.Duration
+				var bare bareRow
 				for i := range b.N {
-					res, err := s.DB().ExecContext(context.Background(), update, string(data), i+2, id, i+1)
-					if err != nil {
+					if i%perRecording == 0 {
+						rec = e.record(b, size+perRecording)
+						rec.replay(b, s, size)
+						bare = newBareRow(b, s, rec.writes[len(rec.writes)-1])
+					}
+					next := rec.writes[rec.at]
+					start := time.Now()
+					bare.transition(b, s)
+					floor = append(floor, time.Since(start))
+					start = time.Now()
+					if _, err := s.Get(ctx, next.ID()); err != nil {
 						b.Fatal(err)
 					}
-					if n, err := res.RowsAffected(); err != nil || n != 1 {
-						b.Fatalf("updated %d rows: %v", n, err)
+					if err := s.Update(ctx, next); err != nil {
+						b.Fatal(err)
 					}
+					store = append(store, time.Since(start))
+					rec.at++
 				}
-				bare = float64(b.N) / b.Elapsed().Seconds()
-				b.ReportMetric(bare, "transitions/s")
+				// Medians: a stall of the shared machine lands on one side.
+				f, st := median(floor), median(store)
+				b.ReportMetric(float64(f.Nanoseconds())/1000, "µs/floor")
+				b.ReportMetric(float64(st.Nanoseconds())/1000, "µs/store")
+				b.ReportMetric(float64(st)/float64(f), "x-floor")
 			})
-			b.Run("store", func(b *testing.B) {
-				cur, err := s.Get(b.Context(), r.ID())
-				require.NoError(b, err)
-				// The next versions, made with the clock stopped, a batch at
-				// a time (a whole b.N of them would load the GC): only the
-				// Service can make them otherwise.
-				b.ReportMetric(float64(len(data)), "bytes/request")
-				next := make([]*cancellation.Request, 0, 256)
-				b.ResetTimer()
-				for i := range b.N {
-					if i%cap(next) == 0 {
-						b.StopTimer()
-						next = next[:0]
-						for j := range min(cap(next), b.N-i) {
-							next = append(next, patched(b, cur, map[string]any{"version": cur.Version() + int64(i+j) + 1}))
-						}
-						b.StartTimer()
-					}
-					if _, err := s.Get(b.Context(), r.ID()); err != nil {
-						b.Fatal(err)
-					}
-					if err := s.Update(b.Context(), next[i%cap(next)]); err != nil {
-						b.Fatal(err)
-					}
-				}
-				store = float64(b.N) / b.Elapsed().Seconds()
-				b.ReportMetric(store, "transitions/s")
-				if bare > 0 {
-					b.ReportMetric(bare/store, "x-floor-time")
-				}
-			})
-		})
+		}
 	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// recording is a request's writes as a Service made them over a memory
+// store: its Create, then each Update with its new events. Replayed in
+// order on another Store, they are the same writes.
+type recording struct {
+	writes []*cancellation.Request
+	at     int // the next write to replay
+}
+
+// spyStore keeps a copy of every request written to it.
+type spyStore struct {
+	cancellation.Store
+	writes []*cancellation.Request
+}
+
+func (s *spyStore) Create(ctx context.Context, r *cancellation.Request) error {
+	s.writes = append(s.writes, r.Clone())
+	return s.Store.Create(ctx, r)
+}
+
+func (s *spyStore) Update(ctx context.Context, r *cancellation.Request) error {
+	s.writes = append(s.writes, r.Clone())
+	return s.Store.Update(ctx, r)
+}
+
+// record starts a request and consents to a changed voucher until its
+// history holds events events, recording every write.
+func (e *env) record(b testing.TB, events int) recording {
+	b.Helper()
+	spy := &spyStore{Store: memory.NewStore()}
+	svc := e.service(b, spy)
+	ctx := context.Background()
+	acct := e.account("bench-" + randomHex(6))
+	r, err := svc.Start(ctx, acct)
+	require.NoError(b, err)
+	for i := 0; r.HistoryLen() < events; i++ {
+		e.kit.Platform.DeleteRights(acct).AddRight(acct, ports.Right{Kind: ports.RightVoucher, Ref: fmt.Sprintf("v-%d", i%2), Value: ports.Money{Amount: 100, Currency: "USD"}})
+		rep, err := svc.CheckEligibility(ctx, acct)
+		require.NoError(b, err)
+		if r.State() == cancellation.StateStarted {
+			r, err = svc.Confirm(ctx, acct, r.ID(), cancellation.Confirmation{
+				NotesVersion: svc.Notes().Version, Irreversible: true,
+				Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
+				Consents:     rep.Consents(),
+			})
+		} else {
+			r, err = svc.Consent(ctx, acct, r.ID(), rep.Consents())
+		}
+		require.NoError(b, err)
+	}
+	return recording{writes: spy.writes}
+}
+
+// replay makes s hold the request as it was when its history had events
+// events, with the clock stopped.
+func (rec *recording) replay(b *testing.B, s *sqlstore.Store, events int) {
+	b.StopTimer()
+	defer b.StartTimer()
+	ctx := context.Background()
+	require.NoError(b, s.Create(ctx, rec.writes[0]))
+	rec.at = 1
+	for ; rec.writes[rec.at-1].HistoryLen() < events; rec.at++ {
+		require.NoError(b, s.Update(ctx, rec.writes[rec.at]))
+	}
+}
+
+// bareRow is the floor's own row, with the bytes of a request and an event.
+type bareRow struct {
+	id, data, event  string
+	version          int64
+	sel, upd, insert string
+}
+
+func newBareRow(b *testing.B, s *sqlstore.Store, like *cancellation.Request) bareRow {
+	b.StopTimer()
+	defer b.StartTimer()
+	data, err := like.MarshalBinary()
+	require.NoError(b, err)
+	ev, err := like.HistoryHead().MarshalBinary()
+	require.NoError(b, err)
+	d := s.Dialect()
+	r := bareRow{id: "bare-" + randomHex(8), data: string(data), event: string(ev), version: 1,
+		sel:    sqlstore.Bind(d, "SELECT id, account, state, version, data FROM cancellation_requests WHERE id = ?"),
+		upd:    sqlstore.Bind(d, "UPDATE cancellation_requests SET data = ?, version = ? WHERE id = ? AND version = ?"),
+		insert: sqlstore.Bind(d, "INSERT INTO cancellation_events (request_id, seq, data) VALUES (?, ?, ?)"),
+	}
+	_, err = s.DB().Exec(sqlstore.Bind(d, "INSERT INTO cancellation_requests (id, account, state, version, created_at, data) VALUES (?, ?, 'withdrawn', 1, 0, ?)"), r.id, r.id, r.data)
+	require.NoError(b, err)
+	return r
+}
+
+// transition is the floor: SELECT, then UPDATE and INSERT in a transaction.
+func (r *bareRow) transition(b *testing.B, s *sqlstore.Store) {
+	ctx := context.Background()
+	var id, account, state, data string
+	var version int64
+	if err := s.DB().QueryRowContext(ctx, r.sel, r.id).Scan(&id, &account, &state, &version, &data); err != nil {
+		b.Fatal(err)
+	}
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := tx.ExecContext(ctx, r.upd, r.data, r.version+1, r.id, r.version)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		b.Fatalf("updated %d rows: %v", n, err)
+	}
+	if _, err := tx.ExecContext(ctx, r.insert, r.id, r.version+1, r.event); err != nil {
+		b.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	r.version++
 }
 
 // BenchmarkServiceDecision measures a whole use case over the Store: a
@@ -129,6 +234,80 @@ func BenchmarkServiceDecision(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+		})
+	}
+}
+
+// BenchmarkQueueDepth lists a page of 50 of the review queue over 100,000
+// requests in review, on SQLite and PostgreSQL: the first page, the page
+// at depth 5,000 by cursor (Query.After) and the same by offset, and a
+// maintenance listing with nothing due. By cursor a deep page is read from
+// the index as the first is.
+//
+//	go test -run='^$' -bench=QueueDepth ./adapters/sqlstore/
+func BenchmarkQueueDepth(b *testing.B) {
+	const rows, depth, page = 100_000, 5_000, 50
+	for _, d := range dialects {
+		b.Run(string(d.name), func(b *testing.B) {
+			if d.name == sqlstore.Postgres && os.Getenv(postgresEnv) == "" {
+				b.Skipf("set %s to benchmark PostgreSQL", postgresEnv)
+			}
+			s := openStore(b, d.newDSN(b))
+			e := newEnv()
+			ctx := context.Background()
+			tmpl := e.inReview(b, e.service(b, memory.NewStore()), e.account("tmpl-"+randomHex(4)))
+			data, err := tmpl.MarshalBinary()
+			require.NoError(b, err)
+			due := tmpl.DueAt().UTC().Format(time.RFC3339Nano)
+			tx, err := s.DB().BeginTx(ctx, nil)
+			require.NoError(b, err)
+			const chunk = 500
+			insert := sqlstore.Bind(d.name, "INSERT INTO cancellation_requests (id, account, state, version, created_at, due_at, wake_at, data) VALUES "+
+				strings.TrimSuffix(strings.Repeat("(?, ?, 'in_review', 1, ?, ?, ?, ?), ", chunk), ", "))
+			args := make([]any, 0, 6*chunk)
+			for i := range rows {
+				id, acct := fmt.Sprintf("can_q%07d", i), fmt.Sprintf("acct-q%07d", i)
+				at := tmpl.DueAt().Add(time.Duration((i*7919)%rows) * time.Second)
+				doc := strings.NewReplacer(tmpl.ID(), id, `"`+string(tmpl.Account())+`"`, `"`+acct+`"`,
+					fmt.Sprintf(`"version":%d`, tmpl.Version()), `"version":1`,
+					`"due_at":"`+due+`"`, `"due_at":"`+at.UTC().Format(time.RFC3339Nano)+`"`).Replace(string(data))
+				args = append(args, id, acct, tmpl.CreatedAt().UnixNano(), at.UnixNano(), at.UnixNano(), doc)
+				if len(args) == cap(args) {
+					_, err := tx.ExecContext(ctx, insert, args...)
+					require.NoError(b, err)
+					args = args[:0]
+				}
+			}
+			require.NoError(b, tx.Commit())
+			if d.name == sqlstore.Postgres {
+				_, err := s.DB().ExecContext(ctx, "ANALYZE cancellation_requests")
+				require.NoError(b, err)
+			}
+			q := cancellation.Query{States: []cancellation.State{cancellation.StateInReview}, OrderByDue: true, Limit: page}
+			head, err := s.List(ctx, cancellation.Query{States: q.States, OrderByDue: true, Limit: depth})
+			require.NoError(b, err)
+			deep := q
+			deep.After = q.Cursor(head[depth-1])
+			offset := q
+			offset.Offset = depth
+			for _, c := range []struct {
+				name string
+				q    cancellation.Query
+			}{
+				{"first-page", q},
+				{"cursor-depth-5000", deep},
+				{"offset-depth-5000", offset},
+				{"nothing-due", cancellation.Query{WakeBefore: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), OrderByWake: true, Limit: 256}},
+			} {
+				b.Run(c.name, func(b *testing.B) {
+					for b.Loop() {
+						rs, err := s.List(ctx, c.q)
+						if err != nil || (c.name != "nothing-due" && len(rs) != page) {
+							b.Fatalf("%d requests: %v", len(rs), err)
+						}
+					}
+				})
+			}
 		})
 	}
 }

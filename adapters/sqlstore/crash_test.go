@@ -113,10 +113,12 @@ func TestCrashRecovery(t *testing.T) {
 		got, err := store.Get(t.Context(), crashed.ID())
 		require.NoError(t, err)
 		require.Equal(t, cancellation.StateCancelled, got.State())
-		require.NoError(t, cancellation.VerifyHistory(got.History()))
+		events, err := store.History(t.Context(), crashed.ID())
+		require.NoError(t, err)
+		require.NoError(t, cancellation.VerifyHistory(events, e.kit.HistoryKey))
 		require.Empty(t, got.PendingEffects())
 		count := map[cancellation.EventType]int{}
-		for _, ev := range got.History() {
+		for _, ev := range events {
 			count[ev.Type]++
 		}
 		require.Equal(t, 1, count[cancellation.EventApproved])

@@ -19,12 +19,19 @@
 //
 // # Schema
 //
-// One table, cancellation_requests, holds one row per request: its id
+// The table cancellation_requests holds one row per request: its id
 // (primary key), account, state, version, created_at, due_at and wake_at
 // (the request's NextWake, NULL when zero), and data, the request's JSON
-// as Request.MarshalBinary wrote it, kept as text byte for byte. Times are Unix
-// nanoseconds. Indexes serve List: (state, due_at, id) for the review queue,
-// wake_at for maintenance, (account, created_at, id) and (created_at, id).
+// as Request.MarshalBinary wrote it (its state and newest event), kept as
+// text byte for byte. Times are Unix nanoseconds. Indexes serve List, each
+// ending in id for keyset paging (Query.After): (state, due_at, id) for
+// the review queue, (wake_at, id) for maintenance, (account, created_at,
+// id) and (created_at, id). The table cancellation_events holds the
+// history, one row per event keyed by (request_id, seq), each as
+// Event.MarshalBinary wrote it; Create and Update append a request's new
+// events atomically with its row (on PostgreSQL in the same statement),
+// and History reads them back. Requests written before migration 0002
+// keep their history inline in data until their next write moves it.
 // A partial unique index on account, over the non-terminal states, makes
 // the database refuse a second active request for an account
 // (cancellation.ErrActiveRequestExists), whichever replica writes it.
@@ -37,7 +44,8 @@
 //
 // # Concurrency and effects
 //
-// Update is a single UPDATE ... WHERE id = ? AND version = ?: of two
+// Update is an UPDATE ... WHERE id = ? AND version = ? (with the INSERT of
+// the new events, atomically): of two
 // replicas that read the same version, one writes and the other gets
 // cancellation.ErrConflict, and the Service retries it with a fresh copy.
 // The Service claims each pending effect (a notification, the account's
@@ -46,7 +54,7 @@
 // dies holding a claim loses it when the lease ends, and the effect is
 // retried under the same idempotency key.
 //
-// On SQLite the Store writes one statement at a time (there is one writer
+// On SQLite the Store writes one transaction at a time (there is one writer
 // per file), waits for other processes through busy_timeout, and runs in
 // WAL mode so that readers do not wait; commits are synced
 // (synchronous=FULL) unless the DSN says otherwise.

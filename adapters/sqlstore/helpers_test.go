@@ -156,11 +156,14 @@ type env struct {
 func newEnv() *env { return &env{kit: memory.NewKit(t0)} }
 
 // service returns a Service over store with the env's ports.
-func (e *env) service(t testing.TB, store cancellation.Store) *cancellation.Service {
+func (e *env) service(t testing.TB, store cancellation.Store, opts ...func(*cancellation.Config)) *cancellation.Service {
 	t.Helper()
 	cfg := e.kit.Config()
 	cfg.Store = store
 	cfg.Verification.Key = otpKey
+	for _, o := range opts {
+		o(&cfg)
+	}
 	svc, err := cancellation.New(cfg)
 	require.NoError(t, err)
 	return svc
@@ -249,6 +252,27 @@ func patch(r *cancellation.Request, set map[string]any) (*cancellation.Request, 
 			return nil, err
 		}
 	}
+	// The newest event, kept with the request, follows a patched state
+	// and never comes after a patched version. (The tests' Services have
+	// no history keys, so its plain hash does not cover these fields.)
+	var head map[string]json.RawMessage
+	if err := json.Unmarshal(m["head"], &head); err != nil {
+		return nil, err
+	}
+	if st, ok := set["state"]; ok {
+		head["state"], _ = json.Marshal(st)
+	}
+	if v, ok := set["version"]; ok {
+		var hv int64
+		_ = json.Unmarshal(head["version"], &hv)
+		var nv int64
+		_ = json.Unmarshal(m["version"], &nv)
+		head["version"], _ = json.Marshal(min(hv, nv))
+		_ = v
+	}
+	if m["head"], err = json.Marshal(head); err != nil {
+		return nil, err
+	}
 	if b, err = json.Marshal(m); err != nil {
 		return nil, err
 	}
@@ -256,13 +280,60 @@ func patch(r *cancellation.Request, set map[string]any) (*cancellation.Request, 
 	return out, out.UnmarshalBinary(b)
 }
 
+// inline returns a copy of r, which must hold its whole history (from
+// Service.Review), renumbered as version 1 and written as records were
+// before events were kept apart: the history inline in the request's
+// data. Create then stores every event: the way to carry a request from
+// one Store into another.
+func inline(r *cancellation.Request) (*cancellation.Request, error) {
+	b, err := inlineJSON(r)
+	if err != nil {
+		return nil, err
+	}
+	out := new(cancellation.Request)
+	return out, out.UnmarshalBinary(b)
+}
+
+// inlineJSON is the record of inline, as schema 1 stored it.
+func inlineJSON(r *cancellation.Request) ([]byte, error) {
+	b, err := r.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	events := r.History()
+	if events[0].Seq != 1 {
+		return nil, fmt.Errorf("request %s holds events from %d on, not its whole history", r.ID(), events[0].Seq)
+	}
+	for i := range events {
+		events[i].Version = 1 // the request must come from a Service without keys: plain hashes do not cover it
+	}
+	delete(m, "head")
+	m["version"], _ = json.Marshal(1)
+	if m["history"], err = json.Marshal(events); err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
+}
+
+// unkeyed configures a Service without history keys: plain SHA-256.
+func unkeyed(c *cancellation.Config) { c.HistoryKeys = nil }
+
+// acceptUnkeyed configures a Service that reads unkeyed histories.
+func acceptUnkeyed(c *cancellation.Config) { c.AcceptUnkeyedHistory = true }
+
 // started returns a new request for acct, version 1 and state started,
 // made by a Service over a memory store: not stored anywhere else yet.
 func started(t testing.TB, acct ports.AccountID) *cancellation.Request {
 	t.Helper()
 	e := newEnv()
 	e.account(string(acct))
-	r, err := e.service(t, memory.NewStore()).Start(context.Background(), acct)
+	// Without history keys, so that the Store's own check of the plain
+	// hash of the newest event has something to find.
+	r, err := e.service(t, memory.NewStore(), unkeyed).Start(context.Background(), acct)
 	require.NoError(t, err)
 	return r
 }

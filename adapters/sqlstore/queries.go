@@ -12,6 +12,10 @@ import (
 type queries struct {
 	dialect                            Dialect
 	insert, update, probe, get, active string
+	insertEvent, history               string
+	// updateAppend (PostgreSQL only) is update feeding the INSERT of the
+	// events given as arrays, in one statement.
+	updateAppend string
 }
 
 const columns = `id, account, state, version, data`
@@ -20,6 +24,10 @@ func newQueries(d Dialect) queries {
 	q := queries{dialect: d}
 	q.insert = q.bind(`INSERT INTO cancellation_requests (id, account, state, version, created_at, due_at, wake_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	q.update = q.bind(`UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, data = ? WHERE id = ? AND version = ? AND account = ?`)
+	q.insertEvent = q.bind(`INSERT INTO cancellation_events (request_id, seq, data) VALUES (?, ?, ?)`)
+	q.updateAppend = q.bind(`WITH u AS (UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, data = ? WHERE id = ? AND version = ? AND account = ? RETURNING id)
+INSERT INTO cancellation_events (request_id, seq, data) SELECT u.id, e.seq, e.data FROM u CROSS JOIN unnest(?::bigint[], ?::text[]) AS e(seq, data)`)
+	q.history = q.bind(`SELECT data FROM cancellation_events WHERE request_id = ? ORDER BY seq`)
 	q.probe = q.bind(`SELECT version, account FROM cancellation_requests WHERE id = ?`)
 	q.get = q.bind(`SELECT ` + columns + ` FROM cancellation_requests WHERE id = ?`)
 	// The state list is written out, not bound, so that the planner sees
@@ -79,19 +87,41 @@ func (q queries) list(query cancellation.Query) (string, []any) {
 		where = append(where, "account = ?")
 		args = append(args, string(query.Account))
 	}
+	if query.ExcludeAccount != "" {
+		where = append(where, "account <> ?")
+		args = append(args, string(query.ExcludeAccount))
+	}
 	if !query.WakeBefore.IsZero() {
 		where = append(where, "wake_at <= ?") // NULL, no wake, never matches
 		args = append(args, unixNanos(query.WakeBefore))
+	}
+	order := "created_at"
+	switch {
+	case query.OrderByDue:
+		order = "due_at"
+	case query.OrderByWake:
+		order = "wake_at"
+	}
+	if a := query.After; !a.IsZero() {
+		// Keyset paging: after (order, id) in the order's index. A zero
+		// time is NULL (due_at, wake_at), which sorts first.
+		if a.At.IsZero() && order != "created_at" {
+			where = append(where, "("+order+" IS NOT NULL OR id > ?)")
+			args = append(args, a.ID)
+		} else {
+			where = append(where, "("+order+", id) > (?, ?)")
+			args = append(args, unixNanos(a.At), a.ID)
+		}
 	}
 	var b strings.Builder
 	b.WriteString("SELECT " + columns + " FROM cancellation_requests")
 	if len(where) > 0 {
 		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
-	if query.OrderByDue {
-		b.WriteString(" ORDER BY due_at NULLS FIRST, id")
-	} else {
+	if order == "created_at" {
 		b.WriteString(" ORDER BY created_at, id")
+	} else {
+		b.WriteString(" ORDER BY " + order + " NULLS FIRST, id")
 	}
 	switch {
 	case query.Limit > 0:

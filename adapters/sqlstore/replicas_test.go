@@ -126,11 +126,11 @@ func TestReplicasDecideOnce(t *testing.T) {
 			}))
 			require.Equal(t, int32(1), wins.Load(), "exactly one decision wins")
 			for _, s := range stores {
-				got, err := s.Get(t.Context(), r.ID())
+				events, err := s.History(t.Context(), r.ID())
 				require.NoError(t, err)
-				require.NoError(t, cancellation.VerifyHistory(got.History()))
+				require.NoError(t, cancellation.VerifyHistory(events, e.kit.HistoryKey))
 				var decisions int
-				for _, ev := range got.History() {
+				for _, ev := range events {
 					if ev.Type == cancellation.EventApproved || ev.Type == cancellation.EventRejected {
 						decisions++
 					}
@@ -241,7 +241,7 @@ func TestMaintenanceClaimsEffectsOnce(t *testing.T) {
 		stores := replicas(t, d.newDSN(t), replicaCount)
 		svcs := make([]*cancellation.Service, len(stores))
 		for i, s := range stores {
-			svcs[i] = e.service(t, s)
+			svcs[i] = e.service(t, s, acceptUnkeyed)
 		}
 
 		// Approve n requests; every effect attempt of the approvals fails.
@@ -250,7 +250,8 @@ func TestMaintenanceClaimsEffectsOnce(t *testing.T) {
 		// database as it stands, renumbered as version 1.
 		e.kit.Notifier.FailNext(n, nil)
 		e.kit.Platform.FailNext(memory.PortAccountCloser, n, nil)
-		setup := e.service(t, memory.NewStore())
+		// (Without history keys, so that the requests can be renumbered.)
+		setup := e.service(t, memory.NewStore(), unkeyed)
 		ids := make([]string, n)
 		var g errgroup.Group
 		g.SetLimit(4)
@@ -265,7 +266,10 @@ func TestMaintenanceClaimsEffectsOnce(t *testing.T) {
 					return err
 				}
 				ids[i] = r.ID()
-				if r, err = patch(r, map[string]any{"version": 1}); err != nil {
+				if r, err = setup.Review(context.Background(), cancellation.Reviewer{ID: "reviewer"}, r.ID()); err != nil {
+					return err
+				}
+				if r, err = inline(r); err != nil {
 					return err
 				}
 				return stores[i%len(stores)].Create(context.Background(), r)
@@ -315,7 +319,9 @@ func TestMaintenanceClaimsEffectsOnce(t *testing.T) {
 			r, err := stores[len(stores)-1].Get(t.Context(), id)
 			require.NoError(t, err)
 			require.Equal(t, cancellation.StateCancelled, r.State(), id)
-			require.NoError(t, cancellation.VerifyHistory(r.History()))
+			events, err := stores[len(stores)-1].History(t.Context(), id)
+			require.NoError(t, err)
+			require.NoError(t, cancellation.VerifyHistory(events, e.kit.HistoryKey))
 			require.Empty(t, r.PendingEffects(), id)
 			require.Len(t, r.Effects(), 4, "approval notice, close, cancellation by SMS and by email")
 			for _, ef := range r.Effects() {

@@ -128,26 +128,42 @@ func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// row is a request as the table holds it.
+// row is a request as the table holds it, with the events to append.
 type row struct {
 	id, account, state string
 	version            int64
 	createdAt          int64
 	dueAt, wakeAt      sql.NullInt64
 	data               []byte
+	events             []event
 }
 
-// encode turns r into a row; the data column holds r.MarshalBinary (JSON).
+// event is a row of cancellation_events.
+type event struct {
+	seq  int64
+	data string
+}
+
+// encode turns r into a row; the data column holds r.MarshalBinary (JSON),
+// and each new event its Event.MarshalBinary.
 func encode(r *cancellation.Request) (row, error) {
 	b, err := r.MarshalBinary()
 	if err != nil {
 		return row{}, fmt.Errorf("sqlstore: encoding request %s: %w", r.ID(), err)
 	}
-	return row{
+	rw := row{
 		id: r.ID(), account: string(r.Account()), state: string(r.State()), version: r.Version(),
 		createdAt: unixNanos(r.CreatedAt()), dueAt: nullNanos(r.DueAt()), wakeAt: nullNanos(r.NextWake()),
 		data: b,
-	}, nil
+	}
+	for _, e := range r.NewEvents() {
+		eb, err := e.MarshalBinary()
+		if err != nil {
+			return row{}, fmt.Errorf("sqlstore: encoding event %d of request %s: %w", e.Seq, r.ID(), err)
+		}
+		rw.events = append(rw.events, event{seq: int64(e.Seq), data: string(eb)})
+	}
+	return rw, nil
 }
 
 // decode restores the request of a row read back: its JSON must be valid
@@ -247,7 +263,12 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 		return err
 	}
 	defer s.release()
-	_, err = s.exec(ctx, s.q.insert, rw.id, rw.account, rw.state, rw.version, rw.createdAt, rw.dueAt, rw.wakeAt, string(rw.data))
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := s.txExec(ctx, tx, s.q.insert, rw.id, rw.account, rw.state, rw.version, rw.createdAt, rw.dueAt, rw.wakeAt, string(rw.data)); err != nil {
+			return err
+		}
+		return s.appendEvents(ctx, tx, rw)
+	})
 	switch s.uniqueViolation(err) {
 	case "":
 	case indexOneActive:
@@ -309,15 +330,11 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 	if err := s.acquire(ctx); err != nil {
 		return err
 	}
-	res, err := s.exec(ctx, s.q.update, rw.state, rw.version, rw.dueAt, rw.wakeAt, string(rw.data), rw.id, rw.version-1, rw.account)
+	n, err := s.update(ctx, rw)
 	s.release()
 	if s.uniqueViolation(err) == indexOneActive {
 		return fmt.Errorf("%w: %s", cancellation.ErrActiveRequestExists, r.Account())
 	}
-	if err != nil {
-		return fmt.Errorf("sqlstore: updating request %s: %w", r.ID(), err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return fmt.Errorf("sqlstore: updating request %s: %w", r.ID(), err)
 	}

@@ -158,6 +158,45 @@ func (c *MockStoreGetCall) DoAndReturn(f func(context.Context, string) (*cancell
 	return c
 }
 
+// History mocks base method.
+func (m *MockStore) History(ctx context.Context, id string) ([]cancellation.Event, error) {
+	m.ctrl.T.Helper()
+	ret := m.ctrl.Call(m, "History", ctx, id)
+	ret0, _ := ret[0].([]cancellation.Event)
+	ret1, _ := ret[1].(error)
+	return ret0, ret1
+}
+
+// History indicates an expected call of History.
+func (mr *MockStoreMockRecorder) History(ctx, id any) *MockStoreHistoryCall {
+	mr.mock.ctrl.T.Helper()
+	call := mr.mock.ctrl.RecordCallWithMethodType(mr.mock, "History", reflect.TypeOf((*MockStore)(nil).History), ctx, id)
+	return &MockStoreHistoryCall{Call: call}
+}
+
+// MockStoreHistoryCall wrap *gomock.Call
+type MockStoreHistoryCall struct {
+	*gomock.Call
+}
+
+// Return rewrite *gomock.Call.Return
+func (c *MockStoreHistoryCall) Return(arg0 []cancellation.Event, arg1 error) *MockStoreHistoryCall {
+	c.Call = c.Call.Return(arg0, arg1)
+	return c
+}
+
+// Do rewrite *gomock.Call.Do
+func (c *MockStoreHistoryCall) Do(f func(context.Context, string) ([]cancellation.Event, error)) *MockStoreHistoryCall {
+	c.Call = c.Call.Do(f)
+	return c
+}
+
+// DoAndReturn rewrite *gomock.Call.DoAndReturn
+func (c *MockStoreHistoryCall) DoAndReturn(f func(context.Context, string) ([]cancellation.Event, error)) *MockStoreHistoryCall {
+	c.Call = c.Call.DoAndReturn(f)
+	return c
+}
+
 // List mocks base method.
 func (m *MockStore) List(ctx context.Context, q cancellation.Query) ([]*cancellation.Request, error) {
 	m.ctrl.T.Helper()

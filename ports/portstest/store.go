@@ -151,11 +151,16 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 		got, err := e.store.Get(t.Context(), r.ID())
 		require.NoError(t, err)
 		requireSameRequest(t, r, got)
-		require.Empty(t, cmp.Diff(r.History(), got.History()), "history survives byte for byte")
+		require.Equal(t, r.HistoryHead(), got.HistoryHead(), "the newest event is kept with the request")
 		require.Empty(t, cmp.Diff(r.Consents(), got.Consents()))
 		require.Empty(t, cmp.Diff(r.Documents(), got.Documents()))
 		require.Empty(t, cmp.Diff(r.Effects(), got.Effects()))
-		require.NoError(t, cancellation.VerifyHistory(got.History()))
+		events := e.history(t, r.ID())
+		require.Len(t, events, r.HistoryLen())
+		require.NoError(t, cancellation.VerifyHistory(events, e.historyKey))
+		full, err := e.svc.Review(t.Context(), e.reviewer, r.ID())
+		require.NoError(t, err)
+		require.Empty(t, cmp.Diff(events, full.History()), "history survives byte for byte")
 	})
 	t.Run("ListFiltersAndOrders", func(t *testing.T) {
 		t.Parallel()
@@ -228,11 +233,10 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 			return nil
 		})
 		require.Equal(t, int32(1), wins.Load(), "exactly one decision wins")
-		got, err := e.store.Get(t.Context(), r.ID())
-		require.NoError(t, err)
-		require.NoError(t, cancellation.VerifyHistory(got.History()))
+		events := e.history(t, r.ID())
+		require.NoError(t, cancellation.VerifyHistory(events, e.historyKey))
 		var decisions int
-		for _, ev := range got.History() {
+		for _, ev := range events {
 			if ev.Type == cancellation.EventApproved || ev.Type == cancellation.EventRejected {
 				decisions++
 			}
@@ -368,8 +372,135 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 		gotJSON, err := got.MarshalBinary()
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(gotJSON), "the stored JSON comes back byte for byte")
-		require.NoError(t, cancellation.VerifyHistory(got.History()))
+		require.NoError(t, cancellation.VerifyHistory(e.history(t, r.ID()), e.historyKey))
 	})
+
+	// The history is kept apart from the request: each write appends the
+	// request's NewEvents, atomically with the request.
+	t.Run("UpdateAppendsNewEventsOnly", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		r := e.start(t, e.account(t))
+		require.Len(t, e.history(t, r.ID()), 1)
+		cur, err := e.store.Get(t.Context(), r.ID())
+		require.NoError(t, err)
+		require.Empty(t, cur.NewEvents(), "a request read from the store has no new events")
+		r = e.confirm(t, r)
+		events := e.history(t, r.ID())
+		require.Len(t, events, r.HistoryLen())
+		require.Equal(t, r.HistoryHead(), events[len(events)-1])
+		for i, ev := range events {
+			require.Equal(t, i+1, ev.Seq)
+		}
+	})
+	t.Run("ConflictAppendsNoEvents", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		acct := e.account(t)
+		r := e.start(t, acct)
+		// Capture the confirmation's write, with its new events, as it
+		// goes to the store; storing it a second time is a stale write.
+		spy := &updateSpy{Store: e.store}
+		svc := e.serviceOn(t, spy)
+		rep, err := svc.CheckEligibility(t.Context(), acct)
+		require.NoError(t, err)
+		_, err = svc.Confirm(t.Context(), acct, r.ID(), cancellation.Confirmation{
+			NotesVersion: svc.Notes().Version, Irreversible: true,
+			Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
+			Consents:     rep.Consents(),
+		})
+		require.NoError(t, err)
+		stale := spy.first()
+		require.NotEmpty(t, stale.NewEvents())
+		before := e.history(t, r.ID())
+		require.ErrorIs(t, e.store.Update(t.Context(), stale), cancellation.ErrConflict)
+		require.Equal(t, before, e.history(t, r.ID()), "a refused update appends no event")
+	})
+	t.Run("HistoryUnknownIsNotFound", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		_, err := e.store.History(t.Context(), "can_"+uniqueName(t, "missing"))
+		require.ErrorIs(t, err, cancellation.ErrNotFound)
+	})
+	t.Run("ListPagesByCursor", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		var accounts []ports.AccountID
+		var byCreation []*cancellation.Request
+		for i := range 5 {
+			acct := e.account(t)
+			accounts = append(accounts, acct)
+			r := e.inReview(t, acct)
+			if i == 2 {
+				e.kit.Clock.Advance(-time.Hour) // created later, due the same day
+			}
+			byCreation = append(byCreation, r)
+			e.kit.Clock.Advance(time.Minute)
+		}
+		mine := func(rs []*cancellation.Request) []*cancellation.Request {
+			return slices.DeleteFunc(rs, func(r *cancellation.Request) bool { return !slices.Contains(accounts, r.Account()) })
+		}
+		for _, q := range []cancellation.Query{
+			{States: []cancellation.State{cancellation.StateInReview}, OrderByDue: true},
+			{States: []cancellation.State{cancellation.StateInReview}},
+			{WakeBefore: e.kit.Clock.Now().Add(30 * 24 * time.Hour), OrderByWake: true},
+			{States: []cancellation.State{cancellation.StateInReview}, OrderByDue: true, ExcludeAccount: accounts[1]},
+		} {
+			all, err := e.store.List(t.Context(), q)
+			require.NoError(t, err)
+			all = mine(all)
+			for i := 1; i < len(all); i++ {
+				require.Negative(t, q.Cursor(all[i-1]).Compare(q.Cursor(all[i])), "%+v is in order", q)
+			}
+			if q.ExcludeAccount != "" {
+				require.Len(t, all, 4)
+				require.NotContains(t, requestIDs(all), byCreation[1].ID())
+			} else {
+				require.Len(t, all, 5)
+			}
+			// Keyset pages of 2 give the same list.
+			var paged []*cancellation.Request
+			for page := q; ; {
+				page.Limit = 2
+				rs, err := e.store.List(t.Context(), page)
+				require.NoError(t, err)
+				if len(rs) == 0 {
+					break
+				}
+				paged = append(paged, rs...)
+				page.After = q.Cursor(rs[len(rs)-1])
+			}
+			require.Equal(t, requestIDs(all), requestIDs(mine(paged)), "%+v", q)
+		}
+	})
+}
+
+// updateSpy keeps a copy of the first request given to Update.
+type updateSpy struct {
+	cancellation.Store
+	mu      sync.Mutex
+	updates []*cancellation.Request
+}
+
+func (s *updateSpy) Update(ctx context.Context, r *cancellation.Request) error {
+	s.mu.Lock()
+	s.updates = append(s.updates, r.Clone())
+	s.mu.Unlock()
+	return s.Store.Update(ctx, r)
+}
+
+func (s *updateSpy) first() *cancellation.Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.updates[0]
+}
+
+// history reads a request's stored events.
+func (e *storeEnv) history(t *testing.T, id string) []cancellation.Event {
+	t.Helper()
+	events, err := e.store.History(t.Context(), id)
+	require.NoError(t, err)
+	return events
 }
 
 func requestIDs(rs []*cancellation.Request) []string {
@@ -397,23 +528,25 @@ func requireSameRequest(t *testing.T, want, got *cancellation.Request) {
 
 // storeEnv is a Service over the store under test with in-memory ports.
 type storeEnv struct {
-	kit      *memory.Kit
-	store    cancellation.Store
-	svc      *cancellation.Service
-	reviewer cancellation.Reviewer
-	otpKey   []byte
-	mu       sync.Mutex
-	accounts int
-	prefix   string
+	kit        *memory.Kit
+	store      cancellation.Store
+	svc        *cancellation.Service
+	reviewer   cancellation.Reviewer
+	otpKey     []byte
+	historyKey cancellation.HistoryKey
+	mu         sync.Mutex
+	accounts   int
+	prefix     string
 }
 
 func newStoreEnv(t *testing.T, newStore func(t *testing.T) cancellation.Store) *storeEnv {
 	t.Helper()
 	e := &storeEnv{
-		kit:      memory.NewKit(time.Date(2026, time.March, 2, 10, 0, 0, 0, time.UTC)),
-		store:    newStore(t),
-		reviewer: cancellation.Reviewer{ID: "reviewer-1", Account: "reviewer-own-account"},
-		otpKey:   []byte("portstest shared otp key"),
+		kit:        memory.NewKit(time.Date(2026, time.March, 2, 10, 0, 0, 0, time.UTC)),
+		store:      newStore(t),
+		reviewer:   cancellation.Reviewer{ID: "reviewer-1", Account: "reviewer-own-account"},
+		otpKey:     []byte("portstest shared otp key"),
+		historyKey: cancellation.HistoryKey{ID: "portstest-1", Secret: []byte("portstest history key, 32+ bytes long")},
 		// A random part keeps a shared backend that outlives the run from
 		// seeing the accounts of an earlier run.
 		prefix: uniqueName(t, fmt.Sprintf("%04x-", rand.Uint32()&0xffff)),
@@ -426,9 +559,16 @@ func newStoreEnv(t *testing.T, newStore func(t *testing.T) cancellation.Store) *
 // replica would be.
 func (e *storeEnv) service(t *testing.T) *cancellation.Service {
 	t.Helper()
+	return e.serviceOn(t, e.store)
+}
+
+// serviceOn returns a Service over store and the env's ports.
+func (e *storeEnv) serviceOn(t *testing.T, store cancellation.Store) *cancellation.Service {
+	t.Helper()
 	cfg := e.kit.Config()
-	cfg.Store = e.store
+	cfg.Store = store
 	cfg.Verification.Key = e.otpKey
+	cfg.HistoryKeys = []cancellation.HistoryKey{e.historyKey}
 	svc, err := cancellation.New(cfg)
 	require.NoError(t, err)
 	return svc

@@ -1,0 +1,112 @@
+package cancellation_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/accountkit/cancellation"
+	"github.com/accountkit/cancellation/ports"
+)
+
+// fillHistory consents again and again, each time to a changed voucher (so
+// that no call is a no-op), until the customer's history cap refuses it;
+// it checks that the refusal changed nothing.
+func fillHistory(t *testing.T, f *fixture, acct ports.AccountID, id string) {
+	t.Helper()
+	for i := 0; ; i++ {
+		f.platform.DeleteRights(acct).AddRight(acct, ports.Right{Kind: ports.RightVoucher, Ref: fmt.Sprintf("v-%d", i%2), Description: "Voucher", Value: usd(100)})
+		rep, err := f.svc.CheckEligibility(f.ctx, acct)
+		require.NoError(t, err)
+		before := f.storedJSON(id)
+		_, err = f.svc.Consent(f.ctx, acct, id, rep.Consents())
+		if err != nil {
+			var full *cancellation.HistoryFullError
+			require.ErrorAs(t, err, &full)
+			require.ErrorIs(t, err, cancellation.ErrHistoryFull)
+			require.Equal(t, cancellation.CustomerHistoryLimit, full.Limit)
+			f.requireUnchanged(id, before)
+			break
+		}
+		require.Less(t, i, cancellation.CustomerHistoryLimit, "the cap never refused a consent")
+	}
+	require.Equal(t, cancellation.CustomerHistoryLimit, f.stored(id).HistoryLen())
+}
+
+func TestHistory_CustomerActionsStopAtTheCap(t *testing.T) {
+	f := setup(t)
+	a := f.personal("acct-cap")
+	r := f.confirm(f.start(a.ID))
+	fillHistory(t, f, a.ID, r.ID())
+
+	// Every other customer action that records an event is refused too.
+	_, err := f.svc.SendCode(f.ctx, a.ID, r.ID())
+	require.ErrorIs(t, err, cancellation.ErrHistoryFull)
+	require.Empty(t, f.kit.OTP.Sent(), "no code went out for a refused change")
+	// Withdrawing, which ends the request, stays possible.
+	r, err = f.svc.Withdraw(f.ctx, a.ID, r.ID())
+	require.NoError(t, err)
+	require.Equal(t, cancellation.StateWithdrawn, r.State())
+	require.NoError(t, verifyHistory(f.history(r.ID())))
+}
+
+func TestHistory_ExpiryStillHappensAtTheCap(t *testing.T) {
+	f := setup(t)
+	a := f.personal("acct-cap-expiry")
+	r := f.confirm(f.start(a.ID))
+	fillHistory(t, f, a.ID, r.ID())
+	f.clock.Advance(8 * 24 * time.Hour)
+	rep := f.maintain()
+	require.Equal(t, 1, rep.Expired)
+	got := f.stored(r.ID())
+	require.Equal(t, cancellation.StateExpired, got.State())
+	require.LessOrEqual(t, got.HistoryLen(), cancellation.MaxHistory)
+}
+
+func TestHistory_ConfigRefusesBadKeys(t *testing.T) {
+	t.Parallel()
+	for name, keys := range map[string][]cancellation.HistoryKey{
+		"EmptyID":     {{ID: "", Secret: make([]byte, 32)}},
+		"ShortSecret": {{ID: "k1", Secret: make([]byte, 31)}},
+		"SameIDTwice": {{ID: "k1", Secret: make([]byte, 32)}, {ID: "k1", Secret: make([]byte, 40)}},
+	} {
+		f := newFixture(t)
+		cfg := f.cfg
+		cfg.HistoryKeys = keys
+		_, err := cancellation.New(cfg)
+		require.ErrorIs(t, err, cancellation.ErrInvalidInput, name)
+		require.ErrorContains(t, err, "HistoryKeys", name)
+	}
+}
+
+func TestHistory_RotatedKeysVerifyOldEvents(t *testing.T) {
+	f := setup(t)
+	a := f.personal("acct-rotate")
+	r := f.confirm(f.start(a.ID))
+	old := f.cfg.HistoryKeys[0]
+	// A new key signs from now on; the old one stays to verify.
+	cfg := f.cfg
+	cfg.HistoryKeys = []cancellation.HistoryKey{{ID: "k2", Secret: []byte("the second history key, 32 bytes+")}, old}
+	svc, err := cancellation.New(cfg)
+	require.NoError(t, err)
+	_, err = svc.Withdraw(f.ctx, a.ID, r.ID())
+	require.NoError(t, err)
+	got, err := svc.Get(f.ctx, a.ID, r.ID())
+	require.NoError(t, err)
+	h := got.History()
+	require.Equal(t, old.ID, h[0].KeyID)
+	require.Equal(t, "k2", h[len(h)-1].KeyID)
+	require.NoError(t, cancellation.VerifyHistory(h, cfg.HistoryKeys...))
+
+	// Without the old key, its events no longer verify: the request reads
+	// as corrupt rather than as unchecked.
+	cfg.HistoryKeys = cfg.HistoryKeys[:1]
+	svc, err = cancellation.New(cfg)
+	require.NoError(t, err)
+	_, err = svc.Get(f.ctx, a.ID, r.ID())
+	require.ErrorIs(t, err, cancellation.ErrCorrupt)
+	require.True(t, errors.Is(err, cancellation.ErrCorrupt))
+}

@@ -1,0 +1,114 @@
+package cancellation
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Review queue pages. A page is read by keyset: it starts after the due
+// date and id of the previous page's last request, which the Store finds
+// in its index, so a page deep in a long queue costs what the first does.
+
+// DefaultQueueLimit and MaxQueueLimit bound a page of ReviewQueue.
+const (
+	DefaultQueueLimit = 50
+	MaxQueueLimit     = 500
+)
+
+// QueueOptions selects a page of the review queue.
+type QueueOptions struct {
+	// Limit is the page size: DefaultQueueLimit when 0, at most
+	// MaxQueueLimit.
+	Limit int
+	// After is the Next of the previous page; empty for the first page.
+	After string
+}
+
+// QueuePage is one page of the review queue.
+type QueuePage struct {
+	Items []QueueItem
+	// Next continues after this page (QueueOptions.After); empty on the
+	// last page.
+	Next string
+}
+
+// ReviewQueue lists a page of the requests in review, overdue first then
+// by due date, leaving out the reviewer's own account. Every page but the
+// last holds Limit items: the Store filters, not the caller. A malformed
+// After is refused with a ValidationError.
+func (s *Service) ReviewQueue(ctx context.Context, rv Reviewer, opt QueueOptions) (QueuePage, error) {
+	if err := rv.check(); err != nil {
+		return QueuePage{}, err
+	}
+	switch {
+	case opt.Limit < 0 || opt.Limit > MaxQueueLimit:
+		return QueuePage{}, invalid("limit", fmt.Sprintf("the page size is 1 to %d", MaxQueueLimit))
+	case opt.Limit == 0:
+		opt.Limit = DefaultQueueLimit
+	}
+	after, err := decodeCursor(opt.After)
+	if err != nil {
+		return QueuePage{}, err
+	}
+	q := Query{States: []State{StateInReview}, OrderByDue: true, ExcludeAccount: rv.Account, After: after, Limit: opt.Limit + 1}
+	rs, err := s.queueList(ctx, q)
+	if err != nil {
+		return QueuePage{}, err
+	}
+	var page QueuePage
+	if len(rs) > opt.Limit {
+		rs = rs[:opt.Limit]
+		page.Next = encodeCursor(q.Cursor(rs[len(rs)-1]))
+	}
+	page.Items = s.queueItems(rs)
+	return page, nil
+}
+
+// queueList lists requests for the review queue: one damaged record must
+// not stop every review, so it lists the rest and logs it.
+func (s *Service) queueList(ctx context.Context, q Query) ([]*Request, error) {
+	rs, err := s.cfg.Store.List(ctx, q)
+	switch {
+	case errors.Is(err, ErrCorrupt):
+		s.log.Error("cancellation: review queue skips corrupt requests", "error", err)
+	case err != nil:
+		return nil, err
+	}
+	return rs, nil
+}
+
+func (s *Service) queueItems(rs []*Request) []QueueItem {
+	now := s.now()
+	items := make([]QueueItem, len(rs))
+	for i, r := range rs {
+		items[i] = QueueItem{Request: r, Overdue: r.Overdue(now)}
+	}
+	return items
+}
+
+// encodeCursor writes c as an opaque token: base64url of "nanos:id".
+func encodeCursor(c Cursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.At.UnixNano(), 10) + ":" + c.ID))
+}
+
+func decodeCursor(s string) (Cursor, error) {
+	if s == "" {
+		return Cursor{}, nil
+	}
+	bad := invalid("after", "not a cursor returned as Next by ReviewQueue")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(s) > 512 {
+		return Cursor{}, bad
+	}
+	nanos, id, ok := strings.Cut(string(b), ":")
+	n, err := strconv.ParseInt(nanos, 10, 64)
+	if !ok || err != nil || id == "" {
+		return Cursor{}, bad
+	}
+	return Cursor{At: time.Unix(0, n).UTC(), ID: id}, nil
+}
