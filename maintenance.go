@@ -250,6 +250,9 @@ type MaintenanceReport struct {
 	Closed        int // scheduled requests whose closing began
 	Rejected      int // scheduled requests rejected because eligibility failed at closing
 	Overdue       int // reviews newly flagged overdue
+	// IdempotencyPurged counts expired Idempotency-Key records deleted
+	// (Stores that implement IdempotencyStore).
+	IdempotencyPurged int
 }
 
 // maintenanceBatch is how many requests one List call of maintenance reads.
@@ -268,6 +271,9 @@ const maintenanceBatch = 256
 func (s *Service) RunMaintenance(ctx context.Context) (MaintenanceReport, error) {
 	var rep MaintenanceReport
 	var errs []error
+	if err := s.purgeIdempotency(ctx, &rep); err != nil {
+		errs = append(errs, err)
+	}
 	due, err := s.cfg.Store.List(ctx, Query{WakeBefore: s.now()})
 	if err != nil {
 		errs = append(errs, fmt.Errorf("cancellation: listing requests for maintenance: %w", err))

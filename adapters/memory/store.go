@@ -19,6 +19,7 @@ import (
 type Store struct {
 	mu   sync.Mutex
 	rows map[string]row
+	idem idempotency
 }
 
 type row struct {
