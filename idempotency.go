@@ -15,7 +15,9 @@ type IdempotencyRecord struct {
 	// meet), Key the client's Idempotency-Key.
 	Scope, Key string
 	// Fingerprint identifies the first request (method, path and body):
-	// the same key with another fingerprint is a client error.
+	// the same key with another fingerprint is a client error. It may be
+	// empty in a reservation and set at completion, for bodies that are
+	// hashed while they stream.
 	Fingerprint string
 	// Owner identifies the reservation while the first request runs;
 	// CompleteIdempotency and ReleaseIdempotency need it.
@@ -43,8 +45,8 @@ type IdempotencyStore interface {
 	// It returns the record now in force and whether it is rec. Two
 	// concurrent reservations of one key: exactly one gets true.
 	ReserveIdempotency(ctx context.Context, rec IdempotencyRecord, now time.Time) (IdempotencyRecord, bool, error)
-	// CompleteIdempotency stores rec.Response and rec.ExpiresAt in the
-	// reservation that rec.Scope, rec.Key and rec.Owner name. It returns an
+	// CompleteIdempotency stores rec.Fingerprint, rec.Response (not
+	// empty) and rec.ExpiresAt in the reservation that rec.Scope, rec.Key and rec.Owner name. It returns an
 	// error wrapping ErrNotFound when that reservation is gone (expired and
 	// taken over, or released) or already complete, and changes nothing.
 	CompleteIdempotency(ctx context.Context, rec IdempotencyRecord) error

@@ -51,11 +51,14 @@ func (s *Store) CompleteIdempotency(ctx context.Context, rec cancellation.Idempo
 	s.idem.mu.Lock()
 	defer s.idem.mu.Unlock()
 	k := [2]string{rec.Scope, rec.Key}
+	if len(rec.Response) == 0 {
+		return fmt.Errorf("%w: memory: completing idempotency key %q with an empty response", cancellation.ErrInvalidInput, rec.Key)
+	}
 	cur, ok := s.idem.recs[k]
 	if !ok || cur.Owner != rec.Owner || cur.Done() {
 		return fmt.Errorf("memory: idempotency key %q: %w: no reservation held by this request", rec.Key, cancellation.ErrNotFound)
 	}
-	cur.Response, cur.ExpiresAt = bytes.Clone(rec.Response), rec.ExpiresAt
+	cur.Fingerprint, cur.Response, cur.ExpiresAt = rec.Fingerprint, bytes.Clone(rec.Response), rec.ExpiresAt
 	s.idem.recs[k] = cur
 	return nil
 }

@@ -33,7 +33,7 @@ func newIdemQueries(q queries) idemQueries {
 ON CONFLICT (scope, idem_key) DO UPDATE SET fingerprint = excluded.fingerprint, owner = excluded.owner, response = NULL, expires_at = excluded.expires_at
 WHERE cancellation_idempotency_keys.expires_at <= ?`),
 		get:      q.bind(`SELECT fingerprint, owner, response, expires_at FROM cancellation_idempotency_keys WHERE scope = ? AND idem_key = ?`),
-		complete: q.bind(`UPDATE cancellation_idempotency_keys SET response = ?, expires_at = ? WHERE scope = ? AND idem_key = ? AND owner = ? AND response IS NULL`),
+		complete: q.bind(`UPDATE cancellation_idempotency_keys SET fingerprint = ?, response = ?, expires_at = ? WHERE scope = ? AND idem_key = ? AND owner = ? AND response IS NULL`),
 		release:  q.bind(`DELETE FROM cancellation_idempotency_keys WHERE scope = ? AND idem_key = ? AND owner = ? AND response IS NULL`),
 		purge:    q.bind(`DELETE FROM cancellation_idempotency_keys WHERE expires_at <= ?`),
 	}
@@ -79,7 +79,7 @@ func (s *Store) CompleteIdempotency(ctx context.Context, rec cancellation.Idempo
 	if len(rec.Response) == 0 {
 		return fmt.Errorf("%w: sqlstore: completing idempotency key %q with an empty response", cancellation.ErrInvalidInput, rec.Key)
 	}
-	n, err := s.write(ctx, idemQ[s.dialect].complete, rec.Response, unixNanos(rec.ExpiresAt), rec.Scope, rec.Key, rec.Owner)
+	n, err := s.write(ctx, idemQ[s.dialect].complete, rec.Fingerprint, rec.Response, unixNanos(rec.ExpiresAt), rec.Scope, rec.Key, rec.Owner)
 	if err != nil {
 		return fmt.Errorf("sqlstore: completing idempotency key: %w", err)
 	}

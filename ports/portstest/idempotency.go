@@ -49,6 +49,7 @@ func TestIdempotencyStore(t *testing.T, f StoreFeatures, newStore func(t *testin
 		require.False(t, got.Done(), "the first request is still running")
 
 		done := first
+		done.Fingerprint = "fp-complete" // a streamed body is hashed by the time it completes
 		done.Response = []byte(`{"status":201}`)
 		done.ExpiresAt = base.Add(24 * time.Hour)
 		require.NoError(t, s.CompleteIdempotency(ctx, done))
@@ -59,9 +60,16 @@ func TestIdempotencyStore(t *testing.T, f StoreFeatures, newStore func(t *testin
 		require.False(t, ok, "a completed key stays until it expires")
 		require.Equal(t, `{"status":201}`, string(got.Response))
 		require.True(t, got.Done())
+		require.Equal(t, "fp-complete", got.Fingerprint, "completion records the fingerprint")
 		require.True(t, got.ExpiresAt.Equal(base.Add(24*time.Hour)), "completion sets the new expiry, got %v", got.ExpiresAt)
 
 		require.ErrorIs(t, s.CompleteIdempotency(ctx, done), cancellation.ErrNotFound, "a record completes once")
+		empty := second
+		empty.Key += "-empty"
+		_, ok, err = s.ReserveIdempotency(ctx, empty, base)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.ErrorIs(t, s.CompleteIdempotency(ctx, empty), cancellation.ErrInvalidInput, "a completion needs a response")
 	})
 	t.Run("KeysAreScopedToTheCaller", func(t *testing.T) {
 		t.Parallel()

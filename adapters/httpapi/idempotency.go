@@ -1,0 +1,120 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"hash"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/accountkit/cancellation"
+)
+
+// maxKeyLength bounds an Idempotency-Key value.
+const maxKeyLength = 255
+
+// idempotent runs a POST under its Idempotency-Key, following the IETF
+// httpapi draft: the key is scoped to the caller and the body is
+// fingerprinted (with the method and path). The first request reserves
+// the key in the Store and its response is kept; a retry with the same
+// body gets that response again (header Idempotent-Replayed: true)
+// without running the operation; the same key with another body answers
+// 422, and a retry while the first still runs answers 409. Responses that
+// a retry should not see again (5xx, 429, 412) release the key instead.
+func (h *Handler) idempotent(w http.ResponseWriter, r *http.Request, p Principal, o op, limit int64) reply {
+	key, ok := parseKey(r.Header.Get("Idempotency-Key"))
+	switch {
+	case h.idem == nil:
+		return problemReply(newProblem(http.StatusBadRequest, "idempotency_unsupported", "Idempotency-Key is not supported by this server's store", "retry without the header, or use a store that keeps keys"))
+	case !ok:
+		return problemReply(newProblem(http.StatusBadRequest, "idempotency_key_invalid", "The Idempotency-Key is invalid", "use 1 to 255 visible ASCII characters, e.g. a UUID"))
+	}
+	fp := sha256.New()
+	io.WriteString(fp, r.Method+"\x00"+r.URL.Path+"\x00")
+	r.Body = teeBody{r.Body, fp}
+	ctx := r.Context()
+	now := h.opts.Clock.Now()
+	rec := cancellation.IdempotencyRecord{Scope: p.scope(), Key: key, Owner: randomOwner(), ExpiresAt: now.Add(h.opts.IdempotencyLease)}
+	cur, reserved, err := h.idem.ReserveIdempotency(ctx, rec, now)
+	if err != nil {
+		return h.errorReply(r, err, limit)
+	}
+	if !reserved {
+		if !cur.Done() {
+			return problemReply(newProblem(http.StatusConflict, "idempotency_key_in_use", "A request with this Idempotency-Key is still being processed", "wait for it, then retry"))
+		}
+		sum, err := drain(r.Body, fp)
+		if err != nil {
+			return h.errorReply(r, err, limit)
+		}
+		var first reply
+		if sum != cur.Fingerprint || json.Unmarshal(cur.Response, &first) != nil || first.Status == 0 {
+			return problemReply(newProblem(http.StatusUnprocessableEntity, "idempotency_key_reused", "This Idempotency-Key was used for another request", "use a new key for a new request"))
+		}
+		first.Header["Idempotent-Replayed"] = "true"
+		return first
+	}
+	rep := h.run(r, p, o, limit)
+	sum, drainErr := drain(r.Body, fp)
+	release := drainErr != nil || rep.Status >= 500 || rep.Status == http.StatusTooManyRequests || rep.Status == http.StatusPreconditionFailed
+	if !release {
+		rec.Fingerprint = sum
+		rec.Response, _ = json.Marshal(rep) // a reply always marshals
+		rec.ExpiresAt = h.opts.Clock.Now().Add(h.opts.IdempotencyTTL)
+		if err := h.idem.CompleteIdempotency(ctx, rec); err != nil {
+			// The operation ran; its answer stands. A retry will find the
+			// key free (or another's) and be judged by the Service.
+			h.opts.Logger.Error("httpapi: keeping the idempotency key's response", "error", err)
+		}
+		return rep
+	}
+	if err := h.idem.ReleaseIdempotency(ctx, rec.Scope, rec.Key, rec.Owner); err != nil {
+		h.opts.Logger.Error("httpapi: releasing an idempotency key", "error", err)
+	}
+	if drainErr != nil && rep.Status < 400 {
+		return h.errorReply(r, drainErr, limit)
+	}
+	return rep
+}
+
+// parseKey accepts a bare key or an sf-string ("..."), as the draft writes
+// it.
+func parseKey(v string) (string, bool) {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	if v == "" || len(v) > maxKeyLength || strings.ContainsFunc(v, func(c rune) bool { return c < 0x21 || c > 0x7e || c == '"' }) {
+		return "", false
+	}
+	return v, true
+}
+
+// drain reads the rest of the body (bounded by MaxBytesReader) so that the
+// fingerprint covers all of it, and returns the fingerprint.
+func drain(body io.Reader, fp hash.Hash) (string, error) {
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(fp.Sum(nil)), nil
+}
+
+func randomOwner() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// teeBody feeds what the operation reads into the fingerprint.
+type teeBody struct {
+	io.ReadCloser
+	h hash.Hash
+}
+
+func (t teeBody) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	t.h.Write(p[:n])
+	return n, err
+}
