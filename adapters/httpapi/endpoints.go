@@ -30,7 +30,9 @@ func request(status int, req *cancellation.Request, err error) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return jsonReply(status, req, req.Version())
+	// The view itself, not req: encoding/json would check and compact a
+	// Marshaler's output once more.
+	return jsonReply(status, req.View(), req.Version())
 }
 
 // empty checks that an operation without arguments got no body, or {}.
