@@ -143,14 +143,26 @@ func (h *Handler) upload(r *http.Request, p Principal) (reply, error) {
 	if params["boundary"] == "" {
 		return reply{}, malformedMultipart("the Content-Type has no boundary")
 	}
-	mr := multipart.NewReader(r.Body, params["boundary"])
-	kind, err := kindField(mr)
+	// body remembers a read error of the whole body (the bound), which the
+	// multipart reader reports without wrapping it.
+	body := &readErr{r: r.Body}
+	fail := func(err error, detail string) error {
+		if tooLarge(body.err) {
+			return body.err // errorReply answers 413
+		}
+		if err != nil && tooLarge(err) {
+			return err
+		}
+		return malformedMultipart(detail)
+	}
+	mr := multipart.NewReader(body, params["boundary"])
+	kind, err := kindField(mr, fail)
 	if err != nil {
 		return reply{}, err
 	}
 	part, err := mr.NextPart()
 	if err != nil {
-		return reply{}, multipartError(err, `a "file" part must follow the "kind" field`)
+		return reply{}, fail(err, `a "file" part must follow the "kind" field`)
 	}
 	defer part.Close()
 	if part.FormName() != "file" {
@@ -159,8 +171,8 @@ func (h *Handler) upload(r *http.Request, p Principal) (reply, error) {
 	src := &readErr{r: part}
 	doc, err := h.svc.UploadDocument(r.Context(), p.Account, r.PathValue("id"), cancellation.DocumentKind(kind), src)
 	if err != nil {
-		if src.err != nil && !errors.Is(err, cancellation.ErrDocumentRejected) || tooLarge(src.err) {
-			return reply{}, multipartError(src.err, "the file part is cut short")
+		if src.err != nil && !errors.Is(err, cancellation.ErrDocumentRejected) || tooLarge(body.err) {
+			return reply{}, fail(src.err, "the file part is cut short")
 		}
 		return reply{}, err
 	}
@@ -172,10 +184,10 @@ func (h *Handler) upload(r *http.Request, p Principal) (reply, error) {
 	return jsonReply(http.StatusCreated, view, req.Version())
 }
 
-func kindField(mr *multipart.Reader) (string, error) {
+func kindField(mr *multipart.Reader, fail func(error, string) error) (string, error) {
 	part, err := mr.NextPart()
 	if err != nil {
-		return "", multipartError(err, `the body must start with the "kind" field`)
+		return "", fail(err, `the body must start with the "kind" field`)
 	}
 	defer part.Close()
 	if part.FormName() != "kind" {
@@ -183,7 +195,7 @@ func kindField(mr *multipart.Reader) (string, error) {
 	}
 	b, err := io.ReadAll(io.LimitReader(part, maxKindField+1))
 	if err != nil {
-		return "", multipartError(err, `the "kind" field is cut short`)
+		return "", fail(err, `the "kind" field is cut short`)
 	}
 	if len(b) > maxKindField {
 		return "", malformedMultipart(`the "kind" field is too long`)
@@ -193,14 +205,6 @@ func kindField(mr *multipart.Reader) (string, error) {
 
 func malformedMultipart(detail string) error {
 	return bodyProblem(http.StatusBadRequest, "malformed_multipart", "The multipart body is malformed", detail)
-}
-
-// multipartError classifies an error reading the multipart body.
-func multipartError(err error, detail string) error {
-	if tooLarge(err) {
-		return err // errorReply answers 413
-	}
-	return malformedMultipart(detail)
 }
 
 // readErr remembers the error of the reader the Service reads, so that a

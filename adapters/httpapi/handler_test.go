@@ -187,6 +187,11 @@ func TestHandler_OversizedDocumentIs413(t *testing.T) {
 	p := e.upload(tokVerified, id, "passport", big).requireProblem(t, http.StatusRequestEntityTooLarge, "document_too_large")
 	require.Equal(t, cancellation.DocumentTooLarge, p.DocumentProblem)
 	e.upload(tokVerified, id, "passport", make([]byte, 2<<20)).requireProblem(t, http.StatusRequestEntityTooLarge, "document_too_large")
+	// The multipart bound holds for the framing too: a 2 MiB preamble.
+	body, ct := multipartBody(t, "passport", colourScan())
+	huge := append([]byte(strings.Repeat(strings.Repeat("x", 98)+"\r\n", 2<<20/100)), body...)
+	e.do(http.MethodPost, "/v1/cancellations/"+id+"/documents", tokVerified, huge, "Content-Type", ct).requireProblem(t, http.StatusRequestEntityTooLarge, "body_too_large")
+	require.Equal(t, int64(4), e.version(id), "nothing was stored")
 	e.do(http.MethodPost, "/v1/cancellations/"+id+"/confirmation", tokVerified, strings.Repeat(" ", 70<<10)).requireProblem(t, http.StatusRequestEntityTooLarge, "body_too_large")
 }
 

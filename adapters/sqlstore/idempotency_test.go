@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/accountkit/cancellation"
+	"github.com/accountkit/cancellation/adapters/sqlstore"
 	"github.com/accountkit/cancellation/ports/portstest"
 )
 
@@ -25,4 +26,14 @@ func TestIdempotencyStorePostgres(t *testing.T) {
 	portstest.TestIdempotencyStore(t, portstest.StoreFeatures{SharedBackend: true}, func(t *testing.T) cancellation.Store {
 		return openStore(t, dsn)
 	})
+}
+
+// schemaVersions lists every schema version, 1 to SchemaVersion: what a
+// migrated database records.
+func schemaVersions() []int {
+	vs := make([]int, sqlstore.SchemaVersion)
+	for i := range vs {
+		vs[i] = i + 1
+	}
+	return vs
 }
