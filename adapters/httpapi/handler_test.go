@@ -392,3 +392,15 @@ func TestHandler_MountedUnderAPrefix(t *testing.T) {
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestHandler_AuthenticatorOutageIs503: an Authenticator that fails for
+// another reason than ErrUnauthenticated answers 503, its text logged only.
+func TestHandler_AuthenticatorOutageIs503(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(_ *cancellation.Config, o *httpapi.Options) {
+		o.Authenticator = httpapi.AuthenticatorFunc(func(*http.Request) (httpapi.Principal, error) { return httpapi.Principal{}, errors.New(secret) })
+	})
+	r := e.do(http.MethodGet, "/v1/notes", tokVerified, nil)
+	r.requireProblem(t, http.StatusServiceUnavailable, "authentication_unavailable")
+	require.NotContains(t, string(r.Body), "hunter2")
+}
