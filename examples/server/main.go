@@ -5,6 +5,7 @@
 //
 //	go run ./examples/server                       # 127.0.0.1:8080, ./cancellation-server.db
 //	go run ./examples/server -addr 127.0.0.1:9000 -dsn 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
+//	go run ./examples/server -write-sample passport.jpg    # a colour scan to upload
 //
 // It prints the tokens as shell exports, logs one-time codes and
 // notifications with log/slog (nothing is really sent), runs maintenance
@@ -37,6 +38,7 @@ import (
 	"github.com/accountkit/cancellation/adapters/httpapi"
 	"github.com/accountkit/cancellation/adapters/memory"
 	"github.com/accountkit/cancellation/adapters/sqlstore"
+	"github.com/accountkit/cancellation/internal/docfixtures"
 	"github.com/accountkit/cancellation/ports"
 )
 
@@ -72,8 +74,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
 	dsn := fs.String("dsn", "sqlite:cancellation-server.db", "store: a SQLite file (sqlite:PATH) or a PostgreSQL DSN (postgres://...)")
 	every := fs.Duration("maintenance", 30*time.Second, "interval between maintenance passes")
+	sample := fs.String("write-sample", "", "write a synthetic colour scan of an ID card (JPEG) to this file, for trying uploads, and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *sample != "" {
+		return os.WriteFile(*sample, docfixtures.JPEG(docfixtures.ColourIDCard(1200, 800), 90), 0o644)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/adapters/httpapi/apitest"
 	"github.com/accountkit/cancellation/internal/docfixtures"
 )
@@ -275,4 +277,16 @@ func TestServer_EndToEnd(t *testing.T) {
 		t.Fatal("the server did not stop on SIGTERM")
 	}
 	s.logLine(regexp.MustCompile(`msg=stopped`))
+}
+
+// TestWriteSample: -write-sample writes a scan the inspector accepts.
+func TestWriteSample(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "passport.jpg")
+	require.NoError(t, run(t.Context(), []string{"-write-sample", path}, io.Discard, io.Discard))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	facts, err := cancellation.InspectDocument(data, cancellation.DocumentLimits{})
+	require.NoError(t, err)
+	require.Equal(t, cancellation.FormatJPEG, facts.Format)
 }
