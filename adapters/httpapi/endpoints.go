@@ -111,7 +111,12 @@ func (h *Handler) sendCode(r *http.Request, p Principal) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return jsonReply(http.StatusAccepted, CodeSentView{MaskedPhone: sent.MaskedPhone, ExpiresAt: sent.ExpiresAt, ResendAt: sent.ResendAt}, 0)
+	// The code changed the request: its new ETag, for the next If-Match.
+	req, err := h.svc.Get(r.Context(), p.Account, r.PathValue("id"))
+	if err != nil {
+		return reply{}, err
+	}
+	return jsonReply(http.StatusAccepted, CodeSentView{MaskedPhone: sent.MaskedPhone, ExpiresAt: sent.ExpiresAt, ResendAt: sent.ResendAt}, req.Version())
 }
 
 // VerifyBody is the body of POST .../code/verify.

@@ -312,7 +312,9 @@ func TestHandler_IdempotencyKey(t *testing.T) {
 	e.do(http.MethodPost, "/v1/cancellations/"+v.ID+"/withdraw", tokVerified, nil, "Idempotency-Key", "k-conf").requireProblem(t, http.StatusUnprocessableEntity, "idempotency_key_reused")
 
 	code := "/v1/cancellations/" + v.ID + "/code"
-	require.Equal(t, http.StatusAccepted, e.do(http.MethodPost, code, tokVerified, nil, "Idempotency-Key", `"k-code"`).Status)
+	sent := e.do(http.MethodPost, code, tokVerified, nil, "Idempotency-Key", `"k-code"`)
+	require.Equal(t, http.StatusAccepted, sent.Status)
+	require.Equal(t, `"3"`, sent.Header.Get("ETag"), "the version after the code was issued")
 	require.Equal(t, http.StatusAccepted, e.do(http.MethodPost, code, tokVerified, nil, "Idempotency-Key", `"k-code"`).Status)
 	require.Len(t, e.kit.OTP.Sent(), 1, "one code sent for two tries with one key")
 	require.Equal(t, int64(3), e.version(v.ID), "start, confirm, code: no second transition")

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,6 +40,9 @@ type server struct {
 	mu     sync.Mutex
 	stderr []string
 	logged chan struct{}
+	// readers end when the process closes its stdout and stderr; Wait
+	// must come after them, or it may close the pipes under them.
+	readers sync.WaitGroup
 }
 
 // startServer builds the example server and runs it on a free loopback
@@ -65,7 +70,9 @@ func startServer(t *testing.T) *server {
 	s := &server{t: t, cmd: cmd, tokens: map[string]string{}, logged: make(chan struct{}, 1)}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 
+	s.readers.Add(1)
 	go func() {
+		defer s.readers.Done()
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			s.mu.Lock()
@@ -90,7 +97,7 @@ func startServer(t *testing.T) *server {
 		}
 	}
 	require.NotEmpty(t, s.url, "the server said where it listens; stderr: %v", s.stderr)
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	s.readers.Go(func() { _, _ = io.Copy(io.Discard, stdout) })
 	v, err := apitest.New(t.Context())
 	require.NoError(t, err)
 	s.client = &http.Client{Timeout: 30 * time.Second, Transport: &apitest.Transport{Validator: v, Fail: t.Errorf}}
@@ -269,7 +276,10 @@ func TestServer_EndToEnd(t *testing.T) {
 	// Graceful stop.
 	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
 	exited := make(chan error, 1)
-	go func() { exited <- s.cmd.Wait() }()
+	go func() {
+		s.readers.Wait()
+		exited <- s.cmd.Wait()
+	}()
 	select {
 	case err := <-exited:
 		require.NoError(t, err, "the server exits cleanly on SIGTERM")
@@ -289,4 +299,77 @@ func TestWriteSample(t *testing.T) {
 	facts, err := cancellation.InspectDocument(data, cancellation.DocumentLimits{})
 	require.NoError(t, err)
 	require.Equal(t, cancellation.FormatJPEG, facts.Format)
+}
+
+// TestRun_PostgresDSN runs the server in process on a PostgreSQL schema of
+// its own: /readyz answers, a request is stored, and cancelling the
+// context stops it cleanly.
+func TestRun_PostgresDSN(t *testing.T) {
+	t.Parallel()
+	base := os.Getenv("CANCELLATION_POSTGRES_DSN")
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CANCELLATION_POSTGRES_DSN is not set")
+		}
+		t.Skip("set CANCELLATION_POSTGRES_DSN to run the PostgreSQL test")
+	}
+	admin, err := sql.Open("pgx", base) // the driver sqlstore registers
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = admin.Close() })
+	schema := fmt.Sprintf("server_test_%d", time.Now().UnixNano())
+	_, err = admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-dsn", u.String()}, pw, io.Discard)
+		pw.Close()
+	}()
+	var addr, token string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "export TOKEN_ELIGIBLE="); ok {
+			token, _, _ = strings.Cut(v, " ")
+		}
+		if rest, ok := strings.CutPrefix(line, "listening on "); ok {
+			addr, _, _ = strings.Cut(rest, " ")
+			require.Contains(t, rest, "postgres://", "the store is named")
+			break
+		}
+	}
+	require.NotEmpty(t, addr)
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+
+	res, err := http.Get(addr + "/readyz")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	req, err := http.NewRequest(http.MethodPost, addr+"/v1/cancellations", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusCreated, res.StatusCode)
+	var n int
+	require.NoError(t, admin.QueryRowContext(t.Context(), "SELECT count(*) FROM "+schema+".cancellation_requests").Scan(&n))
+	require.Equal(t, 1, n, "the request is in PostgreSQL")
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server did not stop")
+	}
 }

@@ -2839,6 +2839,11 @@ func (r GetCancellationResponse) ContentType() string {
 	return ""
 }
 
+// SendCodeResponse202Headers the declared response headers of an HTTP 202 response for SendCode
+type SendCodeResponse202Headers struct {
+	ETag *string
+}
+
 // SendCodeResponseDefaultHeaders the declared response headers of an HTTP default response for SendCode
 type SendCodeResponseDefaultHeaders struct {
 	RetryAfter      *int
@@ -2852,6 +2857,8 @@ type SendCodeResponse struct {
 	JSON202 *CodeSent
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *SendCodeResponse202Headers
 	// HeadersDefault the parsed response headers for an HTTP default response
 	HeadersDefault *SendCodeResponseDefaultHeaders
 }
@@ -4330,6 +4337,16 @@ func ParseSendCodeResponse(rsp *http.Response) (*SendCodeResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 202:
+		var headers SendCodeResponse202Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers202 = &headers
 	case true:
 		var headers SendCodeResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
