@@ -162,11 +162,28 @@ func (h *Handler) routes() {
 	h.handle("GET /v1/reviews/{id}/documents/{kind}", op{role: reviewers, fn: h.reviewDocument})
 	h.handle("POST /v1/reviews/{id}/approve", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.approve})
 	h.handle("POST /v1/reviews/{id}/reject", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.reject})
-	// Everything else under /v1/ is a problem document too, not the mux's
-	// text/plain 404 or 405.
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, newProblem(http.StatusNotFound, "no_such_endpoint", "No such endpoint", "see /v1/openapi.yaml"))
-	})
+	// Everything else is a problem document too, not the mux's text/plain
+	// 404 or 405.
+	h.mux.HandleFunc("/", h.unrouted)
+}
+
+// unrouted answers 405 with Allow when the path has endpoints for other
+// methods, and 404 otherwise.
+func (h *Handler) unrouted(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := h.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeProblem(w, newProblem(http.StatusMethodNotAllowed, "method_not_allowed", "This endpoint does not take this method", "allowed: "+strings.Join(allow, ", ")))
+		return
+	}
+	writeProblem(w, newProblem(http.StatusNotFound, "no_such_endpoint", "No such endpoint", "see /v1/openapi.yaml"))
 }
 
 // serve runs one operation: authentication, role, body bound, If-Match,
@@ -195,7 +212,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, o op) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if r.Method == http.MethodPost && r.Header.Get("Idempotency-Key") != "" {
-		h.idempotent(w, r, p, o, limit).write(w)
+		h.idempotent(r, p, o, limit).write(w)
 		return
 	}
 	h.run(r, p, o, limit).write(w)

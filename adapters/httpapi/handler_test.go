@@ -164,6 +164,9 @@ func TestHandler_DomainErrorsAreProblems(t *testing.T) {
 	e.do(http.MethodGet, "/v1/reviews?limit=0", tokReviewer, nil).requireProblem(t, http.StatusUnprocessableEntity, "validation_failed")
 	e.do(http.MethodGet, "/v1/reviews/can_nope", tokReviewer, nil).requireProblem(t, http.StatusNotFound, "not_found")
 	e.do(http.MethodGet, "/v1/nowhere", tokVerified, nil).requireProblem(t, http.StatusNotFound, "no_such_endpoint")
+	del := e.do(http.MethodDelete, "/v1/cancellations/"+id, tokVerified, nil)
+	del.requireProblem(t, http.StatusMethodNotAllowed, "method_not_allowed")
+	require.Equal(t, "GET", del.Header.Get("Allow"))
 }
 
 func mustAtoi(t *testing.T, s string) int {

@@ -24,7 +24,7 @@ const maxKeyLength = 255
 // without running the operation; the same key with another body answers
 // 422, and a retry while the first still runs answers 409. Responses that
 // a retry should not see again (5xx, 429, 412) release the key instead.
-func (h *Handler) idempotent(w http.ResponseWriter, r *http.Request, p Principal, o op, limit int64) reply {
+func (h *Handler) idempotent(r *http.Request, p Principal, o op, limit int64) reply {
 	key, ok := parseKey(r.Header.Get("Idempotency-Key"))
 	switch {
 	case h.idem == nil:

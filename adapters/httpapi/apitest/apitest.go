@@ -46,12 +46,17 @@ func New(ctx context.Context) (*Validator, error) {
 // Check validates one exchange: req as sent (its path and method; the body
 // is not read) and the response's status, header and body. Every status
 // the document does not list is an error, and so is a request to a path
-// it does not document unless the answer is a 404 problem.
+// or method it does not document unless the answer is a 404 problem, or a
+// 405 problem with an Allow header.
 func (v *Validator) Check(ctx context.Context, req *http.Request, status int, header http.Header, body []byte) error {
 	route, params, err := v.router.FindRoute(req)
 	if err != nil {
 		mt, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
-		if status == http.StatusNotFound && mt == "application/problem+json" {
+		switch {
+		case mt != "application/problem+json":
+		case status == http.StatusNotFound:
+			return nil
+		case status == http.StatusMethodNotAllowed && header.Get("Allow") != "":
 			return nil
 		}
 		return fmt.Errorf("apitest: %s %s is not in openapi.yaml (%v) and answered %d", req.Method, req.URL.Path, err, status)

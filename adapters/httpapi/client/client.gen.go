@@ -393,7 +393,8 @@ type Problem struct {
 	// idempotency_unsupported, idempotency_key_invalid,
 	// idempotency_key_in_use, idempotency_key_reused, body_too_large,
 	// body_unreadable, unsupported_media_type, malformed_json,
-	// malformed_multipart, no_such_endpoint, internal_error.
+	// malformed_multipart, no_such_endpoint, method_not_allowed,
+	// internal_error.
 	Code            string     `json:"code"`
 	Detail          *string    `json:"detail,omitempty"`
 	DocumentProblem *string    `json:"document_problem,omitempty"`
