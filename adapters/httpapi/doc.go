@@ -58,8 +58,9 @@
 // (Idempotent-Replayed: true) without running the operation again, the
 // same key with another body answers 422 idempotency_key_reused and a
 // retry while the first request still runs 409 idempotency_key_in_use.
-// 5xx, 412 and 429 answers are not kept, so their retries run. A retried
-// upload must send the same bytes, multipart boundary included.
+// 5xx, 412 and 429 answers are not kept, so their retries run. A
+// multipart body is fingerprinted with its boundary left out, as clients
+// draw a new boundary for each attempt of the same upload.
 //
 // JSON bodies (Options.MaxJSONBytes) and uploads (Options.MaxUploadBytes)
 // are bounded separately; unknown members, trailing data, wrong content

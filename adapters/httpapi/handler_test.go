@@ -409,3 +409,22 @@ func TestHandler_AuthenticatorOutageIs503(t *testing.T) {
 	r.requireProblem(t, http.StatusServiceUnavailable, "authentication_unavailable")
 	require.NotContains(t, string(r.Body), "hunter2")
 }
+
+// TestHandler_IdempotentUploadIgnoresTheBoundary: a retried upload with a
+// new multipart boundary (as curl draws one per run) is the same request
+// and is replayed; another file under the same key is refused.
+func TestHandler_IdempotentUploadIgnoresTheBoundary(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.toPhoneVerified(tokVerified, memory.AccountVerified, "+15550100002")
+	first := e.upload(tokVerified, id, "passport", colourScan(), "Idempotency-Key", "up-1")
+	require.Equal(t, http.StatusCreated, first.Status, "body: %s", first.Body)
+	version := e.version(id)
+	again := e.upload(tokVerified, id, "passport", colourScan(), "Idempotency-Key", "up-1")
+	require.Equal(t, http.StatusCreated, again.Status)
+	require.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+	require.Equal(t, string(first.Body), string(again.Body))
+	require.Equal(t, version, e.version(id), "not uploaded twice")
+	other := docfixtures.PNG(docfixtures.ColourIDCard(1000, 700))
+	e.upload(tokVerified, id, "passport", other, "Idempotency-Key", "up-1").requireProblem(t, http.StatusUnprocessableEntity, "idempotency_key_reused")
+}

@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"hash"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -32,8 +34,7 @@ func (h *Handler) idempotent(r *http.Request, p Principal, o op, limit int64) re
 	case !ok:
 		return problemReply(newProblem(http.StatusBadRequest, "idempotency_key_invalid", "The Idempotency-Key is invalid", "use 1 to 255 visible ASCII characters, e.g. a UUID"))
 	}
-	fp := sha256.New()
-	io.WriteString(fp, r.Method+"\x00"+r.URL.Path+"\x00")
+	fp := newFingerprint(r)
 	r.Body = teeBody{r.Body, fp}
 	ctx := r.Context()
 	now := h.opts.Clock.Now()
@@ -59,7 +60,10 @@ func (h *Handler) idempotent(r *http.Request, p Principal, o op, limit int64) re
 	}
 	rep := h.run(r, p, o, limit)
 	sum, drainErr := drain(r.Body, fp)
-	release := drainErr != nil || rep.Status >= 500 || rep.Status == http.StatusTooManyRequests || rep.Status == http.StatusPreconditionFailed
+	// Answers that a retry should not see again: the server's failures,
+	// a client that went away (499), and answers that change with time or
+	// with the request's version.
+	release := drainErr != nil || rep.Status >= 499 || rep.Status == http.StatusTooManyRequests || rep.Status == http.StatusPreconditionFailed
 	if !release {
 		rec.Fingerprint = sum
 		rec.Response, _ = json.Marshal(rep) // a reply always marshals
@@ -94,11 +98,56 @@ func parseKey(v string) (string, bool) {
 
 // drain reads the rest of the body (bounded by MaxBytesReader) so that the
 // fingerprint covers all of it, and returns the fingerprint.
-func drain(body io.Reader, fp hash.Hash) (string, error) {
+func drain(body io.Reader, fp *fingerprint) (string, error) {
 	if _, err := io.Copy(io.Discard, body); err != nil {
 		return "", err
 	}
-	return hex.EncodeToString(fp.Sum(nil)), nil
+	return fp.sum(), nil
+}
+
+// fingerprint hashes the method, the path and the body as it streams. In
+// a multipart body the boundary is replaced by a fixed token, since
+// clients (curl among them) draw a new boundary for each attempt of the
+// same upload.
+type fingerprint struct {
+	h        hash.Hash
+	boundary []byte
+	pending  []byte // a tail that may begin a boundary
+}
+
+func newFingerprint(r *http.Request) *fingerprint {
+	fp := &fingerprint{h: sha256.New()}
+	io.WriteString(fp.h, r.Method+"\x00"+r.URL.Path+"\x00")
+	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && strings.HasPrefix(mt, "multipart/") && params["boundary"] != "" {
+		fp.boundary = []byte(params["boundary"])
+	}
+	return fp
+}
+
+func (f *fingerprint) Write(p []byte) (int, error) {
+	if len(f.boundary) == 0 {
+		return f.h.Write(p)
+	}
+	data := append(f.pending, p...)
+	for {
+		i := bytes.Index(data, f.boundary)
+		if i < 0 {
+			break
+		}
+		f.h.Write(data[:i])
+		f.h.Write([]byte("\x00boundary\x00"))
+		data = data[i+len(f.boundary):]
+	}
+	keep := min(len(data), len(f.boundary)-1)
+	f.h.Write(data[:len(data)-keep])
+	f.pending = append(f.pending[:0:0], data[len(data)-keep:]...)
+	return len(p), nil
+}
+
+func (f *fingerprint) sum() string {
+	f.h.Write(f.pending)
+	f.pending = nil
+	return hex.EncodeToString(f.h.Sum(nil))
 }
 
 func randomOwner() string {
@@ -110,7 +159,7 @@ func randomOwner() string {
 // teeBody feeds what the operation reads into the fingerprint.
 type teeBody struct {
 	io.ReadCloser
-	h hash.Hash
+	h io.Writer
 }
 
 func (t teeBody) Read(p []byte) (int, error) {
