@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -60,26 +61,27 @@ func (h *Handler) idempotent(r *http.Request, p Principal, o op, limit int64) re
 	}
 	rep := h.run(r, p, o, limit)
 	sum, drainErr := drain(r.Body, fp)
+	// The record is kept or released even when the client went away.
+	keep := context.WithoutCancel(ctx)
 	// Answers that a retry should not see again: the server's failures,
 	// a client that went away (499), and answers that change with time or
-	// with the request's version.
+	// with the request's version. A body that could not be read to its end
+	// (over the bound) has no fingerprint to compare a retry with.
 	release := drainErr != nil || rep.Status >= 499 || rep.Status == http.StatusTooManyRequests || rep.Status == http.StatusPreconditionFailed
 	if !release {
 		rec.Fingerprint = sum
 		rec.Response, _ = json.Marshal(rep) // a reply always marshals
 		rec.ExpiresAt = h.opts.Clock.Now().Add(h.opts.IdempotencyTTL)
-		if err := h.idem.CompleteIdempotency(ctx, rec); err != nil {
-			// The operation ran; its answer stands. A retry will find the
-			// key free (or another's) and be judged by the Service.
-			h.opts.Logger.Error("httpapi: keeping the idempotency key's response", "error", err)
+		err := h.idem.CompleteIdempotency(keep, rec)
+		if err == nil {
+			return rep
 		}
-		return rep
+		// The operation ran and its answer stands; free the key so that a
+		// retry is judged by the Service rather than wait for the lease.
+		h.opts.Logger.Error("httpapi: keeping the idempotency key's response", "error", err)
 	}
-	if err := h.idem.ReleaseIdempotency(ctx, rec.Scope, rec.Key, rec.Owner); err != nil {
+	if err := h.idem.ReleaseIdempotency(keep, rec.Scope, rec.Key, rec.Owner); err != nil {
 		h.opts.Logger.Error("httpapi: releasing an idempotency key", "error", err)
-	}
-	if drainErr != nil && rep.Status < 400 {
-		return h.errorReply(r, drainErr, limit)
 	}
 	return rep
 }
