@@ -109,7 +109,7 @@ var problems = []problemRule{
 	{cancellation.ErrCodeExpired, http.StatusUnprocessableEntity, "code_expired", "No code is pending, or it expired: ask for a new one", nil},
 	{cancellation.ErrCodeLocked, http.StatusTooManyRequests, "code_locked", "Too many wrong codes: verification is locked for a while", codeDetail},
 	{cancellation.ErrRateLimited, http.StatusTooManyRequests, "code_rate_limited", "A code was sent too recently", codeDetail},
-	{cancellation.ErrDelivery, http.StatusBadGateway, "delivery_failed", "The code could not be delivered; nothing was used up, try again", nil},
+	{cancellation.ErrDelivery, http.StatusBadGateway, "delivery_failed", "The code could not be delivered; ask for a new one when the cooldown allows", nil},
 	{cancellation.ErrDocumentsNotRequired, http.StatusUnprocessableEntity, "documents_not_required", "This account uploads no documents", nil},
 	{cancellation.ErrWrongDocumentKind, http.StatusUnprocessableEntity, "wrong_document_kind", "This document kind does not fit the account", nil},
 	{cancellation.ErrSelfReview, http.StatusForbidden, "self_review", "Reviewers cannot decide their own account's request", nil},
