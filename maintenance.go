@@ -282,6 +282,9 @@ type MaintenanceReport struct {
 	Closed        int // scheduled requests whose closing began
 	Rejected      int // scheduled requests rejected because eligibility failed at closing
 	Overdue       int // reviews newly flagged overdue
+	// IdempotencyPurged counts expired Idempotency-Key records deleted
+	// (Stores that implement IdempotencyStore).
+	IdempotencyPurged int
 }
 
 // maintenanceBatch is how many requests one List call of maintenance reads.
@@ -302,6 +305,9 @@ const maintenanceBatch = 256
 func (s *Service) RunMaintenance(ctx context.Context) (MaintenanceReport, error) {
 	var rep MaintenanceReport
 	var errs []error
+	if err := s.purgeIdempotency(ctx, &rep); err != nil {
+		errs = append(errs, err)
+	}
 	// The pool works on a batch while the next one is listed; every way
 	// out waits for what it started.
 	pool := s.maintenancePool(ctx)

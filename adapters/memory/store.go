@@ -30,6 +30,7 @@ type Store struct {
 	due     map[cancellation.State]*btree.BTreeG[key]
 	wake    *btree.BTreeG[key] // requests with a NextWake
 	created *btree.BTreeG[key]
+	idem    idempotency
 }
 
 type row struct {

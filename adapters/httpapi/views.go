@@ -1,0 +1,100 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/accountkit/cancellation"
+	"github.com/accountkit/cancellation/ports"
+)
+
+// QueuePage is one page of the review queue: overdue first, then by due
+// date. NextOffset is where the next page starts; it is absent on an
+// empty page, which ends the queue.
+type QueuePage struct {
+	Items      []QueueEntry `json:"items"`
+	NextOffset *int         `json:"next_offset,omitempty"`
+}
+
+// QueueEntry is a request in the review queue.
+type QueueEntry struct {
+	ID               string             `json:"id"`
+	Account          ports.AccountID    `json:"account"`
+	AccountKind      ports.AccountKind  `json:"account_kind"`
+	IdentityVerified bool               `json:"identity_verified"`
+	State            cancellation.State `json:"state"`
+	SubmittedAt      time.Time          `json:"submitted_at"`
+	DueAt            time.Time          `json:"due_at"`
+	Overdue          bool               `json:"overdue"`
+}
+
+func queueEntry(it cancellation.QueueItem) QueueEntry {
+	r := it.Request
+	return QueueEntry{ID: r.ID(), Account: r.Account(), AccountKind: r.AccountKind(), IdentityVerified: r.IdentityVerified(),
+		State: r.State(), SubmittedAt: r.SubmittedAt(), DueAt: r.DueAt(), Overdue: it.Overdue}
+}
+
+// ReviewView is what a reviewer sees of a request: the customer's view
+// plus the confirmation, the documents' facts, the whole decision and the
+// history with the result of its verification.
+type ReviewView struct {
+	cancellation.RequestView
+	Version          int64                      `json:"version"`
+	AccountKind      ports.AccountKind          `json:"account_kind"`
+	IdentityVerified bool                       `json:"identity_verified"`
+	Overdue          bool                       `json:"overdue"`
+	Confirmation     *cancellation.Confirmation `json:"confirmation,omitempty"`
+	Documents        []ReviewDocument           `json:"documents,omitempty"`
+	Decision         *cancellation.Decision     `json:"decision,omitempty"`
+	History          []cancellation.Event       `json:"history"`
+	// HistoryVerified reports whether VerifyHistory found the hash chain
+	// intact; HistoryProblem says what it found otherwise.
+	HistoryVerified bool   `json:"history_verified"`
+	HistoryProblem  string `json:"history_problem,omitempty"`
+}
+
+// ReviewDocument is an uploaded document as a reviewer sees it: the facts
+// the inspector measured. The image is at
+// /v1/reviews/{id}/documents/{kind}.
+type ReviewDocument struct {
+	Kind       cancellation.DocumentKind  `json:"kind"`
+	Facts      cancellation.DocumentFacts `json:"facts"`
+	UploadedAt time.Time                  `json:"uploaded_at"`
+	Duplicate  cancellation.DocumentKind  `json:"duplicate,omitempty"`
+	Replaced   bool                       `json:"replaced,omitempty"`
+	Purged     bool                       `json:"purged,omitempty"`
+}
+
+// redactedKey is the event data member that holds a port's error text.
+const redactedKey = "delivery"
+
+func reviewView(r *cancellation.Request, now time.Time) ReviewView {
+	v := ReviewView{RequestView: r.View(), Version: r.Version(), AccountKind: r.AccountKind(), IdentityVerified: r.IdentityVerified(),
+		Overdue: r.Overdue(now), History: r.History(), HistoryVerified: true}
+	if c, ok := r.Confirmation(); ok {
+		v.Confirmation = &c
+	}
+	for _, d := range r.Documents() {
+		v.Documents = append(v.Documents, ReviewDocument{Kind: d.Kind, Facts: d.Facts, UploadedAt: d.UploadedAt, Duplicate: d.Duplicate,
+			Replaced: !d.ReplacedAt.IsZero(), Purged: !d.PurgedAt.IsZero()})
+	}
+	if d, ok := r.Decision(); ok {
+		v.Decision = &d
+	}
+	if err := cancellation.VerifyHistory(v.History); err != nil {
+		v.HistoryVerified, v.HistoryProblem = false, "the history's hash chain is broken"
+	}
+	// A failed code delivery records the OTP port's own error text, which
+	// no response carries: the reviewer sees that it failed. (The chain
+	// was verified on the events as stored.)
+	for i, e := range v.History {
+		if _, ok := e.Data[redactedKey]; ok {
+			d := make(map[string]string, len(e.Data))
+			for k, val := range e.Data {
+				d[k] = val
+			}
+			d[redactedKey] = "failed (the cause is in the server's log)"
+			v.History[i].Data = d
+		}
+	}
+	return v
+}
