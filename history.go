@@ -364,6 +364,12 @@ func (s *Service) fullHistory(ctx context.Context, r *Request) (*Request, error)
 		if events, err = s.cfg.Store.History(ctx, r.ID()); err != nil {
 			return nil, fmt.Errorf("cancellation: reading the history of %s: %w", r.ID(), err)
 		}
+		// A change stored between the two reads appends events after r's
+		// head; r's history is the events up to its head, and the check
+		// below still finds a history cut short.
+		for len(events) > 0 && events[len(events)-1].Seq > r.head().Seq {
+			events = events[:len(events)-1]
+		}
 	}
 	if err := r.withHistory(events, s.cfg.HistoryKeys, s.refuseUnkeyed()); err != nil {
 		return nil, err

@@ -43,7 +43,9 @@ type Store interface {
 	// sequence order, decoded with Event.UnmarshalBinary (a damaged event
 	// is an error wrapping ErrCorrupt), or an error wrapping ErrNotFound
 	// for an unknown id. A request stored before events were kept apart
-	// may have none until its next Update; it holds them itself.
+	// may have none until its next Update; it holds them itself. Events
+	// are only ever appended, so History read after Get may hold events
+	// of later versions as well: the caller keeps those up to its head.
 	History(ctx context.Context, id string) ([]Event, error)
 	// List returns the requests that match q, in q's order. A stored
 	// request that fails validation does not hide the others: List returns
