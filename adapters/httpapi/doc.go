@@ -23,7 +23,7 @@
 //
 // Reviewer endpoints:
 //
-//	GET  /v1/reviews?limit=50&offset=0          the queue, overdue first
+//	GET  /v1/reviews?limit=50&cursor=C          the queue, overdue first
 //	GET  /v1/reviews/{id}                       history (verified), documents' facts, consents
 //	GET  /v1/reviews/{id}/documents/{kind}      the image, Cache-Control: no-store
 //	POST /v1/reviews/{id}/approve               {"note": "..."}: steps 5 and 6

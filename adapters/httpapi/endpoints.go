@@ -243,7 +243,8 @@ func (h *Handler) withdraw(r *http.Request, p Principal) (reply, error) {
 	return request(http.StatusOK, req, err)
 }
 
-// Queue paging: limit 1..maxPage (default defaultPage), offset >= 0.
+// Queue paging: limit 1..maxPage (default defaultPage); cursor is the
+// next_cursor of the previous page.
 const (
 	defaultPage = 50
 	maxPage     = 200
@@ -254,30 +255,24 @@ func (h *Handler) queue(r *http.Request, p Principal) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	offset, err := intParam(r, "offset", 0, 0, 1<<30)
-	if err != nil {
-		return reply{}, err
-	}
-	page, err := h.queuePage(r, *p.Reviewer, limit, offset)
+	page, err := h.queuePage(r, *p.Reviewer, limit, r.URL.Query().Get("cursor"))
 	if err != nil {
 		return reply{}, err
 	}
 	return jsonReply(http.StatusOK, page, 0)
 }
 
-// queuePage is the one place that reads the Service's review queue.
-func (h *Handler) queuePage(r *http.Request, rv cancellation.Reviewer, limit, offset int) (QueuePage, error) {
-	items, err := h.svc.Queue(r.Context(), rv, limit, offset)
+// queuePage is the one place that reads the Service's review queue. Pages
+// are read by keyset, so a page deep in the queue costs what the first
+// does and is never short because of the reviewer's own requests.
+func (h *Handler) queuePage(r *http.Request, rv cancellation.Reviewer, limit int, cursor string) (QueuePage, error) {
+	res, err := h.svc.ReviewQueue(r.Context(), rv, cancellation.QueueOptions{Limit: limit, After: cursor})
 	if err != nil {
 		return QueuePage{}, err
 	}
-	page := QueuePage{Items: make([]QueueEntry, 0, len(items))}
-	for _, it := range items {
+	page := QueuePage{Items: make([]QueueEntry, 0, len(res.Items)), NextCursor: res.Next}
+	for _, it := range res.Items {
 		page.Items = append(page.Items, queueEntry(it))
-	}
-	if len(items) > 0 {
-		next := offset + limit
-		page.NextOffset = &next
 	}
 	return page, nil
 }

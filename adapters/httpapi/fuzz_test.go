@@ -46,7 +46,7 @@ func FuzzHandler(f *testing.F) {
 		{"POST", "/v1/cancellations/{id}/documents", "", ct, "k3", "*", 0, body},
 		{"POST", "/v1/cancellations/{id}/documents", "", "multipart/form-data; boundary=", "", "", 0, []byte("--\r\n")},
 		{"POST", "/v1/cancellations", "", "application/json", "", "", 2, []byte(`{}`)},
-		{"GET", "/v1/reviews", "limit=2&offset=-1", "", "", "", 5, nil},
+		{"GET", "/v1/reviews", "limit=2&cursor=%ZZ", "", "", "", 5, nil},
 		{"POST", "/v1/reviews/{id}/reject", "", "application/json", "\"k\"", "", 5, []byte(`{"reasons":["other"],"note":""}`)},
 		{"GET", "/v1/reviews/{id}/documents/passport", "", "", "", "", 5, nil},
 		{"DELETE", "/v1/cancellations/{id}", "", "", "", "", 0, nil},

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -427,4 +428,47 @@ func TestHandler_IdempotentUploadIgnoresTheBoundary(t *testing.T) {
 	require.Equal(t, version, e.version(id), "not uploaded twice")
 	other := docfixtures.PNG(docfixtures.ColourIDCard(1000, 700))
 	e.upload(tokVerified, id, "passport", other, "Idempotency-Key", "up-1").requireProblem(t, http.StatusUnprocessableEntity, "idempotency_key_reused")
+}
+
+// TestHandler_ReviewQueuePagesByCursor reads the queue a page at a time by
+// next_cursor: every request in review once, in due order, none of the
+// reviewer's own account, and no cursor on the last page.
+func TestHandler_ReviewQueuePagesByCursor(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	eligible := e.toReview(tokEligible, memory.AccountEligible, "+15550100001", false)
+	want := []string{
+		eligible,
+		e.toReview(tokVerified, memory.AccountVerified, "+15550100002", true),
+		e.toReview(tokBalance, memory.AccountBalance, "+15550100005", false),
+	}
+	read := func(token string) (ids []string, pages int) {
+		path := "/v1/reviews?limit=2"
+		for {
+			var page httpapi.QueuePage
+			r := e.do(http.MethodGet, path, token, nil)
+			require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+			r.json(t, &page)
+			pages++
+			for _, it := range page.Items {
+				ids = append(ids, it.ID)
+			}
+			if page.NextCursor == "" {
+				return ids, pages
+			}
+			require.Len(t, page.Items, 2, "a page before the last is full")
+			path = "/v1/reviews?limit=2&cursor=" + page.NextCursor
+		}
+	}
+	slices.Sort(want) // due the same day: then by id
+	ids, pages := read(tokReviewer)
+	require.Equal(t, want, ids)
+	require.Equal(t, 2, pages)
+
+	// The reviewer whose own account is acct-eligible never sees it, and
+	// its first page is still full.
+	ids, _ = read(tokSelf)
+	require.Equal(t, slices.DeleteFunc(slices.Clone(want), func(id string) bool { return id == eligible }), ids)
+
+	e.do(http.MethodGet, "/v1/reviews?cursor=not-a-cursor", tokReviewer, nil).requireProblem(t, http.StatusUnprocessableEntity, "validation_failed")
 }

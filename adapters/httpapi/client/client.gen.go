@@ -425,7 +425,9 @@ type QueuePage struct {
 		State            State                     `json:"state"`
 		SubmittedAt      time.Time                 `json:"submitted_at"`
 	} `json:"items"`
-	NextOffset *int `json:"next_offset,omitempty"`
+
+	// NextCursor Reads the next page as the cursor parameter; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // QueuePageItemsAccountKind defines model for QueuePage.Items.AccountKind.
@@ -505,7 +507,6 @@ type Review struct {
 	DueAt            *time.Time `json:"due_at,omitempty"`
 	Eligibility      Report     `json:"eligibility"`
 	History          []Event    `json:"history"`
-	HistoryProblem   *string    `json:"history_problem,omitempty"`
 	HistoryVerified  bool       `json:"history_verified"`
 	Id               string     `json:"id"`
 	IdentityVerified bool       `json:"identity_verified"`
@@ -614,8 +615,10 @@ type WithdrawCancellationParams struct {
 
 // ListReviewsParams defines parameters for ListReviews.
 type ListReviewsParams struct {
-	Limit  *int `form:"limit,omitempty" json:"limit,omitempty"`
-	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page; absent for the first page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ApproveReviewParams defines parameters for ApproveReview.
@@ -2144,9 +2147,9 @@ func NewListReviewsRequest(server string, params *ListReviewsParams) (*http.Requ
 
 		}
 
-		if params.Offset != nil {
+		if params.Cursor != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
