@@ -11,11 +11,13 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -196,7 +198,19 @@ func happyPath(ctx context.Context, p printer, kit *memory.Kit, svc *cancellatio
 		return err
 	}
 	p.say("login disabled: %v", acctNow.Closed)
-	for _, n := range kit.Notifier.Sent() {
+	// The notices of one event go out at once, in any order: by event,
+	// then by channel.
+	notices := kit.Notifier.Sent()
+	event := map[string]int{}
+	for i, n := range notices {
+		if _, ok := event[n.Template]; !ok {
+			event[n.Template] = i
+		}
+	}
+	slices.SortStableFunc(notices, func(a, b ports.Notification) int {
+		return cmp.Or(cmp.Compare(event[a.Template], event[b.Template]), cmp.Compare(a.Channel, b.Channel))
+	})
+	for _, n := range notices {
 		if n.Account == acct {
 			p.say("%-5s to %s: %s", n.Channel, n.To, n.Template)
 		}
