@@ -253,6 +253,17 @@ func (r *Request) HistoryHead() Event {
 	return e
 }
 
+// AsStored returns a deep copy of r as Store.Get returns it once r is
+// stored: holding its newest event only, with no NewEvents. A Store that
+// keeps what it wrote, to answer a read of the same bytes without decoding
+// them again, keeps this.
+func (r *Request) AsStored() *Request {
+	c := r.Clone()
+	c.d.History = c.d.History[len(c.d.History)-1:]
+	c.stored, c.sealed = c.head().Seq, c.head().Seq
+	return c
+}
+
 // markStored records that the Store now holds every event of r.
 func (r *Request) markStored() { r.stored = r.head().Seq }
 

@@ -338,7 +338,8 @@ func (s *Service) load(ctx context.Context, account ports.AccountID, id string) 
 	return r, nil
 }
 
-// Active returns the account's request in progress, or ErrNotFound.
+// Active returns the account's request in progress, or ErrNotFound. It
+// holds its newest event only: Get reads the whole history.
 func (s *Service) Active(ctx context.Context, account ports.AccountID) (*Request, error) {
 	if err := checkAccountID(account); err != nil {
 		return nil, err

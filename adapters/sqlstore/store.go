@@ -37,6 +37,8 @@ type Store struct {
 	// query: SQLite spends as long preparing a small statement as running
 	// it. (pgx caches prepared statements itself.)
 	stmts sync.Map
+	// recent answers reads of rows this Store just wrote or read.
+	recent cache
 }
 
 var _ cancellation.Store = (*Store)(nil)
@@ -312,7 +314,20 @@ func (s *Store) one(ctx context.Context, query, arg, what, notFound string) (*ca
 	case err != nil:
 		return nil, fmt.Errorf("sqlstore: reading %s: %w", what, err)
 	}
-	return decode(rw.id, rw.account, rw.state, rw.version, rw.data)
+	return s.decode(rw)
+}
+
+// decode is the package's decode, answered from s.recent when the row's
+// bytes are the ones cached for it.
+func (s *Store) decode(rw row) (*cancellation.Request, error) {
+	if r := s.recent.get(rw.id, rw.data); r != nil && string(r.Account()) == rw.account && string(r.State()) == rw.state && r.Version() == rw.version {
+		return r, nil
+	}
+	r, err := decode(rw.id, rw.account, rw.state, rw.version, rw.data)
+	if err == nil {
+		s.recent.put(r.Clone(), rw.data)
+	}
+	return r, err
 }
 
 // Update replaces a request with optimistic concurrency in one statement,
@@ -339,6 +354,7 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 		return fmt.Errorf("sqlstore: updating request %s: %w", r.ID(), err)
 	}
 	if n == 1 {
+		s.recent.put(r.AsStored(), rw.data)
 		return nil
 	}
 	var version int64
