@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"slices"
@@ -19,16 +20,29 @@ import (
 
 // BenchmarkTransitions measures a transition through the Store (Get, then
 // Update of the next version with its one new event, as a Service writes
-// it) beside the floor the Store cannot beat: a bare SELECT of the row,
-// then UPDATE ... SET data = ?, version = ? WHERE id = ? AND version = ?
-// and the event's INSERT in one transaction, with the same bytes on the
-// same database. It runs at 10 events of history and at 212 (the longest
-// a customer's request reaches with the timed writes: the cap is
+// it) beside its floor: the very statements the Store sends, sent directly
+// with database/sql with the same bytes on the same database (on SQLite
+// the SELECT, then UPDATE and the event's INSERT in a transaction, all
+// prepared once as the Store prepares them; on PostgreSQL the SELECT, then
+// the one UPDATE ... RETURNING feeding the events' INSERT). So x-floor is
+// the Store's own overhead: encoding, decoding, verifying. On PostgreSQL
+// it also times the older floor of three statements (SELECT, then UPDATE
+// and INSERT in a transaction), reported as µs/floor-3stmt.
+//
+// It runs at 10 events of history and at 212 (the longest a customer's
+// request reaches with the timed writes: the cap is
 // cancellation.CustomerHistoryLimit), on SQLite with synchronous=NORMAL
 // and PostgreSQL with synchronous_commit=off, so that the commit does not
-// wait for the disk and the Store's own work shows. Floor and Store take
-// turns in each iteration. It reports medians; x-floor is the Store's
-// median time over the floor's.
+// wait for the disk and the Store's own work shows; each twice:
+//   - cache=hit: the Store reads the row it has just written, so its
+//     cache answers the Get without decoding (one replica doing all
+//     the writes to a request);
+//   - cache=miss: a second Store on the same database does the Get, so
+//     every read decodes and verifies a row it did not write, as a
+//     replica reads another's write.
+//
+// Floor and Store take turns in each iteration. It reports medians;
+// x-floor is the Store's median time over the floor's.
 // PostgreSQL runs when CANCELLATION_POSTGRES_DSN is set.
 //
 //	go test -run='^$' -bench=Transitions -benchtime=200x ./adapters/sqlstore/
@@ -43,46 +57,61 @@ func BenchmarkTransitions(b *testing.B) {
 		{"postgres-async-commit", dialects[1], "synchronous_commit=off"},
 	} {
 		for _, size := range []int{10, 212} {
-			b.Run(fmt.Sprintf("%s/events=%d", c.name, size), func(b *testing.B) {
-				d := c.d
-				if d.name == sqlstore.Postgres && os.Getenv(postgresEnv) == "" {
-					b.Skipf("set %s (e.g. %s) to benchmark PostgreSQL", postgresEnv, exampleDSN)
-				}
-				dsn := d.newDSN(b)
-				dsn += map[bool]string{true: "&", false: "?"}[strings.Contains(dsn, "?")] + c.params
-				s := openStore(b, dsn)
-				e := newEnv()
-				ctx := context.Background()
+			for _, miss := range []bool{false, true} {
+				name := fmt.Sprintf("%s/events=%d/cache=%s", c.name, size, map[bool]string{false: "hit", true: "miss"}[miss])
+				b.Run(name, func(b *testing.B) {
+					d := c.d
+					if d.name == sqlstore.Postgres && os.Getenv(postgresEnv) == "" {
+						b.Skipf("set %s (e.g. %s) to benchmark PostgreSQL", postgresEnv, exampleDSN)
+					}
+					dsn := d.newDSN(b)
+					dsn += map[bool]string{true: "&", false: "?"}[strings.Contains(dsn, "?")] + c.params
+					s := openStore(b, dsn)
+					reader := s
+					if miss {
+						reader = openStore(b, dsn) // another replica
+					}
+					e := newEnv()
+					ctx := context.Background()
 
-				var rec recording
-				var floor, store []time.Duration
-				var bare bareRow
-				for i := range b.N {
-					if i%perRecording == 0 {
-						rec = e.record(b, size+perRecording)
-						rec.replay(b, s, size)
-						bare = newBareRow(b, s, rec.writes[len(rec.writes)-1])
+					var rec recording
+					var floor, floor3, store []time.Duration
+					var bare bareRow
+					for i := range b.N {
+						if i%perRecording == 0 {
+							rec = e.record(b, size+perRecording)
+							rec.replay(b, s, size)
+							bare = newBareRow(b, s, rec.writes[len(rec.writes)-1])
+						}
+						next := rec.writes[rec.at]
+						start := time.Now()
+						bare.sameSQL(b, s)
+						floor = append(floor, time.Since(start))
+						if d.name == sqlstore.Postgres {
+							start = time.Now()
+							bare.threeStatements(b, s)
+							floor3 = append(floor3, time.Since(start))
+						}
+						start = time.Now()
+						if _, err := reader.Get(ctx, next.ID()); err != nil {
+							b.Fatal(err)
+						}
+						if err := s.Update(ctx, next); err != nil {
+							b.Fatal(err)
+						}
+						store = append(store, time.Since(start))
+						rec.at++
 					}
-					next := rec.writes[rec.at]
-					start := time.Now()
-					bare.transition(b, s)
-					floor = append(floor, time.Since(start))
-					start = time.Now()
-					if _, err := s.Get(ctx, next.ID()); err != nil {
-						b.Fatal(err)
+					// Medians: a stall of the shared machine lands on one side.
+					f, st := median(floor), median(store)
+					b.ReportMetric(float64(f.Nanoseconds())/1000, "µs/floor")
+					if len(floor3) > 0 {
+						b.ReportMetric(float64(median(floor3).Nanoseconds())/1000, "µs/floor-3stmt")
 					}
-					if err := s.Update(ctx, next); err != nil {
-						b.Fatal(err)
-					}
-					store = append(store, time.Since(start))
-					rec.at++
-				}
-				// Medians: a stall of the shared machine lands on one side.
-				f, st := median(floor), median(store)
-				b.ReportMetric(float64(f.Nanoseconds())/1000, "µs/floor")
-				b.ReportMetric(float64(st.Nanoseconds())/1000, "µs/store")
-				b.ReportMetric(float64(st)/float64(f), "x-floor")
-			})
+					b.ReportMetric(float64(st.Nanoseconds())/1000, "µs/store")
+					b.ReportMetric(float64(st)/float64(f), "x-floor")
+				})
+			}
 		}
 	}
 }
@@ -158,51 +187,112 @@ func (rec *recording) replay(b *testing.B, s *sqlstore.Store, events int) {
 	}
 }
 
-// bareRow is the floor's own row, with the bytes of a request and an event.
+// bareRow is the floor's own row (its id is its account too), with the
+// Store's statements and the bytes of a request and its new event.
 type bareRow struct {
-	id, data, event  string
-	version          int64
-	sel, upd, insert string
+	id      string
+	version int64
+	fl      sqlstore.FloorSQL
+	// SQLite: the Store's statements, prepared once as the Store does.
+	get, upd, insert *sql.Stmt
+	// The older floor: SELECT, then UPDATE and INSERT in a transaction.
+	sel3, upd3, insert3 string
 }
 
 func newBareRow(b *testing.B, s *sqlstore.Store, like *cancellation.Request) bareRow {
 	b.StopTimer()
 	defer b.StartTimer()
-	data, err := like.MarshalBinary()
+	r := bareRow{id: "bare-" + randomHex(8), version: 1}
+	fl, err := sqlstore.Floor(s, like, r.id)
 	require.NoError(b, err)
-	ev, err := like.HistoryHead().MarshalBinary()
-	require.NoError(b, err)
+	r.fl = fl
 	d := s.Dialect()
-	r := bareRow{id: "bare-" + randomHex(8), data: string(data), event: string(ev), version: 1,
-		sel:    sqlstore.Bind(d, "SELECT id, account, state, version, data FROM cancellation_requests WHERE id = ?"),
-		upd:    sqlstore.Bind(d, "UPDATE cancellation_requests SET data = ?, version = ? WHERE id = ? AND version = ?"),
-		insert: sqlstore.Bind(d, "INSERT INTO cancellation_events (request_id, seq, data) VALUES (?, ?, ?)"),
-	}
-	_, err = s.DB().Exec(sqlstore.Bind(d, "INSERT INTO cancellation_requests (id, account, state, version, created_at, data) VALUES (?, ?, 'withdrawn', 1, 0, ?)"), r.id, r.id, r.data)
+	r.sel3 = sqlstore.Bind(d, "SELECT id, account, state, version, data FROM cancellation_requests WHERE id = ?")
+	r.upd3 = sqlstore.Bind(d, "UPDATE cancellation_requests SET data = ?, version = ? WHERE id = ? AND version = ?")
+	r.insert3 = sqlstore.Bind(d, "INSERT INTO cancellation_events (request_id, seq, data) VALUES (?, ?, ?)")
+	_, err = s.DB().Exec(sqlstore.Bind(d, "INSERT INTO cancellation_requests (id, account, state, version, created_at, data) VALUES (?, ?, 'withdrawn', 1, 0, ?)"), r.id, r.id, fl.UpdateArgs[4])
 	require.NoError(b, err)
+	if d == sqlstore.SQLite {
+		for _, p := range []struct {
+			st  **sql.Stmt
+			sql string
+		}{{&r.get, fl.Get}, {&r.upd, fl.Update}, {&r.insert, fl.InsertEvent}} {
+			*p.st, err = s.DB().Prepare(p.sql)
+			require.NoError(b, err)
+			st := *p.st
+			b.Cleanup(func() { _ = st.Close() })
+		}
+	}
 	return r
 }
 
-// transition is the floor: SELECT, then UPDATE and INSERT in a transaction.
-func (r *bareRow) transition(b *testing.B, s *sqlstore.Store) {
+// sameSQL is the floor: the statements the Store sends for a Get and an
+// Update, with the same bytes, sent directly.
+func (r *bareRow) sameSQL(b *testing.B, s *sqlstore.Store) {
 	ctx := context.Background()
-	var id, account, state, data string
+	var id, account, state string
+	var data []byte
 	var version int64
-	if err := s.DB().QueryRowContext(ctx, r.sel, r.id).Scan(&id, &account, &state, &version, &data); err != nil {
+	args := slices.Clone(r.fl.UpdateArgs)
+	args[1], args[6] = r.version+1, r.version
+	if r.get == nil { // PostgreSQL: the UPDATE feeds the INSERT, one statement
+		if err := s.DB().QueryRowContext(ctx, r.fl.Get, r.id).Scan(&id, &account, &state, &version, &data); err != nil {
+			b.Fatal(err)
+		}
+		res, err := s.DB().ExecContext(ctx, r.fl.UpdateAppend, append(args, []int64{r.version + 1}, []string{r.fl.Event})...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			b.Fatalf("inserted %d events: %v", n, err)
+		}
+		r.version++
+		return
+	}
+	if err := r.get.QueryRowContext(ctx, r.id).Scan(&id, &account, &state, &version, &data); err != nil {
 		b.Fatal(err)
 	}
 	tx, err := s.DB().BeginTx(ctx, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	res, err := tx.ExecContext(ctx, r.upd, r.data, r.version+1, r.id, r.version)
+	res, err := tx.StmtContext(ctx, r.upd).ExecContext(ctx, args...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		b.Fatalf("updated %d rows: %v", n, err)
 	}
-	if _, err := tx.ExecContext(ctx, r.insert, r.id, r.version+1, r.event); err != nil {
+	if _, err := tx.StmtContext(ctx, r.insert).ExecContext(ctx, r.id, r.version+1, r.fl.Event); err != nil {
+		b.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	r.version++
+}
+
+// threeStatements is the older floor: SELECT, then a bare UPDATE of data
+// and version and the event's INSERT in one transaction.
+func (r *bareRow) threeStatements(b *testing.B, s *sqlstore.Store) {
+	ctx := context.Background()
+	var id, account, state, data string
+	var version int64
+	if err := s.DB().QueryRowContext(ctx, r.sel3, r.id).Scan(&id, &account, &state, &version, &data); err != nil {
+		b.Fatal(err)
+	}
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := tx.ExecContext(ctx, r.upd3, r.fl.UpdateArgs[4], r.version+1, r.id, r.version)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		b.Fatalf("updated %d rows: %v", n, err)
+	}
+	if _, err := tx.ExecContext(ctx, r.insert3, r.id, r.version+1, r.fl.Event); err != nil {
 		b.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -1,5 +1,39 @@
 package sqlstore
 
+import (
+	"fmt"
+
+	"github.com/accountkit/cancellation"
+)
+
 // Bind writes the ? placeholders of query as dialect d wants them, for the
 // tests' own SQL.
 func Bind(d Dialect, query string) string { return queries{dialect: d}.bind(query) }
+
+// FloorSQL is the SQL a Store sends for a Get and for an Update with one
+// new event, and the arguments of that Update for r rewritten to the row
+// id (whose account is id too), so that a benchmark can send the same
+// statements itself with database/sql.
+type FloorSQL struct {
+	Get, Update, InsertEvent, UpdateAppend string
+	// UpdateArgs are Update's: state, version, due_at, wake_at, data, id,
+	// version-1, account. Event is the data of r's one new event.
+	UpdateArgs []any
+	Event      string
+}
+
+// Floor returns the FloorSQL of s for r, which must have one new event.
+func Floor(s *Store, r *cancellation.Request, id string) (FloorSQL, error) {
+	rw, err := encode(r)
+	if err != nil {
+		return FloorSQL{}, err
+	}
+	if len(rw.events) != 1 {
+		return FloorSQL{}, fmt.Errorf("request %s has %d new events, want 1", r.ID(), len(rw.events))
+	}
+	return FloorSQL{
+		Get: s.q.get, Update: s.q.update, InsertEvent: s.q.insertEvents(1), UpdateAppend: s.q.updateAppend,
+		UpdateArgs: []any{rw.state, rw.version, rw.dueAt, rw.wakeAt, string(rw.data), id, rw.version - 1, id},
+		Event:      rw.events[0].data,
+	}, nil
+}
