@@ -197,3 +197,5 @@ func (b *browser) toReview(phone string, scan []byte) string {
 }
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
