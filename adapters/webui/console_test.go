@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -349,4 +350,23 @@ func TestNotificationTemplatesInBothLanguages(t *testing.T) {
 	require.Contains(t, b, "closes on 10 Mar 2026 09:00 UTC")
 	_, _, err := webui.Notification(ports.Notification{Template: "nope"})
 	require.Error(t, err)
+}
+
+// TestQueueOverdueFirstWithDueDateAndAccountKind: a request past its due
+// date is listed first and marked, with its due date and account kind.
+func TestQueueOverdueFirstWithDueDateAndAccountKind(t *testing.T) {
+	c := newConsole(t)
+	late := c.as(customerToken(memory.AccountEligible)).toReview("+15550100001", nil)
+	c.kit.Clock.Advance(72 * time.Hour) // Friday: the first request is due now
+	onTime := c.as(customerToken(memory.AccountEnterprise)).toReviewEnterprise()
+	c.kit.Clock.Advance(2 * time.Hour)
+	q := c.as(tokReviewer).get("/review/")
+	require.Less(t, strings.Index(q.body, late), strings.Index(q.body, onTime), "overdue first")
+	rows := strings.Split(q.body, "<tr")
+	require.Len(t, rows, 4, "a header row and two requests")
+	require.Contains(t, rows[2], `class="overdue"`)
+	require.Contains(t, rows[2], "Overdue")
+	require.Contains(t, rows[2], "6 Mar 2026 09:00 UTC", "the due date")
+	require.Contains(t, rows[3], "Enterprise, identity verified")
+	require.NotContains(t, rows[3], "Overdue")
 }

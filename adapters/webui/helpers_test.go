@@ -19,6 +19,7 @@ import (
 	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/adapters/memory"
 	"github.com/accountkit/cancellation/adapters/webui"
+	"github.com/accountkit/cancellation/doctest"
 	"github.com/accountkit/cancellation/ports"
 )
 
@@ -52,7 +53,7 @@ func newConsole(t testing.TB, opts ...consoleOption) *console {
 	kit := memory.NewKit(t0)
 	kit.Platform.SeedDemo()
 	cfg := kit.Config()
-	wopts := webui.Options{Now: kit.Clock.Now}
+	wopts := webui.Options{}
 	for _, o := range opts {
 		o(&cfg, &wopts)
 	}
@@ -199,3 +200,20 @@ func (b *browser) toReview(phone string, scan []byte) string {
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// toReviewEnterprise takes the enterprise demo account into review with a
+// business licence.
+func (b *browser) toReviewEnterprise() string {
+	b.t.Helper()
+	p := b.post("/start", nil)
+	id := requestID(b.t, p.url)
+	b.post("/requests/"+id+"/notes", confirmForm(p))
+	b.post("/requests/"+id+"/code/send", nil)
+	code, _ := b.c.kit.OTP.LastCode("+15550100003")
+	b.post("/requests/"+id+"/code", url.Values{"code": {code}})
+	p = b.upload("/requests/"+id+"/documents", string(cancellation.DocumentBusinessLicence), doctest.ColourScan())
+	require.Equal(b.t, http.StatusOK, p.status, p.body)
+	p = b.post("/requests/"+id+"/submit", nil)
+	require.Equal(b.t, "/requests/"+id, p.url, p.body)
+	return id
+}

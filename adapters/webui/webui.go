@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/ports"
@@ -84,8 +83,6 @@ type Options struct {
 	MaxUploadBytes int64
 	// Logger receives unexpected errors (default: discard).
 	Logger *slog.Logger
-	// Now is the clock for "overdue" and "retry in" (default time.Now).
-	Now func() time.Time
 }
 
 // Handler serves the console: the customer's wizard under / and the
@@ -112,9 +109,6 @@ func New(svc *cancellation.Service, opts Options) (*Handler, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
 	}
 	cat, err := loadCatalogues()
 	if err != nil {
