@@ -148,7 +148,7 @@ func TestBrowser(t *testing.T) {
 			// Each language has its own cookies, in the one browser process.
 			ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
 			defer cancel()
-			ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+			ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 			defer cancelT()
 			f := &flow{t: t, ctx: ctx, c: newConsole(t), lang: lang, axe: axe}
 			zh := lang == "zh-CN"
@@ -166,6 +166,13 @@ func TestBrowser(t *testing.T) {
 				f.do(chromedp.Click(chromedp.CSS(`a[hreflang="zh-CN"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="zh-CN"] .accounts`)))
 			}
 			f.check("signin")
+
+			// A blocked account sees every finding with its remedy.
+			f.do(chromedp.Click(chromedp.CSS(`input[value="`+customerToken(memory.AccountBlocked)+`"] ~ button`)), chromedp.WaitVisible(chromedp.CSS(`.finding.blocked`)))
+			require.Contains(t, f.text(".findings"), say("delete all API keys", "删除所有 API 密钥"))
+			f.check("eligibility-blocked")
+			f.do(chromedp.Click(chromedp.CSS(`.who button`)), chromedp.WaitVisible(chromedp.CSS(`.accounts`)))
+
 			f.do(chromedp.Click(chromedp.CSS(`input[value="`+customer+`"] ~ button`)), chromedp.WaitVisible(chromedp.CSS(`form[action="/start"]`)))
 			require.Contains(t, f.text("h1"), say("Can this account be cancelled?", "此账号可以注销吗？"))
 			f.check("eligibility")

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"errors"
+	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -448,9 +449,11 @@ func (h *Handler) readUpload(r *http.Request) (string, *readErr, error) {
 		}
 		switch part.FormName() {
 		case "kind":
-			b := make([]byte, 64)
-			n, _ := part.Read(b)
-			kind = string(b[:n])
+			b, err := io.ReadAll(io.LimitReader(part, 64))
+			if err != nil {
+				return "", nil, badForm(err)
+			}
+			kind = string(b)
 		case "file":
 			if part.FileName() == "" {
 				return "", nil, badForm(errors.New("no file chosen"))
