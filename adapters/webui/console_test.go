@@ -50,6 +50,9 @@ func TestWizardAndDeskWithoutJavaScript(t *testing.T) {
 	require.Contains(t, final.body, "Account cancelled")
 	require.Contains(t, final.body, "cannot be restored")
 	require.NotContains(t, final.body, "Withdraw the application")
+	require.Contains(t, final.body, "Login disabled, account closed", "the timeline names each effect carried out")
+	require.Contains(t, final.body, "Sent by SMS: Your account is cancelled")
+	require.NotContains(t, final.body, "Step carried out")
 }
 
 // TestGreyscaleScanRefusedWithItsReason: the refusal and the measured

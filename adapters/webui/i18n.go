@@ -245,3 +245,19 @@ func (c *catalogues) keys(t language.Tag) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Event names a history event in this language; a carried-out effect says
+// which (a notification by its channel, the account closed, documents
+// purged), read from the effect key "<request>/<what>[/<channel>]".
+func (l *localizer) Event(e cancellation.Event) string {
+	if e.Type == cancellation.EventEffectDone {
+		parts := strings.Split(e.Data["effect"], "/")
+		switch {
+		case len(parts) == 2 && l.Has("event.effect."+parts[1]):
+			return l.T("event.effect." + parts[1])
+		case len(parts) == 3:
+			return l.T("event.effect.notify", l.Maybe("notify."+parts[1]+".subject", parts[1]), l.Maybe("channel."+parts[2], parts[2]))
+		}
+	}
+	return l.Maybe("event."+string(e.Type), string(e.Type))
+}
