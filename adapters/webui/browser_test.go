@@ -106,7 +106,7 @@ func (f *flow) signIn(token, next string) {
 	f.do(chromedp.Navigate(f.c.srv.URL+"/signin?next="+next),
 		chromedp.WaitVisible(chromedp.CSS(`.accounts`)))
 	f.do(chromedp.Click(chromedp.CSS(`input[value="`+token+`"] ~ button`)),
-		chromedp.WaitNotPresent(chromedp.CSS(`.accounts`)))
+		chromedp.WaitVisible(chromedp.CSS(`.who`)))
 }
 
 // TestBrowser drives Chromium through the whole flow of the
@@ -226,8 +226,8 @@ func TestBrowser(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, ok, "the scan is shown as an image")
 			f.check("desk-request")
-			f.do(chromedp.Click(chromedp.CSS(`form[action$="/approve"] button`)), chromedp.WaitNotPresent(chromedp.CSS(`form[action$="/approve"]`)))
-			require.Contains(t, f.text("main"), say("Approved by reviewer-1", "由 reviewer-1 批准"))
+			f.do(chromedp.Click(chromedp.CSS(`form[action$="/approve"] button`)), chromedp.WaitVisible(chromedp.CSS(`p.decided`)))
+			require.Contains(t, f.text("p.decided"), say("Approved by reviewer-1", "由 reviewer-1 批准"))
 			f.check("desk-approved")
 
 			// The customer's page shows the account cancelled.
