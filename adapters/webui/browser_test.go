@@ -69,19 +69,11 @@ func (f *flow) do(steps ...chromedp.Action[chromedp.Void]) {
 }
 
 // check runs axe-core on the page and fails on any serious or critical
-// violation; it also writes the page's screenshot when asked.
+// violation, and on headings out of order (a moderate one); it also
+// writes the page's screenshot when asked.
 func (f *flow) check(name string) {
 	f.t.Helper()
-	loaded, err := chromedp.Run(f.ctx, chromedp.Evaluate[bool](`typeof axe !== "undefined"`))
-	require.NoError(f.t, err)
-	if !loaded {
-		_, err := chromedp.Run(f.ctx, chromedp.Evaluate[bool](f.axe+";true"))
-		require.NoError(f.t, err)
-	}
-	bad, err := chromedp.Run(f.ctx, chromedp.Evaluate[[]string](`axe.run(document, {resultTypes: ["violations"]}).then(r =>
-		r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
-			.map(v => v.id + " (" + v.impact + "): " + v.help + " at " + v.nodes.map(n => n.target.join(" ")).join(", ")))`, chromedp.EvalAwaitPromise))
-	require.NoError(f.t, err)
+	bad := f.violations()
 	loc, _ := chromedp.Run(f.ctx, chromedp.Location())
 	require.Empty(f.t, bad, "axe-core on %s (%s)", name, loc)
 	if wantScreenshots() {
@@ -92,6 +84,23 @@ func (f *flow) check(name string) {
 		require.NoError(f.t, os.MkdirAll(dir, 0o755))
 		require.NoError(f.t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%02d-%s.png", f.lang, f.shot, name)), png, 0o644))
 	}
+}
+
+// violations runs axe-core on the page: its serious and critical
+// violations, and headings out of order.
+func (f *flow) violations() []string {
+	f.t.Helper()
+	loaded, err := chromedp.Run(f.ctx, chromedp.Evaluate[bool](`typeof axe !== "undefined"`))
+	require.NoError(f.t, err)
+	if !loaded {
+		_, err := chromedp.Run(f.ctx, chromedp.Evaluate[bool](f.axe+";true"))
+		require.NoError(f.t, err)
+	}
+	bad, err := chromedp.Run(f.ctx, chromedp.Evaluate[[]string](`axe.run(document, {resultTypes: ["violations"]}).then(r =>
+		r.violations.filter(v => v.impact === "serious" || v.impact === "critical" || v.id === "heading-order")
+			.map(v => v.id + " (" + v.impact + "): " + v.help + " at " + v.nodes.map(n => n.target.join(" ")).join(", ")))`, chromedp.EvalAwaitPromise))
+	require.NoError(f.t, err)
+	return bad
 }
 
 func (f *flow) text(sel string) string {
@@ -159,6 +168,11 @@ func TestBrowser(t *testing.T) {
 				return en
 			}
 			customer := customerToken(memory.AccountVerified)
+
+			// The check can fail: a page with an unlabelled input and
+			// headings out of order has violations.
+			f.do(chromedp.Navigate(`data:text/html,<html lang="en"><title>t</title><h1>a</h1><h3>b</h3><input id="x"></html>`))
+			require.NotEmpty(t, f.violations(), "axe-core finds what is wrong")
 
 			// The sign-in page, switched to Chinese with the link on it.
 			f.do(chromedp.Navigate(f.c.srv.URL+"/signin"), chromedp.WaitVisible(chromedp.CSS(`.accounts`)))
