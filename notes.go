@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -11,10 +12,13 @@ import (
 // Version is a hash of the text, recorded with the confirmation as
 // evidence of what was shown.
 type Notes struct {
-	Version string `json:"version"`
-	Title   string `json:"title"`
-	Intro   string `json:"intro"`
-	Items   []Note `json:"items"`
+	// Language is the BCP 47 tag of the text ("en", "zh-CN"); empty
+	// means English. It is not part of Version, which hashes the text.
+	Language string `json:"language,omitempty"`
+	Version  string `json:"version"`
+	Title    string `json:"title"`
+	Intro    string `json:"intro"`
+	Items    []Note `json:"items"`
 }
 
 // Note is one numbered note.
@@ -51,7 +55,7 @@ func (n Notes) String() string {
 // DefaultNotes returns the library's English notes, one per precondition
 // of the seed, in the library's own words.
 func DefaultNotes() Notes {
-	return NewNotes(
+	n := NewNotes(
 		"Before you cancel your account",
 		"Cancelling an account is permanent: a cancelled account cannot be restored. "+
 			"Back up everything under the account before you apply, so that your assets, "+
@@ -66,4 +70,62 @@ func DefaultNotes() Notes {
 		"The account is not involved in any complaint or report.",
 		"You have dealt with any other matter that may affect your rights.",
 	)
+	n.Language = "en"
+	return n
+}
+
+// DefaultTranslations returns the library's translations of DefaultNotes:
+// Simplified Chinese (zh-CN), each with its own version.
+func DefaultTranslations() []Notes {
+	zh := NewNotes(
+		"注销账号前请阅读",
+		"账号注销是不可恢复的操作：账号一经注销便无法找回。"+
+			"申请前请备份账号下的所有内容，以免您的资产、资源和信息受到影响。",
+		"账号下没有未完成的订单或服务，没有未付或未结清的账单，也没有法律规定须履行的其他义务。",
+		"账号中未使用的权益（现金余额、礼品卡、代金券、云资源）在申请时即被放弃，之后无法再使用。",
+		"您已解除账号与第三方网站、应用及其他账号的绑定并撤销所有外部授权，或确定保留它们不会损害您或第三方。",
+		"您已删除账号的所有协作者、子用户和消息接收人（在“用户管理”中）。",
+		"您已删除账号的所有 API 密钥（在“API 密钥管理”中）。",
+		"您已迁移并备份账号下的所有数据和信息，或放弃保留和找回它们的任何权利。",
+		"您申请注销不是为了逃避正在进行或预期发生的投诉、纠纷或诉讼，也不是为了逃避主管部门或法律的监管。",
+		"账号未涉及任何投诉或举报。",
+		"您已处理可能影响您权益的其他事项。",
+	)
+	zh.Language = "zh-CN"
+	return []Notes{zh}
+}
+
+// NotesTranslations returns the notes in the other languages the Service
+// offers (Config.NotesTranslations), each with its own version.
+func (s *Service) NotesTranslations() []Notes {
+	out := make([]Notes, len(s.notesIn))
+	for i, n := range s.notesIn {
+		n.Items = slices.Clone(n.Items)
+		out[i] = n
+	}
+	return out
+}
+
+// notesTranslations picks the translations a Service offers.
+func notesTranslations(cfg Config) []Notes {
+	if cfg.Notes == nil && cfg.NotesTranslations == nil {
+		return DefaultTranslations()
+	}
+	out := make([]Notes, 0, len(cfg.NotesTranslations))
+	for _, n := range cfg.NotesTranslations {
+		n.Items = slices.Clone(n.Items)
+		out = append(out, n)
+	}
+	return out
+}
+
+// notesVersion returns the notes, in any language offered, whose version
+// is v; the main notes when none has it (Confirm then refuses as stale).
+func (s *Service) notesVersion(v string) Notes {
+	for _, n := range s.notesIn {
+		if n.Version == v {
+			return n
+		}
+	}
+	return s.notes
 }

@@ -40,6 +40,10 @@ type Config struct {
 	Calendar ports.BusinessCalendar
 	// Notes defaults to DefaultNotes().
 	Notes *Notes
+	// NotesTranslations are Notes in other languages (set Notes.Language):
+	// Confirm accepts the version of any of them. With neither Notes nor
+	// NotesTranslations set, the Service offers DefaultTranslations().
+	NotesTranslations []Notes
 
 	Verification   VerificationPolicy
 	DocumentPolicy DocumentPolicy
@@ -99,6 +103,7 @@ type Service struct {
 	cfg      Config
 	rules    RuleSet
 	notes    Notes
+	notesIn  []Notes // NotesTranslations
 	otp      VerificationPolicy
 	docs     DocumentPolicy
 	instance string
@@ -191,6 +196,7 @@ func New(cfg Config) (*Service, error) {
 		s.notes = *cfg.Notes
 		s.notes.Items = slices.Clone(cfg.Notes.Items)
 	}
+	s.notesIn = notesTranslations(cfg)
 	s.cfg.HistoryKeys = slices.Clone(cfg.HistoryKeys)
 	if len(cfg.HistoryKeys) == 0 {
 		s.log.Warn("cancellation: Config.HistoryKeys is empty; the history chain is plain SHA-256, which anyone who can write the Store can recompute")
@@ -359,7 +365,7 @@ func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id strin
 	}
 	rep := s.rules.Evaluate(ctx, acct, s.now())
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
-		return r.confirm(ec.now, c, s.notes, rep)
+		return r.confirm(ec.now, c, s.notesVersion(c.NotesVersion), rep)
 	})
 }
 

@@ -1,4 +1,6 @@
-// Command server serves the cancellation REST API (adapters/httpapi) for
+// Command server serves the cancellation REST API (adapters/httpapi) and
+// the web console (adapters/webui: the customer's wizard at /, the
+// reviewer's desk at /review/, a dev sign-in page at /signin) for
 // development: the demo platform of adapters/memory behind it, requests
 // kept in a SQLite file (or PostgreSQL), one bearer token per demo account
 // and one for a reviewer.
@@ -38,6 +40,7 @@ import (
 	"github.com/accountkit/cancellation/adapters/httpapi"
 	"github.com/accountkit/cancellation/adapters/memory"
 	"github.com/accountkit/cancellation/adapters/sqlstore"
+	"github.com/accountkit/cancellation/adapters/webui"
 	"github.com/accountkit/cancellation/internal/docfixtures"
 	"github.com/accountkit/cancellation/ports"
 )
@@ -95,7 +98,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Info("one-time code sent", "phone", m.Phone, "code", m.Code, "expires_at", m.ExpiresAt.UTC().Format(time.RFC3339))
 	})
 	kit.Notifier.OnDeliver(func(n ports.Notification) {
-		log.Info("notification sent", "channel", n.Channel, "to", n.To, "template", n.Template, "account", n.Account, "data", n.Data)
+		subject, body, _ := webui.Notification(n) // the text the customer reads, in the account's language
+		log.Info("notification sent", "channel", n.Channel, "to", n.To, "template", n.Template, "account", n.Account, "data", n.Data,
+			"subject", subject, "body", body)
 	})
 	cfg := kit.Config()
 	cfg.Store, cfg.Clock, cfg.Logger = store, nil, log
@@ -107,22 +112,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	tokens := httpapi.BearerTokens{}
+	var devAccounts []webui.DevAccount
 	fmt.Fprintln(stdout, "# dev bearer tokens (Authorization: Bearer $TOKEN_...), new at each start:")
 	for _, a := range demoAccounts {
 		tok := "dev-" + hex.EncodeToString(randomBytes(16))
 		tokens[tok] = httpapi.Customer(a.id)
+		devAccounts = append(devAccounts, webui.DevAccount{Label: fmt.Sprintf("%s (%s)", a.id, a.what), Token: tok})
 		fmt.Fprintf(stdout, "export %s=%s   # %s: %s\n", a.env, tok, a.id, a.what)
 	}
 	revTok := "dev-" + hex.EncodeToString(randomBytes(16))
 	tokens[revTok] = httpapi.Staff(reviewer)
+	devAccounts = append(devAccounts, webui.DevAccount{Label: "reviewer " + reviewer.ID, Token: revTok})
 	fmt.Fprintf(stdout, "export TOKEN_REVIEWER=%s   # reviewer %s\n", revTok, reviewer.ID)
 
 	api, err := httpapi.New(svc, httpapi.Options{Authenticator: tokens, Store: store, Logger: log})
 	if err != nil {
 		return err
 	}
+	console, err := webui.New(svc, webui.Options{Authenticator: cookieTokens(tokens), DevAccounts: devAccounts, Logger: log})
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", api)
+	mux.Handle("/", console)        // the customer's wizard and the dev sign-in page
+	mux.Handle("/review/", console) // the reviewer's desk
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		pctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -187,6 +201,25 @@ func maintain(ctx context.Context, svc *cancellation.Service, every time.Duratio
 		case <-t.C:
 		}
 	}
+}
+
+// cookieTokens authenticates the web console with the API's own tokens:
+// the dev sign-in page stores one in a cookie, read here as the API reads
+// a bearer token.
+func cookieTokens(tokens httpapi.BearerTokens) webui.Authenticator {
+	return webui.AuthenticatorFunc(func(r *http.Request) (webui.Principal, error) {
+		tok := webui.DevToken(r)
+		if tok == "" {
+			return webui.Principal{}, webui.ErrUnauthenticated
+		}
+		bearer := r.Clone(r.Context())
+		bearer.Header = http.Header{"Authorization": {"Bearer " + tok}}
+		p, err := tokens.Authenticate(bearer)
+		if err != nil {
+			return webui.Principal{}, fmt.Errorf("%w: %w", webui.ErrUnauthenticated, err)
+		}
+		return webui.Principal{Account: p.Account, Reviewer: p.Reviewer}, nil
+	})
 }
 
 func randomBytes(n int) []byte {

@@ -1,0 +1,186 @@
+package webui
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/accountkit/cancellation"
+)
+
+func (h *Handler) reviewerRoutes() {
+	h.mux.HandleFunc("GET /review/{$}", h.reviewer(h.queue))
+	h.mux.HandleFunc("GET /review/requests/{id}", h.reviewer(h.reviewPage))
+	h.mux.HandleFunc("GET /review/requests/{id}/documents/{kind}", h.reviewer(h.document))
+	h.mux.HandleFunc("POST /review/requests/{id}/approve", h.reviewer(h.approve))
+	h.mux.HandleFunc("POST /review/requests/{id}/reject", h.reviewer(h.reject))
+}
+
+// desk is one reviewer request.
+type desk struct {
+	w  http.ResponseWriter
+	r  *http.Request
+	l  *localizer
+	rv cancellation.Reviewer
+	p  *page
+}
+
+func (h *Handler) reviewer(fn func(d *desk)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		l := h.localize(w, r)
+		p, ok := h.principal(w, r, l)
+		if !ok {
+			return
+		}
+		if p.Reviewer == nil {
+			h.problemPage(w, r, l, http.StatusForbidden, "reviewers_only")
+			return
+		}
+		pg := h.newPage(r, l, "desk.title")
+		pg.Who, pg.Reviewer = p.Reviewer.ID, true
+		fn(&desk{w: w, r: r, l: l, rv: *p.Reviewer, p: pg})
+	}
+}
+
+func (h *Handler) deskFail(d *desk, tmpl string, err error) {
+	status, code := problemOf(err)
+	d.p.Problem = d.l.T("problem."+code, problemArgs(d.l, err)...)
+	if status >= 500 {
+		h.opts.Logger.Error("webui: reviewer operation failed", "path", d.r.URL.Path, "error", err)
+	}
+	if tmpl == "" || status == http.StatusNotFound || status >= 500 {
+		d.p.Title = d.l.T("error.title")
+		h.render(d.w, status, "error", d.p)
+		return
+	}
+	h.render(d.w, status, tmpl, d.p)
+}
+
+// queueView is the data of the queue page.
+type queueView struct {
+	Items []cancellation.QueueItem
+	Next  string
+}
+
+func (h *Handler) queue(d *desk) {
+	page, err := h.svc.ReviewQueue(ctx(d.r), d.rv, cancellation.QueueOptions{After: d.r.URL.Query().Get("after")})
+	if err != nil {
+		h.deskFail(d, "", err)
+		return
+	}
+	v := queueView{Items: page.Items}
+	if page.Next != "" {
+		v.Next = "/review/?" + url.Values{"after": {page.Next}}.Encode()
+	}
+	d.p.Data = v
+	h.render(d.w, http.StatusOK, "queue", d.p)
+}
+
+// reviewView is the data of a request's page.
+type reviewView struct {
+	Request     *cancellation.Request
+	Documents   []cancellation.Document
+	Decidable   bool
+	Reasons     []cancellation.ReasonCode
+	HistoryOK   bool
+	Form        url.Values
+	Confirmed   *cancellation.Confirmation
+	Decision    *cancellation.Decision
+	ConsentRows []consentRow
+}
+
+// consentRow is a consent on record with the finding's items.
+type consentRow struct {
+	Consent cancellation.Consent
+	Finding cancellation.Finding
+}
+
+func (h *Handler) reviewPage(d *desk) {
+	h.renderReview(d, http.StatusOK, nil)
+}
+
+func (h *Handler) renderReview(d *desk, status int, failure error) {
+	r, err := h.svc.Review(ctx(d.r), d.rv, d.r.PathValue("id"))
+	v := reviewView{Reasons: cancellation.ReasonCodes, Form: d.r.PostForm}
+	switch {
+	case errors.Is(err, cancellation.ErrCorrupt):
+		d.p.Problem = d.l.T("problem.corrupt")
+		h.render(d.w, http.StatusOK, "error", d.p)
+		return
+	case err != nil:
+		h.deskFail(d, "", err)
+		return
+	}
+	v.Request, v.HistoryOK = r, true
+	v.Decidable = r.State() == cancellation.StateInReview
+	for _, doc := range r.Documents() {
+		if doc.ReplacedAt.IsZero() && doc.PurgedAt.IsZero() {
+			v.Documents = append(v.Documents, doc)
+		}
+	}
+	if c, ok := r.Confirmation(); ok {
+		v.Confirmed = &c
+	}
+	if dec, ok := r.Decision(); ok {
+		v.Decision = &dec
+	}
+	rep := r.Eligibility()
+	for _, c := range r.Consents() {
+		f, _ := rep.Finding(c.Rule)
+		v.ConsentRows = append(v.ConsentRows, consentRow{Consent: c, Finding: f})
+	}
+	d.p.Title = d.l.T("review.title", r.ID())
+	d.p.Data = v
+	if failure != nil {
+		h.deskFail(d, "review", failure)
+		return
+	}
+	h.render(d.w, status, "review", d.p)
+}
+
+func (h *Handler) document(d *desk) {
+	doc, b, err := h.svc.ReviewDocument(ctx(d.r), d.rv, d.r.PathValue("id"), cancellation.DocumentKind(d.r.PathValue("kind")))
+	if err != nil {
+		h.deskFail(d, "", err)
+		return
+	}
+	ct := "image/" + strings.ToLower(string(doc.Facts.Format))
+	switch doc.Facts.Format {
+	case "jpeg", "png", "webp":
+	default:
+		ct = "application/octet-stream"
+	}
+	d.w.Header().Set("Content-Type", ct)
+	d.w.Header().Set("Cache-Control", "private, no-store")
+	d.w.Header().Set("Content-Disposition", "inline")
+	_, _ = d.w.Write(b)
+}
+
+func (h *Handler) approve(d *desk) {
+	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
+	_, err := h.svc.Approve(ctx(d.r), d.rv, d.r.PathValue("id"), d.r.PostFormValue("note"))
+	if err != nil && !errors.Is(err, cancellation.ErrNotEligible) && !errors.Is(err, cancellation.ErrConsentRequired) {
+		h.renderReview(d, 0, err)
+		return
+	}
+	http.Redirect(d.w, d.r, "/review/requests/"+url.PathEscape(d.r.PathValue("id")), http.StatusSeeOther)
+}
+
+func (h *Handler) reject(d *desk) {
+	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
+	if err := d.r.ParseForm(); err != nil {
+		h.renderReview(d, 0, badForm(err))
+		return
+	}
+	var reasons []cancellation.ReasonCode
+	for _, rc := range d.r.PostForm["reason"] {
+		reasons = append(reasons, cancellation.ReasonCode(rc))
+	}
+	_, err := h.svc.Reject(ctx(d.r), d.rv, d.r.PathValue("id"), reasons, d.r.PostFormValue("note"))
+	if err != nil {
+		h.renderReview(d, 0, err)
+		return
+	}
+	http.Redirect(d.w, d.r, "/review/requests/"+url.PathEscape(d.r.PathValue("id")), http.StatusSeeOther)
+}
