@@ -374,8 +374,11 @@ type Notes struct {
 		Number int    `json:"number"`
 		Text   string `json:"text"`
 	} `json:"items"`
-	Title   string `json:"title"`
-	Version string `json:"version"`
+
+	// Language The BCP 47 tag of the notes' language, such as en or zh-CN.
+	Language *string `json:"language,omitempty"`
+	Title    string  `json:"title"`
+	Version  string  `json:"version"`
 }
 
 // Problem defines model for Problem.
