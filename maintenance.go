@@ -57,7 +57,9 @@ func (s *Service) mutateFrom(ctx context.Context, sc scope, id string, cur *Requ
 	if r == nil {
 		return nil, err
 	}
-	r, _, _ = s.settle(ctx, r)
+	// The caller's IfVersion was for its own change, not for the writes
+	// that record effect outcomes.
+	r, _, _ = s.settle(noPrecondition(ctx), r)
 	return r, err
 }
 
@@ -94,6 +96,9 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 		}
 		if err := next.checkHead(s.cfg.HistoryKeys, s.refuseUnkeyed()); err != nil {
+			return nil, err
+		}
+		if err := checkVersion(ctx, next); err != nil {
 			return nil, err
 		}
 		ec, err := s.effectCtx(ctx, next.Account())

@@ -413,7 +413,7 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 		IdempotencyKey: fmt.Sprintf("%s/otp/%d", r.ID(), o.Serial),
 	}
 	if err := s.cfg.OTP.SendCode(ctx, msg); err != nil {
-		_, rerr := s.mutate(context.WithoutCancel(ctx), customer(account), id, func(r *Request, ec effectCtx) error {
+		_, rerr := s.mutate(noPrecondition(context.WithoutCancel(ctx)), customer(account), id, func(r *Request, ec effectCtx) error {
 			return r.codeUndelivered(ec.now, o.Serial, err)
 		})
 		return CodeSent{}, errors.Join(fmt.Errorf("%w: sending code to %s: %w", ErrDelivery, MaskPhone(acct.RecoveryPhone), err), rerr)
@@ -451,6 +451,9 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 	if err != nil {
 		return Document{}, err
 	}
+	if err := checkVersion(ctx, cur); err != nil { // before reading the upload
+		return Document{}, err
+	}
 	if err := cur.checkDocumentUpload(kind); err != nil {
 		return Document{}, err
 	}
@@ -472,7 +475,7 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 		return Document{}, fmt.Errorf("cancellation: storing document %s: %w", doc.Key, err)
 	}
 	var replaced string
-	r, err := s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
+	r, err := s.mutate(noPrecondition(ctx), customer(account), id, func(r *Request, ec effectCtx) error {
 		var err error
 		replaced, err = r.addDocument(ec.now, doc)
 		return err
@@ -578,6 +581,9 @@ func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, ki
 func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (*Request, error) {
 	cur, err := s.reviewed(ctx, rv, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion(ctx, cur); err != nil {
 		return nil, err
 	}
 	if err := cur.checkDecision("approve", StateApproved, rv); err != nil {

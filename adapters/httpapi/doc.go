@@ -46,10 +46,11 @@
 //
 // Responses about one request carry its version as a strong ETag.
 // Customer writes and reviewer decisions honour If-Match: a stale tag
-// answers 412 precondition_failed and changes nothing. (The tag is
-// compared just before the operation runs; two decisions racing past the
-// comparison are still refused by the Service's own guards: the loser
-// gets 409 invalid_transition.)
+// answers 412 precondition_failed and changes nothing. The tag is not
+// compared by a separate read: it becomes the Service's precondition
+// (cancellation.IfVersion), checked in the same optimistic-concurrency
+// write as the change, so of two requests sending the same tag at once
+// exactly one succeeds and the other answers 412.
 //
 // Every POST accepts an Idempotency-Key (draft-ietf-httpapi-idempotency-
 // key-header) when the Store implements cancellation.IdempotencyStore:

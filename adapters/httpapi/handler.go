@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -221,9 +222,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, o op) {
 // run runs the operation and turns its error into a problem.
 func (h *Handler) run(r *http.Request, p Principal, o op, limit int64) reply {
 	if o.ifMatch && r.Header.Get("If-Match") != "" {
-		if err := h.checkIfMatch(r, p); err != nil {
+		ctx, err := h.ifMatch(r, p)
+		if err != nil {
 			return h.errorReply(r, err, limit)
 		}
+		r = r.WithContext(ctx)
 	}
 	rep, err := o.fn(r, p)
 	if err != nil {
@@ -256,9 +259,30 @@ func (h *Handler) errorReply(r *http.Request, err error, limit int64) reply {
 	return problemReply(errInternal)
 }
 
-// checkIfMatch compares If-Match with the request's current version (its
-// ETag), as the caller may read it: 412 on a mismatch.
-func (h *Handler) checkIfMatch(r *http.Request, p Principal) error {
+// ifMatch turns If-Match into the Service's precondition
+// (cancellation.IfVersion), which the Service checks in the same
+// optimistic-concurrency step as its write: of two requests sending the
+// same tag at most one succeeds, the other answers 412 (precondition_failed in the
+// problem table). "*" sets no version: any
+// current version matches. A tag of another form never matches. Only a
+// list of several tags costs a read, to pick the one that can match.
+func (h *Handler) ifMatch(r *http.Request, p Principal) (context.Context, error) {
+	var versions []int64
+	for _, t := range strings.Split(r.Header.Get("If-Match"), ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" {
+			return r.Context(), nil
+		}
+		if v, ok := parseETag(t); ok {
+			versions = append(versions, v)
+		}
+	}
+	switch len(versions) {
+	case 0:
+		return cancellation.IfVersion(r.Context(), -1), nil // no request is at version -1
+	case 1:
+		return cancellation.IfVersion(r.Context(), versions[0]), nil
+	}
 	var cur *cancellation.Request
 	var err error
 	if p.Reviewer != nil {
@@ -267,25 +291,23 @@ func (h *Handler) checkIfMatch(r *http.Request, p Principal) error {
 		cur, err = h.svc.Get(r.Context(), p.Account, r.PathValue("id"))
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if !matches(r.Header.Get("If-Match"), etag(cur.Version())) {
-		return bodyProblem(http.StatusPreconditionFailed, "precondition_failed", "The request changed since you read it",
-			"read it again (its ETag is "+etag(cur.Version())+") and decide on what it says now")
+	want := versions[0]
+	if slices.Contains(versions, cur.Version()) {
+		want = cur.Version()
 	}
-	return nil
+	return cancellation.IfVersion(r.Context(), want), nil
+}
+
+// parseETag reads a strong tag of this API ("7").
+func parseETag(t string) (int64, bool) {
+	if len(t) < 3 || t[0] != '"' || t[len(t)-1] != '"' {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(t[1:len(t)-1], 10, 64)
+	return v, err == nil && v >= 0 && etag(v) == t
 }
 
 // etag is the entity tag of a request version.
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
-
-// matches evaluates an If-Match list against a strong tag.
-func matches(ifMatch, tag string) bool {
-	for _, t := range strings.Split(ifMatch, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" || t == tag {
-			return true
-		}
-	}
-	return false
-}

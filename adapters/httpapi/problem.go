@@ -89,6 +89,12 @@ var problems = []problemRule{
 			p.Detail = te.Error()
 		}
 	}},
+	{cancellation.ErrVersionMismatch, http.StatusPreconditionFailed, "precondition_failed", "The request changed since you read it", func(err error, p *Problem) {
+		var ve *cancellation.VersionMismatchError
+		if errors.As(err, &ve) {
+			p.Detail = "Read it again (its ETag is " + etag(ve.Got) + ") and decide on what it says now."
+		}
+	}},
 	{cancellation.ErrConflict, http.StatusConflict, "conflict", "The request changed concurrently; read it and try again", nil},
 	{cancellation.ErrNotEligible, http.StatusUnprocessableEntity, "not_eligible", "The account cannot be cancelled yet", func(err error, p *Problem) {
 		var ne *cancellation.NotEligibleError
