@@ -118,6 +118,10 @@ var problems = []problemRule{
 	{cancellation.ErrDelivery, http.StatusBadGateway, "delivery_failed", "The code could not be delivered; ask for a new one when the cooldown allows", nil},
 	{cancellation.ErrDocumentsNotRequired, http.StatusUnprocessableEntity, "documents_not_required", "This account uploads no documents", nil},
 	{cancellation.ErrWrongDocumentKind, http.StatusUnprocessableEntity, "wrong_document_kind", "This document kind does not fit the account", nil},
+	// 409, not 422: the call is well formed, but the request's state (its
+	// history at the cap) refuses it, and a retry cannot succeed: the
+	// customer withdraws and starts again.
+	{cancellation.ErrHistoryFull, http.StatusConflict, "history_full", "The request's history is full: no more changes can be recorded", nil},
 	{cancellation.ErrSelfReview, http.StatusForbidden, "self_review", "Reviewers cannot decide their own account's request", nil},
 }
 

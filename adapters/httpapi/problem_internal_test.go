@@ -2,7 +2,12 @@ package httpapi
 
 import (
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,47 +17,95 @@ import (
 )
 
 // TestProblemTable_EverySentinelHasItsProblem holds the one table to the
-// library's errors: each sentinel, wrapped as the Service wraps it, maps to
-// its status and stable code; a corrupt record is an internal error.
+// library's errors: every exported Err* sentinel of the root package (read
+// from its source, so that a new sentinel without a case fails here), wrapped
+// as the Service wraps it, maps to its status and stable code; a corrupt
+// record is an internal error.
 func TestProblemTable_EverySentinelHasItsProblem(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	cases := []struct {
+	type want struct {
 		err    error
 		status int
 		code   string
-	}{
-		{cancellation.ErrInvalidInput, 422, "validation_failed"},
-		{cancellation.ErrNotFound, 404, "not_found"},
-		{cancellation.ErrUnknownAccount, 404, "unknown_account"},
-		{cancellation.ErrAccountClosed, 409, "account_closed"},
-		{cancellation.ErrActiveRequestExists, 409, "active_request_exists"},
-		{cancellation.ErrInvalidTransition, 409, "invalid_transition"},
-		{cancellation.ErrConflict, 409, "conflict"},
-		{cancellation.ErrNotEligible, 422, "not_eligible"},
-		{cancellation.ErrConsentRequired, 422, "consent_required"},
-		{cancellation.ErrStaleNotes, 422, "stale_notes"},
-		{cancellation.ErrNoRecoveryPhone, 422, "no_recovery_phone"},
-		{cancellation.ErrCodeMismatch, 422, "code_mismatch"},
-		{cancellation.ErrCodeExpired, 422, "code_expired"},
-		{&cancellation.CodeError{Err: cancellation.ErrCodeLocked, RetryAt: now.Add(90 * time.Second)}, 429, "code_locked"},
-		{&cancellation.CodeError{Err: cancellation.ErrRateLimited, RetryAt: now.Add(30 * time.Second)}, 429, "code_rate_limited"},
-		{cancellation.ErrDelivery, 502, "delivery_failed"},
-		{cancellation.ErrDocumentsNotRequired, 422, "documents_not_required"},
-		{cancellation.ErrWrongDocumentKind, 422, "wrong_document_kind"},
-		{cancellation.ErrSelfReview, 403, "self_review"},
-		{&cancellation.DocumentError{Problem: cancellation.DocumentNotColour, Detail: "scan it in colour"}, 422, "document_rejected"},
-		{&cancellation.DocumentError{Problem: cancellation.DocumentTooLarge, Detail: "too big"}, 413, "document_too_large"},
 	}
-	for _, c := range cases {
-		p, ok := problemFor(fmt.Errorf("cancellation: doing something: %w", c.err), now)
-		require.True(t, ok, "%v has a problem", c.err)
-		require.Equal(t, c.status, p.Status, "%v", c.err)
-		require.Equal(t, c.code, p.Code, "%v", c.err)
+	cases := map[string]want{
+		"ErrInvalidInput":         {cancellation.ErrInvalidInput, 422, "validation_failed"},
+		"ErrNotFound":             {cancellation.ErrNotFound, 404, "not_found"},
+		"ErrUnknownAccount":       {cancellation.ErrUnknownAccount, 404, "unknown_account"},
+		"ErrAccountClosed":        {cancellation.ErrAccountClosed, 409, "account_closed"},
+		"ErrActiveRequestExists":  {cancellation.ErrActiveRequestExists, 409, "active_request_exists"},
+		"ErrInvalidTransition":    {cancellation.ErrInvalidTransition, 409, "invalid_transition"},
+		"ErrConflict":             {cancellation.ErrConflict, 409, "conflict"},
+		"ErrVersionMismatch":      {&cancellation.VersionMismatchError{ID: "x", Want: 3, Got: 4}, 412, "precondition_failed"},
+		"ErrNotEligible":          {cancellation.ErrNotEligible, 422, "not_eligible"},
+		"ErrConsentRequired":      {cancellation.ErrConsentRequired, 422, "consent_required"},
+		"ErrStaleNotes":           {cancellation.ErrStaleNotes, 422, "stale_notes"},
+		"ErrNoRecoveryPhone":      {cancellation.ErrNoRecoveryPhone, 422, "no_recovery_phone"},
+		"ErrCodeMismatch":         {cancellation.ErrCodeMismatch, 422, "code_mismatch"},
+		"ErrCodeExpired":          {cancellation.ErrCodeExpired, 422, "code_expired"},
+		"ErrCodeLocked":           {&cancellation.CodeError{Err: cancellation.ErrCodeLocked, RetryAt: now.Add(90 * time.Second)}, 429, "code_locked"},
+		"ErrRateLimited":          {&cancellation.CodeError{Err: cancellation.ErrRateLimited, RetryAt: now.Add(30 * time.Second)}, 429, "code_rate_limited"},
+		"ErrDelivery":             {cancellation.ErrDelivery, 502, "delivery_failed"},
+		"ErrDocumentsNotRequired": {cancellation.ErrDocumentsNotRequired, 422, "documents_not_required"},
+		"ErrWrongDocumentKind":    {cancellation.ErrWrongDocumentKind, 422, "wrong_document_kind"},
+		"ErrHistoryFull":          {&cancellation.HistoryFullError{ID: "x", Limit: cancellation.CustomerHistoryLimit}, 409, "history_full"},
+		"ErrSelfReview":           {cancellation.ErrSelfReview, 403, "self_review"},
+		"ErrDocumentRejected":     {&cancellation.DocumentError{Problem: cancellation.DocumentNotColour, Detail: "scan it in colour"}, 422, "document_rejected"},
+		// A corrupt record is not the caller's problem: internal_error.
+		"ErrCorrupt": {cancellation.ErrCorrupt, 500, "internal_error"},
 	}
-	p, _ := problemFor(&cancellation.CodeError{Err: cancellation.ErrCodeLocked, RetryAt: now.Add(90 * time.Second)}, now)
+	for _, name := range rootSentinels(t) {
+		c, ok := cases[name]
+		require.True(t, ok, "cancellation.%s has no case here: add its rule to the problem table, then its case", name)
+		p, mapped := problemFor(fmt.Errorf("cancellation: doing something: %w", c.err), now)
+		if c.status == http.StatusInternalServerError {
+			require.False(t, mapped, "%s is internal_error", name)
+			continue
+		}
+		require.True(t, mapped, "%s has a problem", name)
+		require.Equal(t, c.status, p.Status, "%s", name)
+		require.Equal(t, c.code, p.Code, "%s", name)
+	}
+	p, _ := problemFor(&cancellation.DocumentError{Problem: cancellation.DocumentTooLarge, Detail: "too big"}, now)
+	require.Equal(t, http.StatusRequestEntityTooLarge, p.Status)
+	require.Equal(t, "document_too_large", p.Code)
+	p, _ = problemFor(&cancellation.CodeError{Err: cancellation.ErrCodeLocked, RetryAt: now.Add(90 * time.Second)}, now)
 	require.Equal(t, 90*time.Second, p.retryAfter, "Retry-After comes from RetryAt")
-	_, ok := problemFor(fmt.Errorf("request x: %w", cancellation.ErrCorrupt), now)
-	require.False(t, ok, "a corrupt record is not the caller's problem: internal_error")
 	require.Equal(t, http.StatusInternalServerError, errInternal.Status)
+}
+
+// rootSentinels lists the exported package-level Err* variables declared in
+// the root package's non-test files.
+func rootSentinels(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../../*.go")
+	require.NoError(t, err)
+	var names []string
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		require.NoError(t, err)
+		if f.Name.Name != "cancellation" {
+			continue
+		}
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.VAR {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				for _, id := range spec.(*ast.ValueSpec).Names {
+					if strings.HasPrefix(id.Name, "Err") && id.IsExported() {
+						names = append(names, id.Name)
+					}
+				}
+			}
+		}
+	}
+	require.GreaterOrEqual(t, len(names), 20, "the root package's sentinels were found")
+	return names
 }
