@@ -155,7 +155,11 @@ func (h *Handler) upload(r *http.Request, p Principal) (reply, error) {
 		if tooLarge(body.err) {
 			return body.err // errorReply answers 413
 		}
-		if err != nil && tooLarge(err) {
+		var bp errBodyProblem
+		if errors.As(body.err, &bp) {
+			return body.err
+		}
+		if err != nil && (tooLarge(err) || errors.As(err, &bp)) {
 			return err
 		}
 		return malformedMultipart(detail)
@@ -173,7 +177,10 @@ func (h *Handler) upload(r *http.Request, p Principal) (reply, error) {
 	if part.FormName() != "file" {
 		return reply{}, malformedMultipart(`the part after "kind" must be the "file" part`)
 	}
-	src := &readErr{r: part}
+	// The file's end reaches the Service only once the rest of the body is
+	// checked, so that a body which goes on past the bound or holds another
+	// part is refused before anything is stored.
+	src := &readErr{r: &fileThenEnd{part: part, mr: mr, rest: body}}
 	doc, err := h.svc.UploadDocument(r.Context(), p.Account, r.PathValue("id"), cancellation.DocumentKind(kind), src)
 	if err != nil {
 		if src.err != nil && !errors.Is(err, cancellation.ErrDocumentRejected) || tooLarge(body.err) {
@@ -214,6 +221,34 @@ func malformedMultipart(detail string) error {
 
 // readErr remembers the error of the reader the Service reads, so that a
 // broken or oversized body is not blamed on the document.
+// fileThenEnd reads the file part and, at its end, checks that the body
+// ends there: the closing boundary, no other part, and nothing past the
+// bound (the epilogue is read to the end). Only then does it return EOF.
+type fileThenEnd struct {
+	part io.Reader
+	mr   *multipart.Reader
+	rest io.Reader
+}
+
+func (f *fileThenEnd) Read(p []byte) (int, error) {
+	n, err := f.part.Read(p)
+	if err != io.EOF {
+		return n, err
+	}
+	next, err := f.mr.NextPart()
+	switch {
+	case err == nil:
+		next.Close()
+		return n, malformedMultipart(`the body must end after the "file" part`)
+	case err != io.EOF:
+		return n, err
+	}
+	if _, err := io.Copy(io.Discard, f.rest); err != nil {
+		return n, err
+	}
+	return n, io.EOF
+}
+
 type readErr struct {
 	r   io.Reader
 	err error
