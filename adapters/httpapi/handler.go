@@ -36,7 +36,10 @@ type Options struct {
 	IdempotencyTTL time.Duration
 	// IdempotencyLease is how long a key stays reserved by a request that
 	// is still running (default 5 min): a retry meanwhile gets 409, and a
-	// reservation left by a crashed process is taken over after it.
+	// reservation left by a crashed process is taken over after it. The
+	// reservation is not renewed, so the body of a POST with a key must
+	// arrive within half the lease: a slower one answers 408
+	// body_too_slow and the key is released.
 	IdempotencyLease time.Duration
 	// Realm is named in the WWW-Authenticate challenge (default
 	// "cancellation").
@@ -213,6 +216,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, o op) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if r.Method == http.MethodPost && r.Header.Get("Idempotency-Key") != "" {
+		// The body must arrive within half the key's lease (see
+		// idempotent); a stalled connection is cut at the same bound.
+		// Servers whose writer cannot set it rely on the body's own check.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.opts.IdempotencyLease / 2))
 		h.idempotent(r, p, o, limit).write(w)
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/accountkit/cancellation"
 )
@@ -36,9 +37,13 @@ func (h *Handler) idempotent(r *http.Request, p Principal, o op, limit int64) re
 		return problemReply(newProblem(http.StatusBadRequest, "idempotency_key_invalid", "The Idempotency-Key is invalid", "use 1 to 255 visible ASCII characters, e.g. a UUID"))
 	}
 	fp := newFingerprint(r)
-	r.Body = teeBody{r.Body, fp}
 	ctx := r.Context()
 	now := h.opts.Clock.Now()
+	// The reservation is not renewed: the client's part of the request
+	// (its body) must be read within half the lease, or a slow upload
+	// would outlive the reservation and a retry would run the operation
+	// a second time. (serve also sets the connection's read deadline.)
+	r.Body = teeBody{&deadlineBody{ReadCloser: r.Body, clock: h.opts.Clock, until: now.Add(h.opts.IdempotencyLease / 2)}, fp}
 	rec := cancellation.IdempotencyRecord{Scope: p.scope(), Key: key, Owner: randomOwner(), ExpiresAt: now.Add(h.opts.IdempotencyLease)}
 	cur, reserved, err := h.idem.ReserveIdempotency(ctx, rec, now)
 	if err != nil {
@@ -157,6 +162,25 @@ func randomOwner() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// deadlineBody refuses to read past until (by the Handler's clock), so
+// that a body trickling in cannot keep a request running past its
+// Idempotency-Key reservation.
+type deadlineBody struct {
+	io.ReadCloser
+	clock interface{ Now() time.Time }
+	until time.Time
+}
+
+func (d *deadlineBody) Read(p []byte) (int, error) {
+	if !d.clock.Now().Before(d.until) {
+		return 0, errBodyTooSlow
+	}
+	return d.ReadCloser.Read(p)
+}
+
+var errBodyTooSlow = bodyProblem(http.StatusRequestTimeout, "body_too_slow", "The request body arrived too slowly",
+	"send the body within half the Idempotency-Key lease, then retry with the same key")
 
 // teeBody feeds what the operation reads into the fingerprint.
 type teeBody struct {
