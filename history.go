@@ -99,7 +99,7 @@ func findKey(keys []HistoryKey, id string) ([]byte, bool) {
 func (e Event) writeFields(h hash.Hash) {
 	// The fields are gathered in one buffer and written at once: the same
 	// bytes as a write per field, without an allocation per field.
-	var stack [512]byte
+	var stack [256]byte
 	buf := stack[:0]
 	field := func(s string) {
 		buf = binary.BigEndian.AppendUint64(buf, uint64(len(s)))
