@@ -16,8 +16,9 @@ import (
 
 // Store is an in-memory cancellation.Store. It keeps each request as the
 // bytes a durable store would write (MarshalBinary, and each event's
-// MarshalBinary appended apart), so what comes back has been through the
-// same encoding and validation. Like a database, it indexes requests by
+// MarshalBinary appended apart), so that what it stores has been through
+// the same encoding, and beside them the request as a read of those bytes
+// returns it (Request.AsStored), which reads copy instead of decoding. Like a database, it indexes requests by
 // account, by state and due date, by wake time and by creation time, and
 // filters on those columns before it decodes anything: a query costs what
 // it returns, not what is stored. Not for production: nothing survives the
@@ -35,6 +36,11 @@ type Store struct {
 
 type row struct {
 	data []byte
+	// req is data decoded: the request as a read of data returns it
+	// (Request.AsStored of what was written). Reads answer with a clone of
+	// it instead of decoding data again, as a cache in front of a durable
+	// store would; it never changes once stored.
+	req *cancellation.Request
 	// events is the request's history, shared by its versions and appended
 	// to under Store.mu (written elements never change, so a copy of the
 	// slice taken under the lock stays valid); added holds a write's new
@@ -77,7 +83,7 @@ func encode(r *cancellation.Request) (*row, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memory: encoding request %s: %w", r.ID(), err)
 	}
-	rw := &row{data: b, account: r.Account(), state: r.State(), version: r.Version(),
+	rw := &row{data: b, req: r.AsStored(), account: r.Account(), state: r.State(), version: r.Version(),
 		due: key{r.DueAt(), r.ID()}, wake: key{r.NextWake(), r.ID()}, created: key{r.CreatedAt(), r.ID()}}
 	for _, e := range r.NewEvents() {
 		eb, err := e.MarshalBinary()
@@ -89,12 +95,9 @@ func encode(r *cancellation.Request) (*row, error) {
 	return rw, nil
 }
 
+// decode returns the request rw holds: a copy of its decoded form.
 func decode(rw *row) (*cancellation.Request, error) {
-	r := new(cancellation.Request)
-	if err := r.UnmarshalBinary(rw.data); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return rw.req.Clone(), nil
 }
 
 // index adds rw (or, with add false, removes it) from the indexes; s.mu is
