@@ -70,16 +70,31 @@ func (s *Service) ReviewQueue(ctx context.Context, rv Reviewer, opt QueueOptions
 }
 
 // queueList lists requests for the review queue: one damaged record must
-// not stop every review, so it lists the rest and logs it.
+// not stop every review, so it lists the rest and logs it. The Store applies
+// q.Limit before decoding, so corrupt rows make a page short: then it lists
+// again after the last request it read (meeting the corrupt rows after it
+// once more) until it has q.Limit requests, a page without corrupt rows, or
+// a page with none it could read.
 func (s *Service) queueList(ctx context.Context, q Query) ([]*Request, error) {
-	rs, err := s.cfg.Store.List(ctx, q)
-	switch {
-	case errors.Is(err, ErrCorrupt):
-		s.log.Error("cancellation: review queue skips corrupt requests", "error", err)
-	case err != nil:
-		return nil, err
+	var out []*Request
+	for {
+		rs, err := s.cfg.Store.List(ctx, q)
+		switch {
+		case errors.Is(err, ErrCorrupt):
+			s.log.Error("cancellation: review queue skips corrupt requests", "error", err)
+		case err != nil:
+			return nil, err
+		}
+		out = append(out, rs...)
+		if err == nil || len(rs) == 0 || q.Limit <= 0 || len(out) >= q.Limit {
+			if q.Limit > 0 && len(out) > q.Limit {
+				out = out[:q.Limit]
+			}
+			return out, nil
+		}
+		// Offset counted from the first page; the rest continue by cursor.
+		q.After, q.Offset = q.Cursor(rs[len(rs)-1]), 0
 	}
-	return rs, nil
 }
 
 func (s *Service) queueItems(rs []*Request) []QueueItem {
