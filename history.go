@@ -28,11 +28,18 @@ import (
 // HistoryFullError and nothing is stored. The events between it and
 // MaxHistory are reserved for reviewers and the library itself, so that a
 // decision, an expiry, the closing and its notifications can always be
-// recorded; past MaxHistory every change is refused.
+// recorded; past MaxHistory every change is refused, except on a request
+// stored before the cap with a longer history: reviewers and the library
+// may still add up to 32 events a change to it, so that it can be decided,
+// expire and close, while customer actions stay refused.
 const (
 	MaxHistory           = 256
 	CustomerHistoryLimit = MaxHistory - 32
 )
+
+// historyReserve is what one staff or system change may add to a history
+// already past MaxHistory (written before the cap).
+const historyReserve = MaxHistory - CustomerHistoryLimit
 
 // ErrHistoryFull is wrapped by HistoryFullError: the request's history is
 // at its cap, so the change was refused and nothing changed.
@@ -298,11 +305,14 @@ func (r *Request) seal(key *HistoryKey, version int64) {
 // historyRoom refuses a change that recorded events past the cap for its
 // scope: CustomerHistoryLimit for a customer, MaxHistory for staff and for
 // the customer's move to a final state (withdrawing), which can happen
-// once.
+// once. A request stored before the cap may already hold more than
+// MaxHistory events (before, its length when read): a staff or system
+// change to it may still add up to historyReserve events, so that it can
+// be decided, expire and close; customer changes stay refused.
 func (r *Request) historyRoom(staff bool, before int) error {
 	limit := CustomerHistoryLimit
 	if staff || r.d.State.Terminal() {
-		limit = MaxHistory
+		limit = max(MaxHistory, before+historyReserve)
 	}
 	if n := r.head().Seq; n > before && n > limit {
 		return &HistoryFullError{ID: r.d.ID, Limit: limit}
