@@ -42,6 +42,6 @@ func TestHistoryRoom_LegacyHistoryPastTheCapStillTakesStaffChanges(t *testing.T)
 		r.record(at, staff, EventEffectDone, nil)
 	}
 	if err := r.historyRoom(true, before); !errors.Is(err, ErrHistoryFull) {
-		t.Fatalf("a staff change of %d events past the cap: got %v, want ErrHistoryFull", (MaxHistory - CustomerHistoryLimit)+1, err)
+		t.Fatalf("a staff change of %d events past the cap: got %v, want ErrHistoryFull", (MaxHistory-CustomerHistoryLimit)+1, err)
 	}
 }
