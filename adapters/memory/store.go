@@ -244,6 +244,9 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 
 // History returns a request's stored events; see cancellation.Store.
 func (s *Store) History(ctx context.Context, id string) ([]cancellation.Event, error) {
+	if err := malformed(id); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

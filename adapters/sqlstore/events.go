@@ -117,6 +117,9 @@ func (e errNoRow) Error() string { return fmt.Sprint("no row matched: ", e.err) 
 // cancellation.Store. A request written before migration 0002 has none
 // until its next write: it holds its history inline.
 func (s *Store) History(ctx context.Context, id string) ([]cancellation.Event, error) {
+	if err := malformed(id); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.QueryContext(ctx, s.q.history, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: reading the history of %s: %w", id, err)

@@ -14,7 +14,7 @@ import (
 // cancellation.CheckID refuses (invalid UTF-8, NUL, control characters, a
 // megabyte of text) as it answers unknown ids, with ErrNotFound or no
 // rows, never with a driver error or an error that repeats the id, and
-// keeps answering for the others.
+// keeps answering for the others. History answers the same way.
 func testMalformedIDs(t *testing.T, newStore func(t *testing.T) cancellation.Store) {
 	t.Parallel()
 	e := newStoreEnv(t, newStore)
@@ -24,6 +24,8 @@ func testMalformedIDs(t *testing.T, newStore func(t *testing.T) cancellation.Sto
 		requireNotFoundNoEcho(t, err, id, "Get %s", name)
 		_, err = e.store.ActiveFor(t.Context(), ports.AccountID(id))
 		requireNotFoundNoEcho(t, err, id, "ActiveFor %s", name)
+		_, err = e.store.History(t.Context(), id)
+		requireNotFoundNoEcho(t, err, id, "History %s", name)
 		rs, err := e.store.List(t.Context(), cancellation.Query{Account: ports.AccountID(id)})
 		require.NoError(t, err, "List %s", name)
 		require.Empty(t, rs, "List %s", name)
