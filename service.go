@@ -345,12 +345,22 @@ func (s *Service) load(ctx context.Context, account ports.AccountID, id string) 
 }
 
 // Active returns the account's request in progress, or ErrNotFound. It
-// holds its newest event only: Get reads the whole history.
+// holds its newest event only (Get reads the whole history), verified as
+// Get verifies it: a tampered head is an error wrapping ErrCorrupt.
 func (s *Service) Active(ctx context.Context, account ports.AccountID) (*Request, error) {
 	if err := checkAccountID(account); err != nil {
 		return nil, err
 	}
-	return s.cfg.Store.ActiveFor(ctx, account)
+	r, err := s.cfg.Store.ActiveFor(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	// As for Get: a head that fails its hash or disagrees with the state
+	// is reported, not shown.
+	if err := r.checkHead(s.cfg.HistoryKeys, s.refuseUnkeyed()); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Confirm records that the customer read the notes (by version),
