@@ -122,7 +122,7 @@ func decodeCursor(s string) (Cursor, error) {
 	}
 	nanos, id, ok := strings.Cut(string(b), ":")
 	n, err := strconv.ParseInt(nanos, 10, 64)
-	if !ok || err != nil || id == "" {
+	if !ok || err != nil || !ValidID(id) {
 		return Cursor{}, bad
 	}
 	return Cursor{At: time.Unix(0, n).UTC(), ID: id}, nil
