@@ -33,17 +33,43 @@ func TestKitImportsNoAdapter(t *testing.T) {
 	})
 }
 
+// TestOpenTelemetryOnlyInItsAdapter holds the OpenTelemetry dependency to
+// adapters/otel: no other package of the module imports it.
+func TestOpenTelemetryOnlyInItsAdapter(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(goTool(), "list", "-f", `{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}`, module+"/...")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "go list: %s", stderr.String())
+	var pkgs int
+	for sc := bufio.NewScanner(bytes.NewReader(out)); sc.Scan(); {
+		fields := strings.Fields(sc.Text())
+		pkgs++
+		if fields[0] == module+"/adapters/otel" {
+			continue
+		}
+		for _, imp := range fields[1:] {
+			require.False(t, strings.HasPrefix(imp, "go.opentelemetry.io/"), "%s imports %s", fields[0], imp)
+		}
+	}
+	require.Greater(t, pkgs, 5, "go list listed the module's packages")
+}
+
 const module = "github.com/accountkit/cancellation"
+
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}
 
 // requireDeps fails unless every non-standard dependency of pkg, as go list
 // -deps lists them, is allowed.
 func requireDeps(t *testing.T, pkg string, allowed func(string) bool) {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.Command(goTool, "list", "-deps", "-f", "{{.ImportPath}} {{.Standard}}", pkg)
+	cmd := exec.Command(goTool(), "list", "-deps", "-f", "{{.ImportPath}} {{.Standard}}", pkg)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
