@@ -112,10 +112,10 @@ type Service struct {
 	docs     DocumentPolicy
 	instance string
 	log      *slog.Logger
-	// uploads bounds the uploads buffered and inspected at once.
-	uploads *uploadGate
 	// hooks observe the workflow (nil: none).
 	hooks *hookSet
+	// uploads bounds the uploads buffered and inspected at once.
+	uploads *uploadGate
 }
 
 type systemClock struct{}
@@ -202,11 +202,6 @@ func New(cfg Config) (*Service, error) {
 		log:      cfg.Logger,
 	}
 	s.uploads = newUploadGate(s.docs)
-	s.hooks, s.uploads.hooks = hooks, hooks
-	if hooks != nil {
-		hooks.log = s.log
-	}
-	s.cfg.Hooks = slices.Clone(cfg.Hooks)
 	if cfg.Notes != nil {
 		s.notes = *cfg.Notes
 		s.notes.Items = slices.Clone(cfg.Notes.Items)
@@ -221,6 +216,11 @@ func New(cfg Config) (*Service, error) {
 		s.otp.Key = make([]byte, 32)
 		_, _ = rand.Read(s.otp.Key) // crypto/rand.Read never fails on supported platforms
 	}
+	s.hooks, s.uploads.hooks = hooks, hooks
+	if hooks != nil {
+		hooks.log = s.log
+	}
+	s.cfg.Hooks = slices.Clone(cfg.Hooks)
 	s.rules = RuleSet{
 		Rules:       append(DefaultRules(cfg.Checkers), cfg.ExtraRules...),
 		Concurrency: cfg.RuleConcurrency,
