@@ -40,9 +40,9 @@ type StoreFeatures struct {
 //	}
 //
 // It drives a real cancellation.Service over the store under test, with
-// in-memory ports and a fake clock, so the requests it stores are the ones
-// production stores: with histories, consents, codes, documents and
-// effects.
+// fakes of the other ports and of the clock that the kit builds itself (it
+// imports no adapter), so the requests it stores are the ones production
+// stores: with histories, consents, codes, documents and effects.
 func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancellation.Store) {
 	t.Run("CreateAndGet", func(t *testing.T) {
 		t.Parallel()
