@@ -18,8 +18,10 @@ import (
 // Hooks are called synchronously, on the goroutine doing the work, and
 // may be called concurrently: keep them quick and safe for concurrent
 // use. A hook that panics is recovered and logged (Config.Logger, at
-// error level) and the workflow goes on as if it had returned; a hook
-// cannot change or stop what it observes. Hooks see ids, states, kinds,
+// error level) and the workflow goes on as if it had returned. A hook
+// gets copies and cannot change what it observes; only the context that a
+// HookOperation returns is used, so it must not be cancelled sooner than
+// the one it was given. Hooks see ids, states, kinds,
 // codes and durations, never a one-time code, a contact, a reviewer's
 // note or a document's bytes; an effect's error is the port's own.
 type Hook interface {
