@@ -52,10 +52,21 @@
 // Notifications and the close call are recorded as pending effects in the
 // same Store write as the transition that causes them, carried out after the
 // write and marked done. [Service.RunMaintenance], safe to run on every
-// replica, retries them with backoff under stable idempotency keys, so a port
-// failure or a crash loses nothing. It also expires abandoned applications,
-// ends cooling-off and settlement periods, flags overdue reviews and purges
-// documents past retention.
+// replica, retries them with backoff, so a port failure or a crash loses
+// none. Effects are carried out at least once: one whose answer was lost
+// is carried out again, under the same idempotency key on every attempt,
+// and a host that needs exactly once on its side deduplicates by that key
+// (the memory adapters do). Maintenance also expires abandoned
+// applications, ends cooling-off and settlement periods, flags overdue
+// reviews and purges documents past retention.
+//
+// # Hooks
+//
+// [Config.Hooks] observe the workflow without forking it: use cases
+// ([HookOperation]), stored transitions ([HookTransition]), effect attempts
+// ([HookEffectAttempt]), rule evaluations ([HookRuleEvaluated]) and document
+// inspections ([HookDocumentInspected]). adapters/otel turns them into
+// OpenTelemetry spans and metrics.
 //
 // # Wiring
 //

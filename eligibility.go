@@ -201,6 +201,8 @@ type RuleSet struct {
 	// that has not answered by then, or not started, is reported blocked,
 	// even if it ignores its context.
 	Timeout time.Duration
+	// hooks observe each rule's evaluation (set by the Service).
+	hooks *hookSet
 }
 
 // Evaluate runs every rule concurrently and returns the report, whose
@@ -221,11 +223,13 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	if timeout <= 0 {
 		timeout = DefaultRuleTimeout
 	}
+	parent, began := ctx, time.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	type result struct {
-		i   int
-		res ruleResult
+		i       int
+		res     ruleResult
+		latency time.Duration
 	}
 	// Buffered for every rule, so that a rule answering after the deadline
 	// finishes its goroutine without anyone reading it.
@@ -236,11 +240,13 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
-				results <- result{i, ruleResult{err: fmt.Errorf("rule did not start within %v: %w", timeout, ctx.Err())}}
+				results <- result{i, ruleResult{err: fmt.Errorf("rule did not start within %v: %w", timeout, ctx.Err())}, 0}
 				return
 			}
 			defer func() { <-slots }()
-			results <- result{i, checkRule(ctx, rule, acct)}
+			t0 := time.Now()
+			res := checkRule(ctx, rule, acct)
+			results <- result{i, res, time.Since(t0)}
 		})
 	}
 	findings := make([]Finding, len(rs.Rules))
@@ -250,6 +256,7 @@ wait:
 		select {
 		case r := <-results:
 			findings[r.i], answered[r.i] = finding(rs.Rules[r.i], r.res), true
+			rs.hooks.rule(parent, findings[r.i], r.latency)
 		case <-ctx.Done():
 			break wait
 		}
@@ -257,6 +264,7 @@ wait:
 	for i, ok := range answered {
 		if !ok {
 			findings[i] = finding(rs.Rules[i], ruleResult{err: fmt.Errorf("rule did not answer within %v: %w", timeout, ctx.Err())})
+			rs.hooks.rule(parent, findings[i], time.Since(began))
 		}
 	}
 	rep := Report{Account: acct.ID, At: now, Outcome: OutcomePass, Findings: findings}

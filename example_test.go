@@ -114,7 +114,8 @@ func ExampleService_Confirm() {
 }
 
 // Effects that fail are retried by maintenance with the same idempotency
-// key, so the customer is notified exactly once.
+// key: effects are carried out at least once, and a Notifier that
+// deduplicates by the key (the memory one does) notifies the customer once.
 func ExampleService_RunMaintenance() {
 	ctx := context.Background()
 	svc, kit := exampleService()

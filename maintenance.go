@@ -128,6 +128,7 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 		if err != nil {
 			return nil, err
 		}
+		s.hooks.transitions(ctx, next)
 		next.markStored()
 		return next, ferr
 	}
@@ -172,7 +173,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 			case !ok:
 			case err != nil:
 				failed++
-				s.log.Warn("cancellation: effect failed", "request", r.ID(), "effect", e.Key, "attempt", e.Attempts+1, "error", err)
+				s.log.WarnContext(ctx, "cancellation: effect failed", "request", r.ID(), "effect", e.Key, "attempt", e.Attempts+1, "error", err)
 			default:
 				done++
 			}
@@ -188,7 +189,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 		if err != nil || next == nil {
 			// The outcome is not recorded: the lease expires and maintenance
 			// retries with the same idempotency key, which the port dedups.
-			s.log.Warn("cancellation: recording effect outcome failed", "request", r.ID(), "error", err)
+			s.log.WarnContext(ctx, "cancellation: recording effect outcome failed", "request", r.ID(), "error", err)
 			break
 		}
 		r = next
@@ -199,6 +200,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 // execute carries out one effect through its port, with a deadline inside
 // the lease and regardless of the caller's cancellation.
 func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error) {
+	defer s.hooks.effect(ctx, r.ID(), e, time.Now(), &err)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.EffectLease/2)
 	defer cancel()
 	defer func() {
@@ -307,7 +309,8 @@ const maintenanceBatch = 256
 // a request that keeps failing never hides the others. The error joins the
 // failures of individual requests (and the rows the Store could not read),
 // which the next pass retries.
-func (s *Service) RunMaintenance(ctx context.Context) (MaintenanceReport, error) {
+func (s *Service) RunMaintenance(ctx context.Context) (_ MaintenanceReport, err error) {
+	defer s.hooks.operation(&ctx, OpRunMaintenance)(&err)
 	var rep MaintenanceReport
 	var errs []error
 	if err := s.purgeIdempotency(ctx, &rep); err != nil {

@@ -41,7 +41,8 @@ type QueuePage struct {
 // by due date, leaving out the reviewer's own account. Every page but the
 // last holds Limit items: the Store filters, not the caller. A malformed
 // After is refused with a ValidationError.
-func (s *Service) ReviewQueue(ctx context.Context, rv Reviewer, opt QueueOptions) (QueuePage, error) {
+func (s *Service) ReviewQueue(ctx context.Context, rv Reviewer, opt QueueOptions) (_ QueuePage, err error) {
+	defer s.hooks.operation(&ctx, OpQueue)(&err)
 	if err := rv.check(); err != nil {
 		return QueuePage{}, err
 	}
@@ -81,7 +82,7 @@ func (s *Service) queueList(ctx context.Context, q Query) ([]*Request, error) {
 		rs, err := s.cfg.Store.List(ctx, q)
 		switch {
 		case errors.Is(err, ErrCorrupt):
-			s.log.Error("cancellation: review queue skips corrupt requests", "error", err)
+			s.log.ErrorContext(ctx, "cancellation: review queue skips corrupt requests", "error", err)
 		case err != nil:
 			return nil, err
 		}

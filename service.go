@@ -66,6 +66,10 @@ type Config struct {
 	EffectLease time.Duration
 	// Logger receives effect failures (default: discard).
 	Logger *slog.Logger
+	// Hooks observe transitions, effect attempts, rule evaluations,
+	// document inspections and use cases (see Hook); adapters/otel turns
+	// them into traces and metrics.
+	Hooks []Hook
 	// HistoryKeys key the history chain (see HistoryKey and
 	// VerifyHistory): the first signs new events, each verifies the events
 	// that name it, so a rotated-out key stays until its events are gone.
@@ -108,6 +112,8 @@ type Service struct {
 	docs     DocumentPolicy
 	instance string
 	log      *slog.Logger
+	// hooks observe the workflow (nil: none).
+	hooks *hookSet
 	// uploads bounds the uploads buffered and inspected at once.
 	uploads *uploadGate
 }
@@ -159,6 +165,10 @@ func New(cfg Config) (*Service, error) {
 			names[r.Name()] = true
 		}
 	}
+	hooks, err := newHookSet(cfg.Hooks, cfg.Logger)
+	if err != nil {
+		missing = append(missing, err)
+	}
 	if len(missing) > 0 {
 		return nil, errors.Join(missing...)
 	}
@@ -199,17 +209,23 @@ func New(cfg Config) (*Service, error) {
 	s.notesIn = notesTranslations(cfg)
 	s.cfg.HistoryKeys = slices.Clone(cfg.HistoryKeys)
 	if len(cfg.HistoryKeys) == 0 {
-		s.log.Warn("cancellation: Config.HistoryKeys is empty; the history chain is plain SHA-256, which anyone who can write the Store can recompute")
+		s.log.WarnContext(context.Background(), "cancellation: Config.HistoryKeys is empty; the history chain is plain SHA-256, which anyone who can write the Store can recompute")
 	}
 	if len(s.otp.Key) == 0 {
-		s.log.Warn("cancellation: VerificationPolicy.Key is empty; using a random key, so one-time codes do not survive a restart or verify on another replica")
+		s.log.WarnContext(context.Background(), "cancellation: VerificationPolicy.Key is empty; using a random key, so one-time codes do not survive a restart or verify on another replica")
 		s.otp.Key = make([]byte, 32)
 		_, _ = rand.Read(s.otp.Key) // crypto/rand.Read never fails on supported platforms
 	}
+	s.hooks, s.uploads.hooks = hooks, hooks
+	if hooks != nil {
+		hooks.log = s.log
+	}
+	s.cfg.Hooks = slices.Clone(cfg.Hooks)
 	s.rules = RuleSet{
 		Rules:       append(DefaultRules(cfg.Checkers), cfg.ExtraRules...),
 		Concurrency: cfg.RuleConcurrency,
 		Timeout:     cfg.RuleTimeout,
+		hooks:       hooks,
 	}
 	return s, nil
 }
@@ -274,7 +290,8 @@ func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC().Round(0) }
 
 // CheckEligibility evaluates every rule for the account without starting
 // anything: the dry run behind "can I cancel?".
-func (s *Service) CheckEligibility(ctx context.Context, account ports.AccountID) (Report, error) {
+func (s *Service) CheckEligibility(ctx context.Context, account ports.AccountID) (_ Report, err error) {
+	defer s.hooks.operation(&ctx, OpCheckEligibility)(&err)
 	acct, err := s.account(ctx, account)
 	if err != nil {
 		return Report{}, err
@@ -285,7 +302,8 @@ func (s *Service) CheckEligibility(ctx context.Context, account ports.AccountID)
 // Start opens a cancellation request for the account (seed step 1). It
 // fails with ErrUnknownAccount, ErrAccountClosed, ErrActiveRequestExists or
 // a NotEligibleError carrying the remedies, and then creates nothing.
-func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request, error) {
+func (s *Service) Start(ctx context.Context, account ports.AccountID) (_ *Request, err error) {
+	defer s.hooks.operation(&ctx, OpStart)(&err)
 	acct, err := s.account(ctx, account)
 	if err != nil {
 		return nil, err
@@ -313,6 +331,7 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request,
 	if err := s.cfg.Store.Create(ctx, r); err != nil {
 		return nil, err
 	}
+	s.hooks.transitions(ctx, r)
 	r.markStored()
 	return r, nil
 }
@@ -320,7 +339,8 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request,
 // Get returns the account's request with the id, holding its whole
 // history, verified (see VerifyHistory). A request of another account is
 // reported as ErrNotFound, so callers see only their own.
-func (s *Service) Get(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
+func (s *Service) Get(ctx context.Context, account ports.AccountID, id string) (_ *Request, err error) {
+	defer s.hooks.operation(&ctx, OpGet)(&err)
 	r, err := s.load(ctx, account, id)
 	if err != nil {
 		return nil, err
@@ -368,7 +388,8 @@ func (s *Service) Active(ctx context.Context, account ports.AccountID) (*Request
 // attestations and consented to every finding that needs it (seed step 2).
 // Eligibility is evaluated again; if anything is missing the error lists it
 // and nothing changes.
-func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id string, c Confirmation) (*Request, error) {
+func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id string, c Confirmation) (_ *Request, err error) {
+	defer s.hooks.operation(&ctx, OpConfirm)(&err)
 	acct, err := s.requestAccount(ctx, account, id, "confirm", StateConfirmed)
 	if err != nil {
 		return nil, err
@@ -383,7 +404,8 @@ func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id strin
 // since confirmation (a new voucher, a top-up): Submit refuses with a
 // ConsentRequiredError until the customer consents to the current items.
 // Consenting again to what is on record is a no-op: nothing is written.
-func (s *Service) Consent(ctx context.Context, account ports.AccountID, id string, consents []Consent) (*Request, error) {
+func (s *Service) Consent(ctx context.Context, account ports.AccountID, id string, consents []Consent) (_ *Request, err error) {
+	defer s.hooks.operation(&ctx, OpConsent)(&err)
 	acct, err := s.requestAccount(ctx, account, id, "consent on", "")
 	if err != nil {
 		return nil, err
@@ -399,7 +421,8 @@ func (s *Service) Consent(ctx context.Context, account ports.AccountID, id strin
 // VerificationPolicy. When the OTPSender fails, the code is withdrawn and
 // the error wraps ErrDelivery; the attempt still counts toward the
 // cooldown and the daily cap, since a sender may fail after sending.
-func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id string) (CodeSent, error) {
+func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id string) (_ CodeSent, err error) {
+	defer s.hooks.operation(&ctx, OpSendCode)(&err)
 	acct, err := s.requestAccount(ctx, account, id, "send a code for", StatePhoneVerified)
 	if err != nil {
 		return CodeSent{}, err
@@ -434,7 +457,8 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 // VerifyCode checks the one-time code and, when it matches, marks the
 // recovery phone verified. A wrong code returns a CodeError with the
 // attempts left; at the limit the code is burnt and verification locks.
-func (s *Service) VerifyCode(ctx context.Context, account ports.AccountID, id, code string) (*Request, error) {
+func (s *Service) VerifyCode(ctx context.Context, account ports.AccountID, id, code string) (_ *Request, err error) {
+	defer s.hooks.operation(&ctx, OpVerifyCode)(&err)
 	if len(code) != s.otp.CodeLength || strings.Trim(code, "0123456789") != "" {
 		return nil, invalid("code", fmt.Sprintf("the code is %d digits", s.otp.CodeLength))
 	}
@@ -453,7 +477,8 @@ func (s *Service) VerifyCode(ctx context.Context, account ports.AccountID, id, c
 // The upload is bounded by DocumentPolicy.Limits and its format sniffed
 // from the bytes; a refused file returns a DocumentError and changes
 // nothing. An upload of a kind already uploaded replaces it.
-func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, id string, kind DocumentKind, body io.Reader) (Document, error) {
+func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, id string, kind DocumentKind, body io.Reader) (_ Document, err error) {
+	defer s.hooks.operation(&ctx, OpUploadDocument)(&err)
 	if body == nil {
 		return Document{}, invalid("document", "no body to read")
 	}
@@ -508,7 +533,8 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 // Submit sends the application to review (seed step 5) after evaluating
 // eligibility once more and checking that the consents still cover the
 // findings. The review is due three business days later.
-func (s *Service) Submit(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
+func (s *Service) Submit(ctx context.Context, account ports.AccountID, id string) (_ *Request, err error) {
+	defer s.hooks.operation(&ctx, OpSubmit)(&err)
 	acct, err := s.requestAccount(ctx, account, id, "submit", StateInReview)
 	if err != nil {
 		return nil, err
@@ -523,7 +549,8 @@ func (s *Service) Submit(ctx context.Context, account ports.AccountID, id string
 
 // Withdraw ends the customer's request: any time before approval, or
 // during a cooling-off period until closing begins.
-func (s *Service) Withdraw(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
+func (s *Service) Withdraw(ctx context.Context, account ports.AccountID, id string) (_ *Request, err error) {
+	defer s.hooks.operation(&ctx, OpWithdraw)(&err)
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.withdraw(ec)
 	})
@@ -533,7 +560,8 @@ func (s *Service) Withdraw(ctx context.Context, account ports.AccountID, id stri
 // leaving out the reviewer's own account, limit at a time from offset.
 // An offset costs as much as reading what it skips: ReviewQueue pages by
 // cursor instead.
-func (s *Service) Queue(ctx context.Context, rv Reviewer, limit, offset int) ([]QueueItem, error) {
+func (s *Service) Queue(ctx context.Context, rv Reviewer, limit, offset int) (_ []QueueItem, err error) {
+	defer s.hooks.operation(&ctx, OpQueue)(&err)
 	if err := rv.check(); err != nil {
 		return nil, err
 	}
@@ -546,7 +574,8 @@ func (s *Service) Queue(ctx context.Context, rv Reviewer, limit, offset int) ([]
 
 // Review returns any request for a reviewer, holding its whole history,
 // verified.
-func (s *Service) Review(ctx context.Context, rv Reviewer, id string) (*Request, error) {
+func (s *Service) Review(ctx context.Context, rv Reviewer, id string) (_ *Request, err error) {
+	defer s.hooks.operation(&ctx, OpReview)(&err)
 	r, err := s.reviewed(ctx, rv, id)
 	if err != nil {
 		return nil, err
@@ -566,7 +595,8 @@ func (s *Service) reviewed(ctx context.Context, rv Reviewer, id string) (*Reques
 }
 
 // ReviewDocument returns a document's bytes for a reviewer.
-func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, kind DocumentKind) (Document, []byte, error) {
+func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, kind DocumentKind) (_ Document, _ []byte, err error) {
+	defer s.hooks.operation(&ctx, OpReviewDocument)(&err)
 	r, err := s.reviewed(ctx, rv, id)
 	if err != nil {
 		return Document{}, nil, err
@@ -588,7 +618,8 @@ func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, ki
 // disabled through the AccountCloser and success is sent by SMS and email
 // (seed step 6). Of two concurrent decisions exactly one wins; the other
 // gets ErrInvalidTransition.
-func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (*Request, error) {
+func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (_ *Request, err error) {
+	defer s.hooks.operation(&ctx, OpApprove)(&err)
 	cur, err := s.reviewed(ctx, rv, id)
 	if err != nil {
 		return nil, err
@@ -626,7 +657,8 @@ func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (*R
 
 // Reject records a reviewer's rejection with reason codes; the result is
 // notified and the customer may apply again.
-func (s *Service) Reject(ctx context.Context, rv Reviewer, id string, reasons []ReasonCode, note string) (*Request, error) {
+func (s *Service) Reject(ctx context.Context, rv Reviewer, id string, reasons []ReasonCode, note string) (_ *Request, err error) {
+	defer s.hooks.operation(&ctx, OpReject)(&err)
 	if err := rv.check(); err != nil {
 		return nil, err
 	}

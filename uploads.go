@@ -18,6 +18,7 @@ import (
 type uploadGate struct {
 	buffered    *semaphore.Weighted // bodies in memory, from the first byte read until stored
 	inspections *semaphore.Weighted // uploads being decoded and measured
+	hooks       *hookSet            // observe each inspection
 }
 
 func newUploadGate(p DocumentPolicy) *uploadGate {
@@ -41,7 +42,7 @@ func (g *uploadGate) take(ctx context.Context, body io.Reader, limits DocumentLi
 		if err = g.inspections.Acquire(ctx, 1); err != nil {
 			err = fmt.Errorf("cancellation: waiting to inspect the upload: %w", err)
 		} else {
-			facts, err = InspectDocument(data, limits)
+			facts, err = g.hooks.inspect(ctx, data, limits)
 			g.inspections.Release(1)
 		}
 	}

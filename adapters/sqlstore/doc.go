@@ -50,9 +50,10 @@
 // cancellation.ErrConflict, and the Service retries it with a fresh copy.
 // The Service claims each pending effect (a notification, the account's
 // closing) through such an Update before carrying it out, so replicas
-// running RunMaintenance at once carry out each effect once; a replica that
-// dies holding a claim loses it when the lease ends, and the effect is
-// retried under the same idempotency key.
+// running RunMaintenance at once never carry out one effect at the same
+// time; a replica that dies holding a claim loses it when the lease ends,
+// and the effect is retried under the same idempotency key. Effects are
+// thus carried out at least once, and the host deduplicates by that key.
 //
 // On SQLite the Store writes one transaction at a time (there is one writer
 // per file), waits for other processes through busy_timeout, and runs in

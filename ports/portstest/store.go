@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accountkit/cancellation"
-	"github.com/accountkit/cancellation/adapters/memory"
 	"github.com/accountkit/cancellation/internal/docfixtures"
 	"github.com/accountkit/cancellation/ports"
 )
@@ -41,9 +40,9 @@ type StoreFeatures struct {
 //	}
 //
 // It drives a real cancellation.Service over the store under test, with
-// in-memory ports and a fake clock, so the requests it stores are the ones
-// production stores: with histories, consents, codes, documents and
-// effects.
+// fakes of the other ports and of the clock that the kit builds itself (it
+// imports no adapter), so the requests it stores are the ones production
+// stores: with histories, consents, codes, documents and effects.
 func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancellation.Store) {
 	t.Run("CreateAndGet", func(t *testing.T) {
 		t.Parallel()
@@ -130,7 +129,7 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 	t.Run("UpdateUnknownIsNotFound", func(t *testing.T) {
 		t.Parallel()
 		e := newStoreEnv(t, newStore)
-		other := newStoreEnv(t, func(*testing.T) cancellation.Store { return memory.NewStore() })
+		other := newStoreEnv(t, func(*testing.T) cancellation.Store { return createOnlyStore{} })
 		r := other.start(t, other.account(t))
 		err := e.store.Update(t.Context(), r)
 		require.ErrorIs(t, err, cancellation.ErrNotFound)
@@ -526,9 +525,10 @@ func requireSameRequest(t *testing.T, want, got *cancellation.Request) {
 	}
 }
 
-// storeEnv is a Service over the store under test with in-memory ports.
+// storeEnv is a Service over the store under test with the kit's fakes of
+// the other ports.
 type storeEnv struct {
-	kit        *memory.Kit
+	kit        *fakeKit
 	store      cancellation.Store
 	svc        *cancellation.Service
 	reviewer   cancellation.Reviewer
@@ -542,7 +542,7 @@ type storeEnv struct {
 func newStoreEnv(t *testing.T, newStore func(t *testing.T) cancellation.Store) *storeEnv {
 	t.Helper()
 	e := &storeEnv{
-		kit:        memory.NewKit(time.Date(2026, time.March, 2, 10, 0, 0, 0, time.UTC)),
+		kit:        newFakeKit(time.Date(2026, time.March, 2, 10, 0, 0, 0, time.UTC)),
 		store:      newStore(t),
 		reviewer:   cancellation.Reviewer{ID: "reviewer-1", Account: "reviewer-own-account"},
 		otpKey:     []byte("portstest shared otp key"),
