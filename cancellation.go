@@ -239,6 +239,9 @@ const (
 	EffectNotify         EffectKind = "notify"
 	EffectCloseAccount   EffectKind = "close_account"
 	EffectPurgeDocuments EffectKind = "purge_documents"
+	// EffectPublishEvent hands a transition's CloudEvent to the
+	// Config.Events publisher (see events.go).
+	EffectPublishEvent EffectKind = "publish_event"
 )
 
 // Effect is a side effect recorded in the same Store write as the
@@ -249,6 +252,9 @@ type Effect struct {
 	Key          string              `json:"key"`
 	Kind         EffectKind          `json:"kind"`
 	Notification *ports.Notification `json:"notification,omitempty"`
+	// Event is the CloudEvent of an EffectPublishEvent, built when the
+	// transition was recorded; its ID is Key.
+	Event *ports.CloudEvent `json:"event,omitempty"`
 	// NotBefore delays the effect (document retention).
 	NotBefore     time.Time `json:"not_before,omitzero"`
 	Attempts      int       `json:"attempts"`
@@ -593,6 +599,7 @@ func cloneEffect(e Effect) Effect {
 		n.Data = cloneMap(n.Data)
 		e.Notification = &n
 	}
+	e.Event = cloneEvent(e.Event)
 	return e
 }
 

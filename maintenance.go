@@ -116,6 +116,9 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 		case ferr != nil:
 			return nil, ferr
 		}
+		if err := s.addEventEffects(next, events, ec.owner, ec.lease); err != nil {
+			return nil, err
+		}
 		if err := next.historyRoom(sc.staff, events); err != nil {
 			return nil, err
 		}
@@ -214,6 +217,8 @@ func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error)
 		return s.cfg.Notifier.Notify(ctx, *e.Notification)
 	case EffectCloseAccount:
 		return s.cfg.Closer.CloseAccount(ctx, r.Account(), e.Key)
+	case EffectPublishEvent:
+		return s.publish(ctx, e)
 	case EffectPurgeDocuments:
 		keys := slices.Clone(r.d.Reserved)
 		for _, d := range r.d.Documents {

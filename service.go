@@ -34,6 +34,14 @@ type Config struct {
 	Documents ports.DocumentStore
 	Closer    ports.AccountCloser
 
+	// Events, if not nil, receives a CloudEvent for each transition of
+	// every request, delivered as an effect: at least once, with a stable
+	// id (see events.go). Without it no event effect is recorded.
+	Events ports.EventPublisher
+	// EventSource is the CloudEvents source of the events (default
+	// DefaultEventSource), a URI reference naming this deployment.
+	EventSource string
+
 	// Clock defaults to the system clock.
 	Clock ports.Clock
 	// Calendar defaults to NewCalendar(time.UTC): Monday to Friday.
@@ -143,6 +151,9 @@ func New(cfg Config) (*Service, error) {
 		missing = append(missing, err)
 	}
 	if err := validateHistoryKeys(cfg.HistoryKeys); err != nil {
+		missing = append(missing, err)
+	}
+	if err := validateEventSource(cfg.EventSource); err != nil {
 		missing = append(missing, err)
 	}
 	if cfg.Notes != nil && (cfg.Notes.Version == "" || len(cfg.Notes.Items) == 0) {
@@ -309,11 +320,17 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request,
 	}
 	r := newRequest("can_"+randomID(12), acct, now, rep, s.cfg.ExpireAfter)
 	r.inheritCodeLimits(earlier)
+	if err := s.addEventEffects(r, 0, s.instance, now.Add(s.cfg.EffectLease)); err != nil {
+		return nil, err
+	}
 	r.seal(s.signKey(), r.d.Version)
 	if err := s.cfg.Store.Create(ctx, r); err != nil {
 		return nil, err
 	}
 	r.markStored()
+	if len(r.d.Effects) > 0 {
+		r, _, _ = s.settle(ctx, r)
+	}
 	return r, nil
 }
 
