@@ -286,6 +286,9 @@ func (e Effect) dueAt() time.Time {
 type otpState struct {
 	Hash        string    `json:"hash,omitempty"`
 	KeyID       string    `json:"key_id,omitempty"`
+	// Managed is true while a code sent by the managed verification
+	// service is pending: the service holds the code, so Hash is empty.
+	Managed bool `json:"managed,omitempty"`
 	Serial      int       `json:"serial"`
 	ExpiresAt   time.Time `json:"expires_at,omitzero"`
 	Attempts    int       `json:"attempts"`
@@ -459,7 +462,7 @@ func (r *Request) History() []Event {
 // CodeExpiresAt returns when the pending one-time code expires (zero when
 // none is pending).
 func (r *Request) CodeExpiresAt() time.Time {
-	if r.d.OTP.Hash == "" {
+	if r.d.OTP.Hash == "" && !r.d.OTP.Managed {
 		return time.Time{}
 	}
 	return r.d.OTP.ExpiresAt

@@ -15,8 +15,9 @@ import (
 	"github.com/accountkit/cancellation/ports"
 )
 
-// Config wires a Service. Store, Accounts, every Checkers port, OTP,
-// Notifier, Documents and Closer are required; the rest have defaults.
+// Config wires a Service. Store, Accounts, every Checkers port, OTP (or
+// Verifier), Notifier, Documents and Closer are required; the rest have
+// defaults or are optional.
 type Config struct {
 	Store    Store
 	Accounts ports.AccountDirectory
@@ -29,7 +30,15 @@ type Config struct {
 	RuleConcurrency int
 	RuleTimeout     time.Duration
 
-	OTP       ports.OTPSender
+	// OTP delivers the one-time codes the library draws. Set it or
+	// Verifier, not both.
+	OTP ports.OTPSender
+	// Verifier, instead of OTP, is a managed verification service that
+	// draws, sends and checks the codes itself: the library never sees
+	// the code sent nor stores anything of it, while its attempt limit,
+	// resend cooldown, daily cap and code lifetime (VerificationPolicy)
+	// still apply before the service is called (see managedotp.go).
+	Verifier  ports.VerificationService
 	Notifier  ports.Notifier
 	Documents ports.DocumentStore
 	Closer    ports.AccountCloser
@@ -143,7 +152,9 @@ func New(cfg Config) (*Service, error) {
 	need(cfg.Checkers.Data != nil, "Checkers.Data")
 	need(cfg.Checkers.Complaints != nil, "Checkers.Complaints")
 	need(cfg.Checkers.Matters != nil, "Checkers.Matters")
-	need(cfg.OTP != nil, "OTP")
+	if err := checkCodeDelivery(cfg); err != nil {
+		missing = append(missing, err)
+	}
 	need(cfg.Notifier != nil, "Notifier")
 	need(cfg.Documents != nil, "Documents")
 	need(cfg.Closer != nil, "Closer")
@@ -212,8 +223,10 @@ func New(cfg Config) (*Service, error) {
 	if len(cfg.HistoryKeys) == 0 {
 		s.log.Warn("cancellation: Config.HistoryKeys is empty; the history chain is plain SHA-256, which anyone who can write the Store can recompute")
 	}
-	if len(s.otp.Key) == 0 {
+	if len(s.otp.Key) == 0 && cfg.Verifier == nil {
 		s.log.Warn("cancellation: VerificationPolicy.Key is empty; using a random key, so one-time codes do not survive a restart or verify on another replica")
+	}
+	if len(s.otp.Key) == 0 {
 		s.otp.Key = make([]byte, 32)
 		_, _ = rand.Read(s.otp.Key) // crypto/rand.Read never fails on supported platforms
 	}
@@ -414,12 +427,12 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 	if acct.RecoveryPhone == "" {
 		return CodeSent{}, fmt.Errorf("%w: %s", ErrNoRecoveryPhone, account)
 	}
-	code, err := newCode(s.otp.CodeLength)
+	code, err := s.drawCode()
 	if err != nil {
 		return CodeSent{}, err
 	}
 	r, err := s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
-		return r.issueCode(ec.now, s.otp, code)
+		return s.issueCode(r, ec.now, code)
 	})
 	if err != nil {
 		return CodeSent{}, err
@@ -429,7 +442,7 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 		Phone: acct.RecoveryPhone, Code: code, Locale: acct.Locale, ExpiresAt: o.ExpiresAt,
 		IdempotencyKey: fmt.Sprintf("%s/otp/%d", r.ID(), o.Serial),
 	}
-	if err := s.cfg.OTP.SendCode(ctx, msg); err != nil {
+	if err := s.deliverCode(ctx, msg); err != nil {
 		_, rerr := s.mutate(noPrecondition(context.WithoutCancel(ctx)), customer(account), id, func(r *Request, ec effectCtx) error {
 			return r.codeUndelivered(ec.now, o.Serial, err)
 		})
@@ -444,6 +457,9 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 func (s *Service) VerifyCode(ctx context.Context, account ports.AccountID, id, code string) (*Request, error) {
 	if len(code) != s.otp.CodeLength || strings.Trim(code, "0123456789") != "" {
 		return nil, invalid("code", fmt.Sprintf("the code is %d digits", s.otp.CodeLength))
+	}
+	if s.cfg.Verifier != nil {
+		return s.verifyManaged(ctx, account, id, code)
 	}
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		changed, err := r.verifyCode(ec.now, s.otp, code)

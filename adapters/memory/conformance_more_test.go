@@ -17,3 +17,13 @@ func TestEventPublisherConformance(t *testing.T) {
 		return portstest.Delivery[ports.EventPublisher]{Port: p, Deliveries: p.Deliveries}
 	})
 }
+
+// TestVerifierConformance runs the VerificationService suite against the
+// memory Verifier.
+func TestVerifierConformance(t *testing.T) {
+	t.Parallel()
+	portstest.TestVerificationService(t, portstest.Features{}, func(*testing.T) portstest.VerificationServiceUnderTest {
+		v := memory.NewVerifier()
+		return portstest.VerificationServiceUnderTest{Service: v, Code: v.LastCode}
+	})
+}
