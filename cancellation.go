@@ -284,11 +284,11 @@ func (e Effect) dueAt() time.Time {
 
 // otpState is the pending one-time code, stored only as a keyed hash.
 type otpState struct {
-	Hash        string    `json:"hash,omitempty"`
-	KeyID       string    `json:"key_id,omitempty"`
+	Hash  string `json:"hash,omitempty"`
+	KeyID string `json:"key_id,omitempty"`
 	// Managed is true while a code sent by the managed verification
 	// service is pending: the service holds the code, so Hash is empty.
-	Managed bool `json:"managed,omitempty"`
+	Managed     bool      `json:"managed,omitempty"`
 	Serial      int       `json:"serial"`
 	ExpiresAt   time.Time `json:"expires_at,omitzero"`
 	Attempts    int       `json:"attempts"`
