@@ -284,11 +284,8 @@ func (e Effect) dueAt() time.Time {
 
 // otpState is the pending one-time code, stored only as a keyed hash.
 type otpState struct {
-	Hash  string `json:"hash,omitempty"`
-	KeyID string `json:"key_id,omitempty"`
-	// Managed is true while a code sent by the managed verification
-	// service is pending: the service holds the code, so Hash is empty.
-	Managed     bool      `json:"managed,omitempty"`
+	Hash        string    `json:"hash,omitempty"`
+	KeyID       string    `json:"key_id,omitempty"`
 	Serial      int       `json:"serial"`
 	ExpiresAt   time.Time `json:"expires_at,omitzero"`
 	Attempts    int       `json:"attempts"`
@@ -296,6 +293,10 @@ type otpState struct {
 	LastSentAt  time.Time `json:"last_sent_at,omitzero"`
 	Day         string    `json:"day,omitempty"`
 	SentOnDay   int       `json:"sent_on_day"`
+
+	// Managed is true while a code sent by the managed verification
+	// service is pending: the service holds the code, so Hash is empty.
+	Managed bool `json:"managed,omitempty"`
 }
 
 // requestData is the persistent content of a Request.
