@@ -85,6 +85,7 @@ func (s *Service) addEventEffects(r *Request, after int, owner string, lease tim
 			Time:            e.At,
 			DataContentType: EventDataContentType,
 			Data:            data,
+			Sequence:        fmt.Sprintf("%010d", e.Seq),
 		}}, owner, lease)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -110,6 +111,7 @@ func TestEventsPublishedForEveryTransitionAsCloudEvents(t *testing.T) {
 		require.Equal(t, r.ID(), e.Subject)
 		require.True(t, h.At.Equal(e.Time), "time of %s", h.Type)
 		require.Equal(t, "application/json", e.DataContentType)
+		require.Equal(t, fmt.Sprintf("%010d", h.Seq), e.Sequence)
 		var v cancellation.RequestView
 		require.NoError(t, json.Unmarshal(e.Data, &v))
 		require.Equal(t, r.ID(), v.ID)
@@ -140,6 +142,7 @@ func TestEventsWireFormatIsCloudEventsJSON(t *testing.T) {
 	require.Equal(t, "cancellation.started", m["type"])
 	require.Equal(t, r.ID(), m["subject"])
 	require.Equal(t, "application/json", m["datacontenttype"])
+	require.Equal(t, "0000000001", m["sequence"], "the CloudEvents sequence extension")
 	ts, ok := m["time"].(string)
 	require.True(t, ok)
 	_, err = time.Parse(time.RFC3339, ts)
@@ -289,3 +292,29 @@ func TestEventsEveryEndIsPublished(t *testing.T) {
 type publisherFunc func(ctx context.Context, e ports.CloudEvent) error
 
 func (p publisherFunc) Publish(ctx context.Context, e ports.CloudEvent) error { return p(ctx, e) }
+
+func TestEventsDocumentsAndCoolingOffArePublished(t *testing.T) {
+	pub := memory.NewEventPublisher()
+	f := setup(t, withEvents(pub), withMode(cancellation.CoolingOff(24*time.Hour)))
+	f.account("acct-cool-ev", ports.Personal, true)
+	r := f.approve(f.toReview("acct-cool-ev"))
+	require.Equal(t, cancellation.StateScheduled, r.State())
+	f.clock.Advance(25 * time.Hour)
+	f.maintain()
+	sent := pub.Sent()
+	// Approval and scheduling share a write and are published at once:
+	// receivers order by the sequence attribute.
+	slices.SortFunc(sent, func(a, b ports.CloudEvent) int { return strings.Compare(a.Sequence, b.Sequence) })
+	var types []string
+	for _, e := range sent {
+		types = append(types, strings.TrimPrefix(e.Type, "cancellation."))
+	}
+	require.Equal(t, []string{"started", "confirmed", "phone_verified", "documents_uploaded", "in_review", "approved", "scheduled", "cancelled"}, types)
+	for _, e := range pub.Sent() {
+		if e.Type == "cancellation.scheduled" {
+			var v cancellation.RequestView
+			require.NoError(t, json.Unmarshal(e.Data, &v))
+			require.False(t, v.ScheduledFor.IsZero(), "the scheduled event's view names the closing time")
+		}
+	}
+}

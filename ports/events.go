@@ -21,7 +21,8 @@ const CloudEventsSpecVersion = "1.0"
 // event source; Type "cancellation." + the event ("cancellation.approved");
 // Subject the request id; Time when the transition happened;
 // DataContentType "application/json"; Data the customer-safe view of the
-// request (cancellation.RequestView) as it was after the transition.
+// request (cancellation.RequestView) as it was after the transition;
+// Sequence the transition's place in the request's history.
 type CloudEvent struct {
 	SpecVersion     string          `json:"specversion"`
 	ID              string          `json:"id"`
@@ -31,6 +32,13 @@ type CloudEvent struct {
 	Time            time.Time       `json:"time,omitzero"`
 	DataContentType string          `json:"datacontenttype,omitempty"`
 	Data            json.RawMessage `json:"data,omitempty"`
+	// Sequence is the CloudEvents sequence extension attribute: the
+	// event's position in the history of its subject, as ten decimal
+	// digits, so that the events of one request sort by it as strings.
+	// Receivers order by it: events are delivered concurrently and after
+	// retries, so they may arrive in another order, and two transitions
+	// of one write share their Time.
+	Sequence string `json:"sequence,omitempty"`
 }
 
 // EventPublisher hands events to the host's other systems: a message
@@ -44,8 +52,8 @@ type CloudEvent struct {
 // is accepted again (nil) without being delivered twice, or the receiver
 // deduplicates by ID. It must be safe for concurrent use and return an
 // error (normally ctx.Err()) when ctx is done. Events of one request may
-// arrive out of order after retries: receivers order them by Time, or by
-// the state in Data.
+// be published concurrently and arrive out of order: receivers order them
+// by Sequence.
 type EventPublisher interface {
 	Publish(ctx context.Context, e CloudEvent) error
 }

@@ -22,6 +22,7 @@ func sampleEvent(id string, i int) ports.CloudEvent {
 		Time:            base.Add(time.Duration(i) * time.Minute),
 		DataContentType: "application/json",
 		Data:            json.RawMessage(fmt.Sprintf(`{"id":"can_portstest%d","state":%q}`, i, state)),
+		Sequence:        fmt.Sprintf("%010d", i+1),
 	}
 }
 
