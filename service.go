@@ -416,9 +416,10 @@ func (s *Service) Consent(ctx context.Context, account ports.AccountID, id strin
 
 // SendCode sends a one-time code to the recovery phone on file, never to a
 // number the caller chooses (seed step 3). Codes are rate-limited: see
-// VerificationPolicy. When the OTPSender fails, the code is withdrawn and
-// the error wraps ErrDelivery; the attempt still counts toward the
-// cooldown and the daily cap, since a sender may fail after sending.
+// VerificationPolicy. When the OTPSender (or the managed verification
+// service, Config.Verifier) fails, the code is withdrawn and the error
+// wraps ErrDelivery; the attempt still counts toward the cooldown and the
+// daily cap, since a sender may fail after sending.
 func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id string) (CodeSent, error) {
 	acct, err := s.requestAccount(ctx, account, id, "send a code for", StatePhoneVerified)
 	if err != nil {
@@ -454,6 +455,8 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 // VerifyCode checks the one-time code and, when it matches, marks the
 // recovery phone verified. A wrong code returns a CodeError with the
 // attempts left; at the limit the code is burnt and verification locks.
+// With Config.Verifier the managed service checks the code; the attempt
+// is counted before it is asked, and given back if it fails to answer.
 func (s *Service) VerifyCode(ctx context.Context, account ports.AccountID, id, code string) (*Request, error) {
 	if len(code) != s.otp.CodeLength || strings.Trim(code, "0123456789") != "" {
 		return nil, invalid("code", fmt.Sprintf("the code is %d digits", s.otp.CodeLength))
