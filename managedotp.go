@@ -14,7 +14,7 @@ import (
 func checkCodeDelivery(cfg Config) error {
 	switch {
 	case cfg.OTP == nil && cfg.Verifier == nil:
-		return invalid("config", "OTP (or Verifier, a managed verification service) is required")
+		return invalid("config", "OTP is required (or Verifier, a managed verification service)")
 	case cfg.OTP != nil && cfg.Verifier != nil:
 		return invalid("config", "set OTP or Verifier, not both: the codes are sent one way")
 	}

@@ -226,5 +226,5 @@ func TestManagedVerificationConfigNeedsExactlyOneWay(t *testing.T) {
 	require.ErrorContains(t, err, "not both")
 	cfg.OTP, cfg.Verifier = nil, nil
 	_, err = cancellation.New(cfg)
-	require.ErrorContains(t, err, "OTP (or Verifier")
+	require.ErrorContains(t, err, "OTP is required (or Verifier")
 }
