@@ -106,6 +106,16 @@ func (s *Service) publish(ctx context.Context, e Effect) error {
 	return s.cfg.Events.Publish(ctx, ev)
 }
 
+// dropDeliveredData drops the data of a published event once it is
+// delivered: the view was the receiver's, and the request need not carry
+// a copy of itself per transition in every later write. The event's id,
+// type and time stay on record.
+func dropDeliveredData(e *Effect) {
+	if e.Kind == EffectPublishEvent && e.Event != nil {
+		e.Event.Data = nil
+	}
+}
+
 // cloneEvent copies a CloudEvent deeply.
 func cloneEvent(e *ports.CloudEvent) *ports.CloudEvent {
 	if e == nil {

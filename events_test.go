@@ -123,6 +123,15 @@ func TestEventsPublishedForEveryTransitionAsCloudEvents(t *testing.T) {
 	require.NotContains(t, string(approved.Data), staff.ID)
 	require.NotContains(t, string(approved.Data), "looks fine")
 	require.Contains(t, string(approved.Data), `"approved":true`)
+
+	// Once delivered, an event's data is not kept in the request.
+	for _, e := range f.stored(r.ID()).Effects() {
+		if e.Kind == cancellation.EffectPublishEvent {
+			require.True(t, e.Done())
+			require.Empty(t, e.Event.Data, "%s", e.Key)
+			require.Equal(t, e.Key, e.Event.ID)
+		}
+	}
 }
 
 func TestEventsWireFormatIsCloudEventsJSON(t *testing.T) {
@@ -196,6 +205,9 @@ func TestEventsFailingPublisherDeliveredLaterByMaintenanceUnderTheSameIDs(t *tes
 	require.Equal(t, len(keys), rep.EffectsDone)
 	sent := pub.Sent()
 	require.Len(t, sent, len(keys), "no event lost, none sent twice")
+	for _, e := range sent {
+		require.NotEmpty(t, e.Data, "a retried event carries its data: %s", e.ID)
+	}
 	for _, k := range keys {
 		require.Equal(t, 1, pub.Deliveries(k), "event %s", k)
 		require.Equal(t, 2, pub.Count(k), "event %s: retried under the same id", k)

@@ -260,6 +260,7 @@ func (s *Service) applyResults(r *Request, ec effectCtx, results map[string]erro
 		e.Attempts++
 		e.LastError = ""
 		e.DoneAt = ec.now
+		dropDeliveredData(e)
 		kind := e.Kind
 		r.record(ec.now, systemActor, EventEffectDone, map[string]string{"effect": key})
 		switch kind {
