@@ -57,7 +57,8 @@
 //
 // [TestAccountDirectory] checks lookups and ErrNotFound;
 // [TestNotifier] and [TestOTPSender] check idempotency by key, and
-// [TestEventPublisher] by event ID;
+// [TestEventPublisher] by event ID; [TestVerificationService] checks a
+// managed verification service's start and check;
 // [TestDocumentStore] checks byte-exact round trips, replacement,
 // ErrNotFound, idempotent deletes and that no slice is shared;
 // [TestAccountCloser] checks idempotent closing.
