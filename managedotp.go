@@ -140,8 +140,11 @@ func (r *Request) managedOutcome(now time.Time, p VerificationPolicy, serial int
 	}
 	if o.Serial != serial || !o.Managed {
 		// The code was replaced, withdrawn or locked meanwhile.
-		if cerr != nil {
+		switch {
+		case cerr != nil:
 			return false, fmt.Errorf("cancellation: checking the code with the verification service: %w", cerr)
+		case now.Before(o.LockedUntil): // another guess locked it
+			return false, &CodeError{Err: ErrCodeLocked, RetryAt: o.LockedUntil}
 		}
 		return false, &CodeError{Err: ErrCodeExpired}
 	}
