@@ -96,7 +96,7 @@ func (s *Service) verifyManaged(ctx context.Context, account ports.AccountID, id
 	})
 	// The outcome is recorded even if the caller has gone: a counted
 	// attempt must not be lost, nor a refund.
-	return s.mutate(context.WithoutCancel(ctx), customer(account), id, func(r *Request, ec effectCtx) error {
+	return s.mutate(noPrecondition(context.WithoutCancel(ctx)), customer(account), id, func(r *Request, ec effectCtx) error {
 		changed, err := r.managedOutcome(ec.now, s.otp, serial, outcome, cerr)
 		if changed && err != nil {
 			return keep(err)
