@@ -239,6 +239,9 @@ const (
 	EffectNotify         EffectKind = "notify"
 	EffectCloseAccount   EffectKind = "close_account"
 	EffectPurgeDocuments EffectKind = "purge_documents"
+	// EffectPublishEvent hands a transition's CloudEvent to the
+	// Config.Events publisher (see events.go).
+	EffectPublishEvent EffectKind = "publish_event"
 )
 
 // Effect is a side effect recorded in the same Store write as the
@@ -249,6 +252,9 @@ type Effect struct {
 	Key          string              `json:"key"`
 	Kind         EffectKind          `json:"kind"`
 	Notification *ports.Notification `json:"notification,omitempty"`
+	// Event is the CloudEvent of an EffectPublishEvent, built when the
+	// transition was recorded; its ID is Key.
+	Event *ports.CloudEvent `json:"event,omitempty"`
 	// NotBefore delays the effect (document retention).
 	NotBefore     time.Time `json:"not_before,omitzero"`
 	Attempts      int       `json:"attempts"`
@@ -287,6 +293,10 @@ type otpState struct {
 	LastSentAt  time.Time `json:"last_sent_at,omitzero"`
 	Day         string    `json:"day,omitempty"`
 	SentOnDay   int       `json:"sent_on_day"`
+
+	// Managed is true while a code sent by the managed verification
+	// service is pending: the service holds the code, so Hash is empty.
+	Managed bool `json:"managed,omitempty"`
 }
 
 // requestData is the persistent content of a Request.
@@ -453,7 +463,7 @@ func (r *Request) History() []Event {
 // CodeExpiresAt returns when the pending one-time code expires (zero when
 // none is pending).
 func (r *Request) CodeExpiresAt() time.Time {
-	if r.d.OTP.Hash == "" {
+	if r.d.OTP.Hash == "" && !r.d.OTP.Managed {
 		return time.Time{}
 	}
 	return r.d.OTP.ExpiresAt
@@ -593,6 +603,7 @@ func cloneEffect(e Effect) Effect {
 		n.Data = cloneMap(n.Data)
 		e.Notification = &n
 	}
+	e.Event = cloneEvent(e.Event)
 	return e
 }
 

@@ -19,10 +19,10 @@ const maxDeliveryErrorLen = 200
 // nothing.
 func (r *Request) codeUndelivered(now time.Time, serial int, cause error) error {
 	o := &r.d.OTP
-	if o.Serial != serial || o.Hash == "" {
+	if o.Serial != serial || o.Hash == "" && !o.Managed {
 		return errNoChange
 	}
-	o.Hash, o.ExpiresAt = "", time.Time{}
+	o.Hash, o.Managed, o.ExpiresAt = "", false, time.Time{}
 	r.record(now, systemActor, EventCodeFailed, map[string]string{"delivery": truncateUTF8(cause.Error(), maxDeliveryErrorLen)})
 	return nil
 }

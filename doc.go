@@ -68,6 +68,13 @@
 // inspections ([HookDocumentInspected]). adapters/otel turns them into
 // OpenTelemetry spans and metrics.
 //
+// With Config.Events, every transition is also published to the host's
+// other systems as a CloudEvents event ([ports.CloudEvent]), delivered as
+// an effect under a stable id; see [DefaultEventSource]. With
+// Config.Verifier, a managed verification service ([ports.VerificationService])
+// sends and checks the one-time code instead of the OTPSender, while the
+// [VerificationPolicy] limits still apply.
+//
 // # Wiring
 //
 //	kit := memory.NewKit(time.Now()) // or your own ports and sqlstore

@@ -116,6 +116,9 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 		case ferr != nil:
 			return nil, ferr
 		}
+		if err := s.addEventEffects(next, events, ec.owner, ec.lease); err != nil {
+			return nil, err
+		}
 		if err := next.historyRoom(sc.staff, events); err != nil {
 			return nil, err
 		}
@@ -216,6 +219,8 @@ func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error)
 		return s.cfg.Notifier.Notify(ctx, *e.Notification)
 	case EffectCloseAccount:
 		return s.cfg.Closer.CloseAccount(ctx, r.Account(), e.Key)
+	case EffectPublishEvent:
+		return s.publish(ctx, e)
 	case EffectPurgeDocuments:
 		keys := slices.Clone(r.d.Reserved)
 		for _, d := range r.d.Documents {
@@ -257,6 +262,7 @@ func (s *Service) applyResults(r *Request, ec effectCtx, results map[string]erro
 		e.Attempts++
 		e.LastError = ""
 		e.DoneAt = ec.now
+		dropDeliveredData(e)
 		kind := e.Kind
 		r.record(ec.now, systemActor, EventEffectDone, map[string]string{"effect": key})
 		switch kind {

@@ -15,8 +15,9 @@ import (
 	"github.com/accountkit/cancellation/ports"
 )
 
-// Config wires a Service. Store, Accounts, every Checkers port, OTP,
-// Notifier, Documents and Closer are required; the rest have defaults.
+// Config wires a Service. Store, Accounts, every Checkers port, OTP (or
+// Verifier), Notifier, Documents and Closer are required; the rest have
+// defaults or are optional.
 type Config struct {
 	Store    Store
 	Accounts ports.AccountDirectory
@@ -29,10 +30,26 @@ type Config struct {
 	RuleConcurrency int
 	RuleTimeout     time.Duration
 
-	OTP       ports.OTPSender
+	// OTP delivers the one-time codes the library draws. Set it or
+	// Verifier, not both.
+	OTP ports.OTPSender
+	// Verifier, instead of OTP, is a managed verification service that
+	// draws, sends and checks the codes itself: the library never sees
+	// the code sent nor stores anything of it, while its attempt limit,
+	// resend cooldown, daily cap and code lifetime (VerificationPolicy)
+	// still apply before the service is called (see managedotp.go).
+	Verifier  ports.VerificationService
 	Notifier  ports.Notifier
 	Documents ports.DocumentStore
 	Closer    ports.AccountCloser
+
+	// Events, if not nil, receives a CloudEvent for each transition of
+	// every request, delivered as an effect: at least once, with a stable
+	// id (see events.go). Without it no event effect is recorded.
+	Events ports.EventPublisher
+	// EventSource is the CloudEvents source of the events (default
+	// DefaultEventSource), a URI reference naming this deployment.
+	EventSource string
 
 	// Clock defaults to the system clock.
 	Clock ports.Clock
@@ -141,7 +158,9 @@ func New(cfg Config) (*Service, error) {
 	need(cfg.Checkers.Data != nil, "Checkers.Data")
 	need(cfg.Checkers.Complaints != nil, "Checkers.Complaints")
 	need(cfg.Checkers.Matters != nil, "Checkers.Matters")
-	need(cfg.OTP != nil, "OTP")
+	if err := checkCodeDelivery(cfg); err != nil {
+		missing = append(missing, err)
+	}
 	need(cfg.Notifier != nil, "Notifier")
 	need(cfg.Documents != nil, "Documents")
 	need(cfg.Closer != nil, "Closer")
@@ -149,6 +168,9 @@ func New(cfg Config) (*Service, error) {
 		missing = append(missing, err)
 	}
 	if err := validateHistoryKeys(cfg.HistoryKeys); err != nil {
+		missing = append(missing, err)
+	}
+	if err := validateEventSource(cfg.EventSource); err != nil {
 		missing = append(missing, err)
 	}
 	if cfg.Notes != nil && (cfg.Notes.Version == "" || len(cfg.Notes.Items) == 0) {
@@ -211,8 +233,10 @@ func New(cfg Config) (*Service, error) {
 	if len(cfg.HistoryKeys) == 0 {
 		s.log.WarnContext(context.Background(), "cancellation: Config.HistoryKeys is empty; the history chain is plain SHA-256, which anyone who can write the Store can recompute")
 	}
-	if len(s.otp.Key) == 0 {
+	if len(s.otp.Key) == 0 && cfg.Verifier == nil {
 		s.log.WarnContext(context.Background(), "cancellation: VerificationPolicy.Key is empty; using a random key, so one-time codes do not survive a restart or verify on another replica")
+	}
+	if len(s.otp.Key) == 0 {
 		s.otp.Key = make([]byte, 32)
 		_, _ = rand.Read(s.otp.Key) // crypto/rand.Read never fails on supported platforms
 	}
@@ -327,12 +351,18 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (_ *Reques
 	}
 	r := newRequest("can_"+randomID(12), acct, now, rep, s.cfg.ExpireAfter)
 	r.inheritCodeLimits(earlier)
+	if err := s.addEventEffects(r, 0, s.instance, now.Add(s.cfg.EffectLease)); err != nil {
+		return nil, err
+	}
 	r.seal(s.signKey(), r.d.Version)
 	if err := s.cfg.Store.Create(ctx, r); err != nil {
 		return nil, err
 	}
 	s.hooks.transitions(ctx, r)
 	r.markStored()
+	if len(r.d.Effects) > 0 {
+		r, _, _ = s.settle(ctx, r)
+	}
 	return r, nil
 }
 
@@ -418,9 +448,10 @@ func (s *Service) Consent(ctx context.Context, account ports.AccountID, id strin
 
 // SendCode sends a one-time code to the recovery phone on file, never to a
 // number the caller chooses (seed step 3). Codes are rate-limited: see
-// VerificationPolicy. When the OTPSender fails, the code is withdrawn and
-// the error wraps ErrDelivery; the attempt still counts toward the
-// cooldown and the daily cap, since a sender may fail after sending.
+// VerificationPolicy. When the OTPSender (or the managed verification
+// service, Config.Verifier) fails, the code is withdrawn and the error
+// wraps ErrDelivery; the attempt still counts toward the cooldown and the
+// daily cap, since a sender may fail after sending.
 func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id string) (_ CodeSent, err error) {
 	defer s.hooks.operation(&ctx, OpSendCode)(&err)
 	acct, err := s.requestAccount(ctx, account, id, "send a code for", StatePhoneVerified)
@@ -430,12 +461,12 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 	if acct.RecoveryPhone == "" {
 		return CodeSent{}, fmt.Errorf("%w: %s", ErrNoRecoveryPhone, account)
 	}
-	code, err := newCode(s.otp.CodeLength)
+	code, err := s.drawCode()
 	if err != nil {
 		return CodeSent{}, err
 	}
 	r, err := s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
-		return r.issueCode(ec.now, s.otp, code)
+		return s.issueCode(r, ec.now, code)
 	})
 	if err != nil {
 		return CodeSent{}, err
@@ -445,7 +476,7 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 		Phone: acct.RecoveryPhone, Code: code, Locale: acct.Locale, ExpiresAt: o.ExpiresAt,
 		IdempotencyKey: fmt.Sprintf("%s/otp/%d", r.ID(), o.Serial),
 	}
-	if err := s.cfg.OTP.SendCode(ctx, msg); err != nil {
+	if err := s.deliverCode(ctx, msg); err != nil {
 		_, rerr := s.mutate(noPrecondition(context.WithoutCancel(ctx)), customer(account), id, func(r *Request, ec effectCtx) error {
 			return r.codeUndelivered(ec.now, o.Serial, err)
 		})
@@ -457,10 +488,15 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 // VerifyCode checks the one-time code and, when it matches, marks the
 // recovery phone verified. A wrong code returns a CodeError with the
 // attempts left; at the limit the code is burnt and verification locks.
+// With Config.Verifier the managed service checks the code; the attempt
+// is counted before it is asked, and given back if it fails to answer.
 func (s *Service) VerifyCode(ctx context.Context, account ports.AccountID, id, code string) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpVerifyCode)(&err)
 	if len(code) != s.otp.CodeLength || strings.Trim(code, "0123456789") != "" {
 		return nil, invalid("code", fmt.Sprintf("the code is %d digits", s.otp.CodeLength))
+	}
+	if s.cfg.Verifier != nil {
+		return s.verifyManaged(ctx, account, id, code)
 	}
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		changed, err := r.verifyCode(ec.now, s.otp, code)

@@ -113,6 +113,26 @@ func keyID(key []byte) string {
 // issueCode records a new code's hash after checking lock, cooldown and
 // daily cap. It does not change state.
 func (r *Request) issueCode(now time.Time, p VerificationPolicy, code string) error {
+	if err := r.allowSend(now, p); err != nil {
+		return err
+	}
+	o := &r.d.OTP
+	o.Serial++
+	o.Hash = hashCode(p.Key, r.d.ID, o.Serial, code)
+	o.KeyID = keyID(p.Key)
+	o.ExpiresAt = now.Add(p.TTL)
+	o.Attempts = 0
+	o.LastSentAt = now
+	o.SentOnDay++
+	r.record(now, Actor{Kind: ActorCustomer, ID: string(r.d.Account)}, EventCodeSent,
+		map[string]string{"serial": fmt.Sprint(o.Serial), "expires_at": o.ExpiresAt.UTC().Format(time.RFC3339)})
+	return nil
+}
+
+// allowSend checks the lock, the resend cooldown and the daily cap before
+// a code is sent, by the OTPSender or by a managed verification service.
+// It rolls the daily count over to the current UTC day.
+func (r *Request) allowSend(now time.Time, p VerificationPolicy) error {
 	if r.d.State != StateConfirmed {
 		return r.refuse("send a code for", StatePhoneVerified, "a code is sent after confirmation and before the phone is verified")
 	}
@@ -131,15 +151,6 @@ func (r *Request) issueCode(now time.Time, p VerificationPolicy, code string) er
 		next, _ := time.Parse(time.DateOnly, day)
 		return &CodeError{Err: ErrRateLimited, RetryAt: next.AddDate(0, 0, 1)}
 	}
-	o.Serial++
-	o.Hash = hashCode(p.Key, r.d.ID, o.Serial, code)
-	o.KeyID = keyID(p.Key)
-	o.ExpiresAt = now.Add(p.TTL)
-	o.Attempts = 0
-	o.LastSentAt = now
-	o.SentOnDay++
-	r.record(now, Actor{Kind: ActorCustomer, ID: string(r.d.Account)}, EventCodeSent,
-		map[string]string{"serial": fmt.Sprint(o.Serial), "expires_at": o.ExpiresAt.UTC().Format(time.RFC3339)})
 	return nil
 }
 

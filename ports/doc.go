@@ -23,6 +23,10 @@
 // fingerprint of the items, so a Ref that changes on every call would make
 // the customer consent again. Callers may modify the slices returned.
 //
+// Two ports are optional: an EventPublisher receives a CloudEvent for each
+// transition, and a VerificationService (a managed SMS verification
+// service) may replace the OTPSender.
+//
 // Package ports imports only the standard library, so hosts can implement it
 // without pulling in the rest of the library. Conformance suites for every
 // port live in package portstest, and gomock mocks in package mocks.

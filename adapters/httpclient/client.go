@@ -146,6 +146,9 @@ type call struct {
 	// refuse, if set, says why c must not be sent: it lacks an
 	// identifier or its idempotency key.
 	refuse string
+	// sign, if set, adds headers to each attempt just before it is sent
+	// (a webhook signature carries the attempt's time).
+	sign func(http.Header)
 }
 
 // response is what an attempt brought back.
@@ -258,6 +261,9 @@ func (cl *Client) attempt(ctx context.Context, c call) (*response, error) {
 		req.Header.Set("Idempotency-Key", c.idempotencyKey)
 	}
 	req.Header.Set("User-Agent", cl.opt.UserAgent)
+	if c.sign != nil {
+		c.sign(req.Header)
+	}
 	if cl.opt.Authorize != nil {
 		if err := cl.opt.Authorize(req); err != nil {
 			return nil, errAuthorize // its text may carry a secret: keep it out

@@ -114,6 +114,13 @@ func TestConformance(t *testing.T) {
 			portstest.TestDocumentStore(t, all, func(t *testing.T) ports.DocumentStore { return documents(t).Port })
 			portstest.TestDocumentStoreFaults(t, all, documents)
 		},
+		"EventPublisher": func(t *testing.T) {
+			portstest.TestEventPublisher(t, all, func(t *testing.T) portstest.Delivery[ports.EventPublisher] {
+				u := webhookUnderTest(t)
+				return portstest.Delivery[ports.EventPublisher]{Port: u.Port, Deliveries: u.Deliveries}
+			})
+			portstest.TestEventPublisherFaults(t, all, webhookUnderTest)
+		},
 		"AccountCloser": func(t *testing.T) {
 			portstest.TestAccountCloser(t, all, func(t *testing.T, a []ports.Account) portstest.AccountCloserUnderTest {
 				u := closer(t, a)

@@ -144,20 +144,8 @@ func (h *fakeHost) faulty(next http.Handler) http.Handler {
 		h.requests = append(h.requests, r.Clone(r.Context()))
 		override := h.override
 		h.mu.Unlock()
-		switch h.takeFault(r) {
-		case portstest.FaultUnavailable:
-			w.Header().Set("Retry-After", "0")
-			http.Error(w, "upstream db-7 down; token "+testToken, http.StatusServiceUnavailable)
+		if playFault(h.takeFault(r), w, r, next) {
 			return
-		case portstest.FaultSlow:
-			select {
-			case <-r.Context().Done():
-				panic(http.ErrAbortHandler)
-			case <-time.After(portstest.SlowFaultHold):
-			}
-		case portstest.FaultDropped:
-			next.ServeHTTP(httptest.NewRecorder(), r)
-			panic(http.ErrAbortHandler)
 		}
 		if override != nil {
 			override(w, r)
@@ -165,6 +153,30 @@ func (h *fakeHost) faulty(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// playFault plays fault on r and reports whether it answered r: unavailable
+// answers 503 with a body that must never reach an error; slow holds the
+// request until the client gives up (then drops it, with no effect) or
+// SlowFaultHold passes, and leaves the answer to the caller; dropped has
+// next carry the request out and drops the connection before the answer.
+func playFault(fault portstest.Fault, w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+	switch fault {
+	case portstest.FaultUnavailable:
+		w.Header().Set("Retry-After", "0")
+		http.Error(w, "upstream db-7 down; token "+testToken, http.StatusServiceUnavailable)
+		return true
+	case portstest.FaultSlow:
+		select {
+		case <-r.Context().Done():
+			panic(http.ErrAbortHandler)
+		case <-time.After(portstest.SlowFaultHold):
+		}
+	case portstest.FaultDropped:
+		next.ServeHTTP(httptest.NewRecorder(), r)
+		panic(http.ErrAbortHandler)
+	}
+	return false
 }
 
 // authorized answers 401 to a request without the test token.

@@ -170,11 +170,16 @@ func (o *Outbox[M]) OnDeliver(f func(M)) {
 }
 
 // cloneMessage copies m deeply enough that neither the caller nor the
-// outbox can change the other's copy: a notification's Data map is copied.
+// outbox can change the other's copy: a notification's Data map and an
+// event's Data are copied.
 func cloneMessage[M any](m M) M {
 	if n, ok := any(m).(ports.Notification); ok {
 		n.Data = maps.Clone(n.Data)
 		return any(n).(M)
+	}
+	if e, ok := any(m).(ports.CloudEvent); ok {
+		e.Data = slices.Clone(e.Data)
+		return any(e).(M)
 	}
 	return m
 }

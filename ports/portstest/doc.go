@@ -56,7 +56,9 @@
 //   - Concurrent: many goroutines get the right answers at once.
 //
 // [TestAccountDirectory] checks lookups and ErrNotFound;
-// [TestNotifier] and [TestOTPSender] check idempotency by key;
+// [TestNotifier] and [TestOTPSender] check idempotency by key, and
+// [TestEventPublisher] by event ID; [TestVerificationService] checks a
+// managed verification service's start and check;
 // [TestDocumentStore] checks byte-exact round trips, replacement,
 // ErrNotFound, idempotent deletes and that no slice is shared;
 // [TestAccountCloser] checks idempotent closing.
@@ -66,7 +68,8 @@
 // A port backed by another system over a network must also behave when
 // that system fails. The fault suites (TestAccountDirectoryFaults,
 // TestOrderCheckerFaults ... TestMatterCheckerFaults, TestNotifierFaults,
-// TestOTPSenderFaults, TestDocumentStoreFaults, TestAccountCloserFaults)
+// TestOTPSenderFaults, TestEventPublisherFaults, TestDocumentStoreFaults,
+// TestAccountCloserFaults)
 // take a constructor that returns a [Faulty]: the port and an Inject
 // function that makes the system behind it play a [Fault] for its next
 // calls: FaultUnavailable (a 5xx, nothing done), FaultSlow (no answer
