@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/accountkit/cancellation/ports"
@@ -64,6 +65,21 @@ type Config struct {
 	// carrying out before another replica may retry it (default 1 min).
 	// Each port call is given half of it.
 	EffectLease time.Duration
+	// Effects chooses where the effects of a transition (notifications,
+	// closing the account, the purge) are carried out: EffectsInline, the
+	// default, in the caller's call; EffectsDeferred, by the background
+	// runner (Service.Run) or RunMaintenance, so the call returns as soon
+	// as the transition is stored. In both modes the caller's context
+	// bounds the caller's call.
+	Effects EffectMode
+	// PollInterval is how often Service.Run looks for due work on its own
+	// (default DefaultPollInterval), jittered by up to a fifth either way.
+	PollInterval time.Duration
+	// AttentionAfter is how long a request may wait on a failing port
+	// (the end of its settlement period cannot be checked, an effect keeps
+	// failing) before it is flagged for a person (default
+	// DefaultAttentionAfter). It is never rejected for a port's failure.
+	AttentionAfter time.Duration
 	// Logger receives effect failures (default: discard).
 	Logger *slog.Logger
 	// HistoryKeys key the history chain (see HistoryKey and
@@ -110,6 +126,11 @@ type Service struct {
 	log      *slog.Logger
 	// uploads bounds the uploads buffered and inspected at once.
 	uploads *uploadGate
+	// wake tells the runner of requests with effects due now.
+	wake *waker
+	// background counts inline effects still running after their caller's
+	// context ended.
+	background sync.WaitGroup
 }
 
 type systemClock struct{}
@@ -139,6 +160,9 @@ func New(cfg Config) (*Service, error) {
 	need(cfg.Notifier != nil, "Notifier")
 	need(cfg.Documents != nil, "Documents")
 	need(cfg.Closer != nil, "Closer")
+	if err := cfg.Effects.validate(); err != nil {
+		missing = append(missing, err)
+	}
 	if err := cfg.ClosingMode.validate(); err != nil {
 		missing = append(missing, err)
 	}
@@ -183,6 +207,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.AttentionAfter <= 0 {
+		cfg.AttentionAfter = DefaultAttentionAfter
+	}
 	s := &Service{
 		cfg:      cfg,
 		notes:    DefaultNotes(),
@@ -192,6 +222,7 @@ func New(cfg Config) (*Service, error) {
 		log:      cfg.Logger,
 	}
 	s.uploads = newUploadGate(s.docs)
+	s.wake = newWaker()
 	if cfg.Notes != nil {
 		s.notes = *cfg.Notes
 		s.notes.Items = slices.Clone(cfg.Notes.Items)
@@ -246,7 +277,8 @@ func (s *Service) anyAccount(ctx context.Context, id ports.AccountID) (ports.Acc
 	case errors.Is(err, ports.ErrNotFound):
 		return ports.Account{}, fmt.Errorf("%w: %s", ErrUnknownAccount, id)
 	case err != nil:
-		return ports.Account{}, fmt.Errorf("cancellation: reading account %s: %w", id, err)
+		s.log.WarnContext(ctx, "cancellation: account directory unavailable", "account", id, "error", err)
+		return ports.Account{}, portUnavailable("read account "+string(id), "AccountDirectory", err)
 	}
 	return acct, checkDirectoryAccount(id, acct)
 }
@@ -279,7 +311,7 @@ func (s *Service) CheckEligibility(ctx context.Context, account ports.AccountID)
 	if err != nil {
 		return Report{}, err
 	}
-	return s.rules.Evaluate(ctx, acct, s.now()), nil
+	return s.evaluate(ctx, acct, s.now()).CustomerView(), nil
 }
 
 // Start opens a cancellation request for the account (seed step 1). It
@@ -303,9 +335,9 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request,
 		}
 	}
 	now := s.now()
-	rep := s.rules.Evaluate(ctx, acct, now)
+	rep := s.evaluate(ctx, acct, now)
 	if rep.Outcome == OutcomeBlocked {
-		return nil, &NotEligibleError{Report: rep}
+		return nil, notEligible("start", rep)
 	}
 	r := newRequest("can_"+randomID(12), acct, now, rep, s.cfg.ExpireAfter)
 	r.inheritCodeLimits(earlier)
@@ -373,7 +405,7 @@ func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id strin
 	if err != nil {
 		return nil, err
 	}
-	rep := s.rules.Evaluate(ctx, acct, s.now())
+	rep := s.evaluate(ctx, acct, s.now())
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.confirm(ec.now, c, s.notesVersion(c.NotesVersion), rep)
 	})
@@ -388,7 +420,7 @@ func (s *Service) Consent(ctx context.Context, account ports.AccountID, id strin
 	if err != nil {
 		return nil, err
 	}
-	rep := s.rules.Evaluate(ctx, acct, s.now())
+	rep := s.evaluate(ctx, acct, s.now())
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.consent(ec.now, consents, rep)
 	})
@@ -514,7 +546,7 @@ func (s *Service) Submit(ctx context.Context, account ports.AccountID, id string
 		return nil, err
 	}
 	now := s.now()
-	rep := s.rules.Evaluate(ctx, acct, now)
+	rep := s.evaluate(ctx, acct, now)
 	due := AddBusinessDays(s.cfg.Calendar, now, ReviewDays)
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.submit(ec, rep, due)
@@ -607,7 +639,7 @@ func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (*R
 	if err != nil {
 		return nil, err
 	}
-	rep := s.rules.Evaluate(ctx, acct, s.now())
+	rep := s.evaluate(ctx, acct, s.now())
 	// Start from the copy just read; it is re-read only if it changed.
 	return s.mutateFrom(ctx, staff, id, cur, func(r *Request, ec effectCtx) error {
 		inReview := r.State() == StateInReview
