@@ -339,6 +339,9 @@ type Event struct {
 
 // Finding defines model for Finding.
 type Finding struct {
+	// Code Set by the library: checker_unavailable (the checker failed;
+	// try again later) or not_applicable.
+	Code        *string        `json:"code,omitempty"`
 	Error       *string        `json:"error,omitempty"`
 	Fingerprint *string        `json:"fingerprint,omitempty"`
 	Items       *[]Item        `json:"items,omitempty"`
@@ -397,7 +400,7 @@ type Problem struct {
 	// idempotency_key_in_use, idempotency_key_reused, body_too_large,
 	// body_unreadable, unsupported_media_type, malformed_json,
 	// malformed_multipart, no_such_endpoint, method_not_allowed,
-	// internal_error.
+	// unavailable, internal_error.
 	Code            string     `json:"code"`
 	Detail          *string    `json:"detail,omitempty"`
 	DocumentProblem *string    `json:"document_problem,omitempty"`
