@@ -485,7 +485,11 @@ func (r *Request) NextWake() time.Time {
 	}
 	for _, e := range r.d.Effects {
 		if !e.Done() {
-			consider(e.dueAt())
+			due := e.dueAt()
+			if due.IsZero() { // unclaimed and never tried (EffectsDeferred): due since recorded
+				due = r.d.UpdatedAt
+			}
+			consider(due)
 		}
 	}
 	consider(r.expiresAt())

@@ -417,7 +417,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 		for i := range r.d.Effects {
 			e := &r.d.Effects[i]
 			if !e.Done() && !ec.now.Before(e.dueAt()) {
-				e.LeaseOwner, e.LeaseUntil = s.instance, ec.lease
+				e.LeaseOwner, e.LeaseUntil = s.instance, ec.now.Add(s.cfg.EffectLease)
 				claimed = true
 			}
 		}
