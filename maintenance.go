@@ -320,8 +320,10 @@ const maintenanceBatch = 256
 // RunMaintenance does the work that time brings, for every request that
 // needs it: it retries pending effects with backoff, expires applications
 // abandoned before submission, ends cooling-off and settlement periods
-// (evaluating eligibility once more), flags overdue reviews and purges
-// documents past retention. It is safe to run on every replica at once:
+// (evaluating eligibility once more; when a port fails it retries that
+// with backoff and flags the request for a person after
+// Config.AttentionAfter, never rejecting it), flags overdue reviews and
+// purges documents past retention. Service.Run calls it on a timer. It is safe to run on every replica at once:
 // each effect is claimed through the Store before it is carried out. Call
 // it periodically (every minute, say). It reads the requests due at its
 // start in batches of maintenanceBatch, in NextWake order with keyset

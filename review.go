@@ -137,7 +137,10 @@ func CoolingOff(d time.Duration) ClosingMode { return ClosingMode{kind: "cooling
 // Settlement schedules closing d after approval, a silent period that
 // absorbs late bills and that the customer cannot cut short; at its end
 // eligibility is evaluated once more and the account is closed, or the
-// request is rejected with the reason and the account stays active.
+// request is rejected with the reason and the account stays active. A port
+// that fails then decides nothing: maintenance retries with
+// Config.Retry's backoff and, after Config.AttentionAfter, flags the
+// request for a person (Request.NeedsAttention).
 func Settlement(d time.Duration) ClosingMode { return ClosingMode{kind: "settlement", period: d} }
 
 // Period returns the delay between approval and closing.

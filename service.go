@@ -305,7 +305,9 @@ func (s *Service) requestAccount(ctx context.Context, account ports.AccountID, i
 func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC().Round(0) }
 
 // CheckEligibility evaluates every rule for the account without starting
-// anything: the dry run behind "can I cancel?".
+// anything: the dry run behind "can I cancel?". The report is the
+// customer's (Report.CustomerView): a rule whose checker failed shows
+// FindingCheckerUnavailable and its remedy, its raw error only in the log.
 func (s *Service) CheckEligibility(ctx context.Context, account ports.AccountID) (Report, error) {
 	acct, err := s.account(ctx, account)
 	if err != nil {
@@ -315,8 +317,10 @@ func (s *Service) CheckEligibility(ctx context.Context, account ports.AccountID)
 }
 
 // Start opens a cancellation request for the account (seed step 1). It
-// fails with ErrUnknownAccount, ErrAccountClosed, ErrActiveRequestExists or
-// a NotEligibleError carrying the remedies, and then creates nothing.
+// fails with ErrUnknownAccount, ErrAccountClosed, ErrActiveRequestExists, a
+// NotEligibleError carrying the remedies, or an UnavailableError
+// (ErrUnavailable) when only a failed port stands in the way, and then
+// creates nothing. It never returns a request with an error.
 func (s *Service) Start(ctx context.Context, account ports.AccountID) (*Request, error) {
 	acct, err := s.account(ctx, account)
 	if err != nil {
@@ -399,7 +403,8 @@ func (s *Service) Active(ctx context.Context, account ports.AccountID) (*Request
 // acknowledged that cancellation is irreversible, gave the three
 // attestations and consented to every finding that needs it (seed step 2).
 // Eligibility is evaluated again; if anything is missing the error lists it
-// and nothing changes.
+// and nothing changes (an UnavailableError when a checker failed). It
+// never returns a request with an error.
 func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id string, c Confirmation) (*Request, error) {
 	acct, err := s.requestAccount(ctx, account, id, "confirm", StateConfirmed)
 	if err != nil {
@@ -415,6 +420,7 @@ func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id strin
 // since confirmation (a new voucher, a top-up): Submit refuses with a
 // ConsentRequiredError until the customer consents to the current items.
 // Consenting again to what is on record is a no-op: nothing is written.
+// It never returns a request with an error.
 func (s *Service) Consent(ctx context.Context, account ports.AccountID, id string, consents []Consent) (*Request, error) {
 	acct, err := s.requestAccount(ctx, account, id, "consent on", "")
 	if err != nil {
@@ -466,6 +472,9 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 // VerifyCode checks the one-time code and, when it matches, marks the
 // recovery phone verified. A wrong code returns a CodeError with the
 // attempts left; at the limit the code is burnt and verification locks.
+// A wrong code is counted, so VerifyCode then returns the request as
+// stored with the counted attempt together with the CodeError; other
+// errors come with a nil request.
 func (s *Service) VerifyCode(ctx context.Context, account ports.AccountID, id, code string) (*Request, error) {
 	if len(code) != s.otp.CodeLength || strings.Trim(code, "0123456789") != "" {
 		return nil, invalid("code", fmt.Sprintf("the code is %d digits", s.otp.CodeLength))
@@ -539,7 +548,9 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 
 // Submit sends the application to review (seed step 5) after evaluating
 // eligibility once more and checking that the consents still cover the
-// findings. The review is due three business days later.
+// findings. The review is due three business days later. A checker that
+// fails returns an UnavailableError (ErrUnavailable) and the request stays
+// where it was. It never returns a request with an error.
 func (s *Service) Submit(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
 	acct, err := s.requestAccount(ctx, account, id, "submit", StateInReview)
 	if err != nil {
@@ -620,6 +631,19 @@ func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, ki
 // disabled through the AccountCloser and success is sent by SMS and email
 // (seed step 6). Of two concurrent decisions exactly one wins; the other
 // gets ErrInvalidTransition.
+//
+// Approve returns a non-nil request together with an error only when the
+// library rejected it: the request, rejected and stored, with the
+// NotEligibleError or ConsentRequiredError that says why. Every other
+// error comes with a nil request and changed nothing; in particular a
+// port that fails (a checker, the AccountDirectory) returns an
+// UnavailableError (ErrUnavailable): an outage is not a decision, the
+// request stays in review and the reviewer tries again later.
+//
+// With EffectsInline (the default) Approve waits for the effects (closing
+// the account, notifying) until they are done or ctx ends, whichever
+// comes first; with EffectsDeferred it returns once the approval is
+// stored. See Config.Effects.
 func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (*Request, error) {
 	cur, err := s.reviewed(ctx, rv, id)
 	if err != nil {
