@@ -43,7 +43,11 @@
 // ports. Each rule yields a [Finding]: pass, needs_consent (items the
 // customer forfeits or keeps, with values) or blocked (items and a remedy
 // saying what to do and where). [RuleSet.Evaluate] runs rules concurrently
-// with a per-rule timeout and fails closed. Eligibility is evaluated at
+// with a per-rule timeout and fails closed: a checker that fails yields a
+// blocked finding with the code [FindingCheckerUnavailable] and the remedy
+// "try again later", which decides nothing: the Service returns an
+// [UnavailableError] ([ErrUnavailable]) and the request stays where it
+// was, and customers never see the port's raw error. Eligibility is evaluated at
 // start, at confirmation, at submission, at approval and at closing;
 // [Service.CheckEligibility] is the dry run.
 //
@@ -54,8 +58,13 @@
 // write and marked done. [Service.RunMaintenance], safe to run on every
 // replica, retries them with backoff under stable idempotency keys, so a port
 // failure or a crash loses nothing. It also expires abandoned applications,
-// ends cooling-off and settlement periods, flags overdue reviews and purges
-// documents past retention.
+// ends cooling-off and settlement periods (retrying with backoff when a
+// port fails, and flagging the request for a person after
+// Config.AttentionAfter), flags overdue reviews and purges documents past
+// retention. [Service.Run] is the runner that does all of it on every
+// replica until its context ends. Config.Effects chooses whether effects
+// run in the caller's call ([EffectsInline], bounded by the caller's
+// context) or in the runner ([EffectsDeferred]).
 //
 // # Wiring
 //
@@ -75,5 +84,6 @@
 //	req, err = svc.Submit(ctx, "acct-42", req.ID())      // step 5
 //	req, err = svc.Approve(ctx, reviewer, req.ID(), "")  // steps 5 and 6
 //
-// and, on a timer, svc.RunMaintenance(ctx).
+// and, on every replica, go svc.Run(ctx) (or svc.RunMaintenance(ctx) on a
+// timer of the host's).
 package cancellation
