@@ -435,7 +435,8 @@ func (s *Service) Consent(ctx context.Context, account ports.AccountID, id strin
 // SendCode sends a one-time code to the recovery phone on file, never to a
 // number the caller chooses (seed step 3). Codes are rate-limited: see
 // VerificationPolicy. When the OTPSender fails, the code is withdrawn and
-// the error wraps ErrDelivery; the attempt still counts toward the
+// the error wraps ErrDelivery (and the sender's error, for errors.Is, whose
+// text it leaves out); the attempt still counts toward the
 // cooldown and the daily cap, since a sender may fail after sending.
 func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id string) (CodeSent, error) {
 	acct, err := s.requestAccount(ctx, account, id, "send a code for", StatePhoneVerified)
@@ -464,7 +465,8 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 		_, rerr := s.mutate(noPrecondition(context.WithoutCancel(ctx)), customer(account), id, func(r *Request, ec effectCtx) error {
 			return r.codeUndelivered(ec.now, o.Serial, err)
 		})
-		return CodeSent{}, errors.Join(fmt.Errorf("%w: sending code to %s: %w", ErrDelivery, MaskPhone(acct.RecoveryPhone), err), rerr)
+		s.log.WarnContext(ctx, "cancellation: code delivery failed", "request", id, "error", err)
+		return CodeSent{}, errors.Join(&deliveryError{to: MaskPhone(acct.RecoveryPhone), cause: err}, rerr)
 	}
 	return CodeSent{MaskedPhone: MaskPhone(acct.RecoveryPhone), ExpiresAt: o.ExpiresAt, ResendAt: o.LastSentAt.Add(s.otp.ResendCooldown)}, nil
 }

@@ -234,3 +234,17 @@ func (r *Request) deferClosing(now time.Time, cause error, policy RetryPolicy, a
 func customerFindings(fs []Finding) []Finding {
 	return Report{Findings: fs}.CustomerView().Findings
 }
+
+// deliveryError is a failed code delivery: it matches ErrDelivery and the
+// sender's error with errors.Is, and its text names the masked phone only,
+// never the sender's error, which goes to the log.
+type deliveryError struct {
+	to    string
+	cause error
+}
+
+func (e *deliveryError) Error() string {
+	return fmt.Sprintf("%v: sending code to %s", ErrDelivery, e.to)
+}
+
+func (e *deliveryError) Unwrap() []error { return []error{ErrDelivery, e.cause} }
