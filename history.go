@@ -351,11 +351,6 @@ func (r *Request) headAgrees() error {
 // withHistory returns r holding events as its whole history, after
 // checking that they are a chain under keys that ends in r's head.
 func (r *Request) withHistory(events []Event, keys []HistoryKey, refuseUnkeyed bool) error {
-	// A write between reading the request and reading its history appends
-	// events after r's head: they belong to a later version, not to r.
-	if head := r.head(); head != nil && len(events) > 0 && events[len(events)-1].Seq > head.Seq && head.Seq >= events[0].Seq {
-		events = events[:head.Seq-events[0].Seq+1]
-	}
 	if err := VerifyHistory(events, keys...); err != nil {
 		return fmt.Errorf("request %s: %w", r.d.ID, err)
 	}

@@ -2,7 +2,6 @@ package cancellation_test
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -168,40 +167,4 @@ func (f *fixture) stateOf(id string) cancellation.State {
 	r, err := f.kit.Store.Get(f.ctx, id)
 	require.NoError(f.t, err)
 	return r.State()
-}
-
-// TestGet_DuringWritesReadsTheHistoryOfOneVersion: Service.Get reads the
-// request, then its history; events another writer appends in between
-// belong to a later version and are left out, so a customer polling while
-// the runner writes never gets ErrCorrupt.
-func TestGet_DuringWritesReadsTheHistoryOfOneVersion(t *testing.T) {
-	f := setup(t)
-	a := f.account("acct-get-during-writes", ports.Personal, true)
-	r := f.untilVerified(a.ID)
-	done := make(chan struct{})
-	errs := make(chan error, 1)
-	go func() {
-		defer close(errs)
-		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			got, err := f.svc.Get(f.ctx, a.ID, r.ID())
-			if err != nil {
-				errs <- err
-				return
-			}
-			if got.HistoryLen() != len(got.History()) {
-				errs <- fmt.Errorf("history of %d events holds %d", got.HistoryLen(), len(got.History()))
-				return
-			}
-		}
-	}()
-	for range 4 {
-		f.uploadRequired(r)
-	}
-	close(done)
-	require.NoError(t, <-errs)
 }
