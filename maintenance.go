@@ -32,6 +32,9 @@ func keep(err error) error { return keptError{err} }
 type scope struct {
 	account ports.AccountID
 	staff   bool
+	// contactsOptional lets a change proceed without contacts when the
+	// AccountDirectory is down: for maintenance work that notifies nobody.
+	contactsOptional bool
 }
 
 // customer is the scope of a customer operation.
@@ -104,7 +107,7 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 			return nil, err
 		}
 		ec, err := s.effectCtx(ctx, next.Account())
-		if err != nil {
+		if err != nil && !(sc.contactsOptional && errors.Is(err, ErrUnavailable)) {
 			return nil, err
 		}
 		version, events := next.d.Version, next.HistoryLen()
@@ -392,7 +395,13 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 		}
 	}
 	var expired, closed, rejected, overdue, deferred, flagged bool
-	next, err := s.change(ctx, staff, r.ID(), r, func(r *Request, ec effectCtx) error {
+	sc := staff
+	// Without a closing report nothing this change may do notifies anyone
+	// (an expiry, an overdue flag, a deferred closing, claims of effects
+	// whose addresses are recorded), so an AccountDirectory outage must not
+	// stop it: the deferred closing is recorded with its backoff.
+	sc.contactsOptional = closingReport == nil
+	next, err := s.change(ctx, sc, r.ID(), r, func(r *Request, ec effectCtx) error {
 		expired, closed, rejected, overdue, deferred, flagged = false, false, false, false, false, false
 		closingDue := r.State() == StateScheduled && !r.closing() && !ec.now.Before(r.closingDueAt())
 		switch {

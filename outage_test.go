@@ -308,3 +308,24 @@ func requireNoRawText(t testing.TB, v any, text string) {
 	require.NoError(t, err)
 	require.NotContains(t, string(b), text)
 }
+
+// TestOutage_SettlementEndWithTheAccountDirectoryDown: when the account
+// itself cannot be read at the end of a settlement period, maintenance
+// records the deferral with its backoff all the same, and closes once the
+// directory is back.
+func TestOutage_SettlementEndWithTheAccountDirectoryDown(t *testing.T) {
+	f := setup(t, withMode(cancellation.Settlement(24*time.Hour)), func(c *cancellation.Config) {
+		c.Retry = cancellation.RetryPolicy{Base: time.Minute, Max: time.Hour}
+	})
+	a := f.personal("acct-out-settle-dir")
+	r := f.approve(f.toReview(a.ID))
+	f.clock.Advance(24 * time.Hour)
+	f.platform.SetOutage(memory.PortAccountDirectory, rawOutage)
+	require.Equal(t, 1, f.maintain().ClosingDeferred)
+	require.Equal(t, f.clock.Now().Add(time.Minute), f.stored(r.ID()).NextWake(), "retried after Retry.Base")
+	require.Equal(t, cancellation.StateScheduled, f.stored(r.ID()).State())
+	f.platform.SetOutage(memory.PortAccountDirectory, nil)
+	f.clock.Advance(time.Minute)
+	require.Equal(t, 1, f.maintain().Closed)
+	require.Equal(t, cancellation.StateCancelled, f.stored(r.ID()).State())
+}
