@@ -329,3 +329,18 @@ func TestOutage_SettlementEndWithTheAccountDirectoryDown(t *testing.T) {
 	require.Equal(t, 1, f.maintain().Closed)
 	require.Equal(t, cancellation.StateCancelled, f.stored(r.ID()).State())
 }
+
+// TestOutage_DocumentStoreAtUpload: a DocumentStore that fails on upload
+// returns ErrUnavailable, whose text holds no raw error, and the customer
+// uploads again later.
+func TestOutage_DocumentStoreAtUpload(t *testing.T) {
+	f := setup(t)
+	a := f.account("acct-out-upload", ports.Personal, true)
+	r := f.untilVerified(a.ID)
+	f.kit.Documents.FailNext(1, rawOutage)
+	_, err := f.upload(r, cancellation.DocumentPassport, colourScan())
+	requireUnavailable(t, err)
+	require.ErrorIs(t, err, rawOutage)
+	f.uploadRequired(r)
+	f.submit(r)
+}

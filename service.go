@@ -525,7 +525,8 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 		return Document{}, err
 	}
 	if err := s.cfg.Documents.PutDocument(ctx, doc.Key, contentType(facts.Format), data); err != nil {
-		return Document{}, fmt.Errorf("cancellation: storing document %s: %w", doc.Key, err)
+		s.log.WarnContext(ctx, "cancellation: document store unavailable", "request", id, "error", err)
+		return Document{}, portUnavailable("store the document", "DocumentStore", err)
 	}
 	var replaced string
 	r, err := s.mutate(noPrecondition(ctx), customer(account), id, func(r *Request, ec effectCtx) error {
