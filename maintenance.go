@@ -394,7 +394,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 			closingReport = &er
 		}
 	}
-	var expired, closed, rejected, overdue, deferred, flagged bool
+	var expired, closed, rejected, overdue, deferred, flagged, claimed bool
 	sc := staff
 	// Without a closing report nothing this change may do notifies anyone
 	// (an expiry, an overdue flag, a deferred closing, claims of effects
@@ -402,7 +402,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 	// stop it: the deferred closing is recorded with its backoff.
 	sc.contactsOptional = closingReport == nil
 	next, err := s.change(ctx, sc, r.ID(), r, func(r *Request, ec effectCtx) error {
-		expired, closed, rejected, overdue, deferred, flagged = false, false, false, false, false, false
+		expired, closed, rejected, overdue, deferred, flagged, claimed = false, false, false, false, false, false, false
 		closingDue := r.State() == StateScheduled && !r.closing() && !ec.now.Before(r.closingDueAt())
 		switch {
 		case !r.expiresAt().IsZero() && !ec.now.Before(r.expiresAt()):
@@ -424,7 +424,6 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 			}
 		}
 		overdue = r.flagOverdue(ec.now)
-		claimed := false
 		for i := range r.d.Effects {
 			e := &r.d.Effects[i]
 			if !e.Done() && !ec.now.Before(e.dueAt()) {
@@ -453,6 +452,12 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 	count(flagged, &rep.Flagged)
 	if flagged {
 		s.log.ErrorContext(ctx, "cancellation: request needs attention", "request", r.ID(), "reason", "the end of the scheduled period could not be checked")
+	}
+	if !claimed && !closed && !rejected {
+		// This call claimed nothing: effects this instance holds belong to
+		// another of its calls (an inline settle, the runner's woken work),
+		// which carries them out.
+		return nil
 	}
 	_, done, failed := s.settle(ctx, next)
 	rep.EffectsDone += done
