@@ -31,12 +31,16 @@ const (
 	StateExpired           State = "expired"            // abandoned before submission
 )
 
-// States lists every state, in process order.
-var States = []State{
+// states are the defined states, which validation reads.
+var states = []State{
 	StateStarted, StateConfirmed, StatePhoneVerified, StateDocumentsUploaded,
 	StateInReview, StateApproved, StateScheduled, StateCancelled,
 	StateRejected, StateWithdrawn, StateExpired,
 }
+
+// States lists every state, in process order. It is a copy for reading:
+// changing it changes nothing the library accepts.
+var States = slices.Clone(states)
 
 // transitions is the state machine: the states each state may move to.
 // Terminal states have no entry; in particular nothing leaves
@@ -52,7 +56,7 @@ var transitions = map[State][]State{
 }
 
 // Valid reports whether s is one of the defined states.
-func (s State) Valid() bool { return slices.Contains(States, s) }
+func (s State) Valid() bool { return slices.Contains(states, s) }
 
 // Terminal reports whether no transition leaves s.
 func (s State) Terminal() bool { return s.Valid() && len(transitions[s]) == 0 }
@@ -265,6 +269,10 @@ type Effect struct {
 	LeaseUntil time.Time `json:"lease_until,omitzero"`
 	LastError  string    `json:"last_error,omitempty"`
 	DoneAt     time.Time `json:"done_at,omitzero"`
+	// FailingSince is when the current run of failures began (zero when
+	// the last attempt succeeded or none was made): past
+	// Config.AttentionAfter the request is flagged for a person.
+	FailingSince time.Time `json:"failing_since,omitzero"`
 }
 
 // Done reports whether the effect has been carried out.
@@ -325,6 +333,11 @@ type requestData struct {
 	ScheduledFor   time.Time     `json:"scheduled_for,omitzero"`
 	ExpireAfter    time.Duration `json:"expire_after"`
 	Effects        []Effect      `json:"effects,omitempty"`
+	// ClosingRetry is set while the end of the scheduled period cannot be
+	// checked because a port fails.
+	ClosingRetry *closingRetry `json:"closing_retry,omitempty"`
+	// Attention is set when the request waits for a person.
+	Attention *Attention `json:"attention,omitempty"`
 	// Head is the newest event; the Store keeps the others apart (see
 	// NewEvents and Store.History).
 	Head *Event `json:"head,omitempty"`
@@ -482,7 +495,11 @@ func (r *Request) NextWake() time.Time {
 	}
 	for _, e := range r.d.Effects {
 		if !e.Done() {
-			consider(e.dueAt())
+			due := e.dueAt()
+			if due.IsZero() { // unclaimed and never tried (EffectsDeferred): due since recorded
+				due = r.d.UpdatedAt
+			}
+			consider(due)
 		}
 	}
 	consider(r.expiresAt())
@@ -493,7 +510,7 @@ func (r *Request) NextWake() time.Time {
 		}
 	case StateScheduled:
 		if !r.closing() {
-			consider(r.d.ScheduledFor)
+			consider(r.closingDueAt())
 		}
 	}
 	return t
@@ -736,7 +753,7 @@ func (r *Request) confirm(now time.Time, c Confirmation, notes Notes, rep Report
 		return &ConsentRequiredError{Missing: missing}
 	}
 	if rep.Outcome == OutcomeBlocked {
-		return &NotEligibleError{Report: rep}
+		return notEligible(op, rep)
 	}
 	if err := checkConsents(rep, c.Consents); err != nil {
 		return err
@@ -759,7 +776,7 @@ func (r *Request) consent(now time.Time, consents []Consent, rep Report) error {
 		return r.refuse("consent on", "", "consents are given between confirmation and submission")
 	}
 	if rep.Outcome == OutcomeBlocked {
-		return &NotEligibleError{Report: rep}
+		return notEligible("consent", rep)
 	}
 	if err := checkConsents(rep, consents); err != nil {
 		return err
@@ -844,7 +861,7 @@ func (r *Request) View() RequestView {
 		ID: r.d.ID, Account: r.d.Account, State: r.d.State,
 		CreatedAt: r.d.CreatedAt, UpdatedAt: r.d.UpdatedAt, CodeExpiresAt: r.CodeExpiresAt(),
 		SubmittedAt: r.d.SubmittedAt, DueAt: r.d.DueAt, ScheduledFor: r.d.ScheduledFor,
-		Eligibility: r.d.Eligibility.clone(), Consents: slices.Clone(r.d.Consents),
+		Eligibility: r.d.Eligibility.CustomerView(), Consents: slices.Clone(r.d.Consents),
 	}
 	for _, d := range r.d.Documents {
 		if d.PurgedAt.IsZero() {

@@ -43,7 +43,11 @@
 // ports. Each rule yields a [Finding]: pass, needs_consent (items the
 // customer forfeits or keeps, with values) or blocked (items and a remedy
 // saying what to do and where). [RuleSet.Evaluate] runs rules concurrently
-// with a per-rule timeout and fails closed. Eligibility is evaluated at
+// with a per-rule timeout and fails closed: a checker that fails yields a
+// blocked finding with the code [FindingCheckerUnavailable] and the remedy
+// "try again later", which decides nothing: the Service returns an
+// [UnavailableError] ([ErrUnavailable]) and the request stays where it
+// was, and customers never see the port's raw error. Eligibility is evaluated at
 // start, at confirmation, at submission, at approval and at closing;
 // [Service.CheckEligibility] is the dry run.
 //
@@ -58,7 +62,13 @@
 // and a host that needs exactly once on its side deduplicates by that key
 // (the memory adapters do). Maintenance also expires abandoned
 // applications, ends cooling-off and settlement periods, flags overdue
-// reviews and purges documents past retention.
+// reviews and purges documents past retention; when a port fails at the
+// end of a cooling-off or settlement period it retries with backoff and,
+// after Config.AttentionAfter, flags the request for a person.
+// [Service.Run] is the runner that does all of it on every replica until
+// its context ends. Config.Effects chooses whether effects run in the
+// caller's call ([EffectsInline], bounded by the caller's context) or in
+// the runner ([EffectsDeferred]).
 //
 // # Hooks
 //
@@ -93,5 +103,6 @@
 //	req, err = svc.Submit(ctx, "acct-42", req.ID())      // step 5
 //	req, err = svc.Approve(ctx, reviewer, req.ID(), "")  // steps 5 and 6
 //
-// and, on a timer, svc.RunMaintenance(ctx).
+// and, on every replica, go svc.Run(ctx) (or svc.RunMaintenance(ctx) on a
+// timer of the host's).
 package cancellation

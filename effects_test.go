@@ -230,9 +230,13 @@ func TestEligibility_FailClosed(t *testing.T) {
 		require.Equal(t, []string{cancellation.RuleAPIKeys}, findingRules(rep.Blocked()))
 		fnd, _ := rep.Finding(cancellation.RuleAPIKeys)
 		require.Equal(t, 5, fnd.Note)
-		require.Equal(t, "api_keys: iam unavailable", fnd.Error)
+		require.Equal(t, cancellation.FindingCheckerUnavailable, fnd.Code)
+		require.Empty(t, fnd.Error, "the raw error stays out of the customer's report")
+		fnd, _ = cancellation.RuleSet{Rules: cancellation.DefaultRules(f.cfg.Checkers)}.Evaluate(f.ctx, a, t0).Finding(cancellation.RuleAPIKeys)
+		require.Equal(t, "api_keys: iam unavailable", fnd.Error, "the rule set's own report keeps it")
 		_, err = f.svc.Start(f.ctx, a.ID)
-		require.Equal(t, []string{cancellation.RuleAPIKeys}, findingRules(requireNotEligible(t, err).Blocked()))
+		require.ErrorIs(t, err, cancellation.ErrUnavailable, "an outage is not a decision")
+		require.NotErrorIs(t, err, cancellation.ErrNotEligible)
 		require.Zero(t, f.requestCount(a.ID))
 		f.platform.SetOutage(memory.PortAPIKeyStore, nil)
 		f.start(a.ID)
@@ -244,10 +248,13 @@ func TestEligibility_FailClosed(t *testing.T) {
 		r := f.untilVerified(a.ID)
 		f.platform.SetLatency(200 * time.Millisecond)
 		_, err := f.svc.Submit(f.ctx, a.ID, r.ID())
-		rep := requireNotEligible(t, err)
-		require.Len(t, rep.Blocked(), 9, "every platform rule timed out")
-		for _, fnd := range rep.Blocked() {
-			require.Contains(t, fnd.Error, fnd.Rule+": rule did not answer within 30ms")
+		require.ErrorIs(t, err, cancellation.ErrUnavailable, "a timeout decides nothing")
+		var ue *cancellation.UnavailableError
+		require.ErrorAs(t, err, &ue)
+		require.Len(t, ue.Report.Blocked(), 9, "every platform rule timed out")
+		for _, fnd := range ue.Report.Blocked() {
+			require.Equal(t, cancellation.FindingCheckerUnavailable, fnd.Code, fnd.Rule)
+			require.Empty(t, fnd.Error, "no raw error reaches the customer")
 		}
 		require.Equal(t, cancellation.StatePhoneVerified, f.stored(r.ID()).State())
 	})

@@ -62,11 +62,16 @@ type Finding struct {
 	// rules).
 	Note    int     `json:"note,omitempty"`
 	Outcome Outcome `json:"outcome"`
+	// Code is a stable code for findings the library makes itself:
+	// FindingCheckerUnavailable, FindingNotApplicable; empty otherwise.
+	Code    string  `json:"code,omitempty"`
 	Summary string  `json:"summary,omitempty"`
 	Items   []Item  `json:"items,omitempty"`
 	Remedy  *Remedy `json:"remedy,omitempty"`
 	// Error says why the rule could not be evaluated: the finding is then
-	// blocked (fail closed).
+	// blocked (fail closed) with Code FindingCheckerUnavailable. It is the
+	// raw cause, for reviewers and the log: customer views
+	// (Report.CustomerView, RequestView, NotEligibleError) leave it out.
 	Error string `json:"error,omitempty"`
 	// Fingerprint identifies the items; a Consent binds it. The RuleSet
 	// fills it in.
@@ -312,12 +317,13 @@ func finding(rule Rule, res ruleResult) Finding {
 	f.Rule = name
 	switch {
 	case res.err != nil:
-		f = Finding{Rule: name, Note: f.Note, Outcome: OutcomeBlocked,
-			Summary: "could not be checked, so cancellation is blocked until it can be",
-			Error:   fmt.Sprintf("%s: %v", name, res.err)}
+		f = unavailableFinding(name, f.Note, fmt.Sprintf("%s: %v", name, res.err))
 	case f.Outcome != OutcomePass && f.Outcome != OutcomeNeedsConsent && f.Outcome != OutcomeBlocked:
-		f = Finding{Rule: name, Note: f.Note, Outcome: OutcomeBlocked,
-			Error: fmt.Sprintf("%s: unknown outcome %q", name, f.Outcome)}
+		f = unavailableFinding(name, f.Note, fmt.Sprintf("%s: unknown outcome %q", name, f.Outcome))
+	case f.Code == FindingCheckerUnavailable:
+		// Only the library marks a checker unavailable: a rule that claims
+		// it would make its blocked finding undecidable.
+		f.Code = ""
 	}
 	f.Fingerprint = fingerprint(name, f.Items)
 	return f
@@ -389,6 +395,9 @@ func listRule[T any](c Checkers, name string, note int, port any, list func(cont
 	return RuleFunc{RuleName: name, Func: func(ctx context.Context, acct ports.Account) (Finding, error) {
 		if port == nil {
 			return Finding{Note: note}, fmt.Errorf("no port is wired for note %d", note)
+		}
+		if notApplicable(port) {
+			return Finding{Note: note, Outcome: OutcomePass, Code: FindingNotApplicable, Summary: "does not apply to this platform"}, nil
 		}
 		got, err := list(ctx, acct.ID)
 		if err != nil {

@@ -108,7 +108,9 @@ func (e *TransitionError) Is(target error) bool { return target == ErrInvalidTra
 
 // NotEligibleError carries the eligibility report whose blocked findings
 // stop the cancellation, with their remedies. errors.Is(err,
-// ErrNotEligible) is true.
+// ErrNotEligible) is true. The report is the customer's
+// (Report.CustomerView): no raw error of a failed checker. A report that
+// blocks only because checkers failed is an UnavailableError instead.
 type NotEligibleError struct {
 	Report Report
 }

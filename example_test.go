@@ -190,3 +190,48 @@ func ExampleMaskPhone() {
 	fmt.Println(cancellation.MaskPhone("+4915112345678"))
 	// Output: +49*******5678
 }
+
+// Service.Run is the background runner every replica runs until shutdown.
+// With EffectsDeferred, Approve returns once the approval is stored and the
+// runner, woken at once, closes the account.
+func ExampleService_Run() {
+	ctx := context.Background()
+	kit := memory.NewKit(time.Date(2026, time.November, 27, 9, 0, 0, 0, time.UTC))
+	kit.Platform.SeedDemo()
+	cfg := kit.Config()
+	cfg.Effects = cancellation.EffectsDeferred
+	svc, err := cancellation.New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	stopped := make(chan error, 1)
+	go func() { stopped <- svc.Run(runCtx) }()
+
+	acct := memory.AccountEligible
+	req, _ := svc.Start(ctx, acct)
+	req, _ = svc.Confirm(ctx, acct, req.ID(), cancellation.Confirmation{
+		NotesVersion: svc.Notes().Version, Irreversible: true,
+		Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
+	})
+	_, _ = svc.SendCode(ctx, acct, req.ID())
+	code, _ := kit.OTP.LastCode("+15550100001")
+	req, _ = svc.VerifyCode(ctx, acct, req.ID(), code)
+	req, _ = svc.Submit(ctx, acct, req.ID())
+	req, _ = svc.Approve(ctx, cancellation.Reviewer{ID: "reviewer-1"}, req.ID(), "")
+	fmt.Println("Approve returned:", req.State())
+
+	for id := req.ID(); req.State() != cancellation.StateCancelled; { // the runner works in the background
+		time.Sleep(10 * time.Millisecond)
+		if r, err := svc.Get(ctx, acct, id); err == nil {
+			req = r
+		}
+	}
+	stop()
+	fmt.Println("Run returned:", <-stopped)
+	fmt.Println("then:", req.State())
+	// Output:
+	// Approve returned: approved
+	// Run returned: <nil>
+	// then: cancelled
+}

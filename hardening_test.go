@@ -193,10 +193,12 @@ func TestHardening_MalformedAccountIDFromDirectoryRefused(t *testing.T) {
 }
 
 // TestHardening_MalformedItemRefBlocks: an item whose ref (an id from a
-// host port) is malformed makes its rule fail closed, naming the item.
+// host port) is malformed makes its rule fail closed, naming the item in
+// the reviewer's report; the customer's shows the code and remedy only.
 func TestHardening_MalformedItemRefBlocks(t *testing.T) {
 	f := setup(t)
 	a := f.personal("acct-items")
+	rules := cancellation.RuleSet{Rules: cancellation.DefaultRules(f.cfg.Checkers)}
 	for what, ref := range map[string]string{"NUL": "v\x00", "invalid UTF-8": "v\xff", "megabyte": strings.Repeat("v", 1<<20)} {
 		f.platform.DeleteRights(a.ID)
 		f.platform.AddRight(a.ID, ports.Right{Kind: ports.RightVoucher, Ref: ref, Value: ports.Money{Amount: 100, Currency: "USD"}})
@@ -205,6 +207,9 @@ func TestHardening_MalformedItemRefBlocks(t *testing.T) {
 		require.Equal(t, cancellation.OutcomeBlocked, rep.Outcome, what)
 		fd, ok := rep.Finding(cancellation.RuleUnusedRights)
 		require.True(t, ok)
+		require.Equal(t, cancellation.FindingCheckerUnavailable, fd.Code, what)
+		require.Empty(t, fd.Error, "the customer's report holds no raw error")
+		fd, _ = rules.Evaluate(f.ctx, a, t0).Finding(cancellation.RuleUnusedRights)
 		require.Contains(t, fd.Error, "items[0].ref", what)
 		require.NotContains(t, fd.Error, ref, what)
 	}

@@ -32,6 +32,9 @@ func keep(err error) error { return keptError{err} }
 type scope struct {
 	account ports.AccountID
 	staff   bool
+	// contactsOptional lets a change proceed without contacts when the
+	// AccountDirectory is down: for maintenance work that notifies nobody.
+	contactsOptional bool
 }
 
 // customer is the scope of a customer operation.
@@ -57,10 +60,12 @@ func (s *Service) mutateFrom(ctx context.Context, sc scope, id string, cur *Requ
 	if r == nil {
 		return nil, err
 	}
+	if s.cfg.Effects == EffectsDeferred {
+		return r, err // change woke the runner
+	}
 	// The caller's IfVersion was for its own change, not for the writes
 	// that record effect outcomes.
-	r, _, _ = s.settle(noPrecondition(ctx), r)
-	return r, err
+	return s.settleWithin(noPrecondition(ctx), r), err
 }
 
 func (s *Service) mutateOnce(ctx context.Context, sc scope, id string, fn func(*Request, effectCtx) error) (*Request, error) {
@@ -102,7 +107,7 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 			return nil, err
 		}
 		ec, err := s.effectCtx(ctx, next.Account())
-		if err != nil {
+		if err != nil && !(sc.contactsOptional && errors.Is(err, ErrUnavailable)) {
 			return nil, err
 		}
 		version, events := next.d.Version, next.HistoryLen()
@@ -133,6 +138,7 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 		}
 		s.hooks.transitions(ctx, next)
 		next.markStored()
+		s.wakeIfDue(next)
 		return next, ferr
 	}
 }
@@ -142,12 +148,17 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 func (s *Service) effectCtx(ctx context.Context, account ports.AccountID) (effectCtx, error) {
 	now := s.now()
 	ec := effectCtx{now: now, owner: s.instance, lease: now.Add(s.cfg.EffectLease), retention: s.docs.Retention}
+	if s.cfg.Effects == EffectsDeferred {
+		// Unclaimed, so due at once: the runner (or maintenance) claims them.
+		ec.owner, ec.lease = "", time.Time{}
+	}
 	acct, err := s.cfg.Accounts.Account(ctx, account)
 	switch {
 	case errors.Is(err, ports.ErrNotFound):
 		// A deleted account has nowhere to notify; the change still proceeds.
 	case err != nil:
-		return ec, fmt.Errorf("cancellation: reading account %s: %w", account, err)
+		s.log.WarnContext(ctx, "cancellation: account directory unavailable", "account", account, "error", err)
+		return ec, portUnavailable("read account "+string(account), "AccountDirectory", err)
 	}
 	ec.to = contacts{phone: acct.RecoveryPhone, email: acct.Email, locale: acct.Locale}
 	return ec, nil
@@ -257,10 +268,19 @@ func (s *Service) applyResults(r *Request, ec effectCtx, results map[string]erro
 			e.Attempts++
 			e.LastError = res.Error()
 			e.NextAttemptAt = ec.now.Add(s.cfg.Retry.delay(e.Attempts))
+			if e.FailingSince.IsZero() {
+				e.FailingSince = ec.now
+			}
+			// Effects are retried for ever: past AttentionAfter a person
+			// is told, once.
+			if r.flagAttention(ec.now, e.FailingSince, s.cfg.AttentionAfter, fmt.Sprintf("effect %s keeps failing: %s", key, e.LastError)) {
+				s.log.Error("cancellation: request needs attention", "request", r.ID(), "effect", key, "failing_since", e.FailingSince, "error", e.LastError)
+			}
 			continue
 		}
 		e.Attempts++
 		e.LastError = ""
+		e.FailingSince = time.Time{}
 		e.DoneAt = ec.now
 		dropDeliveredData(e)
 		kind := e.Kind
@@ -295,6 +315,11 @@ type MaintenanceReport struct {
 	Closed        int // scheduled requests whose closing began
 	Rejected      int // scheduled requests rejected because eligibility failed at closing
 	Overdue       int // reviews newly flagged overdue
+	// ClosingDeferred counts ends of scheduled periods that could not be
+	// checked because a port failed: retried with backoff, never rejected.
+	ClosingDeferred int
+	// Flagged counts requests newly flagged for a person (see Attention).
+	Flagged int
 	// IdempotencyPurged counts expired Idempotency-Key records deleted
 	// (Stores that implement IdempotencyStore).
 	IdempotencyPurged int
@@ -306,8 +331,10 @@ const maintenanceBatch = 256
 // RunMaintenance does the work that time brings, for every request that
 // needs it: it retries pending effects with backoff, expires applications
 // abandoned before submission, ends cooling-off and settlement periods
-// (evaluating eligibility once more), flags overdue reviews and purges
-// documents past retention. It is safe to run on every replica at once:
+// (evaluating eligibility once more; when a port fails it retries that
+// with backoff and flags the request for a person after
+// Config.AttentionAfter, never rejecting it), flags overdue reviews and
+// purges documents past retention. Service.Run calls it on a timer. It is safe to run on every replica at once:
 // each effect is claimed through the Store before it is carried out. Call
 // it periodically (every minute, say). It reads the requests due at its
 // start in batches of maintenanceBatch, in NextWake order with keyset
@@ -317,6 +344,11 @@ const maintenanceBatch = 256
 // which the next pass retries.
 func (s *Service) RunMaintenance(ctx context.Context) (_ MaintenanceReport, err error) {
 	defer s.hooks.operation(&ctx, OpRunMaintenance)(&err)
+	return s.runMaintenance(ctx, ctx)
+}
+
+// runMaintenance is RunMaintenance whose started work runs under work.
+func (s *Service) runMaintenance(ctx, work context.Context) (MaintenanceReport, error) {
 	var rep MaintenanceReport
 	var errs []error
 	if err := s.purgeIdempotency(ctx, &rep); err != nil {
@@ -325,6 +357,7 @@ func (s *Service) RunMaintenance(ctx context.Context) (_ MaintenanceReport, err 
 	// The pool works on a batch while the next one is listed; every way
 	// out waits for what it started.
 	pool := s.maintenancePool(ctx)
+	pool.work = work
 	finish := func() (MaintenanceReport, error) {
 		errs = append(errs, pool.wait(&rep)...)
 		return rep, errors.Join(errs...)
@@ -357,40 +390,57 @@ func (s *Service) RunMaintenance(ctx context.Context) (_ MaintenanceReport, err 
 func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceReport) error {
 	now := s.now()
 	var closingReport *Report
-	if r.State() == StateScheduled && !r.closing() && !now.Before(r.ScheduledFor()) {
+	var closingErr error
+	if r.State() == StateScheduled && !r.closing() && !now.Before(r.closingDueAt()) {
 		acct, err := s.anyAccount(ctx, r.Account())
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrUnavailable):
+			closingErr = err // retried with backoff below: an outage decides nothing
+		case err != nil:
 			return fmt.Errorf("reading account %s for closing: %w", r.Account(), err)
+		default:
+			er := s.evaluate(ctx, acct, now)
+			closingReport = &er
 		}
-		er := s.rules.Evaluate(ctx, acct, now)
-		closingReport = &er
 	}
-	var expired, closed, rejected, overdue bool
-	next, err := s.change(ctx, staff, r.ID(), r, func(r *Request, ec effectCtx) error {
-		expired, closed, rejected, overdue = false, false, false, false
+	var expired, closed, rejected, overdue, deferred, flagged, claimed bool
+	sc := staff
+	// Without a closing report nothing this change may do notifies anyone
+	// (an expiry, an overdue flag, a deferred closing, claims of effects
+	// whose addresses are recorded), so an AccountDirectory outage must not
+	// stop it: the deferred closing is recorded with its backoff.
+	sc.contactsOptional = closingReport == nil
+	next, err := s.change(ctx, sc, r.ID(), r, func(r *Request, ec effectCtx) error {
+		expired, closed, rejected, overdue, deferred, flagged, claimed = false, false, false, false, false, false, false
+		closingDue := r.State() == StateScheduled && !r.closing() && !ec.now.Before(r.closingDueAt())
 		switch {
 		case !r.expiresAt().IsZero() && !ec.now.Before(r.expiresAt()):
 			if err := r.expire(ec); err != nil {
 				return err
 			}
 			expired = true
-		case r.State() == StateScheduled && closingReport != nil && !r.closing() && !ec.now.Before(r.d.ScheduledFor):
+		case closingDue && closingErr != nil:
+			deferred, flagged = true, r.deferClosing(ec.now, closingErr, s.cfg.Retry, s.cfg.AttentionAfter)
+		case closingDue && closingReport != nil:
 			err := r.closeScheduled(ec, *closingReport)
-			if err != nil && r.State() != StateRejected {
+			switch {
+			case errors.Is(err, ErrUnavailable):
+				deferred, flagged = true, r.deferClosing(ec.now, err, s.cfg.Retry, s.cfg.AttentionAfter)
+			case err != nil && r.State() != StateRejected:
 				return err
+			default:
+				closed, rejected = err == nil, err != nil
 			}
-			closed, rejected = err == nil, err != nil
 		}
 		overdue = r.flagOverdue(ec.now)
-		claimed := false
 		for i := range r.d.Effects {
 			e := &r.d.Effects[i]
 			if !e.Done() && !ec.now.Before(e.dueAt()) {
-				e.LeaseOwner, e.LeaseUntil = s.instance, ec.lease
+				e.LeaseOwner, e.LeaseUntil = s.instance, ec.now.Add(s.cfg.EffectLease)
 				claimed = true
 			}
 		}
-		if !expired && !closed && !rejected && !overdue && !claimed {
+		if !expired && !closed && !rejected && !overdue && !deferred && !claimed {
 			return errNoChange
 		}
 		return nil
@@ -407,6 +457,17 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 	count(closed, &rep.Closed)
 	count(rejected, &rep.Rejected)
 	count(overdue, &rep.Overdue)
+	count(deferred, &rep.ClosingDeferred)
+	count(flagged, &rep.Flagged)
+	if flagged {
+		s.log.ErrorContext(ctx, "cancellation: request needs attention", "request", r.ID(), "reason", "the end of the scheduled period could not be checked")
+	}
+	if !claimed && !closed && !rejected {
+		// This call claimed nothing: effects this instance holds belong to
+		// another of its calls (an inline settle, the runner's woken work),
+		// which carries them out.
+		return nil
+	}
 	_, done, failed := s.settle(ctx, next)
 	rep.EffectsDone += done
 	rep.EffectsFailed += failed

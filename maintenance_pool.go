@@ -21,8 +21,12 @@ const DefaultMaintenanceConcurrency = 8
 // and collects the outcome with wait: a batch does not wait for the one
 // before it to finish, only for free workers.
 type maintenancePool struct {
-	s     *Service
-	ctx   context.Context
+	s   *Service
+	ctx context.Context
+	// work is the context of the work started: ctx, or for the runner a
+	// context that outlives ctx, so that a graceful stop lets the work in
+	// flight finish and record its outcome.
+	work  context.Context
 	slots chan struct{}
 	wg    sync.WaitGroup
 	mu    sync.Mutex
@@ -37,7 +41,7 @@ func (s *Service) maintenancePool(ctx context.Context) *maintenancePool {
 	if n <= 0 {
 		n = DefaultMaintenanceConcurrency
 	}
-	return &maintenancePool{s: s, ctx: ctx, slots: make(chan struct{}, n)}
+	return &maintenancePool{s: s, ctx: ctx, work: ctx, slots: make(chan struct{}, n)}
 }
 
 // run starts the due work of each request in due as workers free up,
@@ -85,7 +89,7 @@ func (p *maintenancePool) maintain(r *Request, rep *MaintenanceReport) (err erro
 			err = fmt.Errorf("maintenance panicked: %v", v)
 		}
 	}()
-	return p.s.maintain(p.ctx, r, rep)
+	return p.s.maintain(p.work, r, rep)
 }
 
 // wait waits for the work started, adds it to rep and returns the errors
@@ -106,7 +110,7 @@ func (p *maintenancePool) wait(rep *MaintenanceReport) []error {
 // closingRank is 0 for a request whose account closing is due (a pending
 // close effect, or the end of its scheduled period), 1 for any other.
 func closingRank(r *Request, now time.Time) int {
-	if r.State() == StateScheduled && !r.closing() && !now.Before(r.d.ScheduledFor) {
+	if r.State() == StateScheduled && !r.closing() && !now.Before(r.closingDueAt()) {
 		return 0
 	}
 	if slices.ContainsFunc(r.d.Effects, func(e Effect) bool { return e.Kind == EffectCloseAccount && !e.Done() }) {
@@ -124,6 +128,8 @@ func (m *MaintenanceReport) add(o MaintenanceReport) {
 	m.Closed += o.Closed
 	m.Rejected += o.Rejected
 	m.Overdue += o.Overdue
+	m.ClosingDeferred += o.ClosingDeferred
+	m.Flagged += o.Flagged
 }
 
 // executeAll carries out a request's claimed effects at once, so that a

@@ -29,12 +29,16 @@ const (
 	ReasonOther                  ReasonCode = "other"
 )
 
-// ReasonCodes lists every reason code.
-var ReasonCodes = []ReasonCode{
+// reasonCodes are the known reason codes, which validation reads.
+var reasonCodes = []ReasonCode{
 	ReasonDocumentsIllegible, ReasonDocumentsNotColour, ReasonIdentityMismatch,
 	ReasonObligationsOutstanding, ReasonComplaintsPending, ReasonSuspectedEvasion,
 	ReasonNotEligible, ReasonConsentOutdated, ReasonOther,
 }
+
+// ReasonCodes lists every reason code. It is a copy for reading:
+// changing it changes nothing the library accepts.
+var ReasonCodes = slices.Clone(reasonCodes)
 
 // validateReasons checks a reviewer's rejection: at least one known code,
 // and a note when the code is ReasonOther.
@@ -43,7 +47,7 @@ func validateReasons(reasons []ReasonCode, note string) error {
 		return invalid("reasons", "a rejection needs at least one reason code")
 	}
 	for _, rc := range reasons {
-		if !slices.Contains(ReasonCodes, rc) {
+		if !slices.Contains(reasonCodes, rc) {
 			return invalid("reasons", fmt.Sprintf("unknown reason code %q", rc))
 		}
 	}
@@ -133,7 +137,10 @@ func CoolingOff(d time.Duration) ClosingMode { return ClosingMode{kind: "cooling
 // Settlement schedules closing d after approval, a silent period that
 // absorbs late bills and that the customer cannot cut short; at its end
 // eligibility is evaluated once more and the account is closed, or the
-// request is rejected with the reason and the account stays active.
+// request is rejected with the reason and the account stays active. A port
+// that fails then decides nothing: maintenance retries with
+// Config.Retry's backoff and, after Config.AttentionAfter, flags the
+// request for a person (Request.NeedsAttention).
 func Settlement(d time.Duration) ClosingMode { return ClosingMode{kind: "settlement", period: d} }
 
 // Period returns the delay between approval and closing.
@@ -173,7 +180,7 @@ func (r *Request) notify(template string, data map[string]string, to contacts, c
 		if d == nil {
 			d = map[string]string{}
 		}
-		d["request_id"] = r.d.ID
+		d[DataRequestID] = r.d.ID
 		r.addEffect(Effect{
 			Key:  fmt.Sprintf("%s/%s/%s", r.d.ID, template, ch),
 			Kind: EffectNotify,
@@ -212,7 +219,7 @@ func (r *Request) submit(ec effectCtx, rep Report, due time.Time) error {
 	case r.d.State != StatePhoneVerified && r.d.State != StateDocumentsUploaded:
 		return r.refuse(op, StateInReview, "the recovery phone must be verified first")
 	case rep.Outcome == OutcomeBlocked:
-		return &NotEligibleError{Report: rep}
+		return notEligible(op, rep)
 	}
 	if missing := uncovered(rep, r.d.Consents); len(missing) > 0 {
 		return &ConsentRequiredError{Findings: missing}
@@ -234,10 +241,10 @@ func (r *Request) approve(ec effectCtx, rv Reviewer, note string, rep Report, mo
 	// Text is kept as JSON will store it, so the caller's copy is the
 	// stored one.
 	rv.ID, note = validText(rv.ID), validText(note)
-	r.d.Eligibility = rep
-	if err := r.recheck(ec, rep); err != nil {
+	if err := r.recheck(ec, "approve", rep); err != nil {
 		return err
 	}
+	r.d.Eligibility = rep
 	r.d.Decision = &Decision{Approved: true, Actor: rv.actor(), Note: note, At: ec.now}
 	if err := r.move("approve", StateApproved, ec.now, rv.actor(), EventApproved, map[string]string{"note": note, "mode": mode.String()}); err != nil {
 		return err
@@ -246,12 +253,12 @@ func (r *Request) approve(ec effectCtx, rv Reviewer, note string, rep Report, mo
 	data := map[string]string{}
 	if mode.kind != "" {
 		r.d.ScheduledFor = ec.now.Add(mode.period)
-		data["scheduled_for"] = r.d.ScheduledFor.UTC().Format(time.RFC3339)
+		data[DataScheduledFor] = r.d.ScheduledFor.UTC().Format(time.RFC3339)
 		if err := r.move("schedule", StateScheduled, ec.now, systemActor, EventScheduled, cloneMap(data)); err != nil {
 			return err
 		}
 	}
-	r.notify("review_approved", data, ec.to, ec.to.resultChannel(), ec.owner, ec.lease)
+	r.notify(TemplateReviewApproved, data, ec.to, ec.to.resultChannel(), ec.owner, ec.lease)
 	if mode.kind == "" {
 		r.addEffect(Effect{Key: r.d.ID + "/close_account", Kind: EffectCloseAccount}, ec.owner, ec.lease)
 	}
@@ -260,20 +267,29 @@ func (r *Request) approve(ec effectCtx, rv Reviewer, note string, rep Report, mo
 
 // recheck rejects the request on the library's behalf when rep blocks or
 // a consent no longer covers a finding, returning the error that says why.
-func (r *Request) recheck(ec effectCtx, rep Report) error {
+//
+// A report blocked only by checkers that failed decides nothing: recheck
+// then returns an UnavailableError and changes nothing, so that an outage
+// never rejects a request (op names the operation in the error).
+func (r *Request) recheck(ec effectCtx, op string, rep Report) error {
 	var reason ReasonCode
 	var cause error
-	if rep.Outcome == OutcomeBlocked {
-		reason, cause = ReasonNotEligible, &NotEligibleError{Report: rep}
-	} else if missing := uncovered(rep, r.d.Consents); len(missing) > 0 {
-		reason, cause = ReasonConsentOutdated, &ConsentRequiredError{Findings: missing}
-	} else {
+	missing := uncovered(rep, r.d.Consents)
+	switch {
+	case len(rep.decisive()) > 0:
+		reason, cause = ReasonNotEligible, notEligible(op, rep)
+	case len(missing) > 0:
+		reason, cause = ReasonConsentOutdated, &ConsentRequiredError{Findings: customerFindings(missing)}
+	case rep.Outcome == OutcomeBlocked:
+		return notEligible(op, rep)
+	default:
 		return nil
 	}
 	var rules []string
-	for _, f := range append(rep.Blocked(), uncovered(rep, r.d.Consents)...) {
+	for _, f := range append(rep.decisive(), missing...) {
 		rules = append(rules, f.Rule)
 	}
+	r.d.Eligibility = rep
 	if err := r.reject(ec, systemActor, []ReasonCode{reason}, "eligibility changed: "+strings.Join(rules, ", ")); err != nil {
 		return err
 	}
@@ -307,7 +323,9 @@ func (r *Request) reject(ec effectCtx, actor Actor, reasons []ReasonCode, note s
 		return err
 	}
 	r.d.Decision = &Decision{Approved: false, Actor: actor, Reasons: slices.Clone(reasons), Note: note, At: ec.now}
-	r.notify("review_rejected", map[string]string{"reasons": strings.Join(codes, ","), "note": note}, ec.to, ec.to.resultChannel(), ec.owner, ec.lease)
+	// The reviewer's note is for staff: the customer's SMS or email
+	// carries the reason codes only.
+	r.notify(TemplateReviewRejected, map[string]string{DataReasons: strings.Join(codes, ",")}, ec.to, ec.to.resultChannel(), ec.owner, ec.lease)
 	r.schedulePurge(ec)
 	return nil
 }
@@ -329,10 +347,11 @@ func (r *Request) closeScheduled(ec effectCtx, rep Report) error {
 	if ec.now.Before(r.d.ScheduledFor) {
 		return r.refuse("close", StateCancelled, "the scheduled time has not come")
 	}
-	r.d.Eligibility = rep
-	if err := r.recheck(ec, rep); err != nil {
+	if err := r.recheck(ec, "close", rep); err != nil {
 		return err
 	}
+	r.d.Eligibility = rep
+	r.d.ClosingRetry = nil
 	r.addEffect(Effect{Key: r.d.ID + "/close_account", Kind: EffectCloseAccount}, ec.owner, ec.lease)
 	r.record(ec.now, systemActor, EventClosing, map[string]string{"closing": "eligibility confirmed at the end of the period"})
 	return nil
@@ -344,7 +363,7 @@ func (r *Request) cancelled(ec effectCtx) error {
 	if err := r.move("cancel", StateCancelled, ec.now, systemActor, EventCancelled, nil); err != nil {
 		return err
 	}
-	r.notify("cancelled", nil, ec.to, []ports.Channel{ports.ChannelSMS, ports.ChannelEmail}, ec.owner, ec.lease)
+	r.notify(TemplateCancelled, nil, ec.to, []ports.Channel{ports.ChannelSMS, ports.ChannelEmail}, ec.owner, ec.lease)
 	r.schedulePurge(ec)
 	return nil
 }
@@ -367,7 +386,7 @@ func (r *Request) withdraw(ec effectCtx) error {
 	if err := r.move(op, StateWithdrawn, ec.now, Actor{Kind: ActorCustomer, ID: string(r.d.Account)}, EventWithdrawn, nil); err != nil {
 		return err
 	}
-	r.notify("withdrawn", nil, ec.to, ec.to.resultChannel(), ec.owner, ec.lease)
+	r.notify(TemplateWithdrawn, nil, ec.to, ec.to.resultChannel(), ec.owner, ec.lease)
 	r.schedulePurge(ec)
 	return nil
 }

@@ -656,6 +656,7 @@ func TestStep3_VerifyRecoveryPhone(t *testing.T) {
 		_, err := f.svc.SendCode(f.ctx, a.ID, r.ID())
 		require.ErrorIs(t, err, cancellation.ErrDelivery)
 		require.NotContains(t, err.Error(), a.RecoveryPhone, "errors show the phone masked")
+		require.NotContains(t, err.Error(), "sms gateway", "the sender's error text stays in the log")
 		require.Zero(t, f.stored(r.ID()).CodeExpiresAt(), "the undelivered code is withdrawn")
 		_, err = f.svc.VerifyCode(f.ctx, a.ID, r.ID(), lost)
 		require.ErrorIs(t, err, cancellation.ErrCodeExpired)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/accountkit/cancellation/ports"
@@ -81,6 +82,21 @@ type Config struct {
 	// carrying out before another replica may retry it (default 1 min).
 	// Each port call is given half of it.
 	EffectLease time.Duration
+	// Effects chooses where the effects of a transition (notifications,
+	// closing the account, the purge) are carried out: EffectsInline, the
+	// default, in the caller's call; EffectsDeferred, by the background
+	// runner (Service.Run) or RunMaintenance, so the call returns as soon
+	// as the transition is stored. In both modes the caller's context
+	// bounds the caller's call.
+	Effects EffectMode
+	// PollInterval is how often Service.Run looks for due work on its own
+	// (default DefaultPollInterval), jittered by up to a fifth either way.
+	PollInterval time.Duration
+	// AttentionAfter is how long a request may wait on a failing port
+	// (the end of its settlement period cannot be checked, an effect keeps
+	// failing) before it is flagged for a person (default
+	// DefaultAttentionAfter). It is never rejected for a port's failure.
+	AttentionAfter time.Duration
 	// Logger receives effect failures (default: discard).
 	Logger *slog.Logger
 	// Hooks observe transitions, effect attempts, rule evaluations,
@@ -133,6 +149,11 @@ type Service struct {
 	hooks *hookSet
 	// uploads bounds the uploads buffered and inspected at once.
 	uploads *uploadGate
+	// wake tells the runner of requests with effects due now.
+	wake *waker
+	// background counts inline effects still running after their caller's
+	// context ended.
+	background sync.WaitGroup
 }
 
 type systemClock struct{}
@@ -164,6 +185,9 @@ func New(cfg Config) (*Service, error) {
 	need(cfg.Notifier != nil, "Notifier")
 	need(cfg.Documents != nil, "Documents")
 	need(cfg.Closer != nil, "Closer")
+	if err := cfg.Effects.validate(); err != nil {
+		missing = append(missing, err)
+	}
 	if err := cfg.ClosingMode.validate(); err != nil {
 		missing = append(missing, err)
 	}
@@ -215,6 +239,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.AttentionAfter <= 0 {
+		cfg.AttentionAfter = DefaultAttentionAfter
+	}
 	s := &Service{
 		cfg:      cfg,
 		notes:    DefaultNotes(),
@@ -224,6 +254,7 @@ func New(cfg Config) (*Service, error) {
 		log:      cfg.Logger,
 	}
 	s.uploads = newUploadGate(s.docs)
+	s.wake = newWaker()
 	if cfg.Notes != nil {
 		s.notes = *cfg.Notes
 		s.notes.Items = slices.Clone(cfg.Notes.Items)
@@ -286,7 +317,8 @@ func (s *Service) anyAccount(ctx context.Context, id ports.AccountID) (ports.Acc
 	case errors.Is(err, ports.ErrNotFound):
 		return ports.Account{}, fmt.Errorf("%w: %s", ErrUnknownAccount, id)
 	case err != nil:
-		return ports.Account{}, fmt.Errorf("cancellation: reading account %s: %w", id, err)
+		s.log.WarnContext(ctx, "cancellation: account directory unavailable", "account", id, "error", err)
+		return ports.Account{}, portUnavailable("read account "+string(id), "AccountDirectory", err)
 	}
 	return acct, checkDirectoryAccount(id, acct)
 }
@@ -313,19 +345,23 @@ func (s *Service) requestAccount(ctx context.Context, account ports.AccountID, i
 func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC().Round(0) }
 
 // CheckEligibility evaluates every rule for the account without starting
-// anything: the dry run behind "can I cancel?".
+// anything: the dry run behind "can I cancel?". The report is the
+// customer's (Report.CustomerView): a rule whose checker failed shows
+// FindingCheckerUnavailable and its remedy, its raw error only in the log.
 func (s *Service) CheckEligibility(ctx context.Context, account ports.AccountID) (_ Report, err error) {
 	defer s.hooks.operation(&ctx, OpCheckEligibility)(&err)
 	acct, err := s.account(ctx, account)
 	if err != nil {
 		return Report{}, err
 	}
-	return s.rules.Evaluate(ctx, acct, s.now()), nil
+	return s.evaluate(ctx, acct, s.now()).CustomerView(), nil
 }
 
 // Start opens a cancellation request for the account (seed step 1). It
-// fails with ErrUnknownAccount, ErrAccountClosed, ErrActiveRequestExists or
-// a NotEligibleError carrying the remedies, and then creates nothing.
+// fails with ErrUnknownAccount, ErrAccountClosed, ErrActiveRequestExists, a
+// NotEligibleError carrying the remedies, or an UnavailableError
+// (ErrUnavailable) when only a failed port stands in the way, and then
+// creates nothing. It never returns a request with an error.
 func (s *Service) Start(ctx context.Context, account ports.AccountID) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpStart)(&err)
 	acct, err := s.account(ctx, account)
@@ -345,9 +381,9 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (_ *Reques
 		}
 	}
 	now := s.now()
-	rep := s.rules.Evaluate(ctx, acct, now)
+	rep := s.evaluate(ctx, acct, now)
 	if rep.Outcome == OutcomeBlocked {
-		return nil, &NotEligibleError{Report: rep}
+		return nil, notEligible("start", rep)
 	}
 	r := newRequest("can_"+randomID(12), acct, now, rep, s.cfg.ExpireAfter)
 	r.inheritCodeLimits(earlier)
@@ -417,14 +453,15 @@ func (s *Service) Active(ctx context.Context, account ports.AccountID) (*Request
 // acknowledged that cancellation is irreversible, gave the three
 // attestations and consented to every finding that needs it (seed step 2).
 // Eligibility is evaluated again; if anything is missing the error lists it
-// and nothing changes.
+// and nothing changes (an UnavailableError when a checker failed). It
+// never returns a request with an error.
 func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id string, c Confirmation) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpConfirm)(&err)
 	acct, err := s.requestAccount(ctx, account, id, "confirm", StateConfirmed)
 	if err != nil {
 		return nil, err
 	}
-	rep := s.rules.Evaluate(ctx, acct, s.now())
+	rep := s.evaluate(ctx, acct, s.now())
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.confirm(ec.now, c, s.notesVersion(c.NotesVersion), rep)
 	})
@@ -434,13 +471,14 @@ func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id strin
 // since confirmation (a new voucher, a top-up): Submit refuses with a
 // ConsentRequiredError until the customer consents to the current items.
 // Consenting again to what is on record is a no-op: nothing is written.
+// It never returns a request with an error.
 func (s *Service) Consent(ctx context.Context, account ports.AccountID, id string, consents []Consent) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpConsent)(&err)
 	acct, err := s.requestAccount(ctx, account, id, "consent on", "")
 	if err != nil {
 		return nil, err
 	}
-	rep := s.rules.Evaluate(ctx, acct, s.now())
+	rep := s.evaluate(ctx, acct, s.now())
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.consent(ec.now, consents, rep)
 	})
@@ -450,8 +488,9 @@ func (s *Service) Consent(ctx context.Context, account ports.AccountID, id strin
 // number the caller chooses (seed step 3). Codes are rate-limited: see
 // VerificationPolicy. When the OTPSender (or the managed verification
 // service, Config.Verifier) fails, the code is withdrawn and the error
-// wraps ErrDelivery; the attempt still counts toward the cooldown and the
-// daily cap, since a sender may fail after sending.
+// wraps ErrDelivery (and the sender's error, for errors.Is, whose text it
+// leaves out); the attempt still counts toward the cooldown and the daily
+// cap, since a sender may fail after sending.
 func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id string) (_ CodeSent, err error) {
 	defer s.hooks.operation(&ctx, OpSendCode)(&err)
 	acct, err := s.requestAccount(ctx, account, id, "send a code for", StatePhoneVerified)
@@ -480,7 +519,8 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 		_, rerr := s.mutate(noPrecondition(context.WithoutCancel(ctx)), customer(account), id, func(r *Request, ec effectCtx) error {
 			return r.codeUndelivered(ec.now, o.Serial, err)
 		})
-		return CodeSent{}, errors.Join(fmt.Errorf("%w: sending code to %s: %w", ErrDelivery, MaskPhone(acct.RecoveryPhone), err), rerr)
+		s.log.WarnContext(ctx, "cancellation: code delivery failed", "request", id, "error", err)
+		return CodeSent{}, errors.Join(&deliveryError{to: MaskPhone(acct.RecoveryPhone), cause: err}, rerr)
 	}
 	return CodeSent{MaskedPhone: MaskPhone(acct.RecoveryPhone), ExpiresAt: o.ExpiresAt, ResendAt: o.LastSentAt.Add(s.otp.ResendCooldown)}, nil
 }
@@ -488,8 +528,11 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 // VerifyCode checks the one-time code and, when it matches, marks the
 // recovery phone verified. A wrong code returns a CodeError with the
 // attempts left; at the limit the code is burnt and verification locks.
-// With Config.Verifier the managed service checks the code; the attempt
-// is counted before it is asked, and given back if it fails to answer.
+// A wrong code is counted, so VerifyCode then returns the request as
+// stored with the counted attempt together with the CodeError; other
+// errors come with a nil request. With Config.Verifier the managed service
+// checks the code; the attempt is counted before it is asked, and given
+// back if it fails to answer.
 func (s *Service) VerifyCode(ctx context.Context, account ports.AccountID, id, code string) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpVerifyCode)(&err)
 	if len(code) != s.otp.CodeLength || strings.Trim(code, "0123456789") != "" {
@@ -543,7 +586,8 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 		return Document{}, err
 	}
 	if err := s.cfg.Documents.PutDocument(ctx, doc.Key, contentType(facts.Format), data); err != nil {
-		return Document{}, fmt.Errorf("cancellation: storing document %s: %w", doc.Key, err)
+		s.log.WarnContext(ctx, "cancellation: document store unavailable", "request", id, "error", err)
+		return Document{}, portUnavailable("store the document", "DocumentStore", err)
 	}
 	var replaced string
 	r, err := s.mutate(noPrecondition(ctx), customer(account), id, func(r *Request, ec effectCtx) error {
@@ -568,7 +612,9 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 
 // Submit sends the application to review (seed step 5) after evaluating
 // eligibility once more and checking that the consents still cover the
-// findings. The review is due three business days later.
+// findings. The review is due three business days later. A checker that
+// fails returns an UnavailableError (ErrUnavailable) and the request stays
+// where it was. It never returns a request with an error.
 func (s *Service) Submit(ctx context.Context, account ports.AccountID, id string) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpSubmit)(&err)
 	acct, err := s.requestAccount(ctx, account, id, "submit", StateInReview)
@@ -576,7 +622,7 @@ func (s *Service) Submit(ctx context.Context, account ports.AccountID, id string
 		return nil, err
 	}
 	now := s.now()
-	rep := s.rules.Evaluate(ctx, acct, now)
+	rep := s.evaluate(ctx, acct, now)
 	due := AddBusinessDays(s.cfg.Calendar, now, ReviewDays)
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.submit(ec, rep, due)
@@ -654,6 +700,19 @@ func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, ki
 // disabled through the AccountCloser and success is sent by SMS and email
 // (seed step 6). Of two concurrent decisions exactly one wins; the other
 // gets ErrInvalidTransition.
+//
+// Approve returns a non-nil request together with an error only when the
+// library rejected it: the request, rejected and stored, with the
+// NotEligibleError or ConsentRequiredError that says why. Every other
+// error comes with a nil request and changed nothing; in particular a
+// port that fails (a checker, the AccountDirectory) returns an
+// UnavailableError (ErrUnavailable): an outage is not a decision, the
+// request stays in review and the reviewer tries again later.
+//
+// With EffectsInline (the default) Approve waits for the effects (closing
+// the account, notifying) until they are done or ctx ends, whichever
+// comes first; with EffectsDeferred it returns once the approval is
+// stored. See Config.Effects.
 func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpApprove)(&err)
 	cur, err := s.reviewed(ctx, rv, id)
@@ -674,7 +733,7 @@ func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (_ 
 	if err != nil {
 		return nil, err
 	}
-	rep := s.rules.Evaluate(ctx, acct, s.now())
+	rep := s.evaluate(ctx, acct, s.now())
 	// Start from the copy just read; it is re-read only if it changed.
 	return s.mutateFrom(ctx, staff, id, cur, func(r *Request, ec effectCtx) error {
 		inReview := r.State() == StateInReview

@@ -38,7 +38,8 @@
 // the blocked findings and their remedies), consent_required (422, what
 // to consent to), invalid_transition (409), validation_failed (422),
 // not_found (404), code_locked and code_rate_limited (429 with
-// Retry-After), document_rejected (422 with document_problem),
+// Retry-After), unavailable (503 with Retry-After: a port failed and
+// nothing was decided), document_rejected (422 with document_problem),
 // document_too_large and body_too_large (413), unsupported_media_type
 // (415), and the others listed in openapi.yaml. A port's error text, a
 // stack or another account's data never reach a response: what the table

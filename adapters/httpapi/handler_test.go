@@ -472,3 +472,31 @@ func TestHandler_ReviewQueuePagesByCursor(t *testing.T) {
 
 	e.do(http.MethodGet, "/v1/reviews?cursor=not-a-cursor", tokReviewer, nil).requireProblem(t, http.StatusUnprocessableEntity, "validation_failed")
 }
+
+// TestHandler_CheckerOutage: a checker down at approval answers 503
+// unavailable with Retry-After and the findings' code and remedy, and the
+// request stays in review; once a real finding rejects it, the reviewer's
+// view holds the raw error of the checker that failed, the customer's
+// does not.
+func TestHandler_CheckerOutage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.toReview(tokEligible, memory.AccountEligible, "+15550100001", false)
+	e.kit.Platform.SetOutage(memory.PortOrderChecker, errors.New("billing db 10.9.8.7 refused"))
+	got := e.do(http.MethodPost, "/v1/reviews/"+id+"/approve", tokReviewer, map[string]string{"note": "ok"})
+	p := got.requireProblem(t, http.StatusServiceUnavailable, "unavailable")
+	require.NotEmpty(t, got.Header.Get("Retry-After"))
+	require.Len(t, p.Findings, 1)
+	require.Equal(t, cancellation.FindingCheckerUnavailable, p.Findings[0].Code)
+	require.NotNil(t, p.Findings[0].Remedy)
+	require.NotContains(t, string(got.Body), "10.9.8.7")
+
+	e.kit.Platform.AddAPIKey(memory.AccountEligible, ports.APIKey{ID: "ak-late"})
+	e.do(http.MethodPost, "/v1/reviews/"+id+"/approve", tokReviewer, map[string]string{"note": "ok"}).requireProblem(t, http.StatusUnprocessableEntity, "not_eligible")
+	review := e.do(http.MethodGet, "/v1/reviews/"+id, tokReviewer, nil)
+	require.Equal(t, http.StatusOK, review.Status)
+	require.Contains(t, string(review.Body), "10.9.8.7", "the reviewer sees the raw error")
+	customer := e.do(http.MethodGet, "/v1/cancellations/"+id, tokEligible, nil)
+	require.Equal(t, http.StatusOK, customer.Status)
+	require.NotContains(t, string(customer.Body), "10.9.8.7", "the customer does not")
+}

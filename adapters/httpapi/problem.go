@@ -26,8 +26,9 @@ type Problem struct {
 
 	// Field names the invalid argument (validation_failed).
 	Field string `json:"field,omitempty"`
-	// Findings are the blocked findings with their remedies (not_eligible)
-	// or the findings to consent to again (consent_required).
+	// Findings are the blocked findings with their remedies (not_eligible),
+	// the findings to consent to again (consent_required) or those whose
+	// checker is unavailable (unavailable).
 	Findings []cancellation.Finding `json:"findings,omitempty"`
 	// Missing names the acknowledgements and attestations not given
 	// (consent_required).
@@ -71,6 +72,16 @@ type problemRule struct {
 // problems is checked in order; the first rule whose error matches
 // (errors.Is) wins. Anything else is internal_error.
 var problems = []problemRule{
+	{cancellation.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "A service this needs is unavailable; nothing was decided: try again later", func(err error, p *Problem) {
+		p.retryAfter = cancellation.DefaultRetryAfter
+		var ue *cancellation.UnavailableError
+		if errors.As(err, &ue) {
+			p.retryAfter = max(ue.RetryAfter, time.Second)
+			if ue.Report != nil {
+				p.Findings = ue.Report.Unavailable()
+			}
+		}
+	}},
 	{cancellation.ErrDocumentRejected, http.StatusUnprocessableEntity, "document_rejected", "The document was refused", documentDetail},
 	{cancellation.ErrInvalidInput, http.StatusUnprocessableEntity, "validation_failed", "A value is invalid", func(err error, p *Problem) {
 		var ve *cancellation.ValidationError

@@ -47,6 +47,7 @@ func TestProblemTable_EverySentinelHasItsProblem(t *testing.T) {
 		"ErrCodeLocked":           {&cancellation.CodeError{Err: cancellation.ErrCodeLocked, RetryAt: now.Add(90 * time.Second)}, 429, "code_locked"},
 		"ErrRateLimited":          {&cancellation.CodeError{Err: cancellation.ErrRateLimited, RetryAt: now.Add(30 * time.Second)}, 429, "code_rate_limited"},
 		"ErrDelivery":             {cancellation.ErrDelivery, 502, "delivery_failed"},
+		"ErrUnavailable":          {&cancellation.UnavailableError{Op: "approve", Unavailable: []string{"AccountDirectory"}, RetryAfter: 45 * time.Second}, 503, "unavailable"},
 		"ErrDocumentsNotRequired": {cancellation.ErrDocumentsNotRequired, 422, "documents_not_required"},
 		"ErrWrongDocumentKind":    {cancellation.ErrWrongDocumentKind, 422, "wrong_document_kind"},
 		"ErrHistoryFull":          {&cancellation.HistoryFullError{ID: "x", Limit: cancellation.CustomerHistoryLimit}, 409, "history_full"},
@@ -72,6 +73,8 @@ func TestProblemTable_EverySentinelHasItsProblem(t *testing.T) {
 	require.Equal(t, "document_too_large", p.Code)
 	p, _ = problemFor(&cancellation.CodeError{Err: cancellation.ErrCodeLocked, RetryAt: now.Add(90 * time.Second)}, now)
 	require.Equal(t, 90*time.Second, p.retryAfter, "Retry-After comes from RetryAt")
+	p, _ = problemFor(fmt.Errorf("approving: %w", &cancellation.UnavailableError{Op: "approve", RetryAfter: 45 * time.Second}), now)
+	require.Equal(t, 45*time.Second, p.retryAfter, "an outage answers 503 with Retry-After")
 	require.Equal(t, http.StatusInternalServerError, errInternal.Status)
 }
 

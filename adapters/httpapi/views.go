@@ -45,7 +45,10 @@ type ReviewView struct {
 	Confirmation     *cancellation.Confirmation `json:"confirmation,omitempty"`
 	Documents        []ReviewDocument           `json:"documents,omitempty"`
 	Decision         *cancellation.Decision     `json:"decision,omitempty"`
-	History          []cancellation.Event       `json:"history"`
+	// Eligibility is the report on record with the raw error of each
+	// checker that failed, which the customer's view leaves out.
+	Eligibility cancellation.Report  `json:"eligibility"`
+	History     []cancellation.Event `json:"history"`
 	// HistoryVerified reports that the Service verified the hash chain
 	// with its history keys and found it intact, and its last event
 	// agreeing with the request's state and version. It is always true: a
@@ -71,7 +74,7 @@ const redactedKey = "delivery"
 
 func reviewView(r *cancellation.Request, now time.Time) ReviewView {
 	v := ReviewView{RequestView: r.View(), Version: r.Version(), AccountKind: r.AccountKind(), IdentityVerified: r.IdentityVerified(),
-		Overdue: r.Overdue(now), History: r.History(), HistoryVerified: true}
+		Overdue: r.Overdue(now), History: r.History(), HistoryVerified: true, Eligibility: r.Eligibility()}
 	if c, ok := r.Confirmation(); ok {
 		v.Confirmation = &c
 	}

@@ -77,19 +77,20 @@ func Example() {
 		log.Fatal(err)
 	}
 	fmt.Println("outcome:", report.Outcome)
-	for _, f := range report.Findings {
-		if f.Error != "" {
-			fmt.Println(f.Error)
-		}
+	// A checker that is down blocks without deciding anything: the
+	// customer's report shows its code and remedy; its error (status 503
+	// after 3 attempts) goes to the Service's log.
+	for _, f := range report.Unavailable() {
+		fmt.Println(f.Rule+":", f.Code, "-", f.Remedy.Action)
 	}
 	for _, f := range report.NeedsConsent() {
 		fmt.Println("consent:", f.Rule, f.Items[0].Description)
 	}
 	// Output:
 	// outcome: blocked
-	// disputes_and_oversight: httpclient: GET /accounts/{accountId}/cases: status 503 after 3 attempts: host unavailable
-	// complaints_and_reports: httpclient: GET /accounts/{accountId}/cases: status 503 after 3 attempts: host unavailable
-	// other_matters: httpclient: GET /accounts/{accountId}/matters: status 503 after 3 attempts: host unavailable
+	// disputes_and_oversight: checker_unavailable - try again later
+	// complaints_and_reports: checker_unavailable - try again later
+	// other_matters: checker_unavailable - try again later
 	// consent: unused_rights Gift card
 }
 

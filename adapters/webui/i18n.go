@@ -134,7 +134,7 @@ func (l *localizer) translated(key, english string, args ...any) string {
 
 // Summary is a finding's summary in this language.
 func (l *localizer) Summary(f cancellation.Finding) string {
-	if f.Error != "" {
+	if f.Error != "" || f.Code == cancellation.FindingCheckerUnavailable {
 		return l.T("finding.error")
 	}
 	return l.translated("finding."+f.Rule+"."+string(f.Outcome), f.Summary, len(f.Items))

@@ -41,6 +41,8 @@ func problemOf(err error) (int, string) {
 		return http.StatusTooManyRequests, "code_locked"
 	case errors.Is(err, cancellation.ErrRateLimited):
 		return http.StatusTooManyRequests, "rate_limited"
+	case errors.Is(err, cancellation.ErrUnavailable):
+		return http.StatusServiceUnavailable, "service_unavailable"
 	case errors.Is(err, cancellation.ErrDelivery):
 		return http.StatusBadGateway, "delivery"
 	case errors.Is(err, cancellation.ErrNoRecoveryPhone):

@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
 	dsn := fs.String("dsn", "sqlite:cancellation-server.db", "store: a SQLite file (sqlite:PATH) or a PostgreSQL DSN (postgres://...)")
-	every := fs.Duration("maintenance", 30*time.Second, "interval between maintenance passes")
+	every := fs.Duration("maintenance", 30*time.Second, "interval between the background runner's maintenance passes (jittered)")
 	sample := fs.String("write-sample", "", "write a synthetic colour scan of an ID card (JPEG) to this file, for trying uploads, and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -104,6 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 	cfg := kit.Config()
 	cfg.Store, cfg.Clock, cfg.Logger = store, nil, log
+	cfg.PollInterval = *every
 	// A key of this run: codes sent before a restart do not verify after it.
 	cfg.Verification.Key = randomBytes(32)
 	svc, err := cancellation.New(cfg)
@@ -158,7 +159,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	maintCtx, stopMaint := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Go(func() { maintain(maintCtx, svc, *every, log) })
+	wg.Go(func() { _ = svc.Run(maintCtx) }) // the background runner: effects and maintenance
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -173,34 +174,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err = srv.Shutdown(sctx)
-	stopMaint() // RunMaintenance stops between two requests
+	stopMaint() // Run finishes the work in flight, then returns
 	wg.Wait()
 	if errors.Is(<-served, http.ErrServerClosed) && err == nil {
 		log.Info("stopped")
 	}
 	return err
-}
-
-// maintain runs maintenance every interval until ctx is done.
-func maintain(ctx context.Context, svc *cancellation.Service, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		rep, err := svc.RunMaintenance(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil:
-			log.Error("maintenance", "error", err)
-		case rep != (cancellation.MaintenanceReport{}):
-			log.Info("maintenance", "report", fmt.Sprintf("%+v", rep))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // cookieTokens authenticates the web console with the API's own tokens:

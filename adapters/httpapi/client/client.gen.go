@@ -339,6 +339,9 @@ type Event struct {
 
 // Finding defines model for Finding.
 type Finding struct {
+	// Code Set by the library: checker_unavailable (the checker failed;
+	// try again later) or not_applicable.
+	Code        *string        `json:"code,omitempty"`
 	Error       *string        `json:"error,omitempty"`
 	Fingerprint *string        `json:"fingerprint,omitempty"`
 	Items       *[]Item        `json:"items,omitempty"`
@@ -390,14 +393,15 @@ type Problem struct {
 	// invalid_transition, conflict, not_eligible, consent_required,
 	// stale_notes, no_recovery_phone, code_mismatch, code_expired,
 	// code_locked, code_rate_limited, delivery_failed,
-	// documents_not_required, wrong_document_kind, self_review,
+	// documents_not_required, wrong_document_kind, history_full, self_review,
 	// document_rejected, document_too_large, unauthenticated,
 	// authentication_unavailable, forbidden, precondition_failed,
 	// idempotency_unsupported, idempotency_key_invalid,
 	// idempotency_key_in_use, idempotency_key_reused, body_too_large,
+	// body_too_slow,
 	// body_unreadable, unsupported_media_type, malformed_json,
 	// malformed_multipart, no_such_endpoint, method_not_allowed,
-	// internal_error.
+	// unavailable, internal_error.
 	Code            string     `json:"code"`
 	Detail          *string    `json:"detail,omitempty"`
 	DocumentProblem *string    `json:"document_problem,omitempty"`
