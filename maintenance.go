@@ -198,7 +198,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 		// Record the outcomes on the version just written; re-read only
 		// if another writer changed it since.
 		next, err := s.change(context.WithoutCancel(ctx), staff, r.ID(), r, func(r *Request, ec effectCtx) error {
-			return s.applyResults(r, ec, results)
+			return s.applyResults(ctx, r, ec, results)
 		})
 		if err != nil || next == nil {
 			// The outcome is not recorded: the lease expires and maintenance
@@ -251,7 +251,7 @@ func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error)
 
 // applyResults records effect outcomes: done, with what follows from it,
 // or failed, with the next attempt's time.
-func (s *Service) applyResults(r *Request, ec effectCtx, results map[string]error) error {
+func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, results map[string]error) error {
 	changed := false
 	// Walk the effects in their recorded order, not the map's, so that the
 	// history a retry writes is the same on every run.
@@ -274,7 +274,7 @@ func (s *Service) applyResults(r *Request, ec effectCtx, results map[string]erro
 			// Effects are retried for ever: past AttentionAfter a person
 			// is told, once.
 			if r.flagAttention(ec.now, e.FailingSince, s.cfg.AttentionAfter, fmt.Sprintf("effect %s keeps failing: %s", key, e.LastError)) {
-				s.log.Error("cancellation: request needs attention", "request", r.ID(), "effect", key, "failing_since", e.FailingSince, "error", e.LastError)
+				s.log.ErrorContext(ctx, "cancellation: request needs attention", "request", r.ID(), "effect", key, "failing_since", e.FailingSince, "error", e.LastError)
 			}
 			continue
 		}
@@ -462,10 +462,11 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 	if flagged {
 		s.log.ErrorContext(ctx, "cancellation: request needs attention", "request", r.ID(), "reason", "the end of the scheduled period could not be checked")
 	}
-	if !claimed && !closed && !rejected {
-		// This call claimed nothing: effects this instance holds belong to
-		// another of its calls (an inline settle, the runner's woken work),
-		// which carries them out.
+	if !claimed && !closed && !rejected && !expired {
+		// This call claimed nothing and made no transition (whose effects,
+		// such as its event, it holds): effects this instance holds belong
+		// to another of its calls (an inline settle, the runner's woken
+		// work), which carries them out.
 		return nil
 	}
 	_, done, failed := s.settle(ctx, next)

@@ -137,6 +137,7 @@ func (s *Service) wakeIfDue(r *Request) {
 // record its outcome, and returns nil. Hosts that schedule the work
 // themselves call RunMaintenance instead.
 func (s *Service) Run(ctx context.Context) error {
+	logRun := func(rep MaintenanceReport, err error) { s.logRun(ctx, rep, err) }
 	woken := s.maintenancePool(ctx)
 	woken.work = context.WithoutCancel(ctx)
 	var passes sync.WaitGroup
@@ -149,7 +150,7 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			passes.Wait()
 			woken.wg.Wait()
-			s.logRun(woken.drain())
+			logRun(woken.drain())
 			s.background.Wait()
 			return nil
 		case <-timer.C:
@@ -161,7 +162,7 @@ func (s *Service) Run(ctx context.Context) error {
 			passes.Add(1)
 			go func() {
 				defer passes.Done()
-				s.logRun(s.runMaintenance(ctx, context.WithoutCancel(ctx)))
+				logRun(s.runMaintenance(ctx, context.WithoutCancel(ctx)))
 				passDone <- struct{}{}
 			}()
 		case <-passDone:
@@ -180,7 +181,7 @@ func (s *Service) Run(ctx context.Context) error {
 				due = append(due, r)
 			}
 			woken.run(due)
-			s.logRun(woken.drain())
+			logRun(woken.drain())
 		}
 	}
 }
@@ -206,12 +207,12 @@ func (p *maintenancePool) drain() (MaintenanceReport, error) {
 }
 
 // logRun logs the outcome of the runner's work.
-func (s *Service) logRun(rep MaintenanceReport, err error) {
+func (s *Service) logRun(ctx context.Context, rep MaintenanceReport, err error) {
 	if err != nil && !errors.Is(err, context.Canceled) {
-		s.log.Warn("cancellation: runner work failed; it is retried", "error", err)
+		s.log.WarnContext(ctx, "cancellation: runner work failed; it is retried", "error", err)
 	}
 	if rep.Examined > 0 {
-		s.log.Debug("cancellation: runner work done", "examined", rep.Examined, "effects_done", rep.EffectsDone,
+		s.log.DebugContext(ctx, "cancellation: runner work done", "examined", rep.Examined, "effects_done", rep.EffectsDone,
 			"effects_failed", rep.EffectsFailed, "closed", rep.Closed, "flagged", rep.Flagged)
 	}
 }
