@@ -60,6 +60,9 @@ var (
 	ErrWrongDocumentKind = errors.New("cancellation: wrong document kind for this account")
 	// ErrSelfReview: a reviewer tried to decide their own account's request.
 	ErrSelfReview = errors.New("cancellation: reviewers cannot decide their own account's request")
+	// ErrForbidden: the staff member is unknown to the StaffDirectory, or
+	// lacks the role the operation needs.
+	ErrForbidden = errors.New("cancellation: staff member may not do this")
 	// ErrCorrupt: a stored request failed validation (unknown state, broken
 	// history chain, malformed data).
 	ErrCorrupt = errors.New("cancellation: stored request is corrupt")

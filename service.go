@@ -43,6 +43,9 @@ type Config struct {
 	Notifier  ports.Notifier
 	Documents ports.DocumentStore
 	Closer    ports.AccountCloser
+	// Staff resolves the staff ids of the back office (reviewers, seniors,
+	// admins) to people with roles; see staff.go.
+	Staff ports.StaffDirectory
 
 	// Events, if not nil, receives a CloudEvent for each transition of
 	// every request, delivered as an effect: at least once, with a stable

@@ -134,6 +134,7 @@ var problems = []problemRule{
 	// customer withdraws and starts again.
 	{cancellation.ErrHistoryFull, http.StatusConflict, "history_full", "The request's history is full: no more changes can be recorded", nil},
 	{cancellation.ErrSelfReview, http.StatusForbidden, "self_review", "Reviewers cannot decide their own account's request", nil},
+	{cancellation.ErrForbidden, http.StatusForbidden, "forbidden", "This staff member may not do this", nil},
 }
 
 func documentDetail(err error, p *Problem) {

@@ -52,6 +52,7 @@ func TestProblemTable_EverySentinelHasItsProblem(t *testing.T) {
 		"ErrWrongDocumentKind":    {cancellation.ErrWrongDocumentKind, 422, "wrong_document_kind"},
 		"ErrHistoryFull":          {&cancellation.HistoryFullError{ID: "x", Limit: cancellation.CustomerHistoryLimit}, 409, "history_full"},
 		"ErrSelfReview":           {cancellation.ErrSelfReview, 403, "self_review"},
+		"ErrForbidden":            {cancellation.ErrForbidden, 403, "forbidden"},
 		"ErrDocumentRejected":     {&cancellation.DocumentError{Problem: cancellation.DocumentNotColour, Detail: "scan it in colour"}, 422, "document_rejected"},
 		// A corrupt record is not the caller's problem: internal_error.
 		"ErrCorrupt": {cancellation.ErrCorrupt, 500, "internal_error"},

@@ -17,6 +17,8 @@ type Kit struct {
 	OTP       *OTPSender
 	Documents *DocumentStore
 	Clock     *Clock
+	// Staff is the back office's staff directory, empty at first.
+	Staff *StaffDirectory
 	// HistoryKey keys the history chain of the Services wired by Config:
 	// a fixed, public key, fit for tests and demos only.
 	HistoryKey cancellation.HistoryKey
@@ -31,6 +33,7 @@ func NewKit(now time.Time) *Kit {
 		OTP:        NewOTPSender(),
 		Documents:  NewDocumentStore(),
 		Clock:      NewClock(now),
+		Staff:      NewStaffDirectory(),
 		HistoryKey: cancellation.HistoryKey{ID: "memory-kit-1", Secret: []byte("memory kit history key: public, for tests only")},
 	}
 }
@@ -50,6 +53,7 @@ func (k *Kit) Config() cancellation.Config {
 		Notifier:  k.Notifier,
 		Documents: k.Documents,
 		Closer:    k.Platform,
+		Staff:     k.Staff,
 		Clock:     k.Clock,
 		// A copy, so that a caller adjusting the Config leaves the Kit's
 		// key as it is.

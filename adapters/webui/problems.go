@@ -53,6 +53,8 @@ func problemOf(err error) (int, string) {
 		return http.StatusUnprocessableEntity, "documents_not_required"
 	case errors.Is(err, cancellation.ErrSelfReview):
 		return http.StatusForbidden, "self_review"
+	case errors.Is(err, cancellation.ErrForbidden):
+		return http.StatusForbidden, "forbidden"
 	case errors.Is(err, cancellation.ErrActiveRequestExists):
 		return http.StatusConflict, "active_exists"
 	case errors.Is(err, cancellation.ErrAccountClosed):
