@@ -409,6 +409,64 @@ func hangingNotifierCase(t *testing.T, workers int) {
 	}
 }
 
+// TestHardening_ClosingInALaterBatchDoesNotWaitForHangingNotifications:
+// with more due requests than one List batch, a request whose closing is
+// due (B: approved, its close failed once, so it wakes last) closes while
+// the notifications of as many requests of an earlier batch as there are
+// workers hang (seed step 6: the account is closed after approval).
+func TestHardening_ClosingInALaterBatchDoesNotWaitForHangingNotifications(t *testing.T) {
+	const workers = 2
+	notifier := &stallingNotifier{release: make(chan struct{})}
+	f := setup(t, func(c *cancellation.Config) {
+		notifier.Notifier = c.Notifier
+		c.Notifier = notifier
+		c.MaintenanceConcurrency = workers
+	})
+	cancellation.SetMaintenanceBatch(f.svc, 2)
+	// Three cancelled requests whose approval notice failed and waits for
+	// a retry, listed (by wake) before B: the first batch is two of them.
+	var hanging []ports.Account
+	for i := range 3 {
+		a := f.personal(ports.AccountID(fmt.Sprintf("acct-batch-hang-%d", i)))
+		r := f.toReview(a.ID)
+		notifier.set(&notifier.fail, a.RecoveryPhone)
+		require.Equal(t, cancellation.StateCancelled, f.approve(r).State())
+		hanging = append(hanging, a)
+		f.clock.Advance(time.Second)
+	}
+	b := f.personal("acct-batch-close")
+	rb := f.toReview(b.ID)
+	f.platform.FailNext(memory.PortAccountCloser, 1, nil)
+	require.Equal(t, cancellation.StateApproved, f.approve(rb).State())
+
+	for _, a := range hanging {
+		notifier.set(&notifier.hang, a.RecoveryPhone)
+	}
+	f.clock.Advance(time.Hour)
+	done := make(chan cancellation.MaintenanceReport)
+	go func() {
+		rep, err := f.svc.RunMaintenance(f.ctx)
+		assert(t, err == nil, "maintenance: %v", err)
+		done <- rep
+	}()
+	// Each call of a hanging notifier lasts up to half the lease (30s), so
+	// B closing within 10s means it did not wait for one.
+	require.Eventually(t, func() bool {
+		return f.closed(b.ID) && f.stored(rb.ID()).State() == cancellation.StateCancelled
+	}, 10*time.Second, 5*time.Millisecond, "B closes while earlier requests' notifications hang")
+	require.Eventually(t, func() bool { return notifier.hung.Load() >= workers }, 10*time.Second, 5*time.Millisecond,
+		"every worker is held by a hanging notification")
+	select {
+	case <-done:
+		t.Fatal("maintenance finished while notifications hang")
+	default:
+	}
+	close(notifier.release)
+	rep := <-done
+	require.Equal(t, 4, rep.Examined, "each due request is examined once, over both passes")
+	require.Zero(t, rep.EffectsFailed, "the released notifications are delivered")
+}
+
 // assert reports a failure from a goroutine other than the test's.
 func assert(t *testing.T, ok bool, format string, args ...any) {
 	t.Helper()

@@ -157,6 +157,9 @@ type Service struct {
 	// background counts inline effects still running after their caller's
 	// context ended.
 	background sync.WaitGroup
+	// batch is how many requests one List call of maintenance reads:
+	// maintenanceBatch (tests make it smaller).
+	batch int
 }
 
 type systemClock struct{}
@@ -258,6 +261,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.uploads = newUploadGate(s.docs)
 	s.wake = newWaker()
+	s.batch = maintenanceBatch
 	if cfg.Notes != nil {
 		s.notes = *cfg.Notes
 		s.notes.Items = slices.Clone(cfg.Notes.Items)
