@@ -356,11 +356,12 @@ var closingStates = []State{StateApproved, StateScheduled}
 // read), which the next pass retries.
 func (s *Service) RunMaintenance(ctx context.Context) (_ MaintenanceReport, err error) {
 	defer s.hooks.operation(&ctx, OpRunMaintenance)(&err)
-	return s.runMaintenance(ctx, ctx)
+	return s.runMaintenance(ctx, ctx, nil)
 }
 
-// runMaintenance is RunMaintenance whose started work runs under work.
-func (s *Service) runMaintenance(ctx, work context.Context) (MaintenanceReport, error) {
+// runMaintenance is RunMaintenance whose started work runs under work and
+// takes slots (nil: slots of its own).
+func (s *Service) runMaintenance(ctx, work context.Context, slots chan struct{}) (MaintenanceReport, error) {
 	var rep MaintenanceReport
 	var errs []error
 	if err := s.purgeIdempotency(ctx, &rep); err != nil {
@@ -368,7 +369,7 @@ func (s *Service) runMaintenance(ctx, work context.Context) (MaintenanceReport, 
 	}
 	// The pool works on a batch while the next one is listed; every way
 	// out waits for what it started.
-	pool := s.maintenancePool(ctx)
+	pool := s.maintenancePool(ctx, slots)
 	pool.work = work
 	start := s.now()
 	// The closing pass starts the requests whose closing is due; the
