@@ -91,7 +91,7 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 		if given != nil && attempt == 0 && given.ID() == id {
 			next = given.Clone()
 		} else {
-			cur, err := s.cfg.Store.Get(ctx, id)
+			cur, err := s.store.Get(ctx, id)
 			if err != nil {
 				return nil, err
 			}
@@ -129,7 +129,7 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 		}
 		next.d.Version = version + 1
 		next.seal(s.signKey(), next.d.Version)
-		err = s.cfg.Store.Update(ctx, next)
+		err = s.store.Update(ctx, next)
 		if errors.Is(err, ErrConflict) && attempt < maxConflictRetries {
 			continue
 		}
@@ -391,7 +391,7 @@ func (s *Service) runMaintenance(ctx, work context.Context, slots chan struct{})
 func (s *Service) listDue(ctx context.Context, q Query, pool *maintenancePool, keep func(*Request, time.Time) bool, errs *[]error) bool {
 	q.Limit = s.batch
 	for {
-		due, err := s.cfg.Store.List(ctx, q)
+		due, err := s.store.List(ctx, q)
 		if err != nil {
 			*errs = append(*errs, fmt.Errorf("cancellation: listing requests for maintenance: %w", err))
 			if !errors.Is(err, ErrCorrupt) {

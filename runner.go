@@ -174,7 +174,7 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-s.wake.c:
 			var due []*Request
 			for _, id := range s.wake.take() {
-				r, err := s.cfg.Store.Get(ctx, id)
+				r, err := s.store.Get(ctx, id)
 				if err != nil {
 					if ctx.Err() == nil {
 						s.log.WarnContext(ctx, "cancellation: runner could not read a woken request", "request", id, "error", err)
