@@ -74,10 +74,11 @@ type Config struct {
 	// submission until maintenance expires it (default 7 days).
 	ExpireAfter time.Duration
 	// MaintenanceConcurrency bounds the requests whose due work one
-	// RunMaintenance call does at once (default
-	// DefaultMaintenanceConcurrency), so that a slow port on one request
-	// does not delay the others; requests whose account closing is due
-	// start first.
+	// RunMaintenance call, or one Service.Run (its passes and its woken
+	// work together), does at once (default DefaultMaintenanceConcurrency),
+	// so that a slow port on one request does not delay the others;
+	// requests whose account closing is due start first, whatever batch of
+	// the pass they are in.
 	MaintenanceConcurrency int
 	// Retry governs effect retries (default 30 s doubling up to 1 h).
 	Retry RetryPolicy
