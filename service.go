@@ -265,7 +265,7 @@ func New(cfg Config) (*Service, error) {
 	s.uploads = newUploadGate(s.docs)
 	s.wake = newWaker()
 	s.batch = maintenanceBatch
-	s.store = guardedStore{cfg.Store}
+	s.store = guardedStore{cfg.Store, s.log}
 	if cfg.Notes != nil {
 		s.notes = *cfg.Notes
 		s.notes.Items = slices.Clone(cfg.Notes.Items)

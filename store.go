@@ -5,6 +5,7 @@ package cancellation
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -158,7 +159,11 @@ var storeSentinels = []error{ErrNotFound, ErrConflict, ErrCorrupt, ErrActiveRequ
 // caller did not set) becomes an UnavailableError naming the port "Store",
 // so that callers see ErrUnavailable, a retryable outage that decided
 // nothing, and never the driver's text.
-type guardedStore struct{ Store }
+// The Store's own error goes to the log.
+type guardedStore struct {
+	Store
+	log *slog.Logger
+}
 
 func (g guardedStore) wrap(ctx context.Context, op string, err error) error {
 	if err == nil || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
@@ -169,6 +174,7 @@ func (g guardedStore) wrap(ctx context.Context, op string, err error) error {
 			return err
 		}
 	}
+	g.log.WarnContext(ctx, "cancellation: store unavailable", "op", op, "error", err)
 	return portUnavailable(op, "Store", err)
 }
 
