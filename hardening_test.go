@@ -389,12 +389,7 @@ func hangingNotifierCase(t *testing.T, workers int) {
 
 		notifier.set(&notifier.hang, a.RecoveryPhone)
 		f.clock.Advance(time.Hour)
-		done := make(chan cancellation.MaintenanceReport)
-		go func() {
-			rep, err := f.svc.RunMaintenance(f.ctx)
-			assert(t, err == nil, "maintenance: %v", err)
-			done <- rep
-		}()
+		done := maintainInBackground(t, f)
 		require.Eventually(t, func() bool {
 			return notifier.hung.Load() > 0 && f.closed(b.ID) && f.stored(rb.ID()).State() == cancellation.StateCancelled
 		}, 30*time.Second, 5*time.Millisecond, "workers=%d: B closes while A's notifier hangs", workers)
@@ -443,12 +438,7 @@ func TestHardening_ClosingInALaterBatchDoesNotWaitForHangingNotifications(t *tes
 		notifier.set(&notifier.hang, a.RecoveryPhone)
 	}
 	f.clock.Advance(time.Hour)
-	done := make(chan cancellation.MaintenanceReport)
-	go func() {
-		rep, err := f.svc.RunMaintenance(f.ctx)
-		assert(t, err == nil, "maintenance: %v", err)
-		done <- rep
-	}()
+	done := maintainInBackground(t, f)
 	// Each call of a hanging notifier lasts up to half the lease (30s), so
 	// B closing within 10s means it did not wait for one.
 	require.Eventually(t, func() bool {
@@ -465,6 +455,18 @@ func TestHardening_ClosingInALaterBatchDoesNotWaitForHangingNotifications(t *tes
 	rep := <-done
 	require.Equal(t, 4, rep.Examined, "each due request is examined once, over both passes")
 	require.Zero(t, rep.EffectsFailed, "the released notifications are delivered")
+}
+
+// maintainInBackground runs one RunMaintenance pass on another goroutine
+// and hands back its report, failing t if it returns an error.
+func maintainInBackground(t *testing.T, f *fixture) <-chan cancellation.MaintenanceReport {
+	done := make(chan cancellation.MaintenanceReport, 1)
+	go func() {
+		rep, err := f.svc.RunMaintenance(f.ctx)
+		assert(t, err == nil, "maintenance: %v", err)
+		done <- rep
+	}()
+	return done
 }
 
 // assert reports a failure from a goroutine other than the test's.
