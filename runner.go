@@ -131,7 +131,9 @@ func (s *Service) wakeIfDue(r *Request) {
 // EffectsDeferred, that is every such transition). At most
 // Config.MaintenanceConcurrency requests are worked on at once, by the
 // woken work and a pass together (inline effects that outlived their
-// caller are the caller's, not counted). Failures are logged, never fatal.
+// caller are the caller's, not counted): a pass starts its due closings
+// before its other work, but may wait for workers that woken work holds.
+// Failures are logged, never fatal.
 //
 // When ctx ends, Run starts nothing new, waits for the work in flight
 // (including inline effects that outlived their caller) to finish and
