@@ -13,13 +13,15 @@ import (
 )
 
 // TestDependencyRule holds the rule of DESIGN.md: package ports imports only
-// the standard library; the root package imports ports, the standard
-// library and golang.org/x modules; neither reaches an adapter.
+// the standard library; docinspect the standard library and golang.org/x
+// modules; the root package those, ports and docinspect; none reaches an
+// adapter.
 func TestDependencyRule(t *testing.T) {
 	t.Parallel()
 	requireDeps(t, module+"/ports", func(string) bool { return false })
+	requireDeps(t, module+"/docinspect", func(dep string) bool { return strings.HasPrefix(dep, "golang.org/x/") })
 	requireDeps(t, module, func(dep string) bool {
-		return dep == module+"/ports" || strings.HasPrefix(dep, "golang.org/x/")
+		return dep == module+"/ports" || dep == module+"/docinspect" || strings.HasPrefix(dep, "golang.org/x/")
 	})
 }
 

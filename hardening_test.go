@@ -389,12 +389,7 @@ func hangingNotifierCase(t *testing.T, workers int) {
 
 		notifier.set(&notifier.hang, a.RecoveryPhone)
 		f.clock.Advance(time.Hour)
-		done := make(chan cancellation.MaintenanceReport)
-		go func() {
-			rep, err := f.svc.RunMaintenance(f.ctx)
-			assert(t, err == nil, "maintenance: %v", err)
-			done <- rep
-		}()
+		done := maintainInBackground(t, f)
 		require.Eventually(t, func() bool {
 			return notifier.hung.Load() > 0 && f.closed(b.ID) && f.stored(rb.ID()).State() == cancellation.StateCancelled
 		}, 30*time.Second, 5*time.Millisecond, "workers=%d: B closes while A's notifier hangs", workers)
@@ -407,6 +402,71 @@ func hangingNotifierCase(t *testing.T, workers int) {
 		rep := <-done
 		require.Equal(t, 2, rep.Examined)
 	}
+}
+
+// TestHardening_ClosingInALaterBatchDoesNotWaitForHangingNotifications:
+// with more due requests than one List batch, a request whose closing is
+// due (B: approved, its close failed once, so it wakes last) closes while
+// the notifications of as many requests of an earlier batch as there are
+// workers hang (seed step 6: the account is closed after approval).
+func TestHardening_ClosingInALaterBatchDoesNotWaitForHangingNotifications(t *testing.T) {
+	const workers = 2
+	notifier := &stallingNotifier{release: make(chan struct{})}
+	f := setup(t, func(c *cancellation.Config) {
+		notifier.Notifier = c.Notifier
+		c.Notifier = notifier
+		c.MaintenanceConcurrency = workers
+	})
+	cancellation.SetMaintenanceBatch(f.svc, 2)
+	// Three cancelled requests whose approval notice failed and waits for
+	// a retry, listed (by wake) before B: the first batch is two of them.
+	var hanging []ports.Account
+	for i := range 3 {
+		a := f.personal(ports.AccountID(fmt.Sprintf("acct-batch-hang-%d", i)))
+		r := f.toReview(a.ID)
+		notifier.set(&notifier.fail, a.RecoveryPhone)
+		require.Equal(t, cancellation.StateCancelled, f.approve(r).State())
+		hanging = append(hanging, a)
+		f.clock.Advance(time.Second)
+	}
+	b := f.personal("acct-batch-close")
+	rb := f.toReview(b.ID)
+	f.platform.FailNext(memory.PortAccountCloser, 1, nil)
+	require.Equal(t, cancellation.StateApproved, f.approve(rb).State())
+
+	for _, a := range hanging {
+		notifier.set(&notifier.hang, a.RecoveryPhone)
+	}
+	f.clock.Advance(time.Hour)
+	done := maintainInBackground(t, f)
+	// Each call of a hanging notifier lasts up to half the lease (30s), so
+	// B closing within 10s means it did not wait for one.
+	require.Eventually(t, func() bool {
+		return f.closed(b.ID) && f.stored(rb.ID()).State() == cancellation.StateCancelled
+	}, 10*time.Second, 5*time.Millisecond, "B closes while earlier requests' notifications hang")
+	require.Eventually(t, func() bool { return notifier.hung.Load() >= workers }, 10*time.Second, 5*time.Millisecond,
+		"every worker is held by a hanging notification")
+	select {
+	case <-done:
+		t.Fatal("maintenance finished while notifications hang")
+	default:
+	}
+	close(notifier.release)
+	rep := <-done
+	require.Equal(t, 4, rep.Examined, "each due request is examined once, over both passes")
+	require.Zero(t, rep.EffectsFailed, "the released notifications are delivered")
+}
+
+// maintainInBackground runs one RunMaintenance pass on another goroutine
+// and hands back its report, failing t if it returns an error.
+func maintainInBackground(t *testing.T, f *fixture) <-chan cancellation.MaintenanceReport {
+	done := make(chan cancellation.MaintenanceReport, 1)
+	go func() {
+		rep, err := f.svc.RunMaintenance(f.ctx)
+		assert(t, err == nil, "maintenance: %v", err)
+		done <- rep
+	}()
+	return done
 }
 
 // assert reports a failure from a goroutine other than the test's.

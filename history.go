@@ -387,7 +387,7 @@ func (s *Service) fullHistory(ctx context.Context, r *Request) (*Request, error)
 	events := r.d.History
 	if events[0].Seq != 1 {
 		var err error
-		if events, err = s.cfg.Store.History(ctx, r.ID()); err != nil {
+		if events, err = s.store.History(ctx, r.ID()); err != nil {
 			return nil, fmt.Errorf("cancellation: reading the history of %s: %w", r.ID(), err)
 		}
 		// A change stored between the two reads appends events after r's

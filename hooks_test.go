@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accountkit/cancellation"
-	"github.com/accountkit/cancellation/doctest"
+	"github.com/accountkit/cancellation/internal/docfixtures"
 	"github.com/accountkit/cancellation/ports"
 )
 
@@ -187,9 +187,10 @@ func TestHookDocumentInspected_ReportsAcceptedAndRefusedScans(t *testing.T) {
 	f := setup(t, withHooks(rec))
 	f.platform.AddAccount(f.account("hk-4", ports.Personal, true))
 	r := f.untilVerified("hk-4")
-	_, err := f.upload(r, cancellation.DocumentPassport, doctest.GreyscaleScan())
+	grey := docfixtures.JPEG(docfixtures.Greyscale(docfixtures.ColourIDCard(640, 480)), 90)
+	_, err := f.upload(r, cancellation.DocumentPassport, grey)
 	require.ErrorIs(t, err, cancellation.ErrDocumentRejected)
-	_, err = f.upload(r, cancellation.DocumentPassport, doctest.ColourScan())
+	_, err = f.upload(r, cancellation.DocumentPassport, colourScan())
 	require.NoError(t, err)
 	got := rec.snapshot().inspections
 	require.Len(t, got, 2)
@@ -198,7 +199,7 @@ func TestHookDocumentInspected_ReportsAcceptedAndRefusedScans(t *testing.T) {
 	require.NotEmpty(t, got[0].Format)
 	require.True(t, got[1].Accepted)
 	require.Empty(t, got[1].Problem)
-	require.Equal(t, len(doctest.ColourScan()), got[1].Bytes)
+	require.Equal(t, len(colourScan()), got[1].Bytes)
 	require.Positive(t, got[1].Latency)
 }
 

@@ -91,7 +91,7 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 		if given != nil && attempt == 0 && given.ID() == id {
 			next = given.Clone()
 		} else {
-			cur, err := s.cfg.Store.Get(ctx, id)
+			cur, err := s.store.Get(ctx, id)
 			if err != nil {
 				return nil, err
 			}
@@ -129,7 +129,7 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 		}
 		next.d.Version = version + 1
 		next.seal(s.signKey(), next.d.Version)
-		err = s.cfg.Store.Update(ctx, next)
+		err = s.store.Update(ctx, next)
 		if errors.Is(err, ErrConflict) && attempt < maxConflictRetries {
 			continue
 		}
@@ -325,8 +325,14 @@ type MaintenanceReport struct {
 	IdempotencyPurged int
 }
 
-// maintenanceBatch is how many requests one List call of maintenance reads.
+// maintenanceBatch is how many requests one List call of maintenance reads
+// (Service.batch; tests make it smaller).
 const maintenanceBatch = 256
+
+// closingStates are the states in which a request's account closing can be
+// due: an approved request's close effect, or the end of a scheduled
+// period (and then its close effect).
+var closingStates = []State{StateApproved, StateScheduled}
 
 // RunMaintenance does the work that time brings, for every request that
 // needs it: it retries pending effects with backoff, expires applications
@@ -334,21 +340,28 @@ const maintenanceBatch = 256
 // (evaluating eligibility once more; when a port fails it retries that
 // with backoff and flags the request for a person after
 // Config.AttentionAfter, never rejecting it), flags overdue reviews and
-// purges documents past retention. Service.Run calls it on a timer. It is safe to run on every replica at once:
-// each effect is claimed through the Store before it is carried out. Call
-// it periodically (every minute, say). It reads the requests due at its
-// start in batches of maintenanceBatch, in NextWake order with keyset
-// paging, so a backlog of any size is worked through in bounded memory and
-// a request that keeps failing never hides the others. The error joins the
-// failures of individual requests (and the rows the Store could not read),
-// which the next pass retries.
+// purges documents past retention. Service.Run calls it on a timer. It is
+// safe to run on every replica at once: each effect is claimed through the
+// Store before it is carried out. Call it periodically (every minute, say).
+//
+// It reads the requests due at its start in batches of maintenanceBatch,
+// in NextWake order with keyset paging, so a backlog of any size is worked
+// through in bounded memory and a request that keeps failing never hides
+// the others. It makes two passes over them: first the requests whose
+// account closing is due (approved and scheduled ones), every batch of
+// them, then all the others; so a closing never waits for a free worker
+// behind another request's work that is not a closing (a notification
+// that hangs, say), whatever batch either is in. The error joins the
+// failures of individual requests (and the rows the Store could not
+// read), which the next pass retries.
 func (s *Service) RunMaintenance(ctx context.Context) (_ MaintenanceReport, err error) {
 	defer s.hooks.operation(&ctx, OpRunMaintenance)(&err)
-	return s.runMaintenance(ctx, ctx)
+	return s.runMaintenance(ctx, ctx, nil)
 }
 
-// runMaintenance is RunMaintenance whose started work runs under work.
-func (s *Service) runMaintenance(ctx, work context.Context) (MaintenanceReport, error) {
+// runMaintenance is RunMaintenance whose started work runs under work and
+// takes slots (nil: slots of its own).
+func (s *Service) runMaintenance(ctx, work context.Context, slots chan struct{}) (MaintenanceReport, error) {
 	var rep MaintenanceReport
 	var errs []error
 	if err := s.purgeIdempotency(ctx, &rep); err != nil {
@@ -356,30 +369,45 @@ func (s *Service) runMaintenance(ctx, work context.Context) (MaintenanceReport, 
 	}
 	// The pool works on a batch while the next one is listed; every way
 	// out waits for what it started.
-	pool := s.maintenancePool(ctx)
+	pool := s.maintenancePool(ctx, slots)
 	pool.work = work
-	finish := func() (MaintenanceReport, error) {
-		errs = append(errs, pool.wait(&rep)...)
-		return rep, errors.Join(errs...)
+	start := s.now()
+	// The closing pass starts the requests whose closing is due; the
+	// second lists every due request and starts the others (a closing it
+	// meets was started by the first pass, or became due after it and is
+	// left to the next RunMaintenance).
+	closings := Query{States: closingStates, WakeBefore: start, OrderByWake: true}
+	if s.listDue(ctx, closings, pool, func(r *Request, now time.Time) bool { return closingRank(r, now) == 0 }, &errs) {
+		rest := Query{WakeBefore: start, OrderByWake: true}
+		s.listDue(ctx, rest, pool, func(r *Request, now time.Time) bool { return closingRank(r, now) != 0 }, &errs)
 	}
-	q := Query{WakeBefore: s.now(), OrderByWake: true, Limit: maintenanceBatch}
+	errs = append(errs, pool.wait(&rep)...)
+	return rep, errors.Join(errs...)
+}
+
+// listDue lists the requests q selects in batches and starts on pool those
+// that keep says; it reports whether it went through the whole list (not
+// stopped by ctx or a List failure).
+func (s *Service) listDue(ctx context.Context, q Query, pool *maintenancePool, keep func(*Request, time.Time) bool, errs *[]error) bool {
+	q.Limit = s.batch
 	for {
-		due, err := s.cfg.Store.List(ctx, q)
+		due, err := s.store.List(ctx, q)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("cancellation: listing requests for maintenance: %w", err))
+			*errs = append(*errs, fmt.Errorf("cancellation: listing requests for maintenance: %w", err))
 			if !errors.Is(err, ErrCorrupt) {
-				return finish()
+				return false
 			}
 		}
-		pool.run(due)
+		now := s.now()
+		pool.run(slices.DeleteFunc(slices.Clone(due), func(r *Request) bool { return !keep(r, now) }))
 		if ctx.Err() != nil {
-			return finish()
+			return false
 		}
 		// A short page is the last one, unless corrupt rows made it short:
 		// then the next page starts after the last good one (and reports
 		// the corrupt ones it meets again), until a page has none.
-		if len(due) == 0 || (err == nil && len(due) < maintenanceBatch) {
-			return finish()
+		if len(due) == 0 || (err == nil && len(due) < q.Limit) {
+			return true
 		}
 		q.After = q.Cursor(due[len(due)-1])
 	}

@@ -36,12 +36,23 @@ type maintenancePool struct {
 	stopped error
 }
 
-func (s *Service) maintenancePool(ctx context.Context) *maintenancePool {
+// maintenancePool returns a pool for ctx whose workers take slots (nil:
+// slots of its own, Config.MaintenanceConcurrency of them). Pools that share
+// slots work on at most that many requests at once between them.
+func (s *Service) maintenancePool(ctx context.Context, slots chan struct{}) *maintenancePool {
+	if slots == nil {
+		slots = s.maintenanceSlots()
+	}
+	return &maintenancePool{s: s, ctx: ctx, work: ctx, slots: slots}
+}
+
+// maintenanceSlots returns Config.MaintenanceConcurrency free slots.
+func (s *Service) maintenanceSlots() chan struct{} {
 	n := s.cfg.MaintenanceConcurrency
 	if n <= 0 {
 		n = DefaultMaintenanceConcurrency
 	}
-	return &maintenancePool{s: s, ctx: ctx, work: ctx, slots: make(chan struct{}, n)}
+	return make(chan struct{}, n)
 }
 
 // run starts the due work of each request in due as workers free up,

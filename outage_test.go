@@ -1,9 +1,12 @@
 package cancellation_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -343,4 +346,88 @@ func TestOutage_DocumentStoreAtUpload(t *testing.T) {
 	require.ErrorIs(t, err, rawOutage)
 	f.uploadRequired(r)
 	f.submit(r)
+}
+
+// downStore fails every call with err while down.
+type downStore struct {
+	cancellation.Store
+	down atomic.Bool
+	err  error
+}
+
+func (s *downStore) fail() error {
+	if s.down.Load() {
+		return s.err
+	}
+	return nil
+}
+
+func (s *downStore) Create(ctx context.Context, r *cancellation.Request) error {
+	if err := s.fail(); err != nil {
+		return err
+	}
+	return s.Store.Create(ctx, r)
+}
+
+func (s *downStore) Get(ctx context.Context, id string) (*cancellation.Request, error) {
+	if err := s.fail(); err != nil {
+		return nil, err
+	}
+	return s.Store.Get(ctx, id)
+}
+
+func (s *downStore) Update(ctx context.Context, r *cancellation.Request) error {
+	if err := s.fail(); err != nil {
+		return err
+	}
+	return s.Store.Update(ctx, r)
+}
+
+func (s *downStore) List(ctx context.Context, q cancellation.Query) ([]*cancellation.Request, error) {
+	if err := s.fail(); err != nil {
+		return nil, err
+	}
+	return s.Store.List(ctx, q)
+}
+
+// TestOutage_StoreDownIsUnavailable: a Store that fails with an error of
+// its own (a database that is down) reaches callers as an UnavailableError
+// naming the port "Store", retryable and without the driver's text, while
+// the Store's sentinels (ErrNotFound, ErrConflict, ErrCorrupt,
+// ErrActiveRequestExists) reach them as they are.
+func TestOutage_StoreDownIsUnavailable(t *testing.T) {
+	store := &downStore{err: rawOutage}
+	f := setup(t, func(c *cancellation.Config) { store.Store = c.Store; c.Store = store })
+	a := f.personal("acct-out-store")
+	r := f.toReview(a.ID)
+
+	store.down.Store(true)
+	_, err := f.svc.Start(f.ctx, f.personal("acct-out-store-2").ID)
+	ue := requireUnavailable(t, err)
+	require.Equal(t, []string{"Store"}, ue.Unavailable)
+	require.ErrorIs(t, err, rawOutage, "errors.Is still finds the Store's own error")
+	_, err = f.svc.Get(f.ctx, a.ID, r.ID())
+	requireUnavailable(t, err)
+	_, err = f.svc.Approve(f.ctx, staff, r.ID(), "ok")
+	requireUnavailable(t, err)
+	_, err = f.svc.RunMaintenance(f.ctx)
+	requireUnavailable(t, err)
+
+	// A deadline the caller set is the caller's, not an outage.
+	store.err = context.DeadlineExceeded
+	ctx, cancel := context.WithDeadline(f.ctx, time.Now().Add(-time.Second))
+	defer cancel()
+	_, err = f.svc.Get(ctx, a.ID, r.ID())
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NotErrorIs(t, err, cancellation.ErrUnavailable)
+
+	for _, sentinel := range []error{cancellation.ErrNotFound, cancellation.ErrConflict, cancellation.ErrCorrupt, cancellation.ErrActiveRequestExists} {
+		store.err = fmt.Errorf("store says: %w", sentinel)
+		_, err = f.svc.Get(f.ctx, a.ID, r.ID())
+		require.ErrorIs(t, err, sentinel)
+		require.NotErrorIs(t, err, cancellation.ErrUnavailable, "%v is the Store's answer, not an outage", sentinel)
+	}
+
+	store.down.Store(false)
+	require.Equal(t, cancellation.StateCancelled, f.approve(r).State(), "nothing was decided while the Store was down")
 }

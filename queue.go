@@ -79,7 +79,7 @@ func (s *Service) ReviewQueue(ctx context.Context, rv Reviewer, opt QueueOptions
 func (s *Service) queueList(ctx context.Context, q Query) ([]*Request, error) {
 	var out []*Request
 	for {
-		rs, err := s.cfg.Store.List(ctx, q)
+		rs, err := s.store.List(ctx, q)
 		switch {
 		case errors.Is(err, ErrCorrupt):
 			s.log.ErrorContext(ctx, "cancellation: review queue skips corrupt requests", "error", err)

@@ -129,8 +129,11 @@ func (s *Service) wakeIfDue(r *Request) {
 // replicas do not poll in step; a transition stored by this Service that
 // records an effect due now wakes it early for that request (with
 // EffectsDeferred, that is every such transition). At most
-// Config.MaintenanceConcurrency requests are worked on at once by the
-// woken work, and as many by a pass. Failures are logged, never fatal.
+// Config.MaintenanceConcurrency requests are worked on at once, by the
+// woken work and a pass together (inline effects that outlived their
+// caller are the caller's, not counted): a pass starts its due closings
+// before its other work, but may wait for workers that woken work holds.
+// Failures are logged, never fatal.
 //
 // When ctx ends, Run starts nothing new, waits for the work in flight
 // (including inline effects that outlived their caller) to finish and
@@ -138,7 +141,9 @@ func (s *Service) wakeIfDue(r *Request) {
 // themselves call RunMaintenance instead.
 func (s *Service) Run(ctx context.Context) error {
 	logRun := func(rep MaintenanceReport, err error) { s.logRun(ctx, rep, err) }
-	woken := s.maintenancePool(ctx)
+	// The passes and the woken work share one set of slots.
+	slots := s.maintenanceSlots()
+	woken := s.maintenancePool(ctx, slots)
 	woken.work = context.WithoutCancel(ctx)
 	var passes sync.WaitGroup
 	passing := false
@@ -162,7 +167,7 @@ func (s *Service) Run(ctx context.Context) error {
 			passes.Add(1)
 			go func() {
 				defer passes.Done()
-				logRun(s.runMaintenance(ctx, context.WithoutCancel(ctx)))
+				logRun(s.runMaintenance(ctx, context.WithoutCancel(ctx), slots))
 				passDone <- struct{}{}
 			}()
 		case <-passDone:
@@ -171,7 +176,7 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-s.wake.c:
 			var due []*Request
 			for _, id := range s.wake.take() {
-				r, err := s.cfg.Store.Get(ctx, id)
+				r, err := s.store.Get(ctx, id)
 				if err != nil {
 					if ctx.Err() == nil {
 						s.log.WarnContext(ctx, "cancellation: runner could not read a woken request", "request", id, "error", err)

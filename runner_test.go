@@ -2,6 +2,8 @@ package cancellation_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -167,4 +169,67 @@ func (f *fixture) stateOf(id string) cancellation.State {
 	r, err := f.kit.Store.Get(f.ctx, id)
 	require.NoError(f.t, err)
 	return r.State()
+}
+
+// gateCloser holds every CloseAccount call until released, recording the
+// most calls in flight at once.
+type gateCloser struct {
+	ports.AccountCloser
+	release  chan struct{}
+	mu       sync.Mutex
+	inFlight int
+	most     int
+}
+
+func (c *gateCloser) CloseAccount(ctx context.Context, id ports.AccountID, key string) error {
+	c.mu.Lock()
+	c.inFlight++
+	c.most = max(c.most, c.inFlight)
+	c.mu.Unlock()
+	defer func() { c.mu.Lock(); c.inFlight--; c.mu.Unlock() }()
+	select {
+	case <-c.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return c.AccountCloser.CloseAccount(ctx, id, key)
+}
+
+func (c *gateCloser) counts() (inFlight, most int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inFlight, c.most
+}
+
+// TestRun_ConcurrencyBoundHoldsForPassAndWakeTogether: Run works on at
+// most Config.MaintenanceConcurrency requests at once, counting its pass
+// and the work an in-process wake brings together: with a pass holding
+// every worker on closings (seed step 6), closings approved meanwhile wait
+// for a free worker instead of running beside them.
+func TestRun_ConcurrencyBoundHoldsForPassAndWakeTogether(t *testing.T) {
+	const workers = 2
+	closer := &gateCloser{release: make(chan struct{})}
+	f := setup(t, deferred, func(c *cancellation.Config) {
+		closer.AccountCloser, c.Closer = c.Closer, closer
+		c.MaintenanceConcurrency = workers
+		c.PollInterval = time.Hour
+	})
+	var early, late []*cancellation.Request
+	for i := range 2 * workers {
+		early = append(early, f.approve(f.toReview(f.personal(ports.AccountID(fmt.Sprintf("acct-bound-pass-%d", i))).ID)))
+		late = append(late, f.toReview(f.personal(ports.AccountID(fmt.Sprintf("acct-bound-wake-%d", i))).ID))
+	}
+	runService(t, f.svc) // its first pass takes the early closings
+	require.Eventually(t, func() bool { n, _ := closer.counts(); return n >= workers }, 10*time.Second, 5*time.Millisecond)
+	for i, r := range late {
+		late[i] = f.approve(r) // each wakes the runner
+	}
+	require.Never(t, func() bool { _, most := closer.counts(); return most > workers }, 300*time.Millisecond, 5*time.Millisecond,
+		"woken work waits for the pass's workers")
+	close(closer.release)
+	for _, r := range append(early, late...) {
+		require.Eventually(t, func() bool { return f.stateOf(r.ID()) == cancellation.StateCancelled }, 10*time.Second, 5*time.Millisecond)
+	}
+	_, most := closer.counts()
+	require.Equal(t, workers, most)
 }

@@ -704,7 +704,7 @@ func TestStep4_IdentityDocuments(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, cancellation.DocumentDriversLicence, doc.Kind)
 		require.Equal(t, cancellation.FormatJPEG, doc.Facts.Format)
-		require.Equal(t, [2]int{1200, 800}, [2]int{doc.Facts.Width, doc.Facts.Height})
+		require.Equal(t, [2]int{640, 480}, [2]int{doc.Facts.Width, doc.Facts.Height})
 		blob, err := f.kit.Documents.GetDocument(f.ctx, doc.Key)
 		require.NoError(t, err)
 		require.Equal(t, colourScan(), blob, "the blob is in the DocumentStore")

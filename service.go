@@ -74,10 +74,11 @@ type Config struct {
 	// submission until maintenance expires it (default 7 days).
 	ExpireAfter time.Duration
 	// MaintenanceConcurrency bounds the requests whose due work one
-	// RunMaintenance call does at once (default
-	// DefaultMaintenanceConcurrency), so that a slow port on one request
-	// does not delay the others; requests whose account closing is due
-	// start first.
+	// RunMaintenance call, or one Service.Run (its passes and its woken
+	// work together), does at once (default DefaultMaintenanceConcurrency),
+	// so that a slow port on one request does not delay the others;
+	// requests whose account closing is due start first, whatever batch of
+	// the pass they are in.
 	MaintenanceConcurrency int
 	// Retry governs effect retries (default 30 s doubling up to 1 h).
 	Retry RetryPolicy
@@ -157,6 +158,11 @@ type Service struct {
 	// background counts inline effects still running after their caller's
 	// context ended.
 	background sync.WaitGroup
+	// store is cfg.Store whose infrastructure failures are ErrUnavailable.
+	store guardedStore
+	// batch is how many requests one List call of maintenance reads:
+	// maintenanceBatch (tests make it smaller).
+	batch int
 }
 
 type systemClock struct{}
@@ -258,6 +264,8 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.uploads = newUploadGate(s.docs)
 	s.wake = newWaker()
+	s.batch = maintenanceBatch
+	s.store = guardedStore{cfg.Store, s.log}
 	if cfg.Notes != nil {
 		s.notes = *cfg.Notes
 		s.notes.Items = slices.Clone(cfg.Notes.Items)
@@ -374,7 +382,7 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (_ *Reques
 	// One read serves both the active-request check and the code limits,
 	// which belong to the account, not to one application: withdrawing and
 	// starting again must not reset the cooldown, the daily cap or a lock.
-	earlier, err := s.cfg.Store.List(ctx, Query{Account: account})
+	earlier, err := s.store.List(ctx, Query{Account: account})
 	if err != nil {
 		return nil, fmt.Errorf("cancellation: reading earlier requests of %s: %w", account, err)
 	}
@@ -394,7 +402,7 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (_ *Reques
 		return nil, err
 	}
 	r.seal(s.signKey(), r.d.Version)
-	if err := s.cfg.Store.Create(ctx, r); err != nil {
+	if err := s.store.Create(ctx, r); err != nil {
 		return nil, err
 	}
 	s.hooks.transitions(ctx, r)
@@ -423,7 +431,7 @@ func (s *Service) load(ctx context.Context, account ports.AccountID, id string) 
 	if err := checkIDs(account, id); err != nil {
 		return nil, err
 	}
-	r, err := s.cfg.Store.Get(ctx, id)
+	r, err := s.store.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +448,7 @@ func (s *Service) Active(ctx context.Context, account ports.AccountID) (*Request
 	if err := checkAccountID(account); err != nil {
 		return nil, err
 	}
-	r, err := s.cfg.Store.ActiveFor(ctx, account)
+	r, err := s.store.ActiveFor(ctx, account)
 	if err != nil {
 		return nil, err
 	}
@@ -676,7 +684,7 @@ func (s *Service) reviewed(ctx context.Context, rv Reviewer, id string) (*Reques
 	if err := CheckID("id", id); err != nil {
 		return nil, err
 	}
-	return s.cfg.Store.Get(ctx, id)
+	return s.store.Get(ctx, id)
 }
 
 // ReviewDocument returns a document's bytes for a reviewer.

@@ -4,6 +4,8 @@ package cancellation
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +24,13 @@ import (
 // NewEvents (each encoded with Event.MarshalBinary) in the same atomic
 // write as the request, so that a change costs the same whatever the
 // length of the history. History reads the events back.
+//
+// The errors a method documents (ErrNotFound, ErrConflict, ErrCorrupt,
+// ErrActiveRequestExists) reach the Service's callers as they are; any
+// other error (a database that is down, a driver's error) is taken as the
+// Store being unavailable: callers get an UnavailableError naming the port
+// "Store" (errors.Is(err, ErrUnavailable), and errors.Is still finds the
+// Store's error), and nothing was decided.
 type Store interface {
 	// Create stores a new request, whose Version is 1, with its events
 	// (NewEvents). It returns an error wrapping ErrActiveRequestExists when
@@ -139,3 +148,60 @@ func (q Query) Matches(r *Request) bool {
 // Active reports whether a request in state s counts as the account's
 // active request: every state but the terminal ones.
 func Active(s State) bool { return s.Valid() && !s.Terminal() }
+
+// storeSentinels are the errors a Store answers with that say something
+// about the request (or the row), not about the Store's health: they reach
+// callers as the Store returned them.
+var storeSentinels = []error{ErrNotFound, ErrConflict, ErrCorrupt, ErrActiveRequestExists, ErrInvalidInput, ErrUnavailable}
+
+// guardedStore is the Service's view of the host's Store: any other error
+// of the Store (a database that is down, a driver error, a timeout the
+// caller did not set) becomes an UnavailableError naming the port "Store",
+// so that callers see ErrUnavailable, a retryable outage that decided
+// nothing, and never the driver's text.
+// The Store's own error goes to the log.
+type guardedStore struct {
+	Store
+	log *slog.Logger
+}
+
+func (g guardedStore) wrap(ctx context.Context, op string, err error) error {
+	if err == nil || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+		return err // the caller's own context ended
+	}
+	for _, s := range storeSentinels {
+		if errors.Is(err, s) {
+			return err
+		}
+	}
+	g.log.WarnContext(ctx, "cancellation: store unavailable", "op", op, "error", err)
+	return portUnavailable(op, "Store", err)
+}
+
+func (g guardedStore) Create(ctx context.Context, r *Request) error {
+	return g.wrap(ctx, "store the request", g.Store.Create(ctx, r))
+}
+
+func (g guardedStore) Get(ctx context.Context, id string) (*Request, error) {
+	r, err := g.Store.Get(ctx, id)
+	return r, g.wrap(ctx, "read the request", err)
+}
+
+func (g guardedStore) ActiveFor(ctx context.Context, account ports.AccountID) (*Request, error) {
+	r, err := g.Store.ActiveFor(ctx, account)
+	return r, g.wrap(ctx, "read the active request", err)
+}
+
+func (g guardedStore) Update(ctx context.Context, r *Request) error {
+	return g.wrap(ctx, "store the request", g.Store.Update(ctx, r))
+}
+
+func (g guardedStore) History(ctx context.Context, id string) ([]Event, error) {
+	events, err := g.Store.History(ctx, id)
+	return events, g.wrap(ctx, "read the history", err)
+}
+
+func (g guardedStore) List(ctx context.Context, q Query) ([]*Request, error) {
+	rs, err := g.Store.List(ctx, q)
+	return rs, g.wrap(ctx, "list requests", err)
+}

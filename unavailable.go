@@ -16,9 +16,9 @@ import (
 // ErrUnavailable, and the request stays where it was. Only a finding that a
 // checker actually reported (an open order, an API key) rejects a request.
 
-// ErrUnavailable: a port the operation needs failed or did not answer in
-// time, so nothing was decided and nothing changed; try again later. See
-// UnavailableError.
+// ErrUnavailable: a port the operation needs, or the Store, failed or did
+// not answer in time, so nothing was decided and nothing changed; try again
+// later. See UnavailableError.
 var ErrUnavailable = errors.New("cancellation: a dependency is unavailable; try again later")
 
 // Finding codes. A finding whose checker failed carries
@@ -50,7 +50,7 @@ type UnavailableError struct {
 	// Op is what could not be done: "start", "approve", "read account"...
 	Op string
 	// Unavailable names the rules whose checkers failed, or the port
-	// ("AccountDirectory") that did.
+	// ("AccountDirectory", "Store") that did.
 	Unavailable []string
 	// Report is the customer-safe eligibility report when the failure was
 	// a checker's: its unavailable findings carry

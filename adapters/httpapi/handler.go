@@ -254,7 +254,13 @@ func (h *Handler) errorReply(r *http.Request, err error, limit int64) reply {
 	}
 	if p, ok := problemFor(err, h.opts.Clock.Now()); ok {
 		if p.Status >= 500 {
-			h.opts.Logger.Error("httpapi: port failed", "method", r.Method, "path", r.URL.Path, "error", err)
+			args := []any{"method", r.Method, "path", r.URL.Path, "error", err}
+			// An UnavailableError's text names the port, not its error:
+			// the operator reads that here.
+			if ue := (*cancellation.UnavailableError)(nil); errors.As(err, &ue) && ue.Unwrap() != nil {
+				args = append(args, "cause", ue.Unwrap())
+			}
+			h.opts.Logger.Error("httpapi: port failed", args...)
 		}
 		return problemReply(p)
 	}

@@ -227,7 +227,8 @@ func (s *failingStore) Get(ctx context.Context, id string) (*cancellation.Reques
 }
 
 // TestHandler_PortErrorsNeverReachTheCaller fails the OTP port and the
-// Store with a secret-looking message: the answers are generic problems,
+// Store with a secret-looking message: the answers are generic problems
+// (a failing Store is 503 unavailable with Retry-After, never 500),
 // the secret goes to the log only, and the reviewer's history view shows
 // that delivery failed, not why.
 func TestHandler_PortErrorsNeverReachTheCaller(t *testing.T) {
@@ -257,13 +258,20 @@ func TestHandler_PortErrorsNeverReachTheCaller(t *testing.T) {
 		if strings.HasPrefix(path, "/v1/reviews") {
 			tok = tokReviewer
 		}
+		// A Store that fails so is unavailable, not a bug: 503 with
+		// Retry-After, not 500.
 		r := e.do(http.MethodGet, path, tok, nil)
-		p := r.requireProblem(t, http.StatusInternalServerError, "internal_error")
+		p := r.requireProblem(t, http.StatusServiceUnavailable, "unavailable")
+		secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
+		require.NoError(t, err, "Retry-After is in seconds")
+		require.Positive(t, secs)
 		require.NotContains(t, string(r.Body), "hunter2")
 		require.NotContains(t, p.Detail, "10.1.2.3")
 		require.NotContains(t, string(r.Body), "goroutine", "no stack")
 	}
 	require.Contains(t, logged.String(), "hunter2", "the operator sees the cause in the log")
+	store.fail = false
+	e.do(http.MethodGet, "/v1/cancellations/can_unknown", tokVerified, nil).requireProblem(t, http.StatusNotFound, "not_found")
 }
 
 // TestHandler_IfMatch: a stale version answers 412 and changes nothing; the

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/adapters/memory"
@@ -264,4 +265,71 @@ func names(spans tracetest.SpanStubs) []string {
 		out[i] = s.Name
 	}
 	return out
+}
+
+// TestWrapPorts_VerifierStaffAndEventsAreTraced: the managed verification
+// service, the staff directory and the event publisher get a client span
+// per call like every other port, ending with the call's error, and no
+// span carries the phone, the code or the event's data.
+func TestWrapPorts_VerifierStaffAndEventsAreTraced(t *testing.T) {
+	t.Parallel()
+	spans := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	obs, err := otel.New(otel.Options{TracerProvider: tp})
+	require.NoError(t, err)
+	const phone, secret = "+15550100999", "data-SECRET"
+	verifierPort := memory.NewVerifier()
+	cfg := obs.WrapPorts(cancellation.Config{
+		Verifier: verifierPort,
+		Staff:    memory.NewStaffDirectory(ports.StaffMember{ID: "rev-1", Roles: []ports.Role{ports.RoleReviewer}}),
+		Events:   memory.NewEventPublisher(),
+	})
+	ctx := t.Context()
+	require.NoError(t, cfg.Verifier.StartVerification(ctx, ports.VerificationStart{Phone: phone, Locale: "en", IdempotencyKey: "vk-1"}))
+	code, ok := verifierPort.LastCode(phone)
+	require.True(t, ok)
+	out, err := cfg.Verifier.CheckVerification(ctx, ports.VerificationCheck{Phone: phone, Code: code, IdempotencyKey: "vk-1/check/1"})
+	require.NoError(t, err)
+	require.Equal(t, ports.VerificationApproved, out)
+	_, err = cfg.Staff.StaffMember(ctx, "rev-1")
+	require.NoError(t, err)
+	_, err = cfg.Staff.StaffMember(ctx, "rev-gone")
+	require.ErrorIs(t, err, ports.ErrNotFound, "the decorator keeps the port's error")
+	require.NoError(t, cfg.Events.Publish(ctx, ports.CloudEvent{SpecVersion: "1.0", ID: "ev-1", Source: "test", Type: "cancellation.approved",
+		Subject: "can_1", Data: []byte(`{"note":"` + secret + `"}`)}))
+
+	got := spans.GetSpans()
+	require.Equal(t, []string{
+		"cancellation.port VerificationService.StartVerification",
+		"cancellation.port VerificationService.CheckVerification",
+		"cancellation.port StaffDirectory.StaffMember",
+		"cancellation.port StaffDirectory.StaffMember",
+		"cancellation.port EventPublisher.Publish",
+	}, names(got))
+	attr := func(s tracetest.SpanStub, k string) string {
+		for _, a := range s.Attributes {
+			if string(a.Key) == k {
+				return a.Value.Emit()
+			}
+		}
+		return ""
+	}
+	require.Equal(t, "vk-1", attr(got[0], "cancellation.idempotency_key"))
+	require.Equal(t, "approved", attr(got[1], "cancellation.verification.outcome"))
+	require.Equal(t, codes.Unset, got[2].Status.Code)
+	require.Equal(t, codes.Error, got[3].Status.Code, "a failed lookup ends its span with the error")
+	require.Equal(t, "cancellation.approved", attr(got[4], "cancellation.event.type"))
+	require.Equal(t, "can_1", attr(got[4], "cancellation.request"))
+	for _, s := range got {
+		require.Equal(t, trace.SpanKindClient, s.SpanKind)
+		for _, a := range s.Attributes {
+			v := a.Value.Emit()
+			require.NotContains(t, v, phone, "%s: %s", s.Name, a.Key)
+			require.NotContains(t, v, secret, "%s: %s", s.Name, a.Key)
+			if code != "" {
+				require.NotEqual(t, code, v, "%s: %s", s.Name, a.Key)
+			}
+		}
+	}
 }

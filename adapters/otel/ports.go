@@ -11,9 +11,11 @@ import (
 )
 
 // WrapPorts returns cfg with each port given (the AccountDirectory, the
-// eight checkers, OTP, Notifier, Documents and Closer) wrapped in a
-// decorator that makes a client span per call ("cancellation.port
-// Notifier.Notify", ...), ending with the call's error. Nil ports stay
+// eight checkers, OTP, Notifier, Documents, Closer, Verifier, Staff and
+// Events) wrapped in a decorator that makes a client span per call
+// ("cancellation.port Notifier.Notify", ...), ending with the call's error.
+// Spans carry ids and idempotency keys, never a phone number, a code or a
+// message. Nil ports stay
 // nil, so cancellation.New still names them; the Store, Clock, Calendar
 // and any port this package does not know are left as they are.
 func (o *Observer) WrapPorts(cfg cancellation.Config) cancellation.Config {
@@ -34,6 +36,9 @@ func (o *Observer) WrapPorts(cfg cancellation.Config) cancellation.Config {
 	wrap(&cfg.Notifier, func(p ports.Notifier) ports.Notifier { return notifier{t, p} })
 	wrap(&cfg.Documents, func(p ports.DocumentStore) ports.DocumentStore { return documents{t, p} })
 	wrap(&cfg.Closer, func(p ports.AccountCloser) ports.AccountCloser { return closer{t, p} })
+	wrap(&cfg.Verifier, func(p ports.VerificationService) ports.VerificationService { return verifier{t, p} })
+	wrap(&cfg.Staff, func(p ports.StaffDirectory) ports.StaffDirectory { return staff{t, p} })
+	wrap(&cfg.Events, func(p ports.EventPublisher) ports.EventPublisher { return publisher{t, p} })
 	return cfg
 }
 
@@ -199,4 +204,51 @@ type closer struct {
 
 func (c closer) CloseAccount(ctx context.Context, id ports.AccountID, k string) error {
 	return tracedErr(ctx, c.t, "AccountCloser.CloseAccount", append(account(id), key(k)...), func(ctx context.Context) error { return c.p.CloseAccount(ctx, id, k) })
+}
+
+type verifier struct {
+	t trace.Tracer
+	p ports.VerificationService
+}
+
+// StartVerification traces the call; the span carries the idempotency key,
+// never the phone.
+func (c verifier) StartVerification(ctx context.Context, v ports.VerificationStart) error {
+	return tracedErr(ctx, c.t, "VerificationService.StartVerification", key(v.IdempotencyKey), func(ctx context.Context) error { return c.p.StartVerification(ctx, v) })
+}
+
+// CheckVerification traces the call; the span carries the idempotency key
+// and the outcome, never the phone or the code.
+func (c verifier) CheckVerification(ctx context.Context, v ports.VerificationCheck) (ports.VerificationOutcome, error) {
+	ctx, span := c.t.Start(ctx, "cancellation.port VerificationService.CheckVerification", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(append(key(v.IdempotencyKey), attribute.String("cancellation.port", "VerificationService.CheckVerification"))...))
+	out, err := c.p.CheckVerification(ctx, v)
+	if err == nil {
+		span.SetAttributes(attribute.String("cancellation.verification.outcome", string(out)))
+	}
+	endSpan(span, err)
+	return out, err
+}
+
+type staff struct {
+	t trace.Tracer
+	p ports.StaffDirectory
+}
+
+func (c staff) StaffMember(ctx context.Context, id string) (ports.StaffMember, error) {
+	attrs := []attribute.KeyValue{attribute.String("cancellation.staff", id)}
+	return traced(ctx, c.t, "StaffDirectory.StaffMember", attrs, func(ctx context.Context) (ports.StaffMember, error) { return c.p.StaffMember(ctx, id) })
+}
+
+type publisher struct {
+	t trace.Tracer
+	p ports.EventPublisher
+}
+
+// Publish traces the call; the span carries the event's id, type and
+// subject (the request id), never its data.
+func (c publisher) Publish(ctx context.Context, e ports.CloudEvent) error {
+	attrs := []attribute.KeyValue{attribute.String("cancellation.event.id", e.ID), attribute.String("cancellation.event.type", e.Type),
+		attribute.String("cancellation.request", e.Subject)}
+	return tracedErr(ctx, c.t, "EventPublisher.Publish", attrs, func(ctx context.Context) error { return c.p.Publish(ctx, e) })
 }

@@ -1,4 +1,4 @@
-package cancellation
+package docinspect
 
 import (
 	"bytes"
@@ -31,13 +31,13 @@ import (
 // the default legibility minimum, small enough to keep the tests fast.
 var docTestCard = sync.OnceValue(func() image.Image { return docfixtures.ColourIDCard(800, 520) })
 
-// requireDocRefused asserts that err is a *DocumentError for problem want,
-// matched by ErrDocumentRejected, and returns it.
-func requireDocRefused(t *testing.T, err error, want DocumentProblem) *DocumentError {
+// requireDocRefused asserts that err is a *Error for problem want,
+// matched by ErrRejected, and returns it.
+func requireDocRefused(t *testing.T, err error, want Problem) *Error {
 	t.Helper()
 	require.Error(t, err)
-	require.ErrorIs(t, err, ErrDocumentRejected)
-	var de *DocumentError
+	require.ErrorIs(t, err, ErrRejected)
+	var de *Error
 	require.ErrorAs(t, err, &de)
 	require.Equal(t, want, de.Problem, "detail: %s", de.Detail)
 	require.NotEmpty(t, de.Detail)
@@ -53,7 +53,7 @@ func TestInspectDocument_AcceptsColourIDCard(t *testing.T) {
 	t.Parallel()
 	card := docTestCard()
 	for _, c := range []struct {
-		format DocumentFormat
+		format Format
 		data   []byte
 	}{
 		{FormatJPEG, docfixtures.JPEG(card, 90)},
@@ -63,7 +63,7 @@ func TestInspectDocument_AcceptsColourIDCard(t *testing.T) {
 	} {
 		t.Run(string(c.format), func(t *testing.T) {
 			t.Parallel()
-			facts, err := InspectDocument(c.data, DocumentLimits{})
+			facts, err := Inspect(c.data, Limits{})
 			require.NoError(t, err)
 			require.Equal(t, c.format, facts.Format)
 			require.Equal(t, 800, facts.Width)
@@ -86,7 +86,7 @@ func TestInspectDocument_AcceptsLowSaturationColour(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			facts, err := InspectDocument(data, DocumentLimits{})
+			facts, err := Inspect(data, Limits{})
 			require.NoError(t, err)
 			require.Less(t, facts.Colourfulness, 30.0, "the fixture should be faded")
 		})
@@ -97,7 +97,7 @@ func TestInspectDocument_AcceptsCardScannedOnWholePage(t *testing.T) {
 	t.Parallel()
 	// A card 85.6 mm wide on an A4 page (210 mm): 41% of the page width.
 	page := docfixtures.OnPage(docfixtures.ColourIDCard(330, 208), 800, 1131)
-	facts, err := InspectDocument(docfixtures.JPEG(page, 85), DocumentLimits{})
+	facts, err := Inspect(docfixtures.JPEG(page, 85), Limits{})
 	require.NoError(t, err)
 	require.Less(t, facts.InkCoverage, 0.2, "most of the page is paper")
 }
@@ -105,7 +105,7 @@ func TestInspectDocument_AcceptsCardScannedOnWholePage(t *testing.T) {
 func TestInspectDocument_AcceptsPortraitOrientation(t *testing.T) {
 	t.Parallel()
 	// 400×600 is the landscape minimum turned: legible either way round.
-	facts, err := InspectDocument(docfixtures.PNG(docfixtures.ColourIDCard(400, 600)), DocumentLimits{})
+	facts, err := Inspect(docfixtures.PNG(docfixtures.ColourIDCard(400, 600)), Limits{})
 	require.NoError(t, err)
 	require.Equal(t, 400, facts.Width)
 	require.Equal(t, 600, facts.Height)
@@ -122,8 +122,8 @@ func TestInspectDocument_RefusesGreyscale(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			facts, err := InspectDocument(data, DocumentLimits{})
-			de := requireDocRefused(t, err, DocumentNotColour)
+			facts, err := Inspect(data, Limits{})
+			de := requireDocRefused(t, err, ProblemNotColour)
 			require.Contains(t, de.Detail, "not in colour")
 			require.Contains(t, de.Detail, "scan the original document in colour, not a photocopy")
 			require.Zero(t, facts.Colourfulness)
@@ -143,8 +143,8 @@ func TestInspectDocument_RefusesEqualChannels(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			facts, err := InspectDocument(data, DocumentLimits{})
-			requireDocRefused(t, err, DocumentNotColour)
+			facts, err := Inspect(data, Limits{})
+			requireDocRefused(t, err, ProblemNotColour)
 			require.Less(t, facts.Colourfulness, 0.5)
 		})
 	}
@@ -155,16 +155,16 @@ func TestInspectDocument_RefusesNoisyGreyJPEG(t *testing.T) {
 	// A greyscale scan with sensor noise of up to ±10 levels in each
 	// channel, saved as a colour JPEG of quality 75.
 	noisy := docfixtures.Noisy(docfixtures.Greyscale(docTestCard()), 10, 42)
-	facts, err := InspectDocument(docfixtures.JPEG(noisy, 75), DocumentLimits{})
-	requireDocRefused(t, err, DocumentNotColour)
+	facts, err := Inspect(docfixtures.JPEG(noisy, 75), Limits{})
+	requireDocRefused(t, err, ProblemNotColour)
 	require.Greater(t, facts.Colourfulness, 0.0, "the noise has some colour")
 }
 
 func TestInspectDocument_RefusesSepiaTint(t *testing.T) {
 	t.Parallel()
 	sepia := docfixtures.Tinted(docTestCard(), docfixtures.Sepia)
-	facts, err := InspectDocument(docfixtures.JPEG(sepia, 90), DocumentLimits{})
-	de := requireDocRefused(t, err, DocumentNotColour)
+	facts, err := Inspect(docfixtures.JPEG(sepia, 90), Limits{})
+	de := requireDocRefused(t, err, ProblemNotColour)
 	require.Contains(t, de.Detail, "single tint")
 	require.Contains(t, de.Detail, "scan the original document in colour, not a photocopy")
 	require.Greater(t, facts.Colourfulness, DefaultMinColourfulness, "a plain threshold on M would accept sepia")
@@ -173,8 +173,8 @@ func TestInspectDocument_RefusesSepiaTint(t *testing.T) {
 func TestInspectDocument_RefusesBluePhotocopyTint(t *testing.T) {
 	t.Parallel()
 	blue := docfixtures.Noisy(docfixtures.Tinted(docTestCard(), docfixtures.BluePhotocopy), 6, 3)
-	facts, err := InspectDocument(docfixtures.PNG(blue), DocumentLimits{})
-	de := requireDocRefused(t, err, DocumentNotColour)
+	facts, err := Inspect(docfixtures.PNG(blue), Limits{})
+	de := requireDocRefused(t, err, ProblemNotColour)
 	require.Contains(t, de.Detail, "single tint")
 	require.Greater(t, facts.Colourfulness, DefaultMinColourfulness, "a plain threshold on M would accept a blue copy")
 }
@@ -190,7 +190,7 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 	type fixture struct {
 		name string
 		make func(card image.Image, w, h int) image.Image // card is ColourIDCard(w, h)
-		want DocumentProblem                              // "" for accepted
+		want Problem                                      // "" for accepted
 		grey bool                                         // refused on M as well as H
 	}
 	sizes := []image.Point{{600, 400}, {640, 480}}
@@ -210,35 +210,35 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 			return docfixtures.OnPage(docfixtures.ColourIDCard(w*41/100, w*41/100*54/86), w, w*297/210)
 		}},
 		{name: "colour photograph", make: func(_ image.Image, w, h int) image.Image { return photo(w, h) }},
-		{name: "greyscale", make: func(card image.Image, _, _ int) image.Image { return docfixtures.Greyscale(card) }, want: DocumentNotColour, grey: true},
-		{name: "equal channels", make: func(card image.Image, _, _ int) image.Image { return docfixtures.EqualChannels(card) }, want: DocumentNotColour, grey: true},
+		{name: "greyscale", make: func(card image.Image, _, _ int) image.Image { return docfixtures.Greyscale(card) }, want: ProblemNotColour, grey: true},
+		{name: "equal channels", make: func(card image.Image, _, _ int) image.Image { return docfixtures.EqualChannels(card) }, want: ProblemNotColour, grey: true},
 		{name: "grey, noise ±10", make: func(card image.Image, _, _ int) image.Image {
 			return docfixtures.Noisy(docfixtures.Greyscale(card), 10, 3)
-		}, want: DocumentNotColour, grey: true},
-		{name: "sepia", make: func(card image.Image, _, _ int) image.Image { return docfixtures.Tinted(card, docfixtures.Sepia) }, want: DocumentNotColour},
+		}, want: ProblemNotColour, grey: true},
+		{name: "sepia", make: func(card image.Image, _, _ int) image.Image { return docfixtures.Tinted(card, docfixtures.Sepia) }, want: ProblemNotColour},
 		{name: "sepia, noise ±6", make: func(card image.Image, _, _ int) image.Image {
 			return docfixtures.Noisy(docfixtures.Tinted(card, docfixtures.Sepia), 6, 4)
-		}, want: DocumentNotColour},
+		}, want: ProblemNotColour},
 		{name: "blue photocopy", make: func(card image.Image, _, _ int) image.Image {
 			return docfixtures.Tinted(card, docfixtures.BluePhotocopy)
-		}, want: DocumentNotColour},
+		}, want: ProblemNotColour},
 		{name: "blue photocopy, noise ±6", make: func(card image.Image, _, _ int) image.Image {
 			return docfixtures.Noisy(docfixtures.Tinted(card, docfixtures.BluePhotocopy), 6, 5)
-		}, want: DocumentNotColour},
+		}, want: ProblemNotColour},
 		// Copies through a curved tone, on textured paper, blurred and
 		// noisy as a scanner leaves them (issue 7 item 11).
 		{name: "sepia toned card", make: func(card image.Image, _, _ int) image.Image {
 			return docfixtures.TonedCopy(card, docfixtures.SepiaTone, 1)
-		}, want: DocumentNotColour},
+		}, want: ProblemNotColour},
 		{name: "blue toned card", make: func(card image.Image, _, _ int) image.Image {
 			return docfixtures.TonedCopy(card, docfixtures.BlueprintTone, 2)
-		}, want: DocumentNotColour},
+		}, want: ProblemNotColour},
 		{name: "sepia toned photograph", make: func(_ image.Image, w, h int) image.Image {
 			return docfixtures.TonedCopy(photo(w, h), docfixtures.SepiaTone, 3)
-		}, want: DocumentNotColour},
+		}, want: ProblemNotColour},
 		{name: "blue toned photograph, saved as JPEG 75 first", make: func(_ image.Image, w, h int) image.Image {
 			return docfixtures.Recompressed(docfixtures.TonedCopy(photo(w, h), docfixtures.BlueprintTone, 4), 75)
-		}, want: DocumentNotColour},
+		}, want: ProblemNotColour},
 	}
 	encodings := []struct {
 		name   string
@@ -257,7 +257,7 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 				t.Parallel()
 				img := f.make(card, size.X, size.Y)
 				for _, e := range encodings {
-					facts, err := InspectDocument(e.encode(img), DocumentLimits{})
+					facts, err := Inspect(e.encode(img), Limits{})
 					verdict := "accepted"
 					if err != nil {
 						verdict = string(requireDocRefused(t, err, f.want).Problem)
@@ -282,9 +282,9 @@ func TestInspectDocument_ColourCalibration(t *testing.T) {
 		t.Parallel()
 		// A photo editor's sepia filter clips the highlights, so its hue
 		// drifts with brightness; it is refused like the toned copies.
-		facts, err := InspectDocument(docfixtures.JPEG(docfixtures.SepiaFilter(docfixtures.ColourIDCard(600, 400)), 90), DocumentLimits{})
+		facts, err := Inspect(docfixtures.JPEG(docfixtures.SepiaFilter(docfixtures.ColourIDCard(600, 400)), 90), Limits{})
 		t.Logf("JPEG 90  M=%6.2f H=%6.2f err=%v", facts.Colourfulness, facts.HueVariety, err)
-		requireDocRefused(t, err, DocumentNotColour)
+		requireDocRefused(t, err, ProblemNotColour)
 	})
 }
 
@@ -306,15 +306,15 @@ func TestInspectDocument_ToneCurveCopiesRefusedAtHalfTheThreshold(t *testing.T) 
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			facts, err := InspectDocument(docfixtures.JPEG(img, 50), DocumentLimits{})
+			facts, err := Inspect(docfixtures.JPEG(img, 50), Limits{})
 			t.Logf("M=%.2f H=%.2f", facts.Colourfulness, facts.HueVariety)
-			requireDocRefused(t, err, DocumentNotColour)
+			requireDocRefused(t, err, ProblemNotColour)
 			require.LessOrEqual(t, facts.HueVariety, DefaultMinHueVariety/2)
 		})
 	}
 	t.Run("the colour photograph", func(t *testing.T) {
 		t.Parallel()
-		facts, err := InspectDocument(docfixtures.JPEG(photo, 50), DocumentLimits{})
+		facts, err := Inspect(docfixtures.JPEG(photo, 50), Limits{})
 		t.Logf("M=%.2f H=%.2f", facts.Colourfulness, facts.HueVariety)
 		require.NoError(t, err)
 		require.GreaterOrEqual(t, facts.HueVariety, 1.5*DefaultMinHueVariety)
@@ -361,8 +361,8 @@ func TestInspectDocument_RefusesBlankPage(t *testing.T) {
 			t.Parallel()
 			// Blank is checked before colour: a white page is not
 			// colourful either, but "blank" is what the customer must hear.
-			facts, err := InspectDocument(data, DocumentLimits{})
-			de := requireDocRefused(t, err, DocumentBlank)
+			facts, err := Inspect(data, Limits{})
+			de := requireDocRefused(t, err, ProblemBlank)
 			require.Contains(t, de.Detail, "blank")
 			require.Less(t, facts.InkCoverage, 0.01)
 		})
@@ -378,8 +378,8 @@ func TestInspectDocument_CompositesTransparencyOverWhite(t *testing.T) {
 	for i := 3; i < len(hidden.Pix); i += 4 {
 		hidden.Pix[i] = 0
 	}
-	_, err := InspectDocument(docfixtures.PNG(hidden), DocumentLimits{})
-	requireDocRefused(t, err, DocumentBlank)
+	_, err := Inspect(docfixtures.PNG(hidden), Limits{})
+	requireDocRefused(t, err, ProblemBlank)
 }
 
 func TestInspectDocument_RefusesTooSmall(t *testing.T) {
@@ -388,8 +388,8 @@ func TestInspectDocument_RefusesTooSmall(t *testing.T) {
 		t.Run(fmt.Sprintf("%dx%d", size.X, size.Y), func(t *testing.T) {
 			t.Parallel()
 			data := docfixtures.PNG(docfixtures.ColourIDCard(size.X, size.Y))
-			facts, err := InspectDocument(data, DocumentLimits{})
-			de := requireDocRefused(t, err, DocumentTooSmall)
+			facts, err := Inspect(data, Limits{})
+			de := requireDocRefused(t, err, ProblemTooSmall)
 			require.Contains(t, de.Detail, fmt.Sprintf("%d × %d pixels", size.X, size.Y))
 			require.Contains(t, de.Detail, "at least 600 × 400 pixels")
 			require.Equal(t, size.X, facts.Width)
@@ -399,22 +399,22 @@ func TestInspectDocument_RefusesTooSmall(t *testing.T) {
 	}
 	t.Run("custom minimum", func(t *testing.T) {
 		t.Parallel()
-		_, err := InspectDocument(docfixtures.PNG(docTestCard()), DocumentLimits{MinWidth: 1000, MinHeight: 700})
-		de := requireDocRefused(t, err, DocumentTooSmall)
+		_, err := Inspect(docfixtures.PNG(docTestCard()), Limits{MinWidth: 1000, MinHeight: 700})
+		de := requireDocRefused(t, err, ProblemTooSmall)
 		require.Contains(t, de.Detail, "at least 1000 × 700 pixels")
 	})
 	t.Run("tiny WebP", func(t *testing.T) {
 		t.Parallel()
-		facts, err := InspectDocument(docfixtures.WebP(docfixtures.ColourIDCard(48, 30)), DocumentLimits{})
-		requireDocRefused(t, err, DocumentTooSmall)
+		facts, err := Inspect(docfixtures.WebP(docfixtures.ColourIDCard(48, 30)), Limits{})
+		requireDocRefused(t, err, ProblemTooSmall)
 		require.Equal(t, FormatWebP, facts.Format)
 	})
 }
 
 func TestInspectDocument_RefusesTooManyPixels(t *testing.T) {
 	t.Parallel()
-	facts, err := InspectDocument(docfixtures.JPEG(docTestCard(), 80), DocumentLimits{MaxPixels: 400_000})
-	de := requireDocRefused(t, err, DocumentTooManyPixels)
+	facts, err := Inspect(docfixtures.JPEG(docTestCard(), 80), Limits{MaxPixels: 400_000})
+	de := requireDocRefused(t, err, ProblemTooManyPixels)
 	require.Equal(t, "the image is 800 × 520 pixels (0.4 megapixels), over the limit of 0.4 megapixels: scan at a lower resolution", de.Detail)
 	require.Equal(t, 800, facts.Width)
 	require.Zero(t, facts.Colourfulness, "refused from the header, before decoding")
@@ -424,8 +424,8 @@ func TestInspectDocument_RefusesLongThinImage(t *testing.T) {
 	t.Parallel()
 	// 1 × 1,000,000 pixels is within a 1-megapixel limit, but the JPEG
 	// decoder would allocate whole 32-pixel-wide blocks: 32 megapixels.
-	_, err := InspectDocument(docfixtures.BombJPEG(1, 60000), DocumentLimits{MaxPixels: 100_000, MinWidth: 1, MinHeight: 1})
-	de := requireDocRefused(t, err, DocumentTooManyPixels)
+	_, err := Inspect(docfixtures.BombJPEG(1, 60000), Limits{MaxPixels: 100_000, MinWidth: 1, MinHeight: 1})
+	de := requireDocRefused(t, err, ProblemTooManyPixels)
 	require.Contains(t, de.Detail, "too long and thin")
 }
 
@@ -440,12 +440,12 @@ func TestInspectDocument_DecompressionBomb(t *testing.T) {
 		"TIFF 100000x90000": docfixtures.BombTIFF(100000, 90000),
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, _ = InspectDocument(data, DocumentLimits{}) // warm up lazy initialisation
+			_, _ = Inspect(data, Limits{}) // warm up lazy initialisation
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			facts, err := InspectDocument(data, DocumentLimits{})
+			facts, err := Inspect(data, Limits{})
 			runtime.ReadMemStats(&after)
-			requireDocRefused(t, err, DocumentTooManyPixels)
+			requireDocRefused(t, err, ProblemTooManyPixels)
 			require.Greater(t, int64(facts.Width)*int64(facts.Height), DefaultMaxDocumentPixels)
 			allocated := after.TotalAlloc - before.TotalAlloc
 			t.Logf("%d bytes in, %dx%d declared, %d bytes allocated", len(data), facts.Width, facts.Height, allocated)
@@ -455,8 +455,8 @@ func TestInspectDocument_DecompressionBomb(t *testing.T) {
 	t.Run("lying header within the limit", func(t *testing.T) {
 		// Within MaxPixels, the header is believed and the decoder
 		// allocates the image; then it finds no pixels.
-		_, err := InspectDocument(docfixtures.BombPNG(1000, 700), DocumentLimits{})
-		requireDocRefused(t, err, DocumentCorrupt)
+		_, err := Inspect(docfixtures.BombPNG(1000, 700), Limits{})
+		requireDocRefused(t, err, ProblemCorrupt)
 	})
 }
 
@@ -484,8 +484,8 @@ func TestInspectDocument_RefusesUnsupportedFormats(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			facts, err := InspectDocument(c.data, DocumentLimits{})
-			de := requireDocRefused(t, err, DocumentUnsupportedFormat)
+			facts, err := Inspect(c.data, Limits{})
+			de := requireDocRefused(t, err, ProblemUnsupportedFormat)
 			require.Contains(t, de.Detail, c.says)
 			require.Contains(t, de.Detail, "upload a JPEG, PNG, WebP or TIFF image")
 			require.Empty(t, facts.Format)
@@ -507,11 +507,11 @@ func TestInspectDocument_RefusesJPEGWithTooManyScans(t *testing.T) {
 		return append(data, 0xff, 0xd9)
 	}
 	require.Equal(t, 101, docJPEGScans(jpegWithScans(101)))
-	_, err := InspectDocument(jpegWithScans(101), DocumentLimits{})
-	de := requireDocRefused(t, err, DocumentUnsupportedFormat)
+	_, err := Inspect(jpegWithScans(101), Limits{})
+	de := requireDocRefused(t, err, ProblemUnsupportedFormat)
 	require.Contains(t, de.Detail, "101 progressive scans")
-	_, err = InspectDocument(jpegWithScans(100), DocumentLimits{})
-	requireDocRefused(t, err, DocumentCorrupt) // read, and found empty
+	_, err = Inspect(jpegWithScans(100), Limits{})
+	requireDocRefused(t, err, ProblemCorrupt) // read, and found empty
 
 	// A real baseline JPEG, with stuffed 0xff bytes in its entropy-coded
 	// data, has one scan.
@@ -524,8 +524,8 @@ func TestInspectDocument_DecodesWithSniffedFormatOnly(t *testing.T) {
 	// decoder by guessing; the inspector trusts the magic and fails.
 	png := docfixtures.PNG(docTestCard())
 	data := append([]byte{0xff, 0xd8, 0xff}, png...)
-	facts, err := InspectDocument(data, DocumentLimits{})
-	requireDocRefused(t, err, DocumentCorrupt)
+	facts, err := Inspect(data, Limits{})
+	requireDocRefused(t, err, ProblemCorrupt)
 	require.Equal(t, FormatJPEG, facts.Format)
 }
 
@@ -540,15 +540,15 @@ func TestInspectDocument_RefusesCorrupt(t *testing.T) {
 	} {
 		t.Run("first half of "+name, func(t *testing.T) {
 			t.Parallel()
-			_, err := InspectDocument(data[:len(data)/2], DocumentLimits{})
-			de := requireDocRefused(t, err, DocumentCorrupt)
+			_, err := Inspect(data[:len(data)/2], Limits{})
+			de := requireDocRefused(t, err, ProblemCorrupt)
 			require.Contains(t, de.Detail, "damaged or incomplete")
 		})
 	}
 	t.Run("zero width", func(t *testing.T) {
 		t.Parallel()
-		_, err := InspectDocument(docfixtures.BombTIFF(0, 500), DocumentLimits{})
-		requireDocRefused(t, err, DocumentCorrupt)
+		_, err := Inspect(docfixtures.BombTIFF(0, 500), Limits{})
+		requireDocRefused(t, err, ProblemCorrupt)
 	})
 }
 
@@ -557,9 +557,9 @@ func TestInspectDocument_RefusesEmpty(t *testing.T) {
 	for name, data := range map[string][]byte{"nil": nil, "empty": {}} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			facts, err := InspectDocument(data, DocumentLimits{})
-			requireDocRefused(t, err, DocumentEmpty)
-			require.Equal(t, DocumentFacts{}, facts)
+			facts, err := Inspect(data, Limits{})
+			requireDocRefused(t, err, ProblemEmpty)
+			require.Equal(t, Facts{}, facts)
 		})
 	}
 }
@@ -567,12 +567,12 @@ func TestInspectDocument_RefusesEmpty(t *testing.T) {
 func TestInspectDocument_RefusesTooLarge(t *testing.T) {
 	t.Parallel()
 	data := docfixtures.PNG(docTestCard())
-	facts, err := InspectDocument(data, DocumentLimits{MaxBytes: int64(len(data) - 1)})
-	de := requireDocRefused(t, err, DocumentTooLarge)
+	facts, err := Inspect(data, Limits{MaxBytes: int64(len(data) - 1)})
+	de := requireDocRefused(t, err, ProblemTooLarge)
 	require.Contains(t, de.Detail, "over the limit of")
-	require.Equal(t, DocumentFacts{Bytes: int64(len(data))}, facts, "nothing is measured of a file too large")
+	require.Equal(t, Facts{Bytes: int64(len(data))}, facts, "nothing is measured of a file too large")
 
-	_, err = InspectDocument(data, DocumentLimits{MaxBytes: int64(len(data))})
+	_, err = Inspect(data, Limits{MaxBytes: int64(len(data))})
 	require.NoError(t, err, "exactly MaxBytes is allowed")
 }
 
@@ -580,11 +580,11 @@ func TestInspectDocument_SHA256IdentifiesTheBytes(t *testing.T) {
 	t.Parallel()
 	a := docfixtures.JPEG(docTestCard(), 90)
 	b := docfixtures.JPEG(docTestCard(), 89) // the same card, other bytes
-	factsA, err := InspectDocument(a, DocumentLimits{})
+	factsA, err := Inspect(a, Limits{})
 	require.NoError(t, err)
-	factsA2, err := InspectDocument(bytes.Clone(a), DocumentLimits{})
+	factsA2, err := Inspect(bytes.Clone(a), Limits{})
 	require.NoError(t, err)
-	factsB, err := InspectDocument(b, DocumentLimits{})
+	factsB, err := Inspect(b, Limits{})
 	require.NoError(t, err)
 
 	require.Equal(t, factsA, factsA2, "the same bytes give the same facts")
@@ -594,8 +594,8 @@ func TestInspectDocument_SHA256IdentifiesTheBytes(t *testing.T) {
 
 	// A refused document carries its hash too, for the audit trail.
 	grey := docfixtures.PNG(docfixtures.Greyscale(docTestCard()))
-	_, err = InspectDocument(grey, DocumentLimits{})
-	require.Equal(t, docSHA256Hex(grey), requireDocRefused(t, err, DocumentNotColour).Facts.SHA256)
+	_, err = Inspect(grey, Limits{})
+	require.Equal(t, docSHA256Hex(grey), requireDocRefused(t, err, ProblemNotColour).Facts.SHA256)
 }
 
 func TestInspectDocument_RefusalCarriesFactsMeasuredSoFar(t *testing.T) {
@@ -607,18 +607,18 @@ func TestInspectDocument_RefusalCarriesFactsMeasuredSoFar(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		data   []byte
-		limits DocumentLimits
-		want   DocumentFacts // Colourfulness, HueVariety and InkCoverage are compared for zero only
+		limits Limits
+		want   Facts // Colourfulness, HueVariety and InkCoverage are compared for zero only
 	}{
-		{"too large", card, DocumentLimits{MaxBytes: 100}, DocumentFacts{Bytes: int64(len(card))}},
-		{"unsupported", pdf, DocumentLimits{}, DocumentFacts{Bytes: int64(len(pdf)), SHA256: docSHA256Hex(pdf)}},
-		{"too small", small, DocumentLimits{}, DocumentFacts{Format: FormatPNG, Width: 300, Height: 200, Bytes: int64(len(small)), SHA256: docSHA256Hex(small)}},
-		{"not colour", grey, DocumentLimits{}, DocumentFacts{Format: FormatPNG, Width: 800, Height: 520, Bytes: int64(len(grey)), SHA256: docSHA256Hex(grey)}},
+		{"too large", card, Limits{MaxBytes: 100}, Facts{Bytes: int64(len(card))}},
+		{"unsupported", pdf, Limits{}, Facts{Bytes: int64(len(pdf)), SHA256: docSHA256Hex(pdf)}},
+		{"too small", small, Limits{}, Facts{Format: FormatPNG, Width: 300, Height: 200, Bytes: int64(len(small)), SHA256: docSHA256Hex(small)}},
+		{"not colour", grey, Limits{}, Facts{Format: FormatPNG, Width: 800, Height: 520, Bytes: int64(len(grey)), SHA256: docSHA256Hex(grey)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			facts, err := InspectDocument(c.data, c.limits)
-			var de *DocumentError
+			facts, err := Inspect(c.data, c.limits)
+			var de *Error
 			require.ErrorAs(t, err, &de)
 			require.Equal(t, facts, de.Facts)
 			ignoreMeasures := cmp.FilterPath(func(p cmp.Path) bool {
@@ -637,7 +637,7 @@ func TestInspectDocument_RefusalCarriesFactsMeasuredSoFar(t *testing.T) {
 
 func TestDocumentFacts_JSON(t *testing.T) {
 	t.Parallel()
-	got, err := json.Marshal(DocumentFacts{
+	got, err := json.Marshal(Facts{
 		Format: FormatJPEG, Width: 800, Height: 520, Bytes: 91234,
 		Colourfulness: 79.5, HueVariety: 35.75, InkCoverage: 0.25, SHA256: "ab12",
 	})
@@ -648,11 +648,11 @@ func TestDocumentFacts_JSON(t *testing.T) {
 
 func TestDocumentError_MatchesErrDocumentRejected(t *testing.T) {
 	t.Parallel()
-	var err error = &DocumentError{Problem: DocumentNotColour, Detail: "the scan is not in colour"}
-	require.ErrorIs(t, err, ErrDocumentRejected)
-	require.ErrorIs(t, fmt.Errorf("upload: %w", err), ErrDocumentRejected)
+	var err error = &Error{Problem: ProblemNotColour, Detail: "the scan is not in colour"}
+	require.ErrorIs(t, err, ErrRejected)
+	require.ErrorIs(t, fmt.Errorf("upload: %w", err), ErrRejected)
 	require.NotErrorIs(t, err, io.EOF)
-	require.False(t, errors.Is(errors.New("cancellation: identity document rejected"), ErrDocumentRejected))
+	require.False(t, errors.Is(errors.New("cancellation: identity document rejected"), ErrRejected))
 	require.Equal(t, "cancellation: identity document rejected (not_colour): the scan is not in colour", err.Error())
 }
 
@@ -661,21 +661,21 @@ func TestReadDocument(t *testing.T) {
 	data := docfixtures.JPEG(docTestCard(), 80)
 	t.Run("OK", func(t *testing.T) {
 		t.Parallel()
-		got, err := ReadDocument(bytes.NewReader(data), DocumentLimits{})
+		got, err := Read(bytes.NewReader(data), Limits{})
 		require.NoError(t, err)
 		require.Equal(t, data, got)
 	})
 	t.Run("exactly MaxBytes", func(t *testing.T) {
 		t.Parallel()
-		got, err := ReadDocument(iotest.OneByteReader(bytes.NewReader(data)), DocumentLimits{MaxBytes: int64(len(data))})
+		got, err := Read(iotest.OneByteReader(bytes.NewReader(data)), Limits{MaxBytes: int64(len(data))})
 		require.NoError(t, err)
 		require.Equal(t, data, got)
 	})
 	t.Run("ErrTooLarge reads no more than MaxBytes+1", func(t *testing.T) {
 		t.Parallel()
 		r := &docCountingReader{r: bytes.NewReader(data)}
-		got, err := ReadDocument(r, DocumentLimits{MaxBytes: 1000})
-		de := requireDocRefused(t, err, DocumentTooLarge)
+		got, err := Read(r, Limits{MaxBytes: 1000})
+		de := requireDocRefused(t, err, ProblemTooLarge)
 		require.Nil(t, got)
 		require.Equal(t, int64(1001), de.Facts.Bytes)
 		require.Equal(t, 1001, r.n)
@@ -683,15 +683,15 @@ func TestReadDocument(t *testing.T) {
 	})
 	t.Run("ErrEmpty", func(t *testing.T) {
 		t.Parallel()
-		_, err := ReadDocument(strings.NewReader(""), DocumentLimits{})
-		requireDocRefused(t, err, DocumentEmpty)
+		_, err := Read(strings.NewReader(""), Limits{})
+		requireDocRefused(t, err, ProblemEmpty)
 	})
 	t.Run("reader error", func(t *testing.T) {
 		t.Parallel()
 		broken := errors.New("connection reset")
-		_, err := ReadDocument(iotest.ErrReader(broken), DocumentLimits{})
+		_, err := Read(iotest.ErrReader(broken), Limits{})
 		require.ErrorIs(t, err, broken)
-		require.NotErrorIs(t, err, ErrDocumentRejected, "a failed read is not a refused document")
+		require.NotErrorIs(t, err, ErrRejected, "a failed read is not a refused document")
 	})
 }
 
@@ -709,7 +709,7 @@ func (c *docCountingReader) Read(p []byte) (int, error) {
 
 func TestDefaultDocumentLimits(t *testing.T) {
 	t.Parallel()
-	want := DocumentLimits{
+	want := Limits{
 		MaxBytes:         10 << 20,
 		MaxPixels:        24_000_000,
 		MinWidth:         600,
@@ -717,10 +717,10 @@ func TestDefaultDocumentLimits(t *testing.T) {
 		MinColourfulness: 6,
 		MinHueVariety:    4,
 	}
-	require.Equal(t, want, DefaultDocumentLimits())
-	require.Equal(t, want, DocumentLimits{}.withDefaults(), "zero fields take defaults")
-	require.Equal(t, want, DocumentLimits{MaxBytes: -1, MinColourfulness: math.NaN()}.withDefaults())
-	custom := DocumentLimits{MaxBytes: 1, MaxPixels: 2, MinWidth: 3, MinHeight: 4, MinColourfulness: 5, MinHueVariety: 6}
+	require.Equal(t, want, DefaultLimits())
+	require.Equal(t, want, Limits{}.withDefaults(), "zero fields take defaults")
+	require.Equal(t, want, Limits{MaxBytes: -1, MinColourfulness: math.NaN()}.withDefaults())
+	custom := Limits{MaxBytes: 1, MaxPixels: 2, MinWidth: 3, MinHeight: 4, MinColourfulness: 5, MinHueVariety: 6}
 	require.Equal(t, custom, custom.withDefaults())
 }
 
@@ -734,9 +734,9 @@ func TestDocGuard_TurnsPanicIntoError(t *testing.T) {
 	require.Nil(t, img)
 	require.ErrorContains(t, err, "decoder panic")
 
-	// And InspectDocument reports it as a corrupt document.
-	_, err = docRefuseDecodeError(DocumentFacts{}, docCodecFor(FormatPNG), err)
-	requireDocRefused(t, err, DocumentCorrupt)
+	// And Inspect reports it as a corrupt document.
+	_, err = docRefuseDecodeError(Facts{}, docCodecFor(FormatPNG), err)
+	requireDocRefused(t, err, ProblemCorrupt)
 }
 
 // docOpaqueImage hides the concrete type of an image, so that the sampler
@@ -819,7 +819,7 @@ func TestSniffDocument(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		data string
-		want DocumentFormat
+		want Format
 	}{
 		{"\xff\xd8\xff\xe0", FormatJPEG},
 		{"\x89PNG\r\n\x1a\n", FormatPNG},

@@ -1,4 +1,4 @@
-package cancellation_test
+package docinspect_test
 
 import (
 	"errors"
@@ -6,14 +6,14 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/accountkit/cancellation"
+	"github.com/accountkit/cancellation/docinspect"
 	"github.com/accountkit/cancellation/internal/docfixtures"
 )
 
 // docFuzzLimits are small, so that the fuzzer reaches the decoders and the
 // pixel analysis with small inputs, and so that a breach of the memory
 // bound shows quickly.
-var docFuzzLimits = cancellation.DocumentLimits{
+var docFuzzLimits = docinspect.Limits{
 	MaxBytes:  1 << 20,
 	MaxPixels: 1 << 20,
 	MinWidth:  16,
@@ -22,12 +22,12 @@ var docFuzzLimits = cancellation.DocumentLimits{
 
 // docFuzzAllocBudget is what one inspection under docFuzzLimits may allocate: 32
 // bytes a pixel of MaxPixels (the decoders need up to about 24 in the worst
-// case, see DocumentLimits), four times the input, and 4 MiB for the
+// case, see Limits), four times the input, and 4 MiB for the
 // decoders' tables.
 const docFuzzAllocBudget = 32*(1<<20) + 4*(1<<20) + 4<<20
 
-// FuzzInspectDocument feeds InspectDocument arbitrary bytes. It must never
-// panic, must return either facts or a *DocumentError with a known
+// FuzzInspectDocument feeds Inspect arbitrary bytes. It must never
+// panic, must return either facts or a *Error with a known
 // problem, and must stay within a memory budget set by the limits: a
 // decompression bomb must not allocate the image its header declares.
 //
@@ -61,16 +61,16 @@ func FuzzInspectDocument(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	known := map[cancellation.DocumentProblem]bool{
-		cancellation.DocumentEmpty: true, cancellation.DocumentTooLarge: true,
-		cancellation.DocumentUnsupportedFormat: true, cancellation.DocumentTooManyPixels: true,
-		cancellation.DocumentCorrupt: true, cancellation.DocumentTooSmall: true,
-		cancellation.DocumentBlank: true, cancellation.DocumentNotColour: true,
+	known := map[docinspect.Problem]bool{
+		docinspect.ProblemEmpty: true, docinspect.ProblemTooLarge: true,
+		docinspect.ProblemUnsupportedFormat: true, docinspect.ProblemTooManyPixels: true,
+		docinspect.ProblemCorrupt: true, docinspect.ProblemTooSmall: true,
+		docinspect.ProblemBlank: true, docinspect.ProblemNotColour: true,
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		facts, err := cancellation.InspectDocument(data, docFuzzLimits)
+		facts, err := docinspect.Inspect(data, docFuzzLimits)
 		runtime.ReadMemStats(&after)
 
 		if allocated := after.TotalAlloc - before.TotalAlloc; allocated > docFuzzAllocBudget {
@@ -89,9 +89,9 @@ func FuzzInspectDocument(f *testing.F) {
 			}
 			return
 		}
-		var de *cancellation.DocumentError
-		if !errors.As(err, &de) || !errors.Is(err, cancellation.ErrDocumentRejected) {
-			t.Fatalf("error %v (%T) is not a *DocumentError", err, err)
+		var de *docinspect.Error
+		if !errors.As(err, &de) || !errors.Is(err, docinspect.ErrRejected) {
+			t.Fatalf("error %v (%T) is not a *Error", err, err)
 		}
 		if !known[de.Problem] || de.Detail == "" {
 			t.Fatalf("unknown problem %q or no detail: %v", de.Problem, err)
@@ -99,7 +99,7 @@ func FuzzInspectDocument(f *testing.F) {
 		if de.Facts != facts {
 			t.Fatalf("error facts %+v differ from returned facts %+v", de.Facts, facts)
 		}
-		if de.Problem == cancellation.DocumentTooManyPixels && image.Rect(0, 0, facts.Width, facts.Height).Empty() {
+		if de.Problem == docinspect.ProblemTooManyPixels && image.Rect(0, 0, facts.Width, facts.Height).Empty() {
 			t.Fatalf("too many pixels for an empty image: %+v", facts)
 		}
 	})

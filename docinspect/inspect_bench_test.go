@@ -1,4 +1,4 @@
-package cancellation
+package docinspect
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 // Sub-benchmarks run side by side:
 //
 //   - decode-only: jpeg.Decode, the floor any inspection pays;
-//   - inspect: InspectDocument, which also hashes, reads the header and
+//   - inspect: Inspect, which also hashes, reads the header and
 //     analyses the pixels;
 //   - paired: decode, inspect and the pixel analysis in each iteration,
 //     timed apart, reporting the median over iterations of inspect/decode
@@ -53,7 +53,7 @@ func BenchmarkInspectDocument(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
-			if _, err := InspectDocument(data, DocumentLimits{}); err != nil {
+			if _, err := Inspect(data, Limits{}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -70,7 +70,7 @@ func BenchmarkInspectDocument(b *testing.B) {
 				}
 			},
 			func() {
-				if _, err := InspectDocument(data, DocumentLimits{}); err != nil {
+				if _, err := Inspect(data, Limits{}); err != nil {
 					b.Fatal(err)
 				}
 			},
