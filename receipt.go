@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"slices"
@@ -459,4 +461,47 @@ func (s *Service) AuditReceipt(ctx context.Context, token string) (Receipt, erro
 		return rc, fmt.Errorf("cancellation: reading the history of %s: %w", rc.RequestID, err)
 	}
 	return rc, rc.CheckHistory(events, s.cfg.HistoryKeys...)
+}
+
+// PEM encodes k as a PEM "PUBLIC KEY" block (PKIX), with its id in a
+// "Key-Id" header: the file a platform publishes for its customers and
+// that ParseReceiptKeyPEM and cmd/verify-receipt read.
+func (k ReceiptKey) PEM() ([]byte, error) {
+	if !validKeyID(k.ID) || len(k.Key) != ed25519.PublicKeySize {
+		return nil, invalid("receipt key", "an Ed25519 public key with a printable id of at most 64 bytes is required")
+	}
+	der, err := x509.MarshalPKIXPublicKey(k.Key)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Headers: map[string]string{"Key-Id": k.ID}, Bytes: der}), nil
+}
+
+// ParseReceiptKeyPEM reads the first PEM "PUBLIC KEY" block of b, an
+// Ed25519 key, with its id from the block's "Key-Id" header, or id when
+// id is not empty. A block without an id, or not an Ed25519 key, is a
+// ValidationError.
+func ParseReceiptKeyPEM(b []byte, id string) (ReceiptKey, error) {
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			return ReceiptKey{}, invalid("receipt key", "no PEM PUBLIC KEY block")
+		}
+		if block.Type != "PUBLIC KEY" {
+			continue
+		}
+		pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+		key, ok := pub.(ed25519.PublicKey)
+		if err != nil || !ok {
+			return ReceiptKey{}, invalid("receipt key", "the PUBLIC KEY block is not an Ed25519 key")
+		}
+		if id == "" {
+			id = block.Headers["Key-Id"]
+		}
+		if !validKeyID(id) {
+			return ReceiptKey{}, invalid("receipt key", "no key id: give one or a Key-Id header of printable ASCII, at most 64 bytes")
+		}
+		return ReceiptKey{ID: id, Key: key}, nil
+	}
 }
