@@ -103,7 +103,6 @@ func (r *Request) extendErasure(ec effectCtx, by string, months int, reason stri
 	due := AddMonths(r.d.CreatedAt, 1+months)
 	r.d.ErasureDueAt = due
 	r.d.ErasureExtension = &ErasureExtension{Months: months, Reason: reason, By: by, At: ec.now}
-	r.d.ErasureOverdueFlagged = false
 	dueText := due.Format(time.RFC3339)
 	r.record(ec.now, Actor{Kind: ActorReviewer, ID: by}, EventErasureExtended,
 		map[string]string{"months": strconv.Itoa(months), "due_at": dueText, "reason": reason})
@@ -141,8 +140,8 @@ func (s *Service) ExtendErasureDeadline(ctx context.Context, rv Reviewer, id str
 }
 
 // HookErasureOverdue observes each request that maintenance finds still
-// open past its erasure deadline: once per request (and once more after
-// an extension that passes too).
+// open past its erasure deadline, once per request, after the Store write
+// that flagged it (EventErasureOverdue).
 type HookErasureOverdue interface {
 	Hook
 	ErasureOverdue(ctx context.Context, e ErasureOverdueInfo)
@@ -152,8 +151,8 @@ type HookErasureOverdue interface {
 type ErasureOverdueInfo struct {
 	RequestID string
 	State     State
-	// DueAt is the deadline that passed; Extended is whether it was
-	// extended.
+	// DueAt is the deadline that passed; Extended whether it was an
+	// extended one.
 	DueAt    time.Time
 	Extended bool
 	// At is when maintenance found it, by the Service's clock.

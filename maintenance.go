@@ -324,8 +324,7 @@ type MaintenanceReport struct {
 	// Flagged counts requests newly flagged for a person (see Attention).
 	Flagged int
 	// ErasureOverdue counts requests newly found still open past their
-	// erasure deadline (Request.ErasureDueAt); each is counted once, and
-	// once more if it passes an extended deadline too.
+	// erasure deadline (Request.ErasureDueAt); each is counted once.
 	ErasureOverdue int
 	// IdempotencyPurged counts expired Idempotency-Key records deleted
 	// (Stores that implement IdempotencyStore).

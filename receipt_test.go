@@ -211,7 +211,7 @@ func TestVerifyReceipt_RefusesAlteredUnknownKeyAndMalformedWithTypedErrors(t *te
 	_, err = cancellation.VerifyReceipt(token)
 	require.ErrorIs(t, err, cancellation.ErrReceiptUnknownKey)
 
-	for _, bad := range []string{"", "a.b", "a.b.c", parts[0] + "." + parts[1] + "." + parts[2] + "=", "e30." + parts[1] + "." + parts[2]} {
+	for _, bad := range []string{"", "a.b", "a.b.c", strings.Repeat("a", 65<<10), parts[0] + "." + parts[1] + "." + parts[2] + "=", "e30." + parts[1] + "." + parts[2]} {
 		_, err = cancellation.VerifyReceipt(bad, f.receiptKey())
 		require.ErrorIs(t, err, cancellation.ErrReceiptMalformed, "token %q", bad)
 	}
@@ -278,4 +278,29 @@ func TestAuditReceipt_ReadsTheStoredHistoryAndPassesWhenIntact(t *testing.T) {
 	require.Equal(t, r.ID(), rc.RequestID)
 	_, err = f.svc.AuditReceipt(f.ctx, token+"x")
 	require.True(t, errors.Is(err, cancellation.ErrReceiptMalformed) || errors.Is(err, cancellation.ErrReceiptSignature))
+}
+
+func TestReceiptKeyPEM_RoundTripsWithItsIDAndRefusesOtherKeys(t *testing.T) {
+	t.Parallel()
+	pub := cancellation.ReceiptSigningKey{ID: "platform-1", Key: ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32))}.Public()
+	b, err := pub.PEM()
+	require.NoError(t, err)
+	require.Contains(t, string(b), "Key-Id: platform-1")
+	got, err := cancellation.ParseReceiptKeyPEM(b, "")
+	require.NoError(t, err)
+	require.Equal(t, pub, got)
+	got, err = cancellation.ParseReceiptKeyPEM(b, "renamed")
+	require.NoError(t, err)
+	require.Equal(t, "renamed", got.ID)
+
+	var ve *cancellation.ValidationError
+	noID := []byte(strings.Replace(string(b), "Key-Id: platform-1\n\n", "", 1))
+	_, err = cancellation.ParseReceiptKeyPEM(noID, "")
+	require.ErrorAs(t, err, &ve, "a key without an id")
+	_, err = cancellation.ParseReceiptKeyPEM([]byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"), "x")
+	require.ErrorAs(t, err, &ve, "not an Ed25519 key")
+	_, err = cancellation.ParseReceiptKeyPEM([]byte("nothing"), "x")
+	require.ErrorAs(t, err, &ve)
+	_, err = cancellation.ReceiptKey{ID: "", Key: pub.Key}.PEM()
+	require.ErrorAs(t, err, &ve)
 }
