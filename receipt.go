@@ -87,6 +87,7 @@ type ReceiptError struct {
 	Detail string
 }
 
+// Error names the sentinel, the key id when known, and the detail.
 func (e *ReceiptError) Error() string {
 	if e.KeyID != "" {
 		return fmt.Sprintf("%v (key %q): %s", e.Err, e.KeyID, e.Detail)
