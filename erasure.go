@@ -80,14 +80,22 @@ func (r *Request) ErasureOverdue(now time.Time) bool {
 	return Active(r.d.State) && !r.d.ErasureDueAt.IsZero() && now.After(r.d.ErasureDueAt)
 }
 
-// extendErasure extends the deadline to months after the first one.
-func (r *Request) extendErasure(ec effectCtx, by string, months int, reason string) error {
-	const op = "extend erasure deadline"
+// checkExtension checks an extension's arguments.
+func checkExtension(months int, reason string) error {
 	switch {
 	case months < 1 || months > MaxErasureExtension:
 		return invalid("months", fmt.Sprintf("an extension is 1 to %d months", MaxErasureExtension))
 	case reason == "" || len(reason) > maxReasonLen || !utf8.ValidString(reason):
 		return invalid("reason", fmt.Sprintf("the reason the customer is told is required: 1 to %d bytes of UTF-8", maxReasonLen))
+	}
+	return nil
+}
+
+// extendErasure extends the deadline to months (checked by
+// checkExtension) after the first one.
+func (r *Request) extendErasure(ec effectCtx, by string, months int, reason string) error {
+	const op = "extend erasure deadline"
+	switch {
 	case !Active(r.d.State):
 		return r.refuse(op, r.d.State, "the request has ended")
 	case r.d.ErasureDueAt.IsZero():
@@ -131,6 +139,9 @@ func (r *Request) flagErasureOverdue(now time.Time) bool {
 // nothing changed.
 func (s *Service) ExtendErasureDeadline(ctx context.Context, rv Reviewer, id string, months int, reason string) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpExtendErasure)(&err)
+	if err := checkExtension(months, reason); err != nil {
+		return nil, err
+	}
 	if _, err := s.authorize(ctx, "extend erasure deadline", rv, ports.RoleSenior); err != nil {
 		return nil, err
 	}
