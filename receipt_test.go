@@ -312,3 +312,27 @@ func TestReceiptKeyPEM_RoundTripsWithItsIDAndRefusesOtherKeys(t *testing.T) {
 	_, err = cancellation.ReceiptKey{ID: "", Key: pub.Key}.PEM()
 	require.ErrorAs(t, err, &ve)
 }
+
+func TestReceipt_ScheduledClosingByDeferredMaintenance_LoginDisabledWhenTheCloseWasDone(t *testing.T) {
+	f := setup(t, withMode(cancellation.CoolingOff(48*time.Hour)), func(c *cancellation.Config) { c.Effects = cancellation.EffectsDeferred })
+	f.personal("acct-sched")
+	r := f.approve(f.toReview("acct-sched"))
+	require.Equal(t, cancellation.StateScheduled, r.State())
+	_, has := r.Receipt()
+	require.False(t, has, "no receipt before the request ends")
+
+	f.clock.Set(r.ScheduledFor().Add(time.Minute))
+	f.maintain() // begins closing: the close effect is claimed and done
+	closeDone := f.clock.Now().UTC()
+	f.clock.Advance(time.Minute)
+	f.maintain() // carries out what the cancellation recorded
+	done := f.stored(r.ID())
+	require.Equal(t, cancellation.StateCancelled, done.State())
+	_, rc := f.receiptOf(done)
+	require.Equal(t, closeDone, rc.LoginDisabledAt)
+	require.Equal(t, effect(t, done, r.ID()+"/close_account").DoneAt, rc.LoginDisabledAt)
+	mail, ok := f.receiptMail(r.ID())
+	require.True(t, ok, "the deferred success email carries the receipt")
+	require.Equal(t, cancellation.TemplateCancelled, mail.Template)
+	require.NoError(t, rc.CheckHistory(done.History(), f.kit.HistoryKey))
+}
