@@ -514,7 +514,7 @@ func (r *Request) NextWake() time.Time {
 		}
 	}
 	consider(r.expiresAt())
-	if Active(r.d.State) && !r.d.ErasureOverdueFlagged {
+	if r.awaitingAction() && !r.d.ErasureOverdueFlagged {
 		consider(r.d.ErasureDueAt)
 	}
 	switch r.d.State {

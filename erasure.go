@@ -14,9 +14,10 @@ import (
 // request to act on it, extendable by two further months where necessary,
 // the customer being told of the extension and its reasons within the
 // first month. Each request carries that deadline (Request.ErasureDueAt)
-// from the moment it starts; it is met once the request ends (cancelled,
-// rejected, withdrawn or expired). Maintenance flags, once, a request still
-// open past it (EventErasureOverdue, MaintenanceReport.ErasureOverdue,
+// from the moment it starts; it is met once the request is decided
+// (approved, and scheduled or closing, told to the customer) or ends
+// (cancelled, rejected, withdrawn or expired). Maintenance flags, once, a
+// request still undecided past it (EventErasureOverdue, MaintenanceReport.ErasureOverdue,
 // HookErasureOverdue); the review queue shows it beside the review's due
 // date, and a review is never due after it, so that the queue's order by
 // due date puts the requests past their erasure deadline first.
@@ -30,7 +31,7 @@ const (
 	// EventErasureExtended: staff extended the deadline; Data has
 	// "months", "due_at" and "reason".
 	EventErasureExtended EventType = "erasure_extended"
-	// EventErasureOverdue: the request is still open past its deadline.
+	// EventErasureOverdue: the request is still undecided past its deadline.
 	EventErasureOverdue EventType = "erasure_overdue"
 )
 
@@ -74,10 +75,16 @@ func (r *Request) ErasureExtension() (ErasureExtension, bool) {
 	return *r.d.ErasureExtension, true
 }
 
-// ErasureOverdue reports whether the request is still open (not in a
-// terminal state) after its erasure deadline.
+// ErasureOverdue reports whether the request is still undecided after its
+// erasure deadline: not approved (nor scheduled) and not ended.
 func (r *Request) ErasureOverdue(now time.Time) bool {
-	return Active(r.d.State) && !r.d.ErasureDueAt.IsZero() && now.After(r.d.ErasureDueAt)
+	return r.awaitingAction() && !r.d.ErasureDueAt.IsZero() && now.After(r.d.ErasureDueAt)
+}
+
+// awaitingAction reports whether the platform has yet to act on the
+// request: it is open and undecided.
+func (r *Request) awaitingAction() bool {
+	return Active(r.d.State) && r.d.State != StateApproved && r.d.State != StateScheduled
 }
 
 // checkExtension checks an extension's arguments.
@@ -118,7 +125,7 @@ func (r *Request) extendErasure(ec effectCtx, by string, months int, reason stri
 	return nil
 }
 
-// flagErasureOverdue records, once, that the request is still open past
+// flagErasureOverdue records, once, that the request is still undecided past
 // its erasure deadline.
 func (r *Request) flagErasureOverdue(now time.Time) bool {
 	if r.d.ErasureOverdueFlagged || !r.ErasureOverdue(now) {
@@ -151,7 +158,7 @@ func (s *Service) ExtendErasureDeadline(ctx context.Context, rv Reviewer, id str
 }
 
 // HookErasureOverdue observes each request that maintenance finds still
-// open past its erasure deadline, once per request, after the Store write
+// undecided past its erasure deadline (Request.ErasureOverdue), once per request, after the Store write
 // that flagged it (EventErasureOverdue).
 type HookErasureOverdue interface {
 	Hook

@@ -163,21 +163,29 @@ func (h *erasureHook) ErasureOverdue(_ context.Context, e cancellation.ErasureOv
 	h.seen = append(h.seen, e)
 }
 
-func TestMaintenance_CountsRequestsPastTheirErasureDeadlineOnce_HookAndEvent(t *testing.T) {
+func TestMaintenance_CountsUndecidedRequestsPastTheirErasureDeadlineOnce_HookAndEvent(t *testing.T) {
 	hook := &erasureHook{}
-	f := setup(t, func(c *cancellation.Config) { c.Hooks = append(c.Hooks, hook) })
+	f := setup(t, withMode(cancellation.CoolingOff(40*24*time.Hour)), func(c *cancellation.Config) { c.Hooks = append(c.Hooks, hook) })
 	f.personal("acct-late")
 	f.personal("acct-done")
+	f.personal("acct-decided")
 	r := f.toReview("acct-late")
 	done := f.toReview("acct-done")
 	_, err := f.svc.Withdraw(f.ctx, "acct-done", done.ID())
 	require.NoError(t, err)
+	// Approved, closing at the end of a cooling-off period past the
+	// deadline: decided in time, so not overdue.
+	decided, err := f.svc.Approve(f.ctx, staff, f.toReview("acct-decided").ID(), "")
+	require.NoError(t, err)
+	require.Equal(t, cancellation.StateScheduled, decided.State())
+	require.True(t, decided.ScheduledFor().After(decided.ErasureDueAt().Add(time.Hour)))
 
 	f.clock.Set(r.ErasureDueAt())
 	require.Zero(t, f.maintain().ErasureOverdue, "due, not past due")
 	f.clock.Advance(time.Minute)
 	rep := f.maintain()
-	require.Equal(t, 1, rep.ErasureOverdue, "the open request only")
+	require.Equal(t, 1, rep.ErasureOverdue, "the undecided request only")
+	require.False(t, f.stored(decided.ID()).ErasureOverdue(f.clock.Now()))
 	require.Equal(t, 1, countEvents(f.history(r.ID()), cancellation.EventErasureOverdue))
 	require.Len(t, hook.seen, 1)
 	require.Equal(t, cancellation.ErasureOverdueInfo{RequestID: r.ID(), State: cancellation.StateInReview, DueAt: r.ErasureDueAt(), At: f.clock.Now().UTC()}, hook.seen[0])

@@ -323,8 +323,9 @@ type MaintenanceReport struct {
 	ClosingDeferred int
 	// Flagged counts requests newly flagged for a person (see Attention).
 	Flagged int
-	// ErasureOverdue counts requests newly found still open past their
-	// erasure deadline (Request.ErasureDueAt); each is counted once.
+	// ErasureOverdue counts requests newly found still undecided past
+	// their erasure deadline (Request.ErasureOverdue); each is counted
+	// once.
 	ErasureOverdue int
 	// IdempotencyPurged counts expired Idempotency-Key records deleted
 	// (Stores that implement IdempotencyStore).
@@ -497,7 +498,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 	count(erasure, &rep.ErasureOverdue)
 	if erasure {
 		s.hooks.erasureOverdue(ctx, next, s.now())
-		s.log.WarnContext(ctx, "cancellation: request still open past its erasure deadline", "request", r.ID(), "erasure_due_at", next.ErasureDueAt())
+		s.log.WarnContext(ctx, "cancellation: request still undecided past its erasure deadline", "request", r.ID(), "erasure_due_at", next.ErasureDueAt())
 	}
 	if flagged {
 		s.log.ErrorContext(ctx, "cancellation: request needs attention", "request", r.ID(), "reason", "the end of the scheduled period could not be checked")

@@ -18,7 +18,7 @@ func BenchmarkReceipt(b *testing.B) {
 	at := time.Date(2026, time.March, 2, 10, 0, 0, 0, time.UTC)
 	rc := cancellation.Receipt{
 		RequestID: "can_0123456789abcdef01234567", Account: "acct-bench", Outcome: cancellation.StateCancelled, IssuedAt: at,
-		Steps: cancellation.ReceiptSteps{Started: at, Confirmed: at, PhoneVerified: at, DocumentsUploaded: at, Submitted: at, Decided: at, Ended: at},
+		Steps:        cancellation.ReceiptSteps{Started: at, Confirmed: at, PhoneVerified: at, DocumentsUploaded: at, Submitted: at, Decided: at, Ended: at},
 		NotesVersion: "v1", Consents: []cancellation.Consent{{Rule: "unused_rights", Fingerprint: strings.Repeat("f", 64)}},
 		Decision:        &cancellation.ReceiptDecision{Approved: true, By: cancellation.ActorReviewer, At: at},
 		LoginDisabledAt: at, ErasureDueAt: at,

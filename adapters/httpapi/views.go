@@ -26,7 +26,7 @@ type QueueEntry struct {
 	DueAt            time.Time          `json:"due_at"`
 	Overdue          bool               `json:"overdue"`
 	// ErasureDueAt and ErasureOverdue: the request's erasure deadline and
-	// whether it is open past it (cancellation.QueueItem).
+	// whether it is undecided past it (cancellation.QueueItem).
 	ErasureDueAt   time.Time `json:"erasure_due_at,omitzero"`
 	ErasureOverdue bool      `json:"erasure_overdue,omitempty"`
 }

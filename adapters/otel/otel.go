@@ -74,7 +74,7 @@ const (
 	// MetricInspectionDuration is the latency of document inspections
 	// (accepted, format).
 	MetricInspectionDuration = "cancellation.document.inspection.duration"
-	// MetricErasureOverdue counts requests found still open past their
+	// MetricErasureOverdue counts requests found still undecided past their
 	// erasure deadline (state, extended), each once per deadline: the
 	// same count as MaintenanceReport.ErasureOverdue.
 	MetricErasureOverdue = "cancellation.erasure.overdue"
@@ -113,7 +113,7 @@ func New(opts Options) (*Observer, error) {
 	o.ruleDuration = seconds(MetricRuleDuration, "Latency of eligibility rules.")
 	o.inspections = counter(MetricInspections, "Identity document inspections.")
 	o.inspectDuration = seconds(MetricInspectionDuration, "Latency of identity document inspections.")
-	o.erasureOverdue = counter(MetricErasureOverdue, "Requests found still open past their erasure deadline (GDPR Art. 12(3)).")
+	o.erasureOverdue = counter(MetricErasureOverdue, "Requests found still undecided past their erasure deadline (GDPR Art. 12(3)).")
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

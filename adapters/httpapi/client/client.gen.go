@@ -446,7 +446,7 @@ type QueuePage struct {
 		DueAt        time.Time  `json:"due_at"`
 		ErasureDueAt *time.Time `json:"erasure_due_at,omitempty"`
 
-		// ErasureOverdue The request is still open past its erasure deadline.
+		// ErasureOverdue The request is still undecided (not approved, scheduled or ended) past its erasure deadline.
 		ErasureOverdue   *bool     `json:"erasure_overdue,omitempty"`
 		Id               string    `json:"id"`
 		IdentityVerified bool      `json:"identity_verified"`
