@@ -3,6 +3,7 @@ package cancellation
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -338,6 +339,16 @@ type requestData struct {
 	ClosingRetry *closingRetry `json:"closing_retry,omitempty"`
 	// Attention is set when the request waits for a person.
 	Attention *Attention `json:"attention,omitempty"`
+	// Reached records when the request first entered each state (for
+	// the receipt's step times).
+	Reached map[State]time.Time `json:"reached,omitempty"`
+	// Receipt is the signed receipt, once the request has ended.
+	Receipt string `json:"receipt,omitempty"`
+	// ErasureDueAt is the Art. 12(3) deadline, ErasureExtension its
+	// extension and ErasureOverdueFlagged set once it passed unmet.
+	ErasureDueAt          time.Time         `json:"erasure_due_at,omitzero"`
+	ErasureExtension      *ErasureExtension `json:"erasure_extension,omitempty"`
+	ErasureOverdueFlagged bool              `json:"erasure_overdue_flagged,omitempty"`
 	// Head is the newest event; the Store keeps the others apart (see
 	// NewEvents and Store.History).
 	Head *Event `json:"head,omitempty"`
@@ -484,7 +495,7 @@ func (r *Request) CodeExpiresAt() time.Time {
 
 // NextWake returns the earliest time at which maintenance has work on the
 // request: a pending effect, the end of a cooling-off or settlement period,
-// an overdue review or an expiry. It is zero when there is none. Stores
+// an overdue review, an expiry or an erasure deadline passing. It is zero when there is none. Stores
 // index it so that Service.RunMaintenance finds the requests that need it.
 func (r *Request) NextWake() time.Time {
 	var t time.Time
@@ -503,6 +514,9 @@ func (r *Request) NextWake() time.Time {
 		}
 	}
 	consider(r.expiresAt())
+	if r.awaitingAction() && !r.d.ErasureOverdueFlagged {
+		consider(r.d.ErasureDueAt)
+	}
 	switch r.d.State {
 	case StateInReview:
 		if !r.d.OverdueFlagged {
@@ -605,6 +619,11 @@ func (r *Request) Clone() *Request {
 	for i, e := range r.d.Effects {
 		c.d.Effects[i] = cloneEffect(e)
 	}
+	c.d.Reached = maps.Clone(r.d.Reached)
+	if r.d.ErasureExtension != nil {
+		x := *r.d.ErasureExtension
+		c.d.ErasureExtension = &x
+	}
 	c.d.History = r.History()
 	return c
 }
@@ -618,6 +637,7 @@ func cloneEffect(e Effect) Effect {
 	if e.Notification != nil {
 		n := *e.Notification
 		n.Data = cloneMap(n.Data)
+		n.Attachments = slices.Clone(n.Attachments)
 		e.Notification = &n
 	}
 	e.Event = cloneEvent(e.Event)
@@ -646,6 +666,7 @@ func newRequest(id string, acct ports.Account, now time.Time, rep Report, expire
 		Version:          1,
 		CreatedAt:        now,
 		UpdatedAt:        now,
+		ErasureDueAt:     AddMonths(now, 1),
 		Eligibility:      rep,
 		ExpireAfter:      expireAfter,
 	}}
@@ -691,6 +712,12 @@ func (r *Request) move(op string, to State, now time.Time, actor Actor, typ Even
 	}
 	data["from"] = string(r.d.State)
 	r.d.State = to
+	if _, ok := r.d.Reached[to]; !ok {
+		if r.d.Reached == nil {
+			r.d.Reached = map[State]time.Time{}
+		}
+		r.d.Reached[to] = now
+	}
 	r.record(now, actor, typ, data)
 	return nil
 }
@@ -835,6 +862,21 @@ type RequestView struct {
 	Decision      *DecisionView   `json:"decision,omitempty"`
 	Eligibility   Report          `json:"eligibility"`
 	Consents      []Consent       `json:"consents,omitempty"`
+	// ErasureDueAt is the date by which the platform must have acted on
+	// the request; ErasureExtension, when it was extended, by how long
+	// and why.
+	ErasureDueAt     time.Time             `json:"erasure_due_at,omitzero"`
+	ErasureExtension *ErasureExtensionView `json:"erasure_extension,omitempty"`
+	// HasReceipt says that the request's signed receipt can be downloaded.
+	HasReceipt bool `json:"has_receipt,omitempty"`
+}
+
+// ErasureExtensionView is what a customer is told of an extension of the
+// erasure deadline: not who gave it.
+type ErasureExtensionView struct {
+	Months int       `json:"months"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }
 
 // DocumentView is what a customer may see of an uploaded document.
@@ -862,6 +904,10 @@ func (r *Request) View() RequestView {
 		CreatedAt: r.d.CreatedAt, UpdatedAt: r.d.UpdatedAt, CodeExpiresAt: r.CodeExpiresAt(),
 		SubmittedAt: r.d.SubmittedAt, DueAt: r.d.DueAt, ScheduledFor: r.d.ScheduledFor,
 		Eligibility: r.d.Eligibility.CustomerView(), Consents: slices.Clone(r.d.Consents),
+		ErasureDueAt: r.d.ErasureDueAt, HasReceipt: r.d.Receipt != "",
+	}
+	if x := r.d.ErasureExtension; x != nil {
+		v.ErasureExtension = &ErasureExtensionView{Months: x.Months, Reason: x.Reason, At: x.At}
 	}
 	for _, d := range r.d.Documents {
 		if d.PurgedAt.IsZero() {

@@ -37,6 +37,19 @@
 // the same at the first event and at the last; a request's history is
 // capped ([MaxHistory], [CustomerHistoryLimit]).
 //
+// # Receipts and deadlines
+//
+// A request that ends as cancelled, rejected or withdrawn gets a signed
+// [Receipt] (Ed25519, JWS compact; [Config.ReceiptKey]): stored with it
+// ([Request.Receipt]), attached to the customer's email, downloadable
+// ([Service.Receipt]) and verified offline ([VerifyReceipt],
+// cmd/verify-receipt). It names the newest event of the history, so a
+// history cut short afterwards is detected ([Receipt.CheckHistory],
+// [Service.AuditReceipt]). Each request also carries its erasure deadline
+// (GDPR Art. 12(3), [Request.ErasureDueAt], [AddMonths]), which a senior
+// may extend by up to two months ([Service.ExtendErasureDeadline]); the
+// queue shows it and maintenance counts the requests past it.
+//
 // # Eligibility
 //
 // [DefaultRules] maps the nine notes of the cancellation notice onto the

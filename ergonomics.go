@@ -22,6 +22,16 @@ const (
 	// TemplateWithdrawn: the customer withdrew the request. Data:
 	// DataRequestID.
 	TemplateWithdrawn = "withdrawn"
+	// TemplateReceipt: the request ended (rejected or withdrawn) and its
+	// outcome went by SMS only, so its signed receipt comes attached to an
+	// email of its own (under a Service with Config.ReceiptKey; when the
+	// outcome is emailed, that email carries the receipt). Data:
+	// DataRequestID and DataOutcome.
+	TemplateReceipt = "receipt"
+	// TemplateErasureExtended: staff extended the deadline by which the
+	// platform acts on the request. Data: DataRequestID,
+	// DataErasureDueAt and DataReason.
+	TemplateErasureExtended = "erasure_extended"
 )
 
 // Keys of ports.Notification.Data.
@@ -32,6 +42,12 @@ const (
 	DataReasons = "reasons"
 	// DataScheduledFor is when a scheduled request closes, RFC 3339.
 	DataScheduledFor = "scheduled_for"
+	// DataOutcome is the state a request ended in (TemplateReceipt).
+	DataOutcome = "outcome"
+	// DataErasureDueAt is the erasure deadline, RFC 3339.
+	DataErasureDueAt = "erasure_due_at"
+	// DataReason is the reason staff gave the customer for an extension.
+	DataReason = "reason"
 )
 
 // Consents returns the consents that accept every finding of e as it

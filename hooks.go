@@ -10,8 +10,8 @@ import (
 
 // Hook is implemented by every observer of a Service, set in Config.Hooks.
 // A hook implements any of the optional interfaces HookOperation,
-// HookTransition, HookEffectAttempt, HookRuleEvaluated and
-// HookDocumentInspected; the Service detects them by type assertion, so
+// HookTransition, HookEffectAttempt, HookRuleEvaluated,
+// HookDocumentInspected and HookErasureOverdue; the Service detects them by type assertion, so
 // new kinds of hook never break an existing one. Embed HookDefaults to
 // implement Hook.
 //
@@ -71,6 +71,8 @@ const (
 	OpApprove          = "approve"
 	OpReject           = "reject"
 	OpRunMaintenance   = "run_maintenance"
+	OpReceipt          = "receipt"
+	OpExtendErasure    = "extend_erasure"
 )
 
 // HookTransition observes every change of a request's state, once it is
@@ -175,6 +177,7 @@ type hookSet struct {
 	effects         []HookEffectAttempt
 	rules           []HookRuleEvaluated
 	inspections     []HookDocumentInspected
+	erasure         []HookErasureOverdue
 }
 
 // newHookSet sorts hooks by the interfaces they implement; it returns nil
@@ -200,6 +203,9 @@ func newHookSet(hooks []Hook, log *slog.Logger) (*hookSet, error) {
 		}
 		if o, ok := x.(HookDocumentInspected); ok {
 			h.inspections, some = append(h.inspections, o), true
+		}
+		if o, ok := x.(HookErasureOverdue); ok {
+			h.erasure, some = append(h.erasure, o), true
 		}
 	}
 	if !some {
@@ -332,4 +338,19 @@ func (h *hookSet) inspect(ctx context.Context, data []byte, limits DocumentLimit
 		}()
 	}
 	return facts, err
+}
+
+// erasureOverdue reports a request maintenance has just flagged past its
+// erasure deadline (once its write is stored).
+func (h *hookSet) erasureOverdue(ctx context.Context, r *Request, at time.Time) {
+	if h == nil || len(h.erasure) == 0 {
+		return
+	}
+	e := ErasureOverdueInfo{RequestID: r.ID(), State: r.State(), DueAt: r.ErasureDueAt(), Extended: r.d.ErasureExtension != nil, At: at}
+	for _, o := range h.erasure {
+		func() {
+			defer h.guard(ctx, "ErasureOverdue")
+			o.ErasureOverdue(ctx, e)
+		}()
+	}
 }

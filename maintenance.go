@@ -129,6 +129,9 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 		}
 		next.d.Version = version + 1
 		next.seal(s.signKey(), next.d.Version)
+		if err := s.issueReceipt(next, ec); err != nil {
+			return nil, err
+		}
 		err = s.store.Update(ctx, next)
 		if errors.Is(err, ErrConflict) && attempt < maxConflictRetries {
 			continue
@@ -320,6 +323,10 @@ type MaintenanceReport struct {
 	ClosingDeferred int
 	// Flagged counts requests newly flagged for a person (see Attention).
 	Flagged int
+	// ErasureOverdue counts requests newly found still undecided past
+	// their erasure deadline (Request.ErasureOverdue); each is counted
+	// once.
+	ErasureOverdue int
 	// IdempotencyPurged counts expired Idempotency-Key records deleted
 	// (Stores that implement IdempotencyStore).
 	IdempotencyPurged int
@@ -431,7 +438,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 			closingReport = &er
 		}
 	}
-	var expired, closed, rejected, overdue, deferred, flagged, claimed bool
+	var expired, closed, rejected, overdue, deferred, flagged, claimed, erasure bool
 	sc := staff
 	// Without a closing report nothing this change may do notifies anyone
 	// (an expiry, an overdue flag, a deferred closing, claims of effects
@@ -439,7 +446,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 	// stop it: the deferred closing is recorded with its backoff.
 	sc.contactsOptional = closingReport == nil
 	next, err := s.change(ctx, sc, r.ID(), r, func(r *Request, ec effectCtx) error {
-		expired, closed, rejected, overdue, deferred, flagged, claimed = false, false, false, false, false, false, false
+		expired, closed, rejected, overdue, deferred, flagged, claimed, erasure = false, false, false, false, false, false, false, false
 		closingDue := r.State() == StateScheduled && !r.closing() && !ec.now.Before(r.closingDueAt())
 		switch {
 		case !r.expiresAt().IsZero() && !ec.now.Before(r.expiresAt()):
@@ -461,6 +468,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 			}
 		}
 		overdue = r.flagOverdue(ec.now)
+		erasure = r.flagErasureOverdue(ec.now)
 		for i := range r.d.Effects {
 			e := &r.d.Effects[i]
 			if !e.Done() && !ec.now.Before(e.dueAt()) {
@@ -468,7 +476,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 				claimed = true
 			}
 		}
-		if !expired && !closed && !rejected && !overdue && !deferred && !claimed {
+		if !expired && !closed && !rejected && !overdue && !deferred && !claimed && !erasure {
 			return errNoChange
 		}
 		return nil
@@ -487,6 +495,11 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 	count(overdue, &rep.Overdue)
 	count(deferred, &rep.ClosingDeferred)
 	count(flagged, &rep.Flagged)
+	count(erasure, &rep.ErasureOverdue)
+	if erasure {
+		s.hooks.erasureOverdue(ctx, next, s.now())
+		s.log.WarnContext(ctx, "cancellation: request still undecided past its erasure deadline", "request", r.ID(), "erasure_due_at", next.ErasureDueAt())
+	}
 	if flagged {
 		s.log.ErrorContext(ctx, "cancellation: request needs attention", "request", r.ID(), "reason", "the end of the scheduled period could not be checked")
 	}

@@ -141,6 +141,7 @@ func (m *MaintenanceReport) add(o MaintenanceReport) {
 	m.Overdue += o.Overdue
 	m.ClosingDeferred += o.ClosingDeferred
 	m.Flagged += o.Flagged
+	m.ErasureOverdue += o.ErasureOverdue
 }
 
 // executeAll carries out a request's claimed effects at once, so that a

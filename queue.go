@@ -102,7 +102,7 @@ func (s *Service) queueItems(rs []*Request) []QueueItem {
 	now := s.now()
 	items := make([]QueueItem, len(rs))
 	for i, r := range rs {
-		items[i] = QueueItem{Request: r, Overdue: r.Overdue(now)}
+		items[i] = QueueItem{Request: r, Overdue: r.Overdue(now), ErasureDueAt: r.ErasureDueAt(), ErasureOverdue: r.ErasureOverdue(now)}
 	}
 	return items
 }

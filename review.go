@@ -225,6 +225,11 @@ func (r *Request) submit(ec effectCtx, rep Report, due time.Time) error {
 		return &ConsentRequiredError{Findings: missing}
 	}
 	r.d.Eligibility = rep
+	// A review is never due after the erasure deadline: the queue's order
+	// by DueAt is then by the earlier of the two.
+	if !r.d.ErasureDueAt.IsZero() && due.After(r.d.ErasureDueAt) {
+		due = r.d.ErasureDueAt
+	}
 	r.d.SubmittedAt, r.d.DueAt = ec.now, due
 	return r.move(op, StateInReview, ec.now, Actor{Kind: ActorCustomer, ID: string(r.d.Account)}, EventSubmitted,
 		map[string]string{"due_at": due.UTC().Format(time.RFC3339)})
@@ -430,7 +435,14 @@ func (r *Request) flagOverdue(now time.Time) bool {
 // QueueItem is a request in the reviewers' queue.
 type QueueItem struct {
 	Request *Request
+	// Overdue: the review is past its due date (Request.DueAt).
 	Overdue bool
+	// ErasureDueAt is the request's erasure deadline, shown beside the
+	// review's due date; ErasureOverdue that it has passed. A review is
+	// never due after it, so the queue, in due-date order, lists the
+	// requests past their erasure deadline among the first.
+	ErasureDueAt   time.Time
+	ErasureOverdue bool
 }
 
 // validText replaces invalid UTF-8 as JSON encoding does.

@@ -1046,7 +1046,8 @@ func TestStep5_ReviewDueInThreeBusinessDays(t *testing.T) {
 		rs := reviewFixture(t, f, 2)
 		_, err := f.svc.Reject(f.ctx, staff, rs[0].ID(), []cancellation.ReasonCode{cancellation.ReasonIdentityMismatch}, "")
 		require.NoError(t, err)
-		require.Equal(t, []string{"review_rejected/sms/" + phoneFor(rs[0].Account())}, sentTo(f.kit.Notifier))
+		// The signed receipt goes by email beside the SMS (receipt.go).
+		require.ElementsMatch(t, []string{"review_rejected/sms/" + phoneFor(rs[0].Account()), "receipt/email/" + string(rs[0].Account()) + "@example.com"}, sentTo(f.kit.Notifier))
 
 		// The customer removed the secure phone after verifying it: the
 		// result goes to the email address on file.
@@ -1056,9 +1057,10 @@ func TestStep5_ReviewDueInThreeBusinessDays(t *testing.T) {
 		f.platform.AddAccount(a)
 		_, err = f.svc.Reject(f.ctx, staff, rs[1].ID(), []cancellation.ReasonCode{cancellation.ReasonSuspectedEvasion}, "")
 		require.NoError(t, err)
-		require.Equal(t, "review_rejected/email/"+a.Email, sentTo(f.kit.Notifier)[1])
-		require.Len(t, f.kit.Notifier.Sent(), 2)
-		n := f.kit.Notifier.Sent()[1]
+		require.Equal(t, "review_rejected/email/"+a.Email, sentTo(f.kit.Notifier)[2])
+		require.Len(t, f.kit.Notifier.Sent(), 3, "the emailed result carries the receipt: no email of its own")
+		n := f.kit.Notifier.Sent()[2]
+		require.Len(t, n.Attachments, 1)
 		require.Equal(t, rs[1].ID(), n.Data["request_id"])
 		require.Equal(t, "suspected_evasion", n.Data["reasons"])
 		require.Equal(t, "en", n.Locale)
@@ -1087,7 +1089,7 @@ func TestStep5_ApprovalReevaluatesEligibility(t *testing.T) {
 	require.NotContains(t, eventTypes(r.History()), cancellation.EventApproved)
 	require.Equal(t, cancellation.StateRejected, f.stored(r.ID()).State())
 	require.False(t, f.closed(a.ID), "the account stays open")
-	require.Equal(t, []string{"review_rejected/sms/" + a.RecoveryPhone}, sentTo(f.kit.Notifier))
+	require.ElementsMatch(t, []string{"review_rejected/sms/" + a.RecoveryPhone, "receipt/email/" + a.Email}, sentTo(f.kit.Notifier))
 
 	_, err = f.svc.Start(f.ctx, a.ID)
 	require.ErrorIs(t, err, cancellation.ErrNotEligible)

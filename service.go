@@ -120,6 +120,15 @@ type Config struct {
 	// and so does one whose chain someone recomputed without a key. Set it
 	// only while you must read requests from before the keys.
 	AcceptUnkeyedHistory bool
+
+	// ReceiptKey signs the closing receipt each request is given when it
+	// ends as cancelled, rejected or withdrawn (see Receipt). Without it
+	// no receipt is issued and New logs a warning.
+	ReceiptKey *ReceiptSigningKey
+	// ReceiptKeys are further public keys that Service.VerifyReceipt and
+	// Service.AuditReceipt accept, besides ReceiptKey's own: the keys of
+	// receipts signed before a rotation. Publish them all to customers.
+	ReceiptKeys []ReceiptKey
 }
 
 // RetryPolicy is exponential backoff for failed effects: the n-th failure
@@ -203,6 +212,9 @@ func New(cfg Config) (*Service, error) {
 	if err := validateHistoryKeys(cfg.HistoryKeys); err != nil {
 		missing = append(missing, err)
 	}
+	if err := validateReceiptKeys(cfg.ReceiptKey, cfg.ReceiptKeys); err != nil {
+		missing = append(missing, err)
+	}
 	if err := validateEventSource(cfg.EventSource); err != nil {
 		missing = append(missing, err)
 	}
@@ -275,6 +287,14 @@ func New(cfg Config) (*Service, error) {
 	if len(cfg.HistoryKeys) == 0 {
 		s.log.WarnContext(context.Background(), "cancellation: Config.HistoryKeys is empty; the history chain is plain SHA-256, which anyone who can write the Store can recompute")
 	}
+	if cfg.ReceiptKey == nil {
+		s.log.WarnContext(context.Background(), "cancellation: Config.ReceiptKey is not set; requests that end get no signed receipt")
+	} else {
+		k := *cfg.ReceiptKey
+		k.Key = slices.Clone(k.Key)
+		s.cfg.ReceiptKey = &k
+	}
+	s.cfg.ReceiptKeys = slices.Clone(cfg.ReceiptKeys)
 	if len(s.otp.Key) == 0 && cfg.Verifier == nil {
 		s.log.WarnContext(context.Background(), "cancellation: VerificationPolicy.Key is empty; using a random key, so one-time codes do not survive a restart or verify on another replica")
 	}

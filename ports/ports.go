@@ -123,12 +123,29 @@ type Notification struct {
 	Account AccountID
 	// Template names the message: "review_approved" (Data has
 	// "scheduled_for" in the cooling-off and settlement modes),
-	// "review_rejected" (Data has "reasons" and "note"), "cancelled" or
-	// "withdrawn". Data always has "request_id".
+	// "review_rejected" (Data has "reasons"), "cancelled", "withdrawn",
+	// "receipt" (by email, the signed receipt attached, when the
+	// outcome went by SMS only; Data has "outcome") or "erasure_extended" (Data has "erasure_due_at" and
+	// "reason"). Data always has "request_id".
 	Template string
 	// Data holds the template's parameters (request id, reasons, dates).
 	Data   map[string]string
 	Locale string
+	// Attachments are files to attach to an email (ChannelEmail only):
+	// the signed closing receipt, on the email of the outcome
+	// ("cancelled", "review_rejected", "withdrawn") or of "receipt". A
+	// Notifier that cannot attach files must fail rather than drop them.
+	Attachments []Attachment
+}
+
+// Attachment is a file sent with an email notification.
+type Attachment struct {
+	// Filename is the file's name, without a directory.
+	Filename string
+	// ContentType is its media type ("application/jose").
+	ContentType string
+	// Content is the file's bytes.
+	Content []byte
 }
 
 // Notifier delivers notifications by SMS and email (seed steps 5 and 6).

@@ -387,3 +387,37 @@ func (h *Handler) reject(r *http.Request, p Principal) (reply, error) {
 	}
 	return jsonReply(http.StatusOK, reviewView(req, h.opts.Clock.Now()), req.Version())
 }
+
+func (h *Handler) receipt(r *http.Request, p Principal) (reply, error) {
+	id := r.PathValue("id")
+	token, err := h.svc.Receipt(r.Context(), p.Account, id)
+	if err != nil {
+		return reply{}, err
+	}
+	return reply{Status: http.StatusOK, Body: []byte(token), Header: map[string]string{
+		"Content-Type":           cancellation.ReceiptMediaType,
+		"Cache-Control":          "no-store",
+		"X-Content-Type-Options": "nosniff",
+		// id passed cancellation.CheckID: no quote or control character.
+		"Content-Disposition": `attachment; filename="cancellation-receipt-` + id + `.jws"`,
+	}}, nil
+}
+
+// ErasureExtensionBody is the body of POST
+// /v1/reviews/{id}/erasure-extension.
+type ErasureExtensionBody struct {
+	Months int    `json:"months"`
+	Reason string `json:"reason"`
+}
+
+func (h *Handler) extendErasure(r *http.Request, p Principal) (reply, error) {
+	var b ErasureExtensionBody
+	if err := decodeJSON(r, h.opts.MaxJSONBytes, &b, false); err != nil {
+		return reply{}, err
+	}
+	req, err := h.svc.ExtendErasureDeadline(r.Context(), *p.Reviewer, r.PathValue("id"), b.Months, b.Reason)
+	if err != nil {
+		return reply{}, err
+	}
+	return jsonReply(http.StatusOK, reviewView(req, h.opts.Clock.Now()), req.Version())
+}

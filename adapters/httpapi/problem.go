@@ -90,6 +90,12 @@ var problems = []problemRule{
 		}
 	}},
 	{cancellation.ErrNotFound, http.StatusNotFound, "not_found", "No such cancellation request", nil},
+	{cancellation.ErrNoReceipt, http.StatusNotFound, "no_receipt", "The request has no receipt: it has not ended, or receipts are not signed", nil},
+	// No endpoint verifies receipts; a host endpoint that does (with
+	// Service.VerifyReceipt) gets one problem for all three.
+	{cancellation.ErrReceiptMalformed, http.StatusUnprocessableEntity, "receipt_invalid", "The receipt is not valid", nil},
+	{cancellation.ErrReceiptUnknownKey, http.StatusUnprocessableEntity, "receipt_invalid", "The receipt is not valid", nil},
+	{cancellation.ErrReceiptSignature, http.StatusUnprocessableEntity, "receipt_invalid", "The receipt is not valid", nil},
 	{cancellation.ErrUnknownAccount, http.StatusNotFound, "unknown_account", "The account is not known", nil},
 	{cancellation.ErrAccountClosed, http.StatusConflict, "account_closed", "The account is already closed", nil},
 	{cancellation.ErrActiveRequestExists, http.StatusConflict, "active_request_exists", "The account already has a request in progress", nil},

@@ -53,6 +53,10 @@ func TestProblemTable_EverySentinelHasItsProblem(t *testing.T) {
 		"ErrHistoryFull":          {&cancellation.HistoryFullError{ID: "x", Limit: cancellation.CustomerHistoryLimit}, 409, "history_full"},
 		"ErrSelfReview":           {cancellation.ErrSelfReview, 403, "self_review"},
 		"ErrForbidden":            {cancellation.ErrForbidden, 403, "forbidden"},
+		"ErrNoReceipt":            {cancellation.ErrNoReceipt, 404, "no_receipt"},
+		"ErrReceiptMalformed":     {&cancellation.ReceiptError{Err: cancellation.ErrReceiptMalformed}, 422, "receipt_invalid"},
+		"ErrReceiptUnknownKey":    {&cancellation.ReceiptError{Err: cancellation.ErrReceiptUnknownKey}, 422, "receipt_invalid"},
+		"ErrReceiptSignature":     {&cancellation.ReceiptError{Err: cancellation.ErrReceiptSignature}, 422, "receipt_invalid"},
 		"ErrDocumentRejected":     {&cancellation.DocumentError{Problem: cancellation.DocumentNotColour, Detail: "scan it in colour"}, 422, "document_rejected"},
 		// A corrupt record is not the caller's problem: internal_error.
 		"ErrCorrupt": {cancellation.ErrCorrupt, 500, "internal_error"},

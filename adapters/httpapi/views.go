@@ -25,12 +25,17 @@ type QueueEntry struct {
 	SubmittedAt      time.Time          `json:"submitted_at"`
 	DueAt            time.Time          `json:"due_at"`
 	Overdue          bool               `json:"overdue"`
+	// ErasureDueAt and ErasureOverdue: the request's erasure deadline and
+	// whether it is undecided past it (cancellation.QueueItem).
+	ErasureDueAt   time.Time `json:"erasure_due_at,omitzero"`
+	ErasureOverdue bool      `json:"erasure_overdue,omitempty"`
 }
 
 func queueEntry(it cancellation.QueueItem) QueueEntry {
 	r := it.Request
 	return QueueEntry{ID: r.ID(), Account: r.Account(), AccountKind: r.AccountKind(), IdentityVerified: r.IdentityVerified(),
-		State: r.State(), SubmittedAt: r.SubmittedAt(), DueAt: r.DueAt(), Overdue: it.Overdue}
+		State: r.State(), SubmittedAt: r.SubmittedAt(), DueAt: r.DueAt(), Overdue: it.Overdue,
+		ErasureDueAt: it.ErasureDueAt, ErasureOverdue: it.ErasureOverdue}
 }
 
 // ReviewView is what a reviewer sees of a request: the customer's view

@@ -227,8 +227,13 @@ func (cl *Client) Notify(ctx context.Context, n ports.Notification) error {
 	if data == nil {
 		data = map[string]string{}
 	}
+	var files []Attachment
+	for _, a := range n.Attachments {
+		files = append(files, Attachment{Filename: a.Filename, ContentType: a.ContentType, Content: a.Content})
+	}
 	return cl.postJSON(ctx, "/notifications", n.IdempotencyKey, Notification{
 		Channel: n.Channel, To: n.To, AccountID: n.Account, Template: n.Template, Data: data, Locale: n.Locale,
+		Attachments: files,
 	})
 }
 

@@ -135,6 +135,15 @@ type Notification struct {
 	Template  string            `json:"template"`
 	Data      map[string]string `json:"data"`
 	Locale    string            `json:"locale"`
+	// Attachments are the email's files (the signed receipt).
+	Attachments []Attachment `json:"attachments,omitempty"`
+}
+
+// Attachment is a file of a Notification; Content travels as base64.
+type Attachment struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Content     []byte `json:"content"`
 }
 
 // Holidays is the body of GET /calendar/holidays.

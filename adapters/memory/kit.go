@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"crypto/ed25519"
 	"slices"
 	"time"
 
@@ -22,6 +23,10 @@ type Kit struct {
 	// HistoryKey keys the history chain of the Services wired by Config:
 	// a fixed, public key, fit for tests and demos only.
 	HistoryKey cancellation.HistoryKey
+	// ReceiptKey signs the closing receipts of the Services wired by
+	// Config: a fixed Ed25519 key whose private half is public, fit for
+	// tests and demos only.
+	ReceiptKey cancellation.ReceiptSigningKey
 }
 
 // NewKit returns a Kit with an empty Platform and the clock set to now.
@@ -35,6 +40,7 @@ func NewKit(now time.Time) *Kit {
 		Clock:      NewClock(now),
 		Staff:      NewStaffDirectory(),
 		HistoryKey: cancellation.HistoryKey{ID: "memory-kit-1", Secret: []byte("memory kit history key: public, for tests only")},
+		ReceiptKey: cancellation.ReceiptSigningKey{ID: "memory-kit-receipt-1", Key: ed25519.NewKeyFromSeed([]byte("memory kit receipt key: testonly"))},
 	}
 }
 
@@ -58,5 +64,6 @@ func (k *Kit) Config() cancellation.Config {
 		// A copy, so that a caller adjusting the Config leaves the Kit's
 		// key as it is.
 		HistoryKeys: []cancellation.HistoryKey{{ID: k.HistoryKey.ID, Secret: slices.Clone(k.HistoryKey.Secret)}},
+		ReceiptKey:  &cancellation.ReceiptSigningKey{ID: k.ReceiptKey.ID, Key: slices.Clone(k.ReceiptKey.Key)},
 	}
 }

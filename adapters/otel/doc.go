@@ -24,7 +24,8 @@
 //
 // MetricRequests, MetricTransitions, MetricEffectAttempts,
 // MetricEffectFailures, MetricEffectDuration, MetricReviewLateness,
-// MetricRuleDuration, MetricInspections and MetricInspectionDuration, all
+// MetricRuleDuration, MetricInspections, MetricInspectionDuration and
+// MetricErasureOverdue, all
 // under the instrumentation scope ScopeName; durations are in seconds.
 // MetricRequests counts what went through this process: it says how the
 // number of requests in each state changed since the process started,

@@ -40,6 +40,7 @@ type Observer struct {
 	ruleDuration    metric.Float64Histogram
 	inspections     metric.Int64Counter
 	inspectDuration metric.Float64Histogram
+	erasureOverdue  metric.Int64Counter
 }
 
 // The metrics an Observer records. Durations are in seconds.
@@ -73,6 +74,10 @@ const (
 	// MetricInspectionDuration is the latency of document inspections
 	// (accepted, format).
 	MetricInspectionDuration = "cancellation.document.inspection.duration"
+	// MetricErasureOverdue counts requests found still undecided past their
+	// erasure deadline (state, extended), each once per deadline: the
+	// same count as MaintenanceReport.ErasureOverdue.
+	MetricErasureOverdue = "cancellation.erasure.overdue"
 )
 
 // New returns an Observer over the providers of opts.
@@ -108,6 +113,7 @@ func New(opts Options) (*Observer, error) {
 	o.ruleDuration = seconds(MetricRuleDuration, "Latency of eligibility rules.")
 	o.inspections = counter(MetricInspections, "Identity document inspections.")
 	o.inspectDuration = seconds(MetricInspectionDuration, "Latency of identity document inspections.")
+	o.erasureOverdue = counter(MetricErasureOverdue, "Requests found still undecided past their erasure deadline (GDPR Art. 12(3)).")
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -185,6 +191,15 @@ func (o *Observer) DocumentInspected(ctx context.Context, d cancellation.Documen
 	o.inspectDuration.Record(ctx, d.Latency.Seconds(), metric.WithAttributes(accepted, format))
 }
 
+// ErasureOverdue counts a request past its erasure deadline and adds an
+// event to the current span; it implements
+// cancellation.HookErasureOverdue.
+func (o *Observer) ErasureOverdue(ctx context.Context, e cancellation.ErasureOverdueInfo) {
+	o.erasureOverdue.Add(ctx, 1, metric.WithAttributes(attribute.String("state", string(e.State)), attribute.Bool("extended", e.Extended)))
+	trace.SpanFromContext(ctx).AddEvent("cancellation.erasure_overdue", trace.WithAttributes(
+		attribute.String("cancellation.request_id", e.RequestID), attribute.String("cancellation.state", string(e.State))))
+}
+
 // endSpan ends span with err's status.
 func endSpan(span trace.Span, err error) {
 	if err != nil {
@@ -200,4 +215,5 @@ var (
 	_ cancellation.HookEffectAttempt     = (*Observer)(nil)
 	_ cancellation.HookRuleEvaluated     = (*Observer)(nil)
 	_ cancellation.HookDocumentInspected = (*Observer)(nil)
+	_ cancellation.HookErasureOverdue    = (*Observer)(nil)
 )

@@ -333,3 +333,18 @@ func TestWrapPorts_VerifierStaffAndEventsAreTraced(t *testing.T) {
 		}
 	}
 }
+
+func TestObserver_CountsRequestsPastTheirErasureDeadline(t *testing.T) {
+	t.Parallel()
+	tm := newTelemetry(t)
+	r := tm.toReview(t, "otel-erasure")
+	tm.kit.Clock.Set(r.ErasureDueAt().Add(time.Minute))
+	rep, err := tm.svc.RunMaintenance(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.ErasureOverdue)
+	_, err = tm.svc.RunMaintenance(t.Context())
+	require.NoError(t, err)
+
+	m := tm.metrics(t)
+	require.Equal(t, int64(1), sum(t, m[otel.MetricErasureOverdue], attribute.String("state", "in_review"), attribute.Bool("extended", false)), "once per request")
+}

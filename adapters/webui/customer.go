@@ -29,6 +29,7 @@ func (h *Handler) customerRoutes() {
 	h.mux.HandleFunc("GET /requests/{id}/submit", h.customer(h.submitPage))
 	h.mux.HandleFunc("POST /requests/{id}/submit", h.customer(h.submit))
 	h.mux.HandleFunc("POST /requests/{id}/withdraw", h.customer(h.withdraw))
+	h.mux.HandleFunc("GET /requests/{id}/receipt", h.customer(h.receipt))
 }
 
 // call is one customer request: the language, the account, the page.
@@ -552,4 +553,20 @@ func (h *Handler) withdraw(c *call) {
 		return
 	}
 	http.Redirect(c.w, c.r, reqPath(r2.ID(), ""), http.StatusSeeOther)
+}
+
+// receipt downloads the signed receipt of the customer's own request.
+func (h *Handler) receipt(c *call) {
+	id := c.r.PathValue("id")
+	token, err := h.svc.Receipt(ctx(c.r), c.acct, id)
+	if err != nil {
+		h.fail(c, "", err)
+		return
+	}
+	c.w.Header().Set("Content-Type", cancellation.ReceiptMediaType)
+	c.w.Header().Set("Cache-Control", "no-store")
+	c.w.Header().Set("X-Content-Type-Options", "nosniff")
+	// id passed the Service's id check: no quote or control character.
+	c.w.Header().Set("Content-Disposition", `attachment; filename="cancellation-receipt-`+id+`.jws"`)
+	_, _ = c.w.Write([]byte(token))
 }

@@ -63,6 +63,8 @@ func problemOf(err error) (int, string) {
 		return http.StatusConflict, "invalid_transition"
 	case errors.Is(err, cancellation.ErrNotFound), errors.Is(err, ports.ErrNotFound), errors.Is(err, cancellation.ErrUnknownAccount):
 		return http.StatusNotFound, "not_found"
+	case errors.Is(err, cancellation.ErrNoReceipt):
+		return http.StatusNotFound, "no_receipt"
 	case errors.Is(err, cancellation.ErrInvalidInput):
 		return http.StatusBadRequest, "invalid_input"
 	}

@@ -198,7 +198,21 @@ func (k *fakeKit) Config() cancellation.Config {
 			APIKeys: p, Data: p, Complaints: p, Matters: p,
 		},
 		OTP: k.OTP, Notifier: fakeNotifier{}, Documents: k.Documents, Closer: p, Clock: k.Clock,
+		Staff: fakeStaff{},
 	}
+}
+
+// fakeStaff knows one senior, fakeSenior.
+type fakeStaff struct{}
+
+// fakeSenior is the senior fakeStaff knows.
+const fakeSenior = "senior-1"
+
+func (fakeStaff) StaffMember(_ context.Context, id string) (ports.StaffMember, error) {
+	if id != fakeSenior {
+		return ports.StaffMember{}, ports.ErrNotFound
+	}
+	return ports.StaffMember{ID: id, Name: "Senior", Roles: []ports.Role{ports.RoleSenior}}, nil
 }
 
 // createOnlyStore keeps nothing but accepts a new request: it lets a

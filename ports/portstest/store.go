@@ -3,6 +3,7 @@ package portstest
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -160,6 +161,33 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 		full, err := e.svc.Review(t.Context(), e.reviewer, r.ID())
 		require.NoError(t, err)
 		require.Empty(t, cmp.Diff(events, full.History()), "history survives byte for byte")
+
+		// The signed receipt is kept with the request and still matches
+		// the stored history.
+		token, ok := got.Receipt()
+		require.True(t, ok, "the receipt is kept")
+		want, _ := r.Receipt()
+		require.Equal(t, want, token)
+		rc, err := cancellation.VerifyReceipt(token, receiptKey.Public())
+		require.NoError(t, err)
+		require.NoError(t, rc.CheckHistory(events, e.historyKey))
+		require.False(t, got.ErasureDueAt().IsZero())
+		require.Equal(t, r.ErasureDueAt(), got.ErasureDueAt())
+	})
+	t.Run("RoundTripKeepsErasureExtension", func(t *testing.T) {
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		r := e.start(t, e.account(t))
+		r, err := e.svc.ExtendErasureDeadline(t.Context(), cancellation.Reviewer{ID: fakeSenior}, r.ID(), 2, "a backlog of reviews")
+		require.NoError(t, err)
+		got, err := e.store.Get(t.Context(), r.ID())
+		require.NoError(t, err)
+		requireSameRequest(t, r, got)
+		x, ok := got.ErasureExtension()
+		require.True(t, ok)
+		require.Equal(t, 2, x.Months)
+		require.Equal(t, "a backlog of reviews", x.Reason)
+		require.Equal(t, cancellation.AddMonths(r.CreatedAt(), 3), got.ErasureDueAt())
 	})
 	t.Run("ListFiltersAndOrders", func(t *testing.T) {
 		t.Parallel()
@@ -525,6 +553,10 @@ func requireSameRequest(t *testing.T, want, got *cancellation.Request) {
 	}
 }
 
+// receiptKey signs the receipts of the suite's services: a fixed key,
+// public, for tests only.
+var receiptKey = cancellation.ReceiptSigningKey{ID: "portstest-receipt-1", Key: ed25519.NewKeyFromSeed([]byte("portstest receipt key: 32 bytes."))}
+
 // storeEnv is a Service over the store under test with the kit's fakes of
 // the other ports.
 type storeEnv struct {
@@ -569,6 +601,7 @@ func (e *storeEnv) serviceOn(t *testing.T, store cancellation.Store) *cancellati
 	cfg.Store = store
 	cfg.Verification.Key = e.otpKey
 	cfg.HistoryKeys = []cancellation.HistoryKey{e.historyKey}
+	cfg.ReceiptKey = &receiptKey
 	svc, err := cancellation.New(cfg)
 	require.NoError(t, err)
 	return svc

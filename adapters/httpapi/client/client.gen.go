@@ -326,6 +326,21 @@ type DocumentViewFormat string
 // Empty defines model for Empty.
 type Empty = map[string]interface{}
 
+// ErasureExtension defines model for ErasureExtension.
+type ErasureExtension struct {
+	At     time.Time `json:"at"`
+	Months int       `json:"months"`
+	Reason string    `json:"reason"`
+}
+
+// ErasureExtensionBody defines model for ErasureExtensionBody.
+type ErasureExtensionBody struct {
+	Months int `json:"months"`
+
+	// Reason What the customer is told.
+	Reason string `json:"reason"`
+}
+
 // Event defines model for Event.
 type Event struct {
 	Actor    Actor              `json:"actor"`
@@ -394,6 +409,7 @@ type Problem struct {
 	// stale_notes, no_recovery_phone, code_mismatch, code_expired,
 	// code_locked, code_rate_limited, delivery_failed,
 	// documents_not_required, wrong_document_kind, history_full, self_review,
+	// no_receipt, receipt_invalid,
 	// document_rejected, document_too_large, unauthenticated,
 	// authentication_unavailable, forbidden, precondition_failed,
 	// idempotency_unsupported, idempotency_key_invalid,
@@ -423,14 +439,20 @@ type Problem struct {
 // QueuePage defines model for QueuePage.
 type QueuePage struct {
 	Items []struct {
-		Account          string                    `json:"account"`
-		AccountKind      QueuePageItemsAccountKind `json:"account_kind"`
-		DueAt            time.Time                 `json:"due_at"`
-		Id               string                    `json:"id"`
-		IdentityVerified bool                      `json:"identity_verified"`
-		Overdue          bool                      `json:"overdue"`
-		State            State                     `json:"state"`
-		SubmittedAt      time.Time                 `json:"submitted_at"`
+		Account     string                    `json:"account"`
+		AccountKind QueuePageItemsAccountKind `json:"account_kind"`
+
+		// DueAt When the review is due; never after erasure_due_at, so the queue's order puts requests past their erasure deadline first.
+		DueAt        time.Time  `json:"due_at"`
+		ErasureDueAt *time.Time `json:"erasure_due_at,omitempty"`
+
+		// ErasureOverdue The request is still undecided (not approved, scheduled or ended) past its erasure deadline.
+		ErasureOverdue   *bool     `json:"erasure_overdue,omitempty"`
+		Id               string    `json:"id"`
+		IdentityVerified bool      `json:"identity_verified"`
+		Overdue          bool      `json:"overdue"`
+		State            State     `json:"state"`
+		SubmittedAt      time.Time `json:"submitted_at"`
 	} `json:"items"`
 
 	// NextCursor Reads the next page as the cursor parameter; absent on the last page.
@@ -478,14 +500,21 @@ type Request struct {
 		At       time.Time     `json:"at"`
 		Reasons  *[]ReasonCode `json:"reasons,omitempty"`
 	} `json:"decision,omitempty"`
-	Documents    *[]DocumentView `json:"documents,omitempty"`
-	DueAt        *time.Time      `json:"due_at,omitempty"`
-	Eligibility  Report          `json:"eligibility"`
-	Id           string          `json:"id"`
-	ScheduledFor *time.Time      `json:"scheduled_for,omitempty"`
-	State        State           `json:"state"`
-	SubmittedAt  *time.Time      `json:"submitted_at,omitempty"`
-	UpdatedAt    time.Time       `json:"updated_at"`
+	Documents   *[]DocumentView `json:"documents,omitempty"`
+	DueAt       *time.Time      `json:"due_at,omitempty"`
+	Eligibility Report          `json:"eligibility"`
+
+	// ErasureDueAt The date by which the platform must have acted on the request (one month from its start, GDPR Art. 12(3)), extended when erasure_extension is present.
+	ErasureDueAt     *time.Time        `json:"erasure_due_at,omitempty"`
+	ErasureExtension *ErasureExtension `json:"erasure_extension,omitempty"`
+
+	// HasReceipt The signed receipt can be downloaded at /v1/cancellations/{id}/receipt.
+	HasReceipt   *bool      `json:"has_receipt,omitempty"`
+	Id           string     `json:"id"`
+	ScheduledFor *time.Time `json:"scheduled_for,omitempty"`
+	State        State      `json:"state"`
+	SubmittedAt  *time.Time `json:"submitted_at,omitempty"`
+	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
 // Review defines model for Review.
@@ -637,6 +666,15 @@ type ApproveReviewParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ExtendErasureDeadlineParams defines parameters for ExtendErasureDeadline.
+type ExtendErasureDeadlineParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The ETag of the request as last read ("*" matches any).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // RejectReviewParams defines parameters for RejectReview.
 type RejectReviewParams struct {
 	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
@@ -672,6 +710,9 @@ type WithdrawCancellationJSONRequestBody = Empty
 
 // ApproveReviewJSONRequestBody defines body for ApproveReview for application/json ContentType.
 type ApproveReviewJSONRequestBody = ApproveBody
+
+// ExtendErasureDeadlineJSONRequestBody defines body for ExtendErasureDeadline for application/json ContentType.
+type ExtendErasureDeadlineJSONRequestBody = ErasureExtensionBody
 
 // RejectReviewJSONRequestBody defines body for RejectReview for application/json ContentType.
 type RejectReviewJSONRequestBody = RejectBody
@@ -858,6 +899,13 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/cancellations/{id}/documents (the `UploadDocument` operationId).
 	UploadDocumentWithBody(ctx context.Context, id ID, params *UploadDocumentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCancellationReceipt The signed closing receipt of one of the caller's requests.
+	//
+	// A JWS compact serialization (Ed25519, "typ" cancellation-receipt+jws) issued when the request ended as cancelled, rejected or withdrawn; verify it offline with the platform's public key (cmd/verify-receipt). 404 no_receipt while the request is open, or when the server signs no receipts; 404 not_found for another account's request.
+	//
+	// Corresponds with GET /v1/cancellations/{id}/receipt (the `GetCancellationReceipt` operationId).
+	GetCancellationReceipt(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// SubmitCancellationWithBody Step 5, send the application to review.
 	//
 	// Takes any type of body and a specified content type.
@@ -933,6 +981,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/reviews/{id}/documents/{kind} (the `GetReviewDocument` operationId).
 	GetReviewDocument(ctx context.Context, id ID, kind DocumentKind, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExtendErasureDeadlineWithBody Extend the erasure deadline by 1 or 2 months (GDPR Art. 12(3)), with the reason the customer is told.
+	//
+	// Seniors only (403 forbidden otherwise); within one month of the request and while it is open (409 invalid_transition); an extension may be lengthened, never shortened. The customer is notified and sees the new deadline and the reason in their view.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/erasure-extension (the `ExtendErasureDeadline` operationId).
+	ExtendErasureDeadlineWithBody(ctx context.Context, id ID, params *ExtendErasureDeadlineParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExtendErasureDeadline Extend the erasure deadline by 1 or 2 months (GDPR Art. 12(3)), with the reason the customer is told.
+	//
+	// Seniors only (403 forbidden otherwise); within one month of the request and while it is open (409 invalid_transition); an extension may be lengthened, never shortened. The customer is notified and sees the new deadline and the reason in their view.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/erasure-extension (the `ExtendErasureDeadline` operationId).
+	ExtendErasureDeadline(ctx context.Context, id ID, params *ExtendErasureDeadlineParams, body ExtendErasureDeadlineJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RejectReviewWithBody Reject with reason codes; the customer may apply again.
 	//
@@ -1187,6 +1253,23 @@ func (c *Client) UploadDocumentWithBody(ctx context.Context, id ID, params *Uplo
 	return c.Client.Do(req)
 }
 
+// GetCancellationReceipt The signed closing receipt of one of the caller's requests.
+//
+// A JWS compact serialization (Ed25519, "typ" cancellation-receipt+jws) issued when the request ended as cancelled, rejected or withdrawn; verify it offline with the platform's public key (cmd/verify-receipt). 404 no_receipt while the request is open, or when the server signs no receipts; 404 not_found for another account's request.
+//
+// Corresponds with GET /v1/cancellations/{id}/receipt (the `GetCancellationReceipt` operationId).
+func (c *Client) GetCancellationReceipt(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCancellationReceiptRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // SubmitCancellationWithBody Step 5, send the application to review.
 //
 // Takes any type of body and a specified content type.
@@ -1373,6 +1456,44 @@ func (c *Client) ApproveReview(ctx context.Context, id ID, params *ApproveReview
 // Corresponds with GET /v1/reviews/{id}/documents/{kind} (the `GetReviewDocument` operationId).
 func (c *Client) GetReviewDocument(ctx context.Context, id ID, kind DocumentKind, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReviewDocumentRequest(c.Server, id, kind)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExtendErasureDeadlineWithBody Extend the erasure deadline by 1 or 2 months (GDPR Art. 12(3)), with the reason the customer is told.
+//
+// Seniors only (403 forbidden otherwise); within one month of the request and while it is open (409 invalid_transition); an extension may be lengthened, never shortened. The customer is notified and sees the new deadline and the reason in their view.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/reviews/{id}/erasure-extension (the `ExtendErasureDeadline` operationId).
+func (c *Client) ExtendErasureDeadlineWithBody(ctx context.Context, id ID, params *ExtendErasureDeadlineParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExtendErasureDeadlineRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExtendErasureDeadline Extend the erasure deadline by 1 or 2 months (GDPR Art. 12(3)), with the reason the customer is told.
+//
+// Seniors only (403 forbidden otherwise); within one month of the request and while it is open (409 invalid_transition); an extension may be lengthened, never shortened. The customer is notified and sees the new deadline and the reason in their view.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/reviews/{id}/erasure-extension (the `ExtendErasureDeadline` operationId).
+func (c *Client) ExtendErasureDeadline(ctx context.Context, id ID, params *ExtendErasureDeadlineParams, body ExtendErasureDeadlineJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExtendErasureDeadlineRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1887,6 +2008,40 @@ func NewUploadDocumentRequestWithBody(server string, id ID, params *UploadDocume
 	return req, nil
 }
 
+// NewGetCancellationReceiptRequest constructs an http.Request for the GetCancellationReceipt method
+func NewGetCancellationReceiptRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/cancellations/%s/receipt", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewSubmitCancellationRequest calls the generic SubmitCancellation builder with application/json body
 func NewSubmitCancellationRequest(server string, id ID, params *SubmitCancellationParams, body SubmitCancellationJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -2328,6 +2483,79 @@ func NewGetReviewDocumentRequest(server string, id ID, kind DocumentKind) (*http
 	return req, nil
 }
 
+// NewExtendErasureDeadlineRequest calls the generic ExtendErasureDeadline builder with application/json body
+func NewExtendErasureDeadlineRequest(server string, id ID, params *ExtendErasureDeadlineParams, body ExtendErasureDeadlineJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewExtendErasureDeadlineRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewExtendErasureDeadlineRequestWithBody constructs an http.Request for the ExtendErasureDeadline method, with any body, and a specified content type
+func NewExtendErasureDeadlineRequestWithBody(server string, id ID, params *ExtendErasureDeadlineParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reviews/%s/erasure-extension", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewRejectReviewRequest calls the generic RejectReview builder with application/json body
 func NewRejectReviewRequest(server string, id ID, params *RejectReviewParams, body RejectReviewJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -2557,6 +2785,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/cancellations/{id}/documents (the `UploadDocument` operationId).
 	UploadDocumentWithBodyWithResponse(ctx context.Context, id ID, params *UploadDocumentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadDocumentResponse, error)
 
+	// GetCancellationReceiptWithResponse The signed closing receipt of one of the caller's requests.
+	//
+	// A JWS compact serialization (Ed25519, "typ" cancellation-receipt+jws) issued when the request ended as cancelled, rejected or withdrawn; verify it offline with the platform's public key (cmd/verify-receipt). 404 no_receipt while the request is open, or when the server signs no receipts; 404 not_found for another account's request.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/cancellations/{id}/receipt (the `GetCancellationReceipt` operationId).
+	GetCancellationReceiptWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetCancellationReceiptResponse, error)
+
 	// SubmitCancellationWithBodyWithResponse Step 5, send the application to review.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -2644,6 +2881,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/reviews/{id}/documents/{kind} (the `GetReviewDocument` operationId).
 	GetReviewDocumentWithResponse(ctx context.Context, id ID, kind DocumentKind, reqEditors ...RequestEditorFn) (*GetReviewDocumentResponse, error)
+
+	// ExtendErasureDeadlineWithBodyWithResponse Extend the erasure deadline by 1 or 2 months (GDPR Art. 12(3)), with the reason the customer is told.
+	//
+	// Seniors only (403 forbidden otherwise); within one month of the request and while it is open (409 invalid_transition); an extension may be lengthened, never shortened. The customer is notified and sees the new deadline and the reason in their view.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/erasure-extension (the `ExtendErasureDeadline` operationId).
+	ExtendErasureDeadlineWithBodyWithResponse(ctx context.Context, id ID, params *ExtendErasureDeadlineParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExtendErasureDeadlineResponse, error)
+
+	// ExtendErasureDeadlineWithResponse Extend the erasure deadline by 1 or 2 months (GDPR Art. 12(3)), with the reason the customer is told.
+	//
+	// Seniors only (403 forbidden otherwise); within one month of the request and while it is open (409 invalid_transition); an extension may be lengthened, never shortened. The customer is notified and sees the new deadline and the reason in their view.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/erasure-extension (the `ExtendErasureDeadline` operationId).
+	ExtendErasureDeadlineWithResponse(ctx context.Context, id ID, params *ExtendErasureDeadlineParams, body ExtendErasureDeadlineJSONRequestBody, reqEditors ...RequestEditorFn) (*ExtendErasureDeadlineResponse, error)
 
 	// RejectReviewWithBodyWithResponse Reject with reason codes; the customer may apply again.
 	//
@@ -3159,6 +3414,62 @@ func (r UploadDocumentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UploadDocumentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCancellationReceiptResponse200Headers the declared response headers of an HTTP 200 response for GetCancellationReceipt
+type GetCancellationReceiptResponse200Headers struct {
+	ContentDisposition *string
+}
+
+// GetCancellationReceiptResponseDefaultHeaders the declared response headers of an HTTP default response for GetCancellationReceipt
+type GetCancellationReceiptResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type GetCancellationReceiptResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCancellationReceiptResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetCancellationReceiptResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetCancellationReceiptResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCancellationReceiptResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCancellationReceiptResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCancellationReceiptResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCancellationReceiptResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3682,6 +3993,69 @@ func (r GetReviewDocumentResponse) ContentType() string {
 	return ""
 }
 
+// ExtendErasureDeadlineResponse200Headers the declared response headers of an HTTP 200 response for ExtendErasureDeadline
+type ExtendErasureDeadlineResponse200Headers struct {
+	ETag *string
+}
+
+// ExtendErasureDeadlineResponseDefaultHeaders the declared response headers of an HTTP default response for ExtendErasureDeadline
+type ExtendErasureDeadlineResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type ExtendErasureDeadlineResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Review
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ExtendErasureDeadlineResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ExtendErasureDeadlineResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ExtendErasureDeadlineResponse) GetJSON200() *Review {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ExtendErasureDeadlineResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ExtendErasureDeadlineResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExtendErasureDeadlineResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExtendErasureDeadlineResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExtendErasureDeadlineResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RejectReviewResponse200Headers the declared response headers of an HTTP 200 response for RejectReview
 type RejectReviewResponse200Headers struct {
 	ETag *string
@@ -3935,6 +4309,21 @@ func (c *ClientWithResponses) UploadDocumentWithBodyWithResponse(ctx context.Con
 	return ParseUploadDocumentResponse(rsp)
 }
 
+// GetCancellationReceiptWithResponse The signed closing receipt of one of the caller's requests.
+//
+// A JWS compact serialization (Ed25519, "typ" cancellation-receipt+jws) issued when the request ended as cancelled, rejected or withdrawn; verify it offline with the platform's public key (cmd/verify-receipt). 404 no_receipt while the request is open, or when the server signs no receipts; 404 not_found for another account's request.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/cancellations/{id}/receipt (the `GetCancellationReceipt` operationId).
+func (c *ClientWithResponses) GetCancellationReceiptWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*GetCancellationReceiptResponse, error) {
+	rsp, err := c.GetCancellationReceipt(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCancellationReceiptResponse(rsp)
+}
+
 // SubmitCancellationWithBodyWithResponse Step 5, send the application to review.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -4093,6 +4482,36 @@ func (c *ClientWithResponses) GetReviewDocumentWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseGetReviewDocumentResponse(rsp)
+}
+
+// ExtendErasureDeadlineWithBodyWithResponse Extend the erasure deadline by 1 or 2 months (GDPR Art. 12(3)), with the reason the customer is told.
+//
+// Seniors only (403 forbidden otherwise); within one month of the request and while it is open (409 invalid_transition); an extension may be lengthened, never shortened. The customer is notified and sees the new deadline and the reason in their view.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/erasure-extension (the `ExtendErasureDeadline` operationId).
+func (c *ClientWithResponses) ExtendErasureDeadlineWithBodyWithResponse(ctx context.Context, id ID, params *ExtendErasureDeadlineParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExtendErasureDeadlineResponse, error) {
+	rsp, err := c.ExtendErasureDeadlineWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExtendErasureDeadlineResponse(rsp)
+}
+
+// ExtendErasureDeadlineWithResponse Extend the erasure deadline by 1 or 2 months (GDPR Art. 12(3)), with the reason the customer is told.
+//
+// Seniors only (403 forbidden otherwise); within one month of the request and while it is open (409 invalid_transition); an extension may be lengthened, never shortened. The customer is notified and sees the new deadline and the reason in their view.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/erasure-extension (the `ExtendErasureDeadline` operationId).
+func (c *ClientWithResponses) ExtendErasureDeadlineWithResponse(ctx context.Context, id ID, params *ExtendErasureDeadlineParams, body ExtendErasureDeadlineJSONRequestBody, reqEditors ...RequestEditorFn) (*ExtendErasureDeadlineResponse, error) {
+	rsp, err := c.ExtendErasureDeadline(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExtendErasureDeadlineResponse(rsp)
 }
 
 // RejectReviewWithBodyWithResponse Reject with reason codes; the customer may apply again.
@@ -4632,6 +5051,62 @@ func ParseUploadDocumentResponse(rsp *http.Response) (*UploadDocumentResponse, e
 	return response, nil
 }
 
+// ParseGetCancellationReceiptResponse parses an HTTP response from a GetCancellationReceiptWithResponse call
+func ParseGetCancellationReceiptResponse(rsp *http.Response) (*GetCancellationReceiptResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCancellationReceiptResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCancellationReceiptResponse200Headers
+		if values := rsp.Header.Values("Content-Disposition"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Disposition", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentDisposition = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers GetCancellationReceiptResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseSubmitCancellationResponse parses an HTTP response from a SubmitCancellationWithResponse call
 func ParseSubmitCancellationResponse(rsp *http.Response) (*SubmitCancellationResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -5105,6 +5580,69 @@ func ParseGetReviewDocumentResponse(rsp *http.Response) (*GetReviewDocumentRespo
 		response.Headers200 = &headers
 	case true:
 		var headers GetReviewDocumentResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseExtendErasureDeadlineResponse parses an HTTP response from a ExtendErasureDeadlineWithResponse call
+func ParseExtendErasureDeadlineResponse(rsp *http.Response) (*ExtendErasureDeadlineResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExtendErasureDeadlineResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Review
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ExtendErasureDeadlineResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ExtendErasureDeadlineResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
