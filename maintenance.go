@@ -161,6 +161,7 @@ func (s *Service) effectCtx(ctx context.Context, account ports.AccountID) (effec
 		return ec, portUnavailable("read account "+string(account), "AccountDirectory", err)
 	}
 	ec.to = contacts{phone: acct.RecoveryPhone, email: acct.Email, locale: acct.Locale}
+	ec.identifiers = s.hashIdentifiers(acct, now.Add(s.cfg.IdentifierRetention))
 	return ec, nil
 }
 
@@ -174,7 +175,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 		now := s.now()
 		var mine []Effect
 		for _, e := range r.d.Effects {
-			if !e.Done() && e.LeaseOwner == s.instance && now.Before(e.LeaseUntil) {
+			if !e.Done() && e.LeaseOwner == s.instance && now.Before(e.LeaseUntil) && !r.effectWaits(e) {
 				mine = append(mine, cloneEffect(e))
 			}
 		}
@@ -229,9 +230,20 @@ func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error)
 		}
 		return s.cfg.Notifier.Notify(ctx, *e.Notification)
 	case EffectCloseAccount:
+		if r.effectWaits(e) {
+			return errors.New("closing waits for the data export")
+		}
 		return s.cfg.Closer.CloseAccount(ctx, r.Account(), e.Key)
+	case EffectDataExport:
+		return s.exportData(ctx, r, e)
 	case EffectPublishEvent:
 		return s.publish(ctx, e)
+	case EffectKeepIdentifiers:
+		is, ok := s.cfg.Store.(IdentifierStore)
+		if !ok {
+			return errors.New("the Store does not implement IdentifierStore")
+		}
+		return is.KeepIdentifiers(ctx, slices.Clone(e.Identifiers))
 	case EffectPurgeDocuments:
 		keys := slices.Clone(r.d.Reserved)
 		for _, d := range r.d.Documents {
@@ -286,6 +298,8 @@ func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, re
 		kind := e.Kind
 		r.record(ec.now, systemActor, EventEffectDone, map[string]string{"effect": key})
 		switch kind {
+		case EffectDataExport:
+			r.exportDelivered(ec)
 		case EffectCloseAccount:
 			if err := r.cancelled(ec); err != nil {
 				return err
@@ -323,6 +337,14 @@ type MaintenanceReport struct {
 	// IdempotencyPurged counts expired Idempotency-Key records deleted
 	// (Stores that implement IdempotencyStore).
 	IdempotencyPurged int
+	// IdentifiersPurged counts kept identifier hashes deleted at the end
+	// of Config.IdentifierRetention (Stores that implement
+	// IdentifierStore).
+	IdentifiersPurged int
+	// ClosureAdmissionsPurged counts organisation-quota admissions deleted
+	// once older than the quota's window (Stores that implement
+	// ClosureQuotaStore).
+	ClosureAdmissionsPurged int
 }
 
 // maintenanceBatch is how many requests one List call of maintenance reads
@@ -365,6 +387,12 @@ func (s *Service) runMaintenance(ctx, work context.Context, slots chan struct{})
 	var rep MaintenanceReport
 	var errs []error
 	if err := s.purgeIdempotency(ctx, &rep); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.purgeIdentifiers(ctx, &rep); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.purgeClosures(ctx, &rep); err != nil {
 		errs = append(errs, err)
 	}
 	// The pool works on a batch while the next one is listed; every way
@@ -463,7 +491,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 		overdue = r.flagOverdue(ec.now)
 		for i := range r.d.Effects {
 			e := &r.d.Effects[i]
-			if !e.Done() && !ec.now.Before(e.dueAt()) {
+			if !e.Done() && !ec.now.Before(e.dueAt()) && !r.effectWaits(*e) {
 				e.LeaseOwner, e.LeaseUntil = s.instance, ec.now.Add(s.cfg.EffectLease)
 				claimed = true
 			}

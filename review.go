@@ -208,6 +208,9 @@ type effectCtx struct {
 	owner     string
 	lease     time.Time
 	retention time.Duration
+	// identifiers are the account's login identifiers, hashed, that a
+	// cancellation keeps from reuse (nil when the Service keeps none).
+	identifiers []IdentifierHash
 }
 
 // submit moves a complete application into review (seed step 5).
@@ -364,6 +367,7 @@ func (r *Request) cancelled(ec effectCtx) error {
 		return err
 	}
 	r.notify(TemplateCancelled, nil, ec.to, []ports.Channel{ports.ChannelSMS, ports.ChannelEmail}, ec.owner, ec.lease)
+	r.keepIdentifiers(ec)
 	r.schedulePurge(ec)
 	return nil
 }
