@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -231,4 +232,15 @@ func (s *Service) purgeIdentifiers(ctx context.Context, rep *MaintenanceReport) 
 		return fmt.Errorf("cancellation: purging expired identifiers: %w", err)
 	}
 	return nil
+}
+
+// contactPattern matches what looks like an email address or a phone
+// number in a port's error text.
+var contactPattern = regexp.MustCompile(`[^\s@<>"'(),;:]+@[^\s@<>"'(),;:]+|\+?\d[\d ().-]{5,}\d`)
+
+// scrubContacts replaces email addresses and phone numbers in text (a
+// port's error) with "[redacted]", for text recorded in the history, which
+// is hash-chained and cannot be purged later.
+func scrubContacts(text string) string {
+	return contactPattern.ReplaceAllString(text, "[redacted]")
 }
