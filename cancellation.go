@@ -258,6 +258,9 @@ const (
 // transition that causes it, carried out afterwards and marked done. Until
 // it is done, Service.RunMaintenance retries it with backoff. Key is the
 // idempotency key handed to the port on every attempt.
+//
+// A notification effect holds no address: Notification.To is read from
+// the AccountDirectory each time it is delivered, so no contact is stored.
 type Effect struct {
 	Key          string              `json:"key"`
 	Kind         EffectKind          `json:"kind"`

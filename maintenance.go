@@ -228,7 +228,15 @@ func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error)
 		if e.Notification == nil {
 			return errors.New("notify effect without a notification")
 		}
-		return s.cfg.Notifier.Notify(ctx, *e.Notification)
+		n := *e.Notification
+		if n.To == "" { // recorded without its address: read it now
+			to, err := s.address(ctx, r.Account(), n.Channel)
+			if err != nil {
+				return err
+			}
+			n.To = to
+		}
+		return s.cfg.Notifier.Notify(ctx, n)
 	case EffectCloseAccount:
 		if r.effectWaits(e) {
 			return errors.New("closing waits for the data export")
@@ -259,6 +267,26 @@ func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error)
 		return nil
 	}
 	return fmt.Errorf("unknown effect kind %q", e.Kind)
+}
+
+// address reads where a notification on ch goes: the account's recovery
+// phone or email as the AccountDirectory has it now. An account it does
+// not know or without that address is an error, retried and in time
+// flagged for a person: a notification is never reported delivered
+// without being sent.
+func (s *Service) address(ctx context.Context, account ports.AccountID, ch ports.Channel) (string, error) {
+	acct, err := s.cfg.Accounts.Account(ctx, account)
+	if err != nil {
+		return "", fmt.Errorf("reading the address of %s: %w", account, err)
+	}
+	to := acct.RecoveryPhone
+	if ch == ports.ChannelEmail {
+		to = acct.Email
+	}
+	if to == "" {
+		return "", fmt.Errorf("account %s has no %s address", account, ch)
+	}
+	return to, nil
 }
 
 // applyResults records effect outcomes: done, with what follows from it,

@@ -181,12 +181,15 @@ func (r *Request) notify(template string, data map[string]string, to contacts, c
 			d = map[string]string{}
 		}
 		d[DataRequestID] = r.d.ID
+		// The address decides the channels now but is not stored: the
+		// effect reads it from the AccountDirectory when it delivers, so no
+		// contact is ever written to the Store (retention).
 		r.addEffect(Effect{
 			Key:  fmt.Sprintf("%s/%s/%s", r.d.ID, template, ch),
 			Kind: EffectNotify,
 			Notification: &ports.Notification{
 				IdempotencyKey: fmt.Sprintf("%s/%s/%s", r.d.ID, template, ch),
-				Channel:        ch, To: addr, Account: r.d.Account, Template: template, Data: d, Locale: to.locale,
+				Channel:        ch, Account: r.d.Account, Template: template, Data: d, Locale: to.locale,
 			},
 		}, owner, lease)
 	}
