@@ -869,6 +869,9 @@ type RequestView struct {
 	Decision      *DecisionView   `json:"decision,omitempty"`
 	Eligibility   Report          `json:"eligibility"`
 	Consents      []Consent       `json:"consents,omitempty"`
+	// DataExport is what the request records of the data export (nil when
+	// none was offered).
+	DataExport *DataExport `json:"data_export,omitempty"`
 }
 
 // DocumentView is what a customer may see of an uploaded document.
@@ -902,6 +905,10 @@ func (r *Request) View() RequestView {
 			v.Documents = append(v.Documents, DocumentView{Kind: d.Kind, Format: d.Facts.Format,
 				Width: d.Facts.Width, Height: d.Facts.Height, UploadedAt: d.UploadedAt, Replaced: !d.ReplacedAt.IsZero()})
 		}
+	}
+	if r.d.Export != nil {
+		x := *r.d.Export
+		v.DataExport = &x
 	}
 	if r.d.Decision != nil {
 		v.Decision = &DecisionView{Approved: r.d.Decision.Approved, Reasons: slices.Clone(r.d.Decision.Reasons), At: r.d.Decision.At}

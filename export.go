@@ -161,7 +161,8 @@ func (r *Request) releaseClose(ec effectCtx) {
 // requested export is waiting (none was requested, it was delivered or
 // waived already, or the request is final). It never returns a request
 // with an error.
-func (s *Service) WaiveDataExport(ctx context.Context, account ports.AccountID, id string) (*Request, error) {
+func (s *Service) WaiveDataExport(ctx context.Context, account ports.AccountID, id string) (_ *Request, err error) {
+	defer s.hooks.operation(&ctx, OpWaiveDataExport)(&err)
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.waiveExport(ec)
 	})

@@ -71,6 +71,9 @@ const (
 	OpApprove          = "approve"
 	OpReject           = "reject"
 	OpRunMaintenance   = "run_maintenance"
+	OpWaiveDataExport  = "waive_data_export"
+	OpCloseMembers     = "close_members"
+	OpRecentlyClosed   = "recently_closed"
 )
 
 // HookTransition observes every change of a request's state, once it is

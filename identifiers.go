@@ -190,7 +190,8 @@ func (s *Service) hashIdentifiers(acct ports.Account, until time.Time) []Identif
 // ErrInvalidInput for an empty identifier. Identifiers are kept from the
 // moment the cancellation's keep_identifiers effect is done, which is
 // moments after the account closes.
-func (s *Service) RecentlyClosed(ctx context.Context, identifier string) (bool, error) {
+func (s *Service) RecentlyClosed(ctx context.Context, identifier string) (_ bool, err error) {
+	defer s.hooks.operation(&ctx, OpRecentlyClosed)(&err)
 	if len(s.cfg.IdentifierKeys) == 0 {
 		return false, ErrIdentifiersNotKept
 	}

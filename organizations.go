@@ -164,7 +164,8 @@ func validateOrganizations(cfg Config) error {
 // quota as one batch: over it, nothing starts and a QuotaExceededError
 // says how many would fit now and when the batch fits. A directory
 // outage is an UnavailableError and starts nothing.
-func (s *Service) CloseMembers(ctx context.Context, org ports.OrganizationID, admin ports.AccountID, members []ports.AccountID) ([]MemberClosure, error) {
+func (s *Service) CloseMembers(ctx context.Context, org ports.OrganizationID, admin ports.AccountID, members []ports.AccountID) (_ []MemberClosure, err error) {
+	defer s.hooks.operation(&ctx, OpCloseMembers)(&err)
 	if s.cfg.Organizations == nil {
 		return nil, invalid("config", "closing an organisation's members needs Config.Organizations")
 	}
