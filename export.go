@@ -76,6 +76,11 @@ func (d *DataExport) pending() bool {
 	return d != nil && d.Choice == ExportRequested && d.DeliveredAt.IsZero()
 }
 
+// OffersDataExport reports whether the notes step offers a data export
+// (the Service has a Config.Exporter): Confirmation.DataExport must then
+// answer it.
+func (s *Service) OffersDataExport() bool { return s.cfg.Exporter != nil }
+
 // DataExport returns what the request records of the data export (the
 // zero DataExport when none was offered).
 func (r *Request) DataExport() DataExport {
