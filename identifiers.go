@@ -51,10 +51,10 @@ type IdentifierKey struct {
 type IdentifierHash struct {
 	// Hash is the hex HMAC-SHA256 of the normalised identifier under the
 	// key KeyID names.
-	Hash  string
-	KeyID string
+	Hash  string `json:"hash"`
+	KeyID string `json:"key_id"`
 	// ExpiresAt is when the hash stops counting and may be purged.
-	ExpiresAt time.Time
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // IdentifierStore is an optional interface of a Store that keeps the
