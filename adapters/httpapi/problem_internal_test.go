@@ -53,6 +53,8 @@ func TestProblemTable_EverySentinelHasItsProblem(t *testing.T) {
 		"ErrHistoryFull":          {&cancellation.HistoryFullError{ID: "x", Limit: cancellation.CustomerHistoryLimit}, 409, "history_full"},
 		"ErrSelfReview":           {cancellation.ErrSelfReview, 403, "self_review"},
 		"ErrForbidden":            {cancellation.ErrForbidden, 403, "forbidden"},
+		"ErrQuotaExceeded":        {&cancellation.QuotaExceededError{Organization: "o", Requested: 2, Limit: 2, Used: 2, FreesAt: now.Add(time.Hour)}, 429, "quota_exceeded"},
+		"ErrIdentifiersNotKept":   {cancellation.ErrIdentifiersNotKept, 501, "identifiers_not_kept"},
 		"ErrDocumentRejected":     {&cancellation.DocumentError{Problem: cancellation.DocumentNotColour, Detail: "scan it in colour"}, 422, "document_rejected"},
 		// A corrupt record is not the caller's problem: internal_error.
 		"ErrCorrupt": {cancellation.ErrCorrupt, 500, "internal_error"},
