@@ -402,3 +402,27 @@ func TestCloseMembers_WithoutOrganizationsIsInvalidInput(t *testing.T) {
 	_, err := f.svc.CloseMembers(f.ctx, "org-1", "adm", []ports.AccountID{"x"})
 	require.ErrorIs(t, err, cancellation.ErrInvalidInput)
 }
+
+func TestNew_RefusesABadMemberQuotaAndOrganizationsWithoutAClosureQuotaStore(t *testing.T) {
+	t.Parallel()
+	kit := memory.NewKit(t0)
+	cfg := kit.Config()
+	cfg.Organizations = kit.Organizations
+	cfg.MemberQuota.Percent = 101
+	_, err := cancellation.New(cfg)
+	require.ErrorContains(t, err, "MemberQuota.Percent")
+	cfg.MemberQuota.Percent = 0
+	cfg.Store = struct{ cancellation.Store }{kit.Store}
+	_, err = cancellation.New(cfg)
+	require.ErrorContains(t, err, "ClosureQuotaStore")
+}
+
+func TestEffectErrors_AreKeptWithoutTheAddressTheyName(t *testing.T) {
+	f := setup(t)
+	a := f.personal("acct-lasterr")
+	r := f.toReview(a.ID)
+	f.kit.Notifier.FailNext(1, errors.New("mailbox "+a.RecoveryPhone+" refused"))
+	r = f.approve(r)
+	e := effect(t, f.stored(r.ID()), r.ID()+"/review_approved/sms")
+	require.Equal(t, "mailbox [redacted] refused", e.LastError)
+}

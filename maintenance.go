@@ -306,7 +306,7 @@ func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, re
 		e.LeaseOwner, e.LeaseUntil = "", time.Time{}
 		if res != nil {
 			e.Attempts++
-			e.LastError = res.Error()
+			e.LastError = scrubContacts(res.Error())
 			e.NextAttemptAt = ec.now.Add(s.cfg.Retry.delay(e.Attempts))
 			if e.FailingSince.IsZero() {
 				e.FailingSince = ec.now
