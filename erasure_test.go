@@ -426,3 +426,28 @@ func TestEffectErrors_AreKeptWithoutTheAddressTheyName(t *testing.T) {
 	e := effect(t, f.stored(r.ID()), r.ID()+"/review_approved/sms")
 	require.Equal(t, "mailbox [redacted] refused", e.LastError)
 }
+
+func TestDataExport_DeferredEffectsCloseOnlyAfterTheWaiverIsWorkedOff(t *testing.T) {
+	var x *memory.Exporter
+	f := setup(t, withExporter(&x), func(c *cancellation.Config) { c.Effects = cancellation.EffectsDeferred })
+	a := f.personal("acct-deferred-export")
+	x.SetFailure(errors.New("export service down"))
+	r := f.start(a.ID)
+	f.maintain()
+	r, err := f.svc.Confirm(f.ctx, a.ID, r.ID(), f.exportConfirmation(a.ID, cancellation.ExportRequested))
+	require.NoError(t, err)
+	f.maintain()
+	r = f.submit(f.verifyPhone(r))
+	r = f.approve(r)
+	f.clock.Advance(time.Hour)
+	f.maintain()
+	require.False(t, f.closed(a.ID), "closing waits for the export in deferred mode too")
+	require.Equal(t, cancellation.StateApproved, f.stored(r.ID()).State())
+
+	_, err = f.svc.WaiveDataExport(f.ctx, a.ID, r.ID())
+	require.NoError(t, err)
+	require.False(t, f.stored(r.ID()).NextWake().After(f.clock.Now()), "the released close is due at once")
+	f.maintain()
+	require.True(t, f.closed(a.ID))
+	require.Equal(t, cancellation.StateCancelled, f.stored(r.ID()).State())
+}
