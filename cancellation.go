@@ -163,6 +163,12 @@ type Confirmation struct {
 	Attestations Attestations `json:"attestations"`
 	// Consents accept the needs_consent findings of the current report.
 	Consents []Consent `json:"consents,omitempty"`
+	// DataExport answers the offer of an export of the customer's data
+	// (GDPR Art. 20): ExportRequested or ExportWaived when the Service has
+	// a Config.Exporter (an answer is then required), ExportNotOffered
+	// otherwise. A requested export is delivered before the account is
+	// closed, unless waived later (see Service.WaiveDataExport).
+	DataExport ExportChoice `json:"data_export,omitempty"`
 }
 
 // missing lists the acknowledgements and attestations not given.
@@ -253,6 +259,9 @@ const (
 // transition that causes it, carried out afterwards and marked done. Until
 // it is done, Service.RunMaintenance retries it with backoff. Key is the
 // idempotency key handed to the port on every attempt.
+//
+// A notification effect holds no address: Notification.To is read from
+// the AccountDirectory each time it is delivered, so no contact is stored.
 type Effect struct {
 	Key          string              `json:"key"`
 	Kind         EffectKind          `json:"kind"`
@@ -260,6 +269,9 @@ type Effect struct {
 	// Event is the CloudEvent of an EffectPublishEvent, built when the
 	// transition was recorded; its ID is Key.
 	Event *ports.CloudEvent `json:"event,omitempty"`
+	// Identifiers are the keyed hashes an EffectKeepIdentifiers stores
+	// (never the identifiers themselves).
+	Identifiers []IdentifierHash `json:"identifiers,omitempty"`
 	// NotBefore delays the effect (document retention).
 	NotBefore     time.Time `json:"not_before,omitzero"`
 	Attempts      int       `json:"attempts"`
@@ -349,6 +361,10 @@ type requestData struct {
 	ErasureDueAt          time.Time         `json:"erasure_due_at,omitzero"`
 	ErasureExtension      *ErasureExtension `json:"erasure_extension,omitempty"`
 	ErasureOverdueFlagged bool              `json:"erasure_overdue_flagged,omitempty"`
+	// Organization is the organisation whose admin started the request.
+	Organization ports.OrganizationID `json:"organization,omitempty"`
+	// Export records the data export offered at confirmation (nil: none).
+	Export *DataExport `json:"data_export,omitempty"`
 	// Head is the newest event; the Store keeps the others apart (see
 	// NewEvents and Store.History).
 	Head *Event `json:"head,omitempty"`
@@ -505,7 +521,7 @@ func (r *Request) NextWake() time.Time {
 		}
 	}
 	for _, e := range r.d.Effects {
-		if !e.Done() {
+		if !e.Done() && !r.effectWaits(e) {
 			due := e.dueAt()
 			if due.IsZero() { // unclaimed and never tried (EffectsDeferred): due since recorded
 				due = r.d.UpdatedAt
@@ -609,6 +625,10 @@ func (r *Request) Clone() *Request {
 	c.d.Consents = slices.Clone(r.d.Consents)
 	c.d.Eligibility = r.d.Eligibility.clone()
 	c.d.Documents = slices.Clone(r.d.Documents)
+	if r.d.Export != nil {
+		x := *r.d.Export
+		c.d.Export = &x
+	}
 	c.d.Reserved = slices.Clone(r.d.Reserved)
 	if r.d.Decision != nil {
 		d := *r.d.Decision
@@ -641,6 +661,7 @@ func cloneEffect(e Effect) Effect {
 		e.Notification = &n
 	}
 	e.Event = cloneEvent(e.Event)
+	e.Identifiers = slices.Clone(e.Identifiers)
 	return e
 }
 
@@ -655,8 +676,9 @@ func cloneMap(m map[string]string) map[string]string {
 	return c
 }
 
-// newRequest starts a request for acct (seed step 1).
-func newRequest(id string, acct ports.Account, now time.Time, rep Report, expireAfter time.Duration) *Request {
+// newRequest starts a request for acct (seed step 1);
+// actor started it; extra adds to the data of its started event.
+func newRequest(id string, acct ports.Account, now time.Time, rep Report, expireAfter time.Duration, actor Actor, extra map[string]string) *Request {
 	r := &Request{d: requestData{
 		ID:               id,
 		Account:          acct.ID,
@@ -670,12 +692,16 @@ func newRequest(id string, acct ports.Account, now time.Time, rep Report, expire
 		Eligibility:      rep,
 		ExpireAfter:      expireAfter,
 	}}
-	r.record(now, Actor{Kind: ActorCustomer, ID: string(acct.ID)}, EventStarted, map[string]string{
+	data := map[string]string{
 		"account":           string(acct.ID),
 		"kind":              string(acct.Kind),
 		"identity_verified": fmt.Sprint(acct.IdentityVerified),
 		"eligibility":       string(rep.Outcome),
-	})
+	}
+	for k, v := range extra {
+		data[k] = v
+	}
+	r.record(now, actor, EventStarted, data)
 	return r
 }
 
@@ -717,6 +743,11 @@ func (r *Request) move(op string, to State, now time.Time, actor Actor, typ Even
 			r.d.Reached = map[State]time.Time{}
 		}
 		r.d.Reached[to] = now
+	}
+	if to.Terminal() {
+		// A final request verifies no code: the pending code's hash goes
+		// (retention); the counters that limit sends stay.
+		r.d.OTP.Hash, r.d.OTP.KeyID, r.d.OTP.Managed, r.d.OTP.ExpiresAt = "", "", false, time.Time{}
 	}
 	r.record(now, actor, typ, data)
 	return nil
@@ -789,8 +820,11 @@ func (r *Request) confirm(now time.Time, c Confirmation, notes Notes, rep Report
 	r.d.Confirmation = &c
 	r.d.Consents = slices.Clone(c.Consents)
 	r.d.Eligibility = rep
-	return r.move(op, StateConfirmed, now, Actor{Kind: ActorCustomer, ID: string(r.d.Account)}, EventConfirmed,
-		map[string]string{"notes_version": notes.Version, "consents": consentList(c.Consents)})
+	data := map[string]string{"notes_version": notes.Version, "consents": consentList(c.Consents)}
+	if c.DataExport != ExportNotOffered {
+		data["data_export"] = string(c.DataExport)
+	}
+	return r.move(op, StateConfirmed, now, Actor{Kind: ActorCustomer, ID: string(r.d.Account)}, EventConfirmed, data)
 }
 
 // consent replaces the consents on record, for a customer whose findings
@@ -862,6 +896,9 @@ type RequestView struct {
 	Decision      *DecisionView   `json:"decision,omitempty"`
 	Eligibility   Report          `json:"eligibility"`
 	Consents      []Consent       `json:"consents,omitempty"`
+	// DataExport is what the request records of the data export (nil when
+	// none was offered).
+	DataExport *DataExport `json:"data_export,omitempty"`
 	// ErasureDueAt is the date by which the platform must have acted on
 	// the request; ErasureExtension, when it was extended, by how long
 	// and why.
@@ -914,6 +951,10 @@ func (r *Request) View() RequestView {
 			v.Documents = append(v.Documents, DocumentView{Kind: d.Kind, Format: d.Facts.Format,
 				Width: d.Facts.Width, Height: d.Facts.Height, UploadedAt: d.UploadedAt, Replaced: !d.ReplacedAt.IsZero()})
 		}
+	}
+	if r.d.Export != nil {
+		x := *r.d.Export
+		v.DataExport = &x
 	}
 	if r.d.Decision != nil {
 		v.Decision = &DecisionView{Approved: r.d.Decision.Approved, Reasons: slices.Clone(r.d.Decision.Reasons), At: r.d.Decision.At}

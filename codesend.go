@@ -23,7 +23,7 @@ func (r *Request) codeUndelivered(now time.Time, serial int, cause error) error 
 		return errNoChange
 	}
 	o.Hash, o.Managed, o.ExpiresAt = "", false, time.Time{}
-	r.record(now, systemActor, EventCodeFailed, map[string]string{"delivery": truncateUTF8(cause.Error(), maxDeliveryErrorLen)})
+	r.record(now, systemActor, EventCodeFailed, map[string]string{"delivery": truncateUTF8(scrubContacts(cause.Error()), maxDeliveryErrorLen)})
 	return nil
 }
 

@@ -98,6 +98,19 @@
 // sends and checks the one-time code instead of the OTPSender, while the
 // [VerificationPolicy] limits still apply.
 //
+// # Evidence and compliance
+//
+// With Config.IdentifierKeys a cancellation keeps the account's login
+// identifiers as keyed hashes for Config.IdentifierRetention, and
+// [Service.RecentlyClosed] tells whether an identifier belonged to a
+// recently closed account. With Config.Exporter the notes step offers an
+// export of the customer's data (Confirmation.DataExport); a requested
+// export is delivered before the account is closed, unless waived
+// ([Service.WaiveDataExport]). With Config.Organizations an organisation's
+// admin starts closing member accounts ([Service.CloseMembers]) under
+// Config.MemberQuota. The README's retention table lists every personal
+// datum the library keeps and what purges it.
+//
 // # Wiring
 //
 //	kit := memory.NewKit(time.Now()) // or your own ports and sqlstore

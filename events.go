@@ -110,9 +110,17 @@ func (s *Service) publish(ctx context.Context, e Effect) error {
 // delivered: the view was the receiver's, and the request need not carry
 // a copy of itself per transition in every later write. The event's id,
 // type and time stay on record.
+//
+// A delivered notification drops its address (To) for retention: effects
+// recorded now hold none (it is read at delivery), but those recorded by
+// earlier versions did, and a contact is kept at most until the message is
+// delivered (see the retention table in the README).
 func dropDeliveredData(e *Effect) {
 	if e.Kind == EffectPublishEvent && e.Event != nil {
 		e.Event.Data = nil
+	}
+	if e.Notification != nil {
+		e.Notification.To = ""
 	}
 }
 

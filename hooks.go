@@ -73,6 +73,9 @@ const (
 	OpRunMaintenance   = "run_maintenance"
 	OpReceipt          = "receipt"
 	OpExtendErasure    = "extend_erasure"
+	OpWaiveDataExport  = "waive_data_export"
+	OpCloseMembers     = "close_members"
+	OpRecentlyClosed   = "recently_closed"
 )
 
 // HookTransition observes every change of a request's state, once it is

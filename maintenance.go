@@ -164,6 +164,7 @@ func (s *Service) effectCtx(ctx context.Context, account ports.AccountID) (effec
 		return ec, portUnavailable("read account "+string(account), "AccountDirectory", err)
 	}
 	ec.to = contacts{phone: acct.RecoveryPhone, email: acct.Email, locale: acct.Locale}
+	ec.identifiers = s.hashIdentifiers(acct, now.Add(s.cfg.IdentifierRetention))
 	return ec, nil
 }
 
@@ -177,7 +178,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 		now := s.now()
 		var mine []Effect
 		for _, e := range r.d.Effects {
-			if !e.Done() && e.LeaseOwner == s.instance && now.Before(e.LeaseUntil) {
+			if !e.Done() && e.LeaseOwner == s.instance && now.Before(e.LeaseUntil) && !r.effectWaits(e) {
 				mine = append(mine, cloneEffect(e))
 			}
 		}
@@ -230,11 +231,30 @@ func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error)
 		if e.Notification == nil {
 			return errors.New("notify effect without a notification")
 		}
-		return s.cfg.Notifier.Notify(ctx, *e.Notification)
+		n := *e.Notification
+		if n.To == "" { // recorded without its address: read it now
+			to, err := s.address(ctx, r.Account(), n.Channel)
+			if err != nil {
+				return err
+			}
+			n.To = to
+		}
+		return s.cfg.Notifier.Notify(ctx, n)
 	case EffectCloseAccount:
+		if r.effectWaits(e) {
+			return errors.New("closing waits for the data export")
+		}
 		return s.cfg.Closer.CloseAccount(ctx, r.Account(), e.Key)
+	case EffectDataExport:
+		return s.exportData(ctx, r, e)
 	case EffectPublishEvent:
 		return s.publish(ctx, e)
+	case EffectKeepIdentifiers:
+		is, ok := s.cfg.Store.(IdentifierStore)
+		if !ok {
+			return errors.New("the Store does not implement IdentifierStore")
+		}
+		return is.KeepIdentifiers(ctx, slices.Clone(e.Identifiers))
 	case EffectPurgeDocuments:
 		keys := slices.Clone(r.d.Reserved)
 		for _, d := range r.d.Documents {
@@ -250,6 +270,26 @@ func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error)
 		return nil
 	}
 	return fmt.Errorf("unknown effect kind %q", e.Kind)
+}
+
+// address reads where a notification on ch goes: the account's recovery
+// phone or email as the AccountDirectory has it now. An account it does
+// not know or without that address is an error, retried and in time
+// flagged for a person: a notification is never reported delivered
+// without being sent.
+func (s *Service) address(ctx context.Context, account ports.AccountID, ch ports.Channel) (string, error) {
+	acct, err := s.cfg.Accounts.Account(ctx, account)
+	if err != nil {
+		return "", fmt.Errorf("reading the address of %s: %w", account, err)
+	}
+	to := acct.RecoveryPhone
+	if ch == ports.ChannelEmail {
+		to = acct.Email
+	}
+	if to == "" {
+		return "", fmt.Errorf("account %s has no %s address", account, ch)
+	}
+	return to, nil
 }
 
 // applyResults records effect outcomes: done, with what follows from it,
@@ -269,7 +309,7 @@ func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, re
 		e.LeaseOwner, e.LeaseUntil = "", time.Time{}
 		if res != nil {
 			e.Attempts++
-			e.LastError = res.Error()
+			e.LastError = scrubContacts(res.Error())
 			e.NextAttemptAt = ec.now.Add(s.cfg.Retry.delay(e.Attempts))
 			if e.FailingSince.IsZero() {
 				e.FailingSince = ec.now
@@ -289,6 +329,8 @@ func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, re
 		kind := e.Kind
 		r.record(ec.now, systemActor, EventEffectDone, map[string]string{"effect": key})
 		switch kind {
+		case EffectDataExport:
+			r.exportDelivered(ec)
 		case EffectCloseAccount:
 			if err := r.cancelled(ec); err != nil {
 				return err
@@ -330,6 +372,14 @@ type MaintenanceReport struct {
 	// IdempotencyPurged counts expired Idempotency-Key records deleted
 	// (Stores that implement IdempotencyStore).
 	IdempotencyPurged int
+	// IdentifiersPurged counts kept identifier hashes deleted at the end
+	// of Config.IdentifierRetention (Stores that implement
+	// IdentifierStore).
+	IdentifiersPurged int
+	// ClosureAdmissionsPurged counts organisation-quota admissions deleted
+	// once older than the quota's window (Stores that implement
+	// ClosureQuotaStore).
+	ClosureAdmissionsPurged int
 }
 
 // maintenanceBatch is how many requests one List call of maintenance reads
@@ -372,6 +422,12 @@ func (s *Service) runMaintenance(ctx, work context.Context, slots chan struct{})
 	var rep MaintenanceReport
 	var errs []error
 	if err := s.purgeIdempotency(ctx, &rep); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.purgeIdentifiers(ctx, &rep); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.purgeClosures(ctx, &rep); err != nil {
 		errs = append(errs, err)
 	}
 	// The pool works on a batch while the next one is listed; every way
@@ -471,7 +527,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 		erasure = r.flagErasureOverdue(ec.now)
 		for i := range r.d.Effects {
 			e := &r.d.Effects[i]
-			if !e.Done() && !ec.now.Before(e.dueAt()) {
+			if !e.Done() && !ec.now.Before(e.dueAt()) && !r.effectWaits(*e) {
 				e.LeaseOwner, e.LeaseUntil = s.instance, ec.now.Add(s.cfg.EffectLease)
 				claimed = true
 			}

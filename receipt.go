@@ -127,6 +127,10 @@ type Receipt struct {
 	// ErasureDueAt is the date by which the platform had to act on the
 	// request (see Request.ErasureDueAt).
 	ErasureDueAt time.Time `json:"erasure_due_at,omitzero"`
+	// DataExport records the data export offered at confirmation (GDPR
+	// Art. 20): whether the customer requested it and when its link was
+	// delivered, or when they waived it; nil when none was offered.
+	DataExport *DataExport `json:"data_export,omitempty"`
 	// HistoryHead is the newest event of the request's history when the
 	// receipt was issued.
 	HistoryHead ReceiptHead `json:"history_head"`
@@ -366,6 +370,10 @@ func (s *Service) receiptFor(r *Request, now time.Time) Receipt {
 				break
 			}
 		}
+	}
+	if x := r.d.Export; x != nil {
+		d := *x
+		rc.DataExport = &d
 	}
 	if d := r.d.Decision; d != nil {
 		rc.Steps.Decided = d.At

@@ -181,12 +181,15 @@ func (r *Request) notify(template string, data map[string]string, to contacts, c
 			d = map[string]string{}
 		}
 		d[DataRequestID] = r.d.ID
+		// The address decides the channels now but is not stored: the
+		// effect reads it from the AccountDirectory when it delivers, so no
+		// contact is ever written to the Store (retention).
 		r.addEffect(Effect{
 			Key:  fmt.Sprintf("%s/%s/%s", r.d.ID, template, ch),
 			Kind: EffectNotify,
 			Notification: &ports.Notification{
 				IdempotencyKey: fmt.Sprintf("%s/%s/%s", r.d.ID, template, ch),
-				Channel:        ch, To: addr, Account: r.d.Account, Template: template, Data: d, Locale: to.locale,
+				Channel:        ch, Account: r.d.Account, Template: template, Data: d, Locale: to.locale,
 			},
 		}, owner, lease)
 	}
@@ -208,6 +211,9 @@ type effectCtx struct {
 	owner     string
 	lease     time.Time
 	retention time.Duration
+	// identifiers are the account's login identifiers, hashed, that a
+	// cancellation keeps from reuse (nil when the Service keeps none).
+	identifiers []IdentifierHash
 }
 
 // submit moves a complete application into review (seed step 5).
@@ -369,6 +375,7 @@ func (r *Request) cancelled(ec effectCtx) error {
 		return err
 	}
 	r.notify(TemplateCancelled, nil, ec.to, []ports.Channel{ports.ChannelSMS, ports.ChannelEmail}, ec.owner, ec.lease)
+	r.keepIdentifiers(ec)
 	r.schedulePurge(ec)
 	return nil
 }

@@ -43,6 +43,16 @@ type Config struct {
 	Notifier  ports.Notifier
 	Documents ports.DocumentStore
 	Closer    ports.AccountCloser
+	// Exporter, if not nil, prepares an export of the customer's data that
+	// the notes step offers (Confirmation.DataExport); see export.go.
+	Exporter ports.DataExporter
+	// Organizations, if not nil, lets an organisation's admin start
+	// closing member accounts (Service.CloseMembers) under MemberQuota;
+	// the Store must implement ClosureQuotaStore.
+	Organizations ports.OrganizationDirectory
+	// MemberQuota bounds the member closures per organisation (default
+	// 10% of its members, at least one, per rolling 30 days).
+	MemberQuota MemberQuota
 	// Staff resolves the staff ids of the back office (reviewers, seniors,
 	// admins) to people with roles; see staff.go.
 	Staff ports.StaffDirectory
@@ -129,6 +139,17 @@ type Config struct {
 	// Service.AuditReceipt accept, besides ReceiptKey's own: the keys of
 	// receipts signed before a rotation. Publish them all to customers.
 	ReceiptKeys []ReceiptKey
+	// IdentifierKeys, when set, keep the login identifiers of cancelled
+	// accounts (email, recovery phone, ports.Account.LoginIdentifiers) as
+	// keyed hashes for IdentifierRetention, for Service.RecentlyClosed:
+	// the first key hashes, every key is tried on a look-up (rotation).
+	// The Store must implement IdentifierStore. Without keys nothing is
+	// kept and RecentlyClosed returns ErrIdentifiersNotKept.
+	IdentifierKeys []IdentifierKey
+	// IdentifierRetention is how long kept identifiers count (default
+	// DefaultIdentifierRetention, 180 days); RunMaintenance purges them
+	// after it.
+	IdentifierRetention time.Duration
 }
 
 // RetryPolicy is exponential backoff for failed effects: the n-th failure
@@ -215,6 +236,12 @@ func New(cfg Config) (*Service, error) {
 	if err := validateReceiptKeys(cfg.ReceiptKey, cfg.ReceiptKeys); err != nil {
 		missing = append(missing, err)
 	}
+	if err := validateOrganizations(cfg); err != nil {
+		missing = append(missing, err)
+	}
+	if err := validateIdentifierKeys(cfg); err != nil {
+		missing = append(missing, err)
+	}
 	if err := validateEventSource(cfg.EventSource); err != nil {
 		missing = append(missing, err)
 	}
@@ -263,6 +290,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = DefaultPollInterval
 	}
+	if cfg.IdentifierRetention == 0 {
+		cfg.IdentifierRetention = DefaultIdentifierRetention
+	}
 	if cfg.AttentionAfter <= 0 {
 		cfg.AttentionAfter = DefaultAttentionAfter
 	}
@@ -284,6 +314,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.notesIn = notesTranslations(cfg)
 	s.cfg.HistoryKeys = slices.Clone(cfg.HistoryKeys)
+	s.cfg.IdentifierKeys = slices.Clone(cfg.IdentifierKeys)
 	if len(cfg.HistoryKeys) == 0 {
 		s.log.WarnContext(context.Background(), "cancellation: Config.HistoryKeys is empty; the history chain is plain SHA-256, which anyone who can write the Store can recompute")
 	}
@@ -395,29 +426,27 @@ func (s *Service) CheckEligibility(ctx context.Context, account ports.AccountID)
 // creates nothing. It never returns a request with an error.
 func (s *Service) Start(ctx context.Context, account ports.AccountID) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpStart)(&err)
-	acct, err := s.account(ctx, account)
+	acct, earlier, rep, err := s.startable(ctx, account)
 	if err != nil {
 		return nil, err
 	}
-	// One read serves both the active-request check and the code limits,
-	// which belong to the account, not to one application: withdrawing and
-	// starting again must not reset the cooldown, the daily cap or a lock.
-	earlier, err := s.store.List(ctx, Query{Account: account})
-	if err != nil {
-		return nil, fmt.Errorf("cancellation: reading earlier requests of %s: %w", account, err)
-	}
-	for _, e := range earlier {
-		if Active(e.State()) {
-			return nil, fmt.Errorf("%w: %s", ErrActiveRequestExists, account)
-		}
-	}
 	now := s.now()
-	rep := s.evaluate(ctx, acct, now)
-	if rep.Outcome == OutcomeBlocked {
-		return nil, notEligible("start", rep)
-	}
-	r := newRequest("can_"+randomID(12), acct, now, rep, s.cfg.ExpireAfter)
+	r := newRequest("can_"+randomID(12), acct, now, rep, s.cfg.ExpireAfter, Actor{Kind: ActorCustomer, ID: string(acct.ID)}, nil)
+	return s.create(ctx, r, earlier, nil)
+}
+
+// create stores a request just started, after init (if any) recorded what
+// else it needs, and carries out its effects.
+func (s *Service) create(ctx context.Context, r *Request, earlier []*Request, init func(*Request, effectCtx)) (*Request, error) {
 	r.inheritCodeLimits(earlier)
+	now := r.CreatedAt()
+	if init != nil {
+		ec, err := s.effectCtx(ctx, r.Account())
+		if err != nil {
+			return nil, err
+		}
+		init(r, ec)
+	}
 	if err := s.addEventEffects(r, 0, s.instance, now.Add(s.cfg.EffectLease)); err != nil {
 		return nil, err
 	}
@@ -492,9 +521,16 @@ func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id strin
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkExportChoice(c); err != nil {
+		return nil, err
+	}
 	rep := s.evaluate(ctx, acct, s.now())
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
-		return r.confirm(ec.now, c, s.notesVersion(c.NotesVersion), rep)
+		if err := r.confirm(ec.now, c, s.notesVersion(c.NotesVersion), rep); err != nil {
+			return err
+		}
+		r.recordExportChoice(ec, c.DataExport)
+		return nil
 	})
 }
 

@@ -191,6 +191,9 @@ func (r *Request) flagAttention(now, since time.Time, after time.Duration, reaso
 	if r.d.Attention != nil || since.IsZero() || now.Sub(since) < after {
 		return false
 	}
+	// The reason quotes a port's error, which may name the customer's
+	// address: the hash-chained history cannot forget it, so it is left out.
+	reason = scrubContacts(reason)
 	r.d.Attention = &Attention{Since: since, FlaggedAt: now, Reason: reason}
 	r.record(now, systemActor, EventNeedsAttention, map[string]string{"since": since.UTC().Format(time.RFC3339), "reason": reason})
 	return true

@@ -40,6 +40,10 @@ type Account struct {
 	Locale string
 	// Closed is true once the account can no longer log in.
 	Closed bool
+	// LoginIdentifiers are login identifiers other than Email and
+	// RecoveryPhone (user names, secondary addresses) that the library
+	// keeps from reuse, hashed, after the account is cancelled.
+	LoginIdentifiers []string
 }
 
 // Money is an amount in the currency's minor units (cents, fen) with an

@@ -20,6 +20,7 @@
 //	POST /v1/cancellations/{id}/documents       step 4: multipart "kind" then "file", streamed
 //	POST /v1/cancellations/{id}/submit          step 5
 //	POST /v1/cancellations/{id}/withdraw
+//	POST /v1/cancellations/{id}/data-export/waiver  waive the data export requested at confirmation
 //
 // Reviewer endpoints:
 //

@@ -278,6 +278,14 @@ func (h *Handler) withdraw(r *http.Request, p Principal) (reply, error) {
 	return request(http.StatusOK, req, err)
 }
 
+func (h *Handler) waiveDataExport(r *http.Request, p Principal) (reply, error) {
+	if err := h.empty(r); err != nil {
+		return reply{}, err
+	}
+	req, err := h.svc.WaiveDataExport(r.Context(), p.Account, r.PathValue("id"))
+	return request(http.StatusOK, req, err)
+}
+
 // Queue paging: limit 1..maxPage (default defaultPage); cursor is the
 // next_cursor of the previous page.
 const (

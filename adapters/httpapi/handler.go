@@ -162,6 +162,7 @@ func (h *Handler) routes() {
 	h.handle("POST /v1/cancellations/{id}/documents", op{role: customers, body: multipartBody, ifMatch: true, fn: h.upload})
 	h.handle("POST /v1/cancellations/{id}/submit", op{role: customers, body: jsonBody, ifMatch: true, fn: h.submit})
 	h.handle("POST /v1/cancellations/{id}/withdraw", op{role: customers, body: jsonBody, ifMatch: true, fn: h.withdraw})
+	h.handle("POST /v1/cancellations/{id}/data-export/waiver", op{role: customers, body: jsonBody, ifMatch: true, fn: h.waiveDataExport})
 	h.handle("GET /v1/reviews", op{role: reviewers, fn: h.queue})
 	h.handle("GET /v1/reviews/{id}", op{role: reviewers, fn: h.review})
 	h.handle("GET /v1/reviews/{id}/documents/{kind}", op{role: reviewers, fn: h.reviewDocument})

@@ -141,6 +141,19 @@ var problems = []problemRule{
 	{cancellation.ErrHistoryFull, http.StatusConflict, "history_full", "The request's history is full: no more changes can be recorded", nil},
 	{cancellation.ErrSelfReview, http.StatusForbidden, "self_review", "Reviewers cannot decide their own account's request", nil},
 	{cancellation.ErrForbidden, http.StatusForbidden, "forbidden", "This staff member may not do this", nil},
+	// Organisation closures and kept identifiers have no endpoint yet; a
+	// host that serves them maps their errors here.
+	{cancellation.ErrQuotaExceeded, http.StatusTooManyRequests, "quota_exceeded", "The organisation's closure quota is used up", func(err error, p *Problem) {
+		var qe *cancellation.QuotaExceededError
+		if errors.As(err, &qe) {
+			p.Detail = qe.Error()
+			if !qe.FreesAt.IsZero() {
+				at := qe.FreesAt.UTC()
+				p.RetryAt = &at
+			}
+		}
+	}},
+	{cancellation.ErrIdentifiersNotKept, http.StatusNotImplemented, "identifiers_not_kept", "This platform keeps no identifiers of closed accounts", nil},
 }
 
 func documentDetail(err error, p *Problem) {

@@ -20,6 +20,9 @@ type Account struct {
 	Email            string            `json:"email"`
 	Locale           string            `json:"locale"`
 	Closed           bool              `json:"closed"`
+	// LoginIdentifiers are other login identifiers (user names), kept
+	// hashed from reuse after cancellation; optional.
+	LoginIdentifiers []string `json:"login_identifiers,omitempty"`
 }
 
 // Obligation is an item of GET /accounts/{accountId}/obligations.

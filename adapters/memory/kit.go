@@ -20,6 +20,11 @@ type Kit struct {
 	Clock     *Clock
 	// Staff is the back office's staff directory, empty at first.
 	Staff *StaffDirectory
+	// Organizations and Exporter are an organisation directory and a data
+	// exporter, not wired by Config: set Config.Organizations and
+	// Config.Exporter to use them.
+	Organizations *Organizations
+	Exporter      *Exporter
 	// HistoryKey keys the history chain of the Services wired by Config:
 	// a fixed, public key, fit for tests and demos only.
 	HistoryKey cancellation.HistoryKey
@@ -31,16 +36,19 @@ type Kit struct {
 
 // NewKit returns a Kit with an empty Platform and the clock set to now.
 func NewKit(now time.Time) *Kit {
+	clock := NewClock(now)
 	return &Kit{
-		Platform:   NewPlatform(),
-		Store:      NewStore(),
-		Notifier:   NewNotifier(),
-		OTP:        NewOTPSender(),
-		Documents:  NewDocumentStore(),
-		Clock:      NewClock(now),
-		Staff:      NewStaffDirectory(),
-		HistoryKey: cancellation.HistoryKey{ID: "memory-kit-1", Secret: []byte("memory kit history key: public, for tests only")},
-		ReceiptKey: cancellation.ReceiptSigningKey{ID: "memory-kit-receipt-1", Key: ed25519.NewKeyFromSeed([]byte("memory kit receipt key: testonly"))},
+		Organizations: NewOrganizations(),
+		Exporter:      NewExporter(clock),
+		Platform:      NewPlatform(),
+		Store:         NewStore(),
+		Notifier:      NewNotifier(),
+		OTP:           NewOTPSender(),
+		Documents:     NewDocumentStore(),
+		Clock:         clock,
+		Staff:         NewStaffDirectory(),
+		HistoryKey:    cancellation.HistoryKey{ID: "memory-kit-1", Secret: []byte("memory kit history key: public, for tests only")},
+		ReceiptKey:    cancellation.ReceiptSigningKey{ID: "memory-kit-receipt-1", Key: ed25519.NewKeyFromSeed([]byte("memory kit receipt key: testonly"))},
 	}
 }
 

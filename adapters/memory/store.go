@@ -32,6 +32,8 @@ type Store struct {
 	wake    *btree.BTreeG[key] // requests with a NextWake
 	created *btree.BTreeG[key]
 	idem    idempotency
+	ids     identifiers
+	quota   closureQuota
 }
 
 type row struct {

@@ -16,7 +16,7 @@ import (
 
 // SchemaVersion is the schema version this code writes and reads: the
 // version of the last migration of each dialect.
-const SchemaVersion = 3
+const SchemaVersion = 8
 
 // ErrSchemaTooNew is wrapped by the error of Migrate (and so of Open) when
 // the database was migrated by a newer version of this package than the
@@ -32,7 +32,8 @@ var migrationFiles embed.FS
 // Migration is one versioned schema change, as embedded in this package
 // under migrations/DIALECT/.
 type Migration struct {
-	// Version counts up from 1 without gaps.
+	// Version counts up from 1. Numbers are assigned to branches in
+	// advance, so a build may skip some; each is applied once, in order.
 	Version int
 	// Name is the file name, such as "0001_requests.sql".
 	Name string
@@ -73,8 +74,8 @@ func Migrations(d Dialect) ([]Migration, error) {
 	}
 	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
 	for i, m := range out {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("sqlstore: embedded %s migrations skip version %d", d, i+1)
+		if m.Version < 1 || i > 0 && m.Version == out[i-1].Version {
+			return nil, fmt.Errorf("sqlstore: embedded %s migrations: version %d is invalid or used twice", d, m.Version)
 		}
 	}
 	return out, nil

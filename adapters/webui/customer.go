@@ -178,7 +178,9 @@ type notesView struct {
 	Consents []cancellation.Finding
 	// Reconsent is set after confirmation, when the findings changed.
 	Reconsent bool
-	Form      url.Values
+	// OfferExport is set when the Service offers a data export.
+	OfferExport bool
+	Form        url.Values
 }
 
 // notesFor returns the notes in the page's language.
@@ -205,7 +207,7 @@ func (h *Handler) renderNotes(c *call, r *cancellation.Request, status int, err 
 		h.fail(c, "", rerr)
 		return
 	}
-	v := notesView{ID: r.ID(), Notes: h.notesFor(c.l), Form: c.r.PostForm}
+	v := notesView{ID: r.ID(), Notes: h.notesFor(c.l), Form: c.r.PostForm, OfferExport: h.svc.OffersDataExport()}
 	if r.State() != cancellation.StateStarted {
 		// After confirmation the page re-asks only the consents whose
 		// findings changed.
@@ -252,7 +254,8 @@ func (h *Handler) confirm(c *call) {
 				NotEvading:          f.Get("not_evading") == "on",
 				OtherMattersHandled: f.Get("other_matters") == "on",
 			},
-			Consents: consents,
+			Consents:   consents,
+			DataExport: cancellation.ExportChoice(f.Get("data_export")),
 		})
 	} else {
 		_, err = h.svc.Consent(ctx(c.r), c.acct, r.ID(), consents)

@@ -41,6 +41,42 @@ func (e ActorKind) Valid() bool {
 	}
 }
 
+// Defines values for ConfirmationDataExport.
+const (
+	ConfirmationDataExportRequested ConfirmationDataExport = "requested"
+	ConfirmationDataExportWaived    ConfirmationDataExport = "waived"
+)
+
+// Valid indicates whether the value is a known member of the ConfirmationDataExport enum.
+func (e ConfirmationDataExport) Valid() bool {
+	switch e {
+	case ConfirmationDataExportRequested:
+		return true
+	case ConfirmationDataExportWaived:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DataExportChoice.
+const (
+	DataExportChoiceRequested DataExportChoice = "requested"
+	DataExportChoiceWaived    DataExportChoice = "waived"
+)
+
+// Valid indicates whether the value is a known member of the DataExportChoice enum.
+func (e DataExportChoice) Valid() bool {
+	switch e {
+	case DataExportChoiceRequested:
+		return true
+	case DataExportChoiceWaived:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DocumentKind.
 const (
 	BusinessLicence DocumentKind = "business_licence"
@@ -280,9 +316,21 @@ type CodeSent struct {
 type Confirmation struct {
 	Attestations Attestations `json:"attestations"`
 	Consents     *[]Consent   `json:"consents,omitempty"`
-	Irreversible bool         `json:"irreversible"`
-	NotesVersion string       `json:"notes_version"`
+
+	// DataExport The answer to the offer of an export of the customer's data
+	// (GDPR Art. 20), required when the platform offers one and refused
+	// when it does not. A requested export is delivered (its link sent
+	// to the customer) before the account is closed, unless waived later.
+	DataExport   *ConfirmationDataExport `json:"data_export,omitempty"`
+	Irreversible bool                    `json:"irreversible"`
+	NotesVersion string                  `json:"notes_version"`
 }
+
+// ConfirmationDataExport The answer to the offer of an export of the customer's data
+// (GDPR Art. 20), required when the platform offers one and refused
+// when it does not. A requested export is delivered (its link sent
+// to the customer) before the account is closed, unless waived later.
+type ConfirmationDataExport string
 
 // Consent defines model for Consent.
 type Consent struct {
@@ -294,6 +342,17 @@ type Consent struct {
 type ConsentsBody struct {
 	Consents []Consent `json:"consents"`
 }
+
+// DataExport What the request records of the data export.
+type DataExport struct {
+	Choice      *DataExportChoice `json:"choice,omitempty"`
+	DeliveredAt *time.Time        `json:"delivered_at,omitempty"`
+	RequestedAt *time.Time        `json:"requested_at,omitempty"`
+	WaivedAt    *time.Time        `json:"waived_at,omitempty"`
+}
+
+// DataExportChoice defines model for DataExport.Choice.
+type DataExportChoice string
 
 // DocumentFacts defines model for DocumentFacts.
 type DocumentFacts struct {
@@ -411,7 +470,8 @@ type Problem struct {
 	// documents_not_required, wrong_document_kind, history_full, self_review,
 	// no_receipt, receipt_invalid,
 	// document_rejected, document_too_large, unauthenticated,
-	// authentication_unavailable, forbidden, precondition_failed,
+	// authentication_unavailable, forbidden, quota_exceeded,
+	// identifiers_not_kept, precondition_failed,
 	// idempotency_unsupported, idempotency_key_invalid,
 	// idempotency_key_in_use, idempotency_key_reused, body_too_large,
 	// body_too_slow,
@@ -495,7 +555,10 @@ type Request struct {
 	CodeExpiresAt *time.Time `json:"code_expires_at,omitempty"`
 	Consents      *[]Consent `json:"consents,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
-	Decision      *struct {
+
+	// DataExport What the request records of the data export.
+	DataExport *DataExport `json:"data_export,omitempty"`
+	Decision   *struct {
 		Approved bool          `json:"approved"`
 		At       time.Time     `json:"at"`
 		Reasons  *[]ReasonCode `json:"reasons,omitempty"`
@@ -616,6 +679,15 @@ type ReplaceConsentsParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// WaiveDataExportParams defines parameters for WaiveDataExport.
+type WaiveDataExportParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The ETag of the request as last read ("*" matches any).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // UploadDocumentMultipartBody defines parameters for UploadDocument.
 type UploadDocumentMultipartBody struct {
 	File openapi_types.File `json:"file"`
@@ -698,6 +770,9 @@ type ConfirmCancellationJSONRequestBody = Confirmation
 
 // ReplaceConsentsJSONRequestBody defines body for ReplaceConsents for application/json ContentType.
 type ReplaceConsentsJSONRequestBody = ConsentsBody
+
+// WaiveDataExportJSONRequestBody defines body for WaiveDataExport for application/json ContentType.
+type WaiveDataExportJSONRequestBody = Empty
 
 // UploadDocumentMultipartRequestBody defines body for UploadDocument for multipart/form-data ContentType.
 type UploadDocumentMultipartRequestBody UploadDocumentMultipartBody
@@ -886,6 +961,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/cancellations/{id}/consents (the `ReplaceConsents` operationId).
 	ReplaceConsents(ctx context.Context, id ID, params *ReplaceConsentsParams, body ReplaceConsentsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WaiveDataExportWithBody Waive the data export requested at confirmation; closing, if it waited for the export, proceeds.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/cancellations/{id}/data-export/waiver (the `WaiveDataExport` operationId).
+	WaiveDataExportWithBody(ctx context.Context, id ID, params *WaiveDataExportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WaiveDataExport Waive the data export requested at confirmation; closing, if it waited for the export, proceeds.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/cancellations/{id}/data-export/waiver (the `WaiveDataExport` operationId).
+	WaiveDataExport(ctx context.Context, id ID, params *WaiveDataExportParams, body WaiveDataExportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UploadDocumentWithBody Step 4, upload an identity document (identity-verified accounts).
 	//
@@ -1221,6 +1310,40 @@ func (c *Client) ReplaceConsentsWithBody(ctx context.Context, id ID, params *Rep
 // Corresponds with POST /v1/cancellations/{id}/consents (the `ReplaceConsents` operationId).
 func (c *Client) ReplaceConsents(ctx context.Context, id ID, params *ReplaceConsentsParams, body ReplaceConsentsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReplaceConsentsRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WaiveDataExportWithBody Waive the data export requested at confirmation; closing, if it waited for the export, proceeds.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/cancellations/{id}/data-export/waiver (the `WaiveDataExport` operationId).
+func (c *Client) WaiveDataExportWithBody(ctx context.Context, id ID, params *WaiveDataExportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWaiveDataExportRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WaiveDataExport Waive the data export requested at confirmation; closing, if it waited for the export, proceeds.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/cancellations/{id}/data-export/waiver (the `WaiveDataExport` operationId).
+func (c *Client) WaiveDataExport(ctx context.Context, id ID, params *WaiveDataExportParams, body WaiveDataExportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWaiveDataExportRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1901,6 +2024,79 @@ func NewReplaceConsentsRequestWithBody(server string, id ID, params *ReplaceCons
 	}
 
 	operationPath := fmt.Sprintf("/v1/cancellations/%s/consents", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewWaiveDataExportRequest calls the generic WaiveDataExport builder with application/json body
+func NewWaiveDataExportRequest(server string, id ID, params *WaiveDataExportParams, body WaiveDataExportJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewWaiveDataExportRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewWaiveDataExportRequestWithBody constructs an http.Request for the WaiveDataExport method, with any body, and a specified content type
+func NewWaiveDataExportRequestWithBody(server string, id ID, params *WaiveDataExportParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/cancellations/%s/data-export/waiver", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2773,6 +2969,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/cancellations/{id}/consents (the `ReplaceConsents` operationId).
 	ReplaceConsentsWithResponse(ctx context.Context, id ID, params *ReplaceConsentsParams, body ReplaceConsentsJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceConsentsResponse, error)
 
+	// WaiveDataExportWithBodyWithResponse Waive the data export requested at confirmation; closing, if it waited for the export, proceeds.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cancellations/{id}/data-export/waiver (the `WaiveDataExport` operationId).
+	WaiveDataExportWithBodyWithResponse(ctx context.Context, id ID, params *WaiveDataExportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WaiveDataExportResponse, error)
+
+	// WaiveDataExportWithResponse Waive the data export requested at confirmation; closing, if it waited for the export, proceeds.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/cancellations/{id}/data-export/waiver (the `WaiveDataExport` operationId).
+	WaiveDataExportWithResponse(ctx context.Context, id ID, params *WaiveDataExportParams, body WaiveDataExportJSONRequestBody, reqEditors ...RequestEditorFn) (*WaiveDataExportResponse, error)
+
 	// UploadDocumentWithBodyWithResponse Step 4, upload an identity document (identity-verified accounts).
 	//
 	// multipart/form-data: the "kind" field first, then the "file" part,
@@ -3351,6 +3561,69 @@ func (r ReplaceConsentsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ReplaceConsentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// WaiveDataExportResponse200Headers the declared response headers of an HTTP 200 response for WaiveDataExport
+type WaiveDataExportResponse200Headers struct {
+	ETag *string
+}
+
+// WaiveDataExportResponseDefaultHeaders the declared response headers of an HTTP default response for WaiveDataExport
+type WaiveDataExportResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type WaiveDataExportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Request
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *WaiveDataExportResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *WaiveDataExportResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WaiveDataExportResponse) GetJSON200() *Request {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r WaiveDataExportResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r WaiveDataExportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WaiveDataExportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WaiveDataExportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WaiveDataExportResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4291,6 +4564,32 @@ func (c *ClientWithResponses) ReplaceConsentsWithResponse(ctx context.Context, i
 	return ParseReplaceConsentsResponse(rsp)
 }
 
+// WaiveDataExportWithBodyWithResponse Waive the data export requested at confirmation; closing, if it waited for the export, proceeds.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cancellations/{id}/data-export/waiver (the `WaiveDataExport` operationId).
+func (c *ClientWithResponses) WaiveDataExportWithBodyWithResponse(ctx context.Context, id ID, params *WaiveDataExportParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WaiveDataExportResponse, error) {
+	rsp, err := c.WaiveDataExportWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWaiveDataExportResponse(rsp)
+}
+
+// WaiveDataExportWithResponse Waive the data export requested at confirmation; closing, if it waited for the export, proceeds.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/cancellations/{id}/data-export/waiver (the `WaiveDataExport` operationId).
+func (c *ClientWithResponses) WaiveDataExportWithResponse(ctx context.Context, id ID, params *WaiveDataExportParams, body WaiveDataExportJSONRequestBody, reqEditors ...RequestEditorFn) (*WaiveDataExportResponse, error) {
+	rsp, err := c.WaiveDataExport(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWaiveDataExportResponse(rsp)
+}
+
 // UploadDocumentWithBodyWithResponse Step 4, upload an identity document (identity-verified accounts).
 //
 // multipart/form-data: the "kind" field first, then the "file" part,
@@ -4968,6 +5267,69 @@ func ParseReplaceConsentsResponse(rsp *http.Response) (*ReplaceConsentsResponse,
 		response.Headers200 = &headers
 	case true:
 		var headers ReplaceConsentsResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseWaiveDataExportResponse parses an HTTP response from a WaiveDataExportWithResponse call
+func ParseWaiveDataExportResponse(rsp *http.Response) (*WaiveDataExportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WaiveDataExportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Request
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers WaiveDataExportResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers WaiveDataExportResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
