@@ -10,8 +10,8 @@ import (
 
 // Hook is implemented by every observer of a Service, set in Config.Hooks.
 // A hook implements any of the optional interfaces HookOperation,
-// HookTransition, HookEffectAttempt, HookRuleEvaluated and
-// HookDocumentInspected; the Service detects them by type assertion, so
+// HookTransition, HookEffectAttempt, HookRuleEvaluated,
+// HookDocumentInspected and HookEffectAdmin; the Service detects them by type assertion, so
 // new kinds of hook never break an existing one. Embed HookDefaults to
 // implement Hook.
 //
@@ -175,6 +175,7 @@ type hookSet struct {
 	effects         []HookEffectAttempt
 	rules           []HookRuleEvaluated
 	inspections     []HookDocumentInspected
+	admins          []HookEffectAdmin
 }
 
 // newHookSet sorts hooks by the interfaces they implement; it returns nil
@@ -200,6 +201,9 @@ func newHookSet(hooks []Hook, log *slog.Logger) (*hookSet, error) {
 		}
 		if o, ok := x.(HookDocumentInspected); ok {
 			h.inspections, some = append(h.inspections, o), true
+		}
+		if o, ok := x.(HookEffectAdmin); ok {
+			h.admins, some = append(h.admins, o), true
 		}
 	}
 	if !some {

@@ -174,7 +174,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 		now := s.now()
 		var mine []Effect
 		for _, e := range r.d.Effects {
-			if !e.Done() && e.LeaseOwner == s.instance && now.Before(e.LeaseUntil) {
+			if e.open() && e.LeaseOwner == s.instance && now.Before(e.LeaseUntil) {
 				mine = append(mine, cloneEffect(e))
 			}
 		}
@@ -206,6 +206,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 			s.log.WarnContext(ctx, "cancellation: recording effect outcome failed", "request", r.ID(), "error", err)
 			break
 		}
+		s.reportStuck(ctx, r, next)
 		r = next
 	}
 	return r, done, failed
@@ -259,7 +260,7 @@ func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, re
 		e := &r.d.Effects[i]
 		key := e.Key
 		res, ok := results[key]
-		if !ok || e.Done() {
+		if !ok || !e.open() {
 			continue
 		}
 		changed = true
@@ -271,6 +272,9 @@ func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, re
 			if e.FailingSince.IsZero() {
 				e.FailingSince = ec.now
 			}
+			if e.StuckAt.IsZero() && ec.now.Sub(e.FailingSince) >= s.cfg.AttentionAfter {
+				e.StuckAt = ec.now
+			}
 			// Effects are retried for ever: past AttentionAfter a person
 			// is told, once.
 			if r.flagAttention(ec.now, e.FailingSince, s.cfg.AttentionAfter, fmt.Sprintf("effect %s keeps failing: %s", key, e.LastError)) {
@@ -280,7 +284,7 @@ func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, re
 		}
 		e.Attempts++
 		e.LastError = ""
-		e.FailingSince = time.Time{}
+		e.FailingSince, e.StuckAt = time.Time{}, time.Time{}
 		e.DoneAt = ec.now
 		dropDeliveredData(e)
 		kind := e.Kind
@@ -320,6 +324,13 @@ type MaintenanceReport struct {
 	ClosingDeferred int
 	// Flagged counts requests newly flagged for a person (see Attention).
 	Flagged int
+	// EffectsStuck counts the effects stuck at the end of the pass: failing
+	// for Config.AttentionAfter or longer (see Service.StuckEffects),
+	// counted through the Store's index whatever the pass examined.
+	EffectsStuck int
+	// EffectsGivenUp counts the effects given up (Service.GiveUpEffect)
+	// through this Service since its previous maintenance pass.
+	EffectsGivenUp int
 	// IdempotencyPurged counts expired Idempotency-Key records deleted
 	// (Stores that implement IdempotencyStore).
 	IdempotencyPurged int
@@ -382,6 +393,14 @@ func (s *Service) runMaintenance(ctx, work context.Context, slots chan struct{})
 		s.listDue(ctx, rest, pool, func(r *Request, now time.Time) bool { return closingRank(r, now) != 0 }, &errs)
 	}
 	errs = append(errs, pool.wait(&rep)...)
+	rep.EffectsGivenUp = int(s.givenUp.Swap(0))
+	if ctx.Err() == nil {
+		n, err := s.countStuck(ctx)
+		rep.EffectsStuck = n
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return rep, errors.Join(errs...)
 }
 
@@ -463,7 +482,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 		overdue = r.flagOverdue(ec.now)
 		for i := range r.d.Effects {
 			e := &r.d.Effects[i]
-			if !e.Done() && !ec.now.Before(e.dueAt()) {
+			if e.open() && !ec.now.Before(e.dueAt()) {
 				e.LeaseOwner, e.LeaseUntil = s.instance, ec.now.Add(s.cfg.EffectLease)
 				claimed = true
 			}

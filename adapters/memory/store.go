@@ -19,7 +19,8 @@ import (
 // MarshalBinary appended apart), so that what it stores has been through
 // the same encoding, and beside them the request as a read of those bytes
 // returns it (Request.AsStored), which reads copy instead of decoding. Like a database, it indexes requests by
-// account, by state and due date, by wake time and by creation time, and
+// account, by state and due date, by wake time, by the time effects began
+// failing and by creation time, and
 // filters on those columns before it decodes anything: a query costs what
 // it returns, not what is stored. Not for production: nothing survives the
 // process.
@@ -30,6 +31,7 @@ type Store struct {
 	// due orders each state's requests by DueAt, then ID.
 	due     map[cancellation.State]*btree.BTreeG[key]
 	wake    *btree.BTreeG[key] // requests with a NextWake
+	failing *btree.BTreeG[key] // requests with a FailingSince
 	created *btree.BTreeG[key]
 	idem    idempotency
 }
@@ -52,6 +54,7 @@ type row struct {
 	version int64
 	due     key
 	wake    key
+	failing key
 	created key
 }
 
@@ -74,6 +77,7 @@ func NewStore() *Store {
 		account: map[ports.AccountID]map[string]struct{}{},
 		due:     map[cancellation.State]*btree.BTreeG[key]{},
 		wake:    btree.NewG(16, lessKey),
+		failing: btree.NewG(16, lessKey),
 		created: btree.NewG(16, lessKey),
 	}
 }
@@ -84,7 +88,7 @@ func encode(r *cancellation.Request) (*row, error) {
 		return nil, fmt.Errorf("memory: encoding request %s: %w", r.ID(), err)
 	}
 	rw := &row{data: b, req: r.AsStored(), account: r.Account(), state: r.State(), version: r.Version(),
-		due: key{r.DueAt(), r.ID()}, wake: key{r.NextWake(), r.ID()}, created: key{r.CreatedAt(), r.ID()}}
+		due: key{r.DueAt(), r.ID()}, wake: key{r.NextWake(), r.ID()}, failing: key{r.FailingSince(), r.ID()}, created: key{r.CreatedAt(), r.ID()}}
 	for _, e := range r.NewEvents() {
 		eb, err := e.MarshalBinary()
 		if err != nil {
@@ -120,12 +124,16 @@ func (s *Store) index(id string, rw *row, add bool) {
 		if !rw.wake.at.IsZero() {
 			s.wake.ReplaceOrInsert(rw.wake)
 		}
+		if !rw.failing.at.IsZero() {
+			s.failing.ReplaceOrInsert(rw.failing)
+		}
 		return
 	}
 	delete(ids, id)
 	due.Delete(rw.due)
 	s.created.Delete(rw.created)
 	s.wake.Delete(rw.wake)
+	s.failing.Delete(rw.failing)
 }
 
 // activeOf returns the id of the account's active request other than
@@ -303,6 +311,8 @@ func (s *Store) match(q cancellation.Query) []*row {
 			return rw.due
 		case q.OrderByWake:
 			return rw.wake
+		case q.OrderByFailing:
+			return rw.failing
 		}
 		return rw.created
 	}
@@ -311,7 +321,9 @@ func (s *Store) match(q cancellation.Query) []*row {
 		case len(q.States) > 0 && !slices.Contains(q.States, rw.state),
 			q.Account != "" && rw.account != q.Account,
 			q.ExcludeAccount != "" && rw.account == q.ExcludeAccount,
-			!q.WakeBefore.IsZero() && (rw.wake.at.IsZero() || rw.wake.at.After(q.WakeBefore)):
+			!q.WakeBefore.IsZero() && (rw.wake.at.IsZero() || rw.wake.at.After(q.WakeBefore)),
+			(q.OrderByFailing || !q.FailingBefore.IsZero()) && rw.failing.at.IsZero(),
+			!q.FailingBefore.IsZero() && rw.failing.at.After(q.FailingBefore):
 			return false
 		}
 		return q.After.IsZero() || orderKey(rw).cursor().Compare(q.After) > 0
@@ -360,6 +372,25 @@ func (s *Store) match(q cancellation.Query) []*row {
 				walk(idx, nil)
 			}
 		}
+	case q.OrderByFailing || !q.FailingBefore.IsZero():
+		// Only requests with a failing effect are in this index.
+		var stop func(key) bool
+		if !q.FailingBefore.IsZero() {
+			stop = func(k key) bool { return k.at.After(q.FailingBefore) }
+		}
+		if q.OrderByFailing {
+			walk(s.failing, stop)
+			break
+		}
+		s.failing.Ascend(func(k key) bool {
+			if stop != nil && stop(k) {
+				return false
+			}
+			if rw := s.rows[k.id]; ok(k.id, rw) {
+				out = append(out, rw)
+			}
+			return true
+		})
 	case q.OrderByWake || !q.WakeBefore.IsZero():
 		var stop func(key) bool
 		if !q.WakeBefore.IsZero() {

@@ -33,7 +33,7 @@ func Floor(s *Store, r *cancellation.Request, id string) (FloorSQL, error) {
 	}
 	return FloorSQL{
 		Get: s.q.get, Update: s.q.update, InsertEvent: s.q.insertEvents(1), UpdateAppend: s.q.updateAppend,
-		UpdateArgs: []any{rw.state, rw.version, rw.dueAt, rw.wakeAt, string(rw.data), id, rw.version - 1, id},
+		UpdateArgs: []any{rw.state, rw.version, rw.dueAt, rw.wakeAt, rw.failingSince, string(rw.data), id, rw.version - 1, id},
 		Event:      rw.events[0].data,
 	}, nil
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/accountkit/cancellation/adapters/sqlstore"
 )
 
-// TestMigrations checks the embedded files: versions 1..SchemaVersion
-// without gaps in each dialect, the same names in both, the same files in
+// TestMigrations checks the embedded files: unique versions rising to
+// SchemaVersion in each dialect, the same names in both, the same files in
 // MigrationFS, and each recording its version.
 func TestMigrations(t *testing.T) {
 	t.Parallel()
@@ -23,11 +23,13 @@ func TestMigrations(t *testing.T) {
 	for i, d := range []sqlstore.Dialect{sqlstore.SQLite, sqlstore.Postgres} {
 		ms, err := sqlstore.Migrations(d)
 		require.NoError(t, err)
-		require.Len(t, ms, sqlstore.SchemaVersion)
+		require.Equal(t, sqlstore.SchemaVersion, ms[len(ms)-1].Version)
 		files, err := sqlstore.MigrationFS(d)
 		require.NoError(t, err)
 		for j, m := range ms {
-			require.Equal(t, j+1, m.Version)
+			if j > 0 {
+				require.Greater(t, m.Version, ms[j-1].Version)
+			}
 			require.Contains(t, m.SQL, "INSERT INTO cancellation_schema_version", m.Name)
 			b, err := fs.ReadFile(files, m.Name)
 			require.NoError(t, err)
