@@ -317,7 +317,9 @@ func TestMaintenanceReportAndHooks_CountStuckAndGivenUpEffects(t *testing.T) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	got := slices.Clone(h.got)
-	slices.SortStableFunc(got[:2], func(a, b cancellation.EffectAdminInfo) int { return slices.Index([]string{r1.ID(), r2.ID()}, a.RequestID) - slices.Index([]string{r1.ID(), r2.ID()}, b.RequestID) })
+	slices.SortStableFunc(got[:2], func(a, b cancellation.EffectAdminInfo) int {
+		return slices.Index([]string{r1.ID(), r2.ID()}, a.RequestID) - slices.Index([]string{r1.ID(), r2.ID()}, b.RequestID)
+	})
 	require.Equal(t, want, got)
 }
 
