@@ -326,7 +326,8 @@ func TestMaintenanceReportAndHooks_CountStuckAndGivenUpEffects(t *testing.T) {
 // TestPastRequests_ListsTheAccountsEndedRequestsCustomerSafe: an account's
 // withdrawn and rejected requests are listed with their outcome (state,
 // reason codes) but no reviewer id, note or raw error; the active request
-// and another account's requests are not; pages are full but the last.
+// and another account's requests are not; newest first, pages are full
+// but the last.
 func TestPastRequests_ListsTheAccountsEndedRequestsCustomerSafe(t *testing.T) {
 	f := setup(t)
 	f.personal("acct-past")
@@ -353,9 +354,9 @@ func TestPastRequests_ListsTheAccountsEndedRequestsCustomerSafe(t *testing.T) {
 	require.Len(t, second.Requests, 1)
 	require.Empty(t, second.Next, "the last page")
 
-	require.Equal(t, w.ID(), first.Requests[0].ID)
-	require.Equal(t, cancellation.StateWithdrawn, first.Requests[0].State)
-	got := second.Requests[0]
+	require.Equal(t, w.ID(), second.Requests[0].ID, "newest first")
+	require.Equal(t, cancellation.StateWithdrawn, second.Requests[0].State)
+	got := first.Requests[0]
 	require.Equal(t, rj.ID(), got.ID)
 	require.Equal(t, cancellation.StateRejected, got.State)
 	require.Equal(t, []cancellation.ReasonCode{cancellation.ReasonOther}, got.Decision.Reasons)

@@ -43,7 +43,7 @@ type PastPage struct {
 }
 
 // PastRequests lists the account's earlier requests, those that ended
-// (PastStates), oldest first, as the customer may see them. Only the
+// (PastStates), newest first, as the customer may see them. Only the
 // account's own requests are listed; the Store serves the page from its
 // account index with keyset paging, so every page but the last holds
 // Limit requests. A malformed account or After is refused with a
@@ -63,7 +63,7 @@ func (s *Service) PastRequests(ctx context.Context, account ports.AccountID, opt
 	if err != nil {
 		return PastPage{}, err
 	}
-	q := Query{Account: account, States: pastStates, After: after, Limit: opt.Limit + 1}
+	q := Query{Account: account, States: pastStates, Descending: true, After: after, Limit: opt.Limit + 1}
 	rs, err := s.queueList(ctx, q)
 	if err != nil {
 		return PastPage{}, err

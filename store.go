@@ -87,6 +87,11 @@ type Query struct {
 	OrderByDue     bool
 	OrderByWake    bool
 	OrderByFailing bool
+	// Descending reverses the CreatedAt order: newest first (an account's
+	// past requests), with After continuing towards older ones. It applies
+	// to the CreatedAt order only: a Store refuses it beside another order
+	// with an error (CheckQuery).
+	Descending bool
 	// After starts the list after this position of the order (keyset
 	// paging): pass the Cursor of the last request of the previous page.
 	// A Store serves it from its index, so a page deep in a long list
@@ -122,6 +127,34 @@ func (q Query) Cursor(r *Request) Cursor {
 	return Cursor{At: r.CreatedAt(), ID: r.ID()}
 }
 
+// compare orders cursors as q lists them: Compare, reversed when q is
+// Descending.
+func (q Query) compare(c, d Cursor) int {
+	if q.Descending {
+		return d.Compare(c)
+	}
+	return c.Compare(d)
+}
+
+// CheckQuery returns an error naming what is wrong with q, for a Store's
+// List to refuse: more than one order, or Descending beside an order other
+// than CreatedAt.
+func CheckQuery(q Query) error {
+	orders := 0
+	for _, o := range []bool{q.OrderByDue, q.OrderByWake, q.OrderByFailing} {
+		if o {
+			orders++
+		}
+	}
+	switch {
+	case orders > 1:
+		return invalid("query", "at most one of OrderByDue, OrderByWake and OrderByFailing may be set")
+	case q.Descending && orders > 0:
+		return invalid("query", "Descending applies to the CreatedAt order only")
+	}
+	return nil
+}
+
 // Compare orders cursors: by At, then by ID (byte order). It returns -1,
 // 0 or +1.
 func (c Cursor) Compare(d Cursor) int {
@@ -143,7 +176,7 @@ func (q Query) Matches(r *Request) bool {
 	if q.ExcludeAccount != "" && r.Account() == q.ExcludeAccount {
 		return false
 	}
-	if !q.After.IsZero() && q.Cursor(r).Compare(q.After) <= 0 {
+	if !q.After.IsZero() && q.compare(q.Cursor(r), q.After) <= 0 {
 		return false
 	}
 	if !q.WakeBefore.IsZero() {

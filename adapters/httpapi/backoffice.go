@@ -8,7 +8,7 @@ import (
 	"github.com/accountkit/cancellation/ports"
 )
 
-// PastPage is one page of the customer's past requests, oldest first:
+// PastPage is one page of the customer's past requests, newest first:
 // their customer views. NextCursor, given as the cursor parameter, reads
 // the next page; it is absent on the last page.
 type PastPage struct {

@@ -281,6 +281,9 @@ func (s *Store) History(ctx context.Context, id string) ([]cancellation.Event, e
 // the index of q's order from q.After, checks the indexed columns, and
 // decodes only the rows it returns.
 func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation.Request, error) {
+	if err := cancellation.CheckQuery(q); err != nil {
+		return nil, err
+	}
 	if q.Account != "" && malformed(string(q.Account)) != nil {
 		return nil, nil // no request has a malformed account
 	}
@@ -316,6 +319,13 @@ func (s *Store) match(q cancellation.Query) []*row {
 		}
 		return rw.created
 	}
+	// compare orders cursors as q lists them (Descending: newest first).
+	compare := func(c, d cancellation.Cursor) int {
+		if q.Descending {
+			return d.Compare(c)
+		}
+		return c.Compare(d)
+	}
 	ok := func(id string, rw *row) bool {
 		switch {
 		case len(q.States) > 0 && !slices.Contains(q.States, rw.state),
@@ -326,7 +336,7 @@ func (s *Store) match(q cancellation.Query) []*row {
 			!q.FailingBefore.IsZero() && rw.failing.at.After(q.FailingBefore):
 			return false
 		}
-		return q.After.IsZero() || orderKey(rw).cursor().Compare(q.After) > 0
+		return q.After.IsZero() || compare(orderKey(rw).cursor(), q.After) > 0
 	}
 	want := q.Offset + q.Limit
 	if q.Limit <= 0 {
@@ -348,9 +358,14 @@ func (s *Store) match(q cancellation.Query) []*row {
 			}
 			return want < 0 || n < want
 		}
-		if q.After.IsZero() {
+		switch {
+		case q.Descending && q.After.IsZero():
+			idx.Descend(visit)
+		case q.Descending:
+			idx.DescendLessOrEqual(key{q.After.At, q.After.ID}, visit)
+		case q.After.IsZero():
 			idx.Ascend(visit)
-		} else {
+		default:
 			idx.AscendGreaterOrEqual(key{q.After.At, q.After.ID}, visit)
 		}
 	}
@@ -408,7 +423,7 @@ func (s *Store) match(q cancellation.Query) []*row {
 	default:
 		walk(s.created, nil)
 	}
-	slices.SortFunc(out, func(a, b *row) int { return orderKey(a).cursor().Compare(orderKey(b).cursor()) })
+	slices.SortFunc(out, func(a, b *row) int { return compare(orderKey(a).cursor(), orderKey(b).cursor()) })
 	if q.Offset > 0 {
 		out = out[min(q.Offset, len(out)):]
 	}

@@ -119,7 +119,11 @@ func (q queries) list(query cancellation.Query) (string, []any) {
 			where = append(where, "("+order+" IS NOT NULL OR id > ?)")
 			args = append(args, a.ID)
 		} else {
-			where = append(where, "("+order+", id) > (?, ?)")
+			cmp := ">"
+			if query.Descending { // created_at only, never NULL
+				cmp = "<"
+			}
+			where = append(where, "("+order+", id) "+cmp+" (?, ?)")
 			args = append(args, unixNanos(a.At), a.ID)
 		}
 	}
@@ -128,9 +132,12 @@ func (q queries) list(query cancellation.Query) (string, []any) {
 	if len(where) > 0 {
 		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
-	if order == "created_at" {
+	switch {
+	case order == "created_at" && query.Descending:
+		b.WriteString(" ORDER BY created_at DESC, id DESC")
+	case order == "created_at":
 		b.WriteString(" ORDER BY created_at, id")
-	} else {
+	default:
 		b.WriteString(" ORDER BY " + order + " NULLS FIRST, id")
 	}
 	switch {

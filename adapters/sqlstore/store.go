@@ -375,6 +375,9 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 // List returns the requests matching q, in q's order; see
 // cancellation.Store.
 func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation.Request, error) {
+	if err := cancellation.CheckQuery(q); err != nil {
+		return nil, err
+	}
 	if q.Account != "" && malformed(string(q.Account)) != nil {
 		return nil, nil // no request has a malformed account
 	}

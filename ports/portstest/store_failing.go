@@ -104,8 +104,9 @@ func closeKey(t *testing.T, r *cancellation.Request) string {
 }
 
 // testPastRequests checks that an account's ended requests are listed
-// from the account index, by state, in creation order, paged by cursor
-// without short pages, and never another account's.
+// from the account index, by state, newest first (Query.Descending),
+// paged by cursor without short pages, and never another account's; and
+// that Descending beside another order is refused.
 func testPastRequests(t *testing.T, newStore func(t *testing.T) cancellation.Store) {
 	e := newStoreEnv(t, newStore)
 	acct, other := e.account(t), e.account(t)
@@ -140,7 +141,20 @@ func testPastRequests(t *testing.T, newStore func(t *testing.T) cancellation.Sto
 		}
 		require.Less(t, pages, 3)
 	}
-	require.Equal(t, ended, got)
+	slices.Reverse(ended)
+	require.Equal(t, ended, got, "newest first")
+	q := cancellation.Query{Account: acct, Descending: true}
+	all, err := e.store.List(t.Context(), q)
+	require.NoError(t, err)
+	require.Equal(t, append([]string{active.ID()}, ended...), requestIDs(all), "newest first over every state")
+	rs, err := e.store.List(t.Context(), cancellation.Query{Account: acct, Descending: true, After: q.Cursor(all[1]), Limit: 1})
+	require.NoError(t, err)
+	require.Equal(t, ended[1:2], requestIDs(rs), "After continues towards older ones")
+	for _, bad := range []cancellation.Query{{Descending: true, OrderByDue: true}, {OrderByDue: true, OrderByWake: true}} {
+		_, err := e.store.List(t.Context(), bad)
+		var ve *cancellation.ValidationError
+		require.ErrorAs(t, err, &ve, "%+v", bad)
+	}
 	require.NotContains(t, got, active.ID())
 	require.NotContains(t, got, o.ID())
 }

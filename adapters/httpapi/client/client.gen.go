@@ -882,7 +882,7 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/cancellations/active (the `GetActiveCancellation` operationId).
 	GetActiveCancellation(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListPastCancellations The caller's ended requests (withdrawn, rejected, expired, cancelled), oldest first, as the customer sees them.
+	// ListPastCancellations The caller's ended requests (withdrawn, rejected, expired, cancelled), newest first, as the customer sees them.
 	//
 	// Corresponds with GET /v1/cancellations/past (the `ListPastCancellations` operationId).
 	ListPastCancellations(ctx context.Context, params *ListPastCancellationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1149,7 +1149,7 @@ func (c *Client) GetActiveCancellation(ctx context.Context, reqEditors ...Reques
 	return c.Client.Do(req)
 }
 
-// ListPastCancellations The caller's ended requests (withdrawn, rejected, expired, cancelled), oldest first, as the customer sees them.
+// ListPastCancellations The caller's ended requests (withdrawn, rejected, expired, cancelled), newest first, as the customer sees them.
 //
 // Corresponds with GET /v1/cancellations/past (the `ListPastCancellations` operationId).
 func (c *Client) ListPastCancellations(ctx context.Context, params *ListPastCancellationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2993,7 +2993,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/cancellations/active (the `GetActiveCancellation` operationId).
 	GetActiveCancellationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetActiveCancellationResponse, error)
 
-	// ListPastCancellationsWithResponse The caller's ended requests (withdrawn, rejected, expired, cancelled), oldest first, as the customer sees them.
+	// ListPastCancellationsWithResponse The caller's ended requests (withdrawn, rejected, expired, cancelled), newest first, as the customer sees them.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4591,7 +4591,7 @@ func (c *ClientWithResponses) GetActiveCancellationWithResponse(ctx context.Cont
 	return ParseGetActiveCancellationResponse(rsp)
 }
 
-// ListPastCancellationsWithResponse The caller's ended requests (withdrawn, rejected, expired, cancelled), oldest first, as the customer sees them.
+// ListPastCancellationsWithResponse The caller's ended requests (withdrawn, rejected, expired, cancelled), newest first, as the customer sees them.
 //
 // Returns a wrapper object for the known response body format(s).
 //
