@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -98,4 +99,38 @@ func nullable(t time.Time) any {
 		return nil
 	}
 	return t.UnixNano()
+}
+
+// TestStuckAndPastQueriesUseTheirIndexes: SQLite plans the stuck-effects
+// query (FailingBefore, OrderByFailing) on the failing_since index and an
+// account's past requests (newest first) on the account index, without a
+// scan of the table or a sort.
+func TestStuckAndPastQueriesUseTheirIndexes(t *testing.T) {
+	t.Parallel()
+	s := openStore(t, sqliteDSN(t))
+	for _, c := range []struct {
+		q     cancellation.Query
+		index string
+	}{
+		{cancellation.Query{FailingBefore: t0, OrderByFailing: true, Limit: 51}, "cancellation_requests_failing"},
+		{cancellation.Query{FailingBefore: t0, OrderByFailing: true, After: cancellation.Cursor{At: t0, ID: "can_x"}, Limit: 51}, "cancellation_requests_failing"},
+		{cancellation.Query{Account: "a", States: cancellation.PastStates, Descending: true, Limit: 21}, "cancellation_requests_account"},
+		{cancellation.Query{Account: "a", States: cancellation.PastStates, Descending: true, After: cancellation.Cursor{At: t0, ID: "can_x"}, Limit: 21}, "cancellation_requests_account"},
+	} {
+		query, args := sqlstore.ListSQL(sqlstore.SQLite, c.q)
+		rows, err := s.DB().QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+		require.NoError(t, err)
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			require.NoError(t, rows.Scan(&id, &parent, &notused, &detail))
+			plan = append(plan, detail)
+		}
+		require.NoError(t, rows.Err())
+		require.NoError(t, rows.Close())
+		joined := strings.Join(plan, "; ")
+		require.Contains(t, joined, "USING INDEX "+c.index, "%s: %s", query, joined)
+		require.NotContains(t, joined, "TEMP B-TREE", "no sort: %s", joined)
+	}
 }
