@@ -373,3 +373,55 @@ func TestPastRequests_ListsTheAccountsEndedRequestsCustomerSafe(t *testing.T) {
 	_, err = f.svc.PastRequests(f.ctx, "", cancellation.PastOptions{})
 	require.ErrorAs(t, err, &ve)
 }
+
+// TestGiveUpEffect_PurgeLeavesTheDocumentsUnpurged: a given-up
+// purge_documents is never attempted, even past retention, and the
+// documents are not marked purged.
+func TestGiveUpEffect_PurgeLeavesTheDocumentsUnpurged(t *testing.T) {
+	f := setup(t).withDesk()
+	f.account("acct-docs", ports.Personal, true)
+	r := f.approve(f.toReview("acct-docs"))
+	require.Equal(t, cancellation.StateCancelled, r.State())
+	i := slices.IndexFunc(r.PendingEffects(), func(e cancellation.Effect) bool { return e.Kind == cancellation.EffectPurgeDocuments })
+	require.GreaterOrEqual(t, i, 0, "the purge waits for retention")
+	key := r.PendingEffects()[i].Key
+	blobs := f.kit.Documents.Len()
+	require.Positive(t, blobs)
+	r, err := f.svc.GiveUpEffect(f.ctx, deskAdmin, r.ID(), key, "kept under a legal hold")
+	require.NoError(t, err)
+	require.True(t, r.NextWake().IsZero(), "nothing left for maintenance")
+	f.clock.Advance(400 * 24 * time.Hour)
+	f.maintain()
+	r = f.stored(r.ID())
+	require.Equal(t, blobs, f.kit.Documents.Len(), "no blob deleted")
+	for _, d := range r.Documents() {
+		require.True(t, d.PurgedAt.IsZero())
+	}
+	require.Zero(t, countEvents(r.History(), cancellation.EventDocumentsPurged))
+	require.Equal(t, cancellation.StateCancelled, r.State())
+}
+
+// TestRetryEffect_RefusesAnEffectBeingCarriedOut: while maintenance holds
+// the close (its port answering slowly), an admin's retry is refused with
+// ErrConflict, not run a second time beside it.
+func TestRetryEffect_RefusesAnEffectBeingCarriedOut(t *testing.T) {
+	f := setup(t).withDesk()
+	r, e := f.approveFailing("acct-busy")
+	f.platform.SetOutage(memory.PortAccountCloser, nil)
+	f.platform.SetLatency(300 * time.Millisecond)
+	f.clock.Advance(time.Hour) // past the backoff
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = f.svc.RunMaintenance(context.Background())
+	}()
+	require.Eventually(t, func() bool {
+		cur, err := f.kit.Store.Get(f.ctx, r.ID())
+		return err == nil && slices.ContainsFunc(cur.Effects(), func(x cancellation.Effect) bool { return x.Key == e.Key && x.LeaseOwner != "" })
+	}, 5*time.Second, time.Millisecond)
+	_, err := f.svc.RetryEffect(f.ctx, deskAdmin, r.ID(), e.Key)
+	require.ErrorIs(t, err, cancellation.ErrConflict)
+	require.Contains(t, err.Error(), "being carried out")
+	<-done
+	require.Equal(t, cancellation.StateCancelled, f.stored(r.ID()).State())
+}
