@@ -93,16 +93,11 @@ func (s *Service) StuckEffects(ctx context.Context, rv Reviewer, opt StuckOption
 	if _, err := s.authorize(ctx, "list stuck effects", rv, ports.RoleReviewer); err != nil {
 		return StuckPage{}, err
 	}
-	switch {
-	case opt.Limit < 0 || opt.Limit > MaxStuckLimit:
-		return StuckPage{}, invalid("limit", fmt.Sprintf("the page size is 1 to %d", MaxStuckLimit))
-	case opt.Limit == 0:
-		opt.Limit = DefaultStuckLimit
-	}
-	after, err := decodePageCursor(opt.After, "StuckEffects")
+	limit, after, err := pageOptions(opt.Limit, DefaultStuckLimit, MaxStuckLimit, opt.After, "StuckEffects")
 	if err != nil {
 		return StuckPage{}, err
 	}
+	opt.Limit = limit
 	threshold := s.now().Add(-s.cfg.AttentionAfter)
 	q := Query{FailingBefore: threshold, OrderByFailing: true, After: after, Limit: opt.Limit + 1}
 	rs, err := s.queueList(ctx, q)
@@ -281,13 +276,20 @@ func (s *Service) countStuck(ctx context.Context) (int, error) {
 	}
 }
 
-// decodePageCursor reads the After of a page of op.
-func decodePageCursor(after, op string) (Cursor, error) {
+// pageOptions checks the page size limit of op (def when 0, at most
+// most) and reads its After, a Next that op returned.
+func pageOptions(limit, def, most int, after, op string) (int, Cursor, error) {
+	switch {
+	case limit < 0 || limit > most:
+		return 0, Cursor{}, invalid("limit", fmt.Sprintf("the page size is 1 to %d", most))
+	case limit == 0:
+		limit = def
+	}
 	c, err := decodeCursor(after)
 	if err != nil {
-		return Cursor{}, invalid("after", "not a cursor returned as Next by "+op)
+		return 0, Cursor{}, invalid("after", "not a cursor returned as Next by "+op)
 	}
-	return c, nil
+	return limit, c, nil
 }
 
 // HookEffectAdmin observes effects that become stuck and staff's work on

@@ -19,15 +19,7 @@ func ExampleService_StuckEffects() {
 	acct := memory.AccountEligible
 
 	// A request approved while the account closer is down.
-	req, _ := svc.Start(ctx, acct)
-	req, _ = svc.Confirm(ctx, acct, req.ID(), cancellation.Confirmation{
-		NotesVersion: svc.Notes().Version, Irreversible: true,
-		Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
-	})
-	_, _ = svc.SendCode(ctx, acct, req.ID())
-	code, _ := kit.OTP.LastCode("+15550100001")
-	req, _ = svc.VerifyCode(ctx, acct, req.ID(), code)
-	req, _ = svc.Submit(ctx, acct, req.ID())
+	req := exampleInReview(ctx, svc, kit, acct, "+15550100001")
 	kit.Platform.SetOutage(memory.PortAccountCloser, errors.New("closer: 503"))
 	req, _ = svc.Approve(ctx, cancellation.Reviewer{ID: "reviewer-1"}, req.ID(), "")
 	fmt.Println(req.State())
@@ -60,4 +52,19 @@ func ExampleService_StuckEffects() {
 	// close_account 2 attempts: closer: 503
 	// cancelled
 	// stuck: 0
+}
+
+// exampleInReview takes a demo account without identity verification,
+// whose recovery phone is phone, to review.
+func exampleInReview(ctx context.Context, svc *cancellation.Service, kit *memory.Kit, acct ports.AccountID, phone string) *cancellation.Request {
+	req, _ := svc.Start(ctx, acct)
+	req, _ = svc.Confirm(ctx, acct, req.ID(), cancellation.Confirmation{
+		NotesVersion: svc.Notes().Version, Irreversible: true,
+		Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
+	})
+	_, _ = svc.SendCode(ctx, acct, req.ID())
+	code, _ := kit.OTP.LastCode(phone)
+	req, _ = svc.VerifyCode(ctx, acct, req.ID(), code)
+	req, _ = svc.Submit(ctx, acct, req.ID())
+	return req
 }

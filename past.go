@@ -2,7 +2,6 @@ package cancellation
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/accountkit/cancellation/ports"
@@ -53,16 +52,11 @@ func (s *Service) PastRequests(ctx context.Context, account ports.AccountID, opt
 	if err := checkAccountID(account); err != nil {
 		return PastPage{}, err
 	}
-	switch {
-	case opt.Limit < 0 || opt.Limit > MaxPastLimit:
-		return PastPage{}, invalid("limit", fmt.Sprintf("the page size is 1 to %d", MaxPastLimit))
-	case opt.Limit == 0:
-		opt.Limit = DefaultPastLimit
-	}
-	after, err := decodePageCursor(opt.After, "PastRequests")
+	limit, after, err := pageOptions(opt.Limit, DefaultPastLimit, MaxPastLimit, opt.After, "PastRequests")
 	if err != nil {
 		return PastPage{}, err
 	}
+	opt.Limit = limit
 	q := Query{Account: account, States: pastStates, Descending: true, After: after, Limit: opt.Limit + 1}
 	rs, err := s.queueList(ctx, q)
 	if err != nil {

@@ -369,6 +369,24 @@ func (s *Store) match(q cancellation.Query) []*row {
 			idx.AscendGreaterOrEqual(key{q.After.At, q.After.ID}, visit)
 		}
 	}
+	// bounded collects the matching rows of an index of times (wake,
+	// failing) up to bound (zero: to its end): by keyset in the index's
+	// order when ordered, else all of them, sorted below.
+	bounded := func(idx *btree.BTreeG[key], bound time.Time, ordered bool) {
+		var stop func(key) bool
+		if !bound.IsZero() {
+			stop = func(k key) bool { return k.at.After(bound) }
+		}
+		if ordered {
+			walk(idx, stop)
+			return
+		}
+		for _, k := range keysTo(idx, stop) {
+			if rw := s.rows[k.id]; ok(k.id, rw) {
+				out = append(out, rw)
+			}
+		}
+	}
 	switch {
 	case q.Account != "":
 		// One account's requests: few, so filter and sort them.
@@ -388,38 +406,9 @@ func (s *Store) match(q cancellation.Query) []*row {
 			}
 		}
 	case q.OrderByFailing || !q.FailingBefore.IsZero():
-		// Only requests with a failing effect are in this index.
-		var stop func(key) bool
-		if !q.FailingBefore.IsZero() {
-			stop = func(k key) bool { return k.at.After(q.FailingBefore) }
-		}
-		if q.OrderByFailing {
-			walk(s.failing, stop)
-			break
-		}
-		s.failing.Ascend(func(k key) bool {
-			if stop != nil && stop(k) {
-				return false
-			}
-			if rw := s.rows[k.id]; ok(k.id, rw) {
-				out = append(out, rw)
-			}
-			return true
-		})
+		bounded(s.failing, q.FailingBefore, q.OrderByFailing) // only failing requests are in it
 	case q.OrderByWake || !q.WakeBefore.IsZero():
-		var stop func(key) bool
-		if !q.WakeBefore.IsZero() {
-			stop = func(k key) bool { return k.at.After(q.WakeBefore) }
-		}
-		if q.OrderByWake {
-			walk(s.wake, stop)
-			break
-		}
-		for _, k := range s.wakeKeys(stop) {
-			if rw := s.rows[k.id]; ok(k.id, rw) {
-				out = append(out, rw)
-			}
-		}
+		bounded(s.wake, q.WakeBefore, q.OrderByWake)
 	default:
 		walk(s.created, nil)
 	}
@@ -433,10 +422,10 @@ func (s *Store) match(q cancellation.Query) []*row {
 	return out
 }
 
-// wakeKeys returns the wake index up to stop.
-func (s *Store) wakeKeys(stop func(key) bool) []key {
+// keysTo returns the keys of idx up to stop.
+func keysTo(idx *btree.BTreeG[key], stop func(key) bool) []key {
 	var ks []key
-	s.wake.Ascend(func(k key) bool {
+	idx.Ascend(func(k key) bool {
 		if stop != nil && stop(k) {
 			return false
 		}
