@@ -134,3 +134,26 @@ func TestStuckAndPastQueriesUseTheirIndexes(t *testing.T) {
 		require.NotContains(t, joined, "TEMP B-TREE", "no sort: %s", joined)
 	}
 }
+
+// TestMigrateAppliesAMissingVersionBelowTheHighest: versions are assigned
+// to branches developed side by side, so a database may record a version
+// without one below it; Migrate applies the missing one too.
+func TestMigrateAppliesAMissingVersionBelowTheHighest(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d dialect) {
+		dsn := d.newDSN(t)
+		db := rawDB(t, d, dsn)
+		_, err := db.ExecContext(t.Context(), sqlstore.VersionTableSQL(d.name))
+		require.NoError(t, err)
+		ms, err := sqlstore.Migrations(d.name)
+		require.NoError(t, err)
+		for _, m := range []sqlstore.Migration{ms[0], ms[2]} { // 1 and 3, not 2
+			_, err = db.ExecContext(t.Context(), m.SQL)
+			require.NoError(t, err)
+		}
+		require.NoError(t, sqlstore.Migrate(t.Context(), db, d.name))
+		require.Equal(t, schemaVersions(), appliedVersions(t, db))
+		var n int
+		require.NoError(t, db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM cancellation_events").Scan(&n), "migration 2 was applied")
+	})
+}
