@@ -1,6 +1,8 @@
 package sqlstore_test
 
 import (
+	"database/sql"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,15 +25,7 @@ func TestMigration6BackfillsFailingSinceOfVersion3Database(t *testing.T) {
 	t.Parallel()
 	eachDialect(t, func(t *testing.T, d dialect) {
 		dsn := d.newDSN(t)
-		db := rawDB(t, d, dsn)
-		_, err := db.ExecContext(t.Context(), sqlstore.VersionTableSQL(d.name))
-		require.NoError(t, err)
-		ms, err := sqlstore.Migrations(d.name)
-		require.NoError(t, err)
-		for _, m := range ms[:3] { // schema 3
-			_, err = db.ExecContext(t.Context(), m.SQL)
-			require.NoError(t, err)
-		}
+		db := migratedTo(t, d, dsn, 1, 2, 3) // schema 3
 
 		e := newEnv()
 		mem := e.service(t, memory.NewStore())
@@ -60,7 +54,7 @@ func TestMigration6BackfillsFailingSinceOfVersion3Database(t *testing.T) {
 		// Failed once, then closed: nothing is failing.
 		healed := e.inReview(t, mem, e.account("v3-"+randomHex(5)))
 		e.kit.Platform.FailNext(memory.PortAccountCloser, 1, nil)
-		healed, err = mem.Approve(t.Context(), rv, healed.ID(), "ok")
+		healed, err := mem.Approve(t.Context(), rv, healed.ID(), "ok")
 		require.NoError(t, err)
 		e.kit.Clock.Advance(time.Hour)
 		_, err = mem.RunMaintenance(t.Context())
@@ -141,19 +135,28 @@ func TestStuckAndPastQueriesUseTheirIndexes(t *testing.T) {
 func TestMigrateAppliesAMissingVersionBelowTheHighest(t *testing.T) {
 	t.Parallel()
 	eachDialect(t, func(t *testing.T, d dialect) {
-		dsn := d.newDSN(t)
-		db := rawDB(t, d, dsn)
-		_, err := db.ExecContext(t.Context(), sqlstore.VersionTableSQL(d.name))
-		require.NoError(t, err)
-		ms, err := sqlstore.Migrations(d.name)
-		require.NoError(t, err)
-		for _, m := range []sqlstore.Migration{ms[0], ms[2]} { // 1 and 3, not 2
-			_, err = db.ExecContext(t.Context(), m.SQL)
-			require.NoError(t, err)
-		}
+		db := migratedTo(t, d, d.newDSN(t), 1, 3) // not 2
 		require.NoError(t, sqlstore.Migrate(t.Context(), db, d.name))
 		require.Equal(t, schemaVersions(), appliedVersions(t, db))
 		var n int
 		require.NoError(t, db.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM cancellation_events").Scan(&n), "migration 2 was applied")
 	})
+}
+
+// migratedTo opens the database of dsn without migrating it and applies
+// the embedded migrations of the given versions only.
+func migratedTo(t *testing.T, d dialect, dsn string, versions ...int) *sql.DB {
+	t.Helper()
+	db := rawDB(t, d, dsn)
+	_, err := db.ExecContext(t.Context(), sqlstore.VersionTableSQL(d.name))
+	require.NoError(t, err)
+	ms, err := sqlstore.Migrations(d.name)
+	require.NoError(t, err)
+	for _, m := range ms {
+		if slices.Contains(versions, m.Version) {
+			_, err = db.ExecContext(t.Context(), m.SQL)
+			require.NoError(t, err)
+		}
+	}
+	return db
 }
