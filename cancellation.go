@@ -286,10 +286,28 @@ type Effect struct {
 	// the last attempt succeeded or none was made): past
 	// Config.AttentionAfter the request is flagged for a person.
 	FailingSince time.Time `json:"failing_since,omitzero"`
+	// StuckAt is when a failed attempt found the effect failing for
+	// Config.AttentionAfter or longer (zero until then, and again after a
+	// success): the effect is stuck, and HookEffectAdmin hooks heard so
+	// once.
+	StuckAt time.Time `json:"stuck_at,omitzero"`
+	// GivenUpAt, GivenUpBy and GivenUpReason record an admin's decision
+	// to give the effect up (Service.GiveUpEffect): it is never attempted
+	// again, and what would have followed its success does not happen.
+	GivenUpAt     time.Time `json:"given_up_at,omitzero"`
+	GivenUpBy     string    `json:"given_up_by,omitempty"`
+	GivenUpReason string    `json:"given_up_reason,omitempty"`
 }
 
 // Done reports whether the effect has been carried out.
 func (e Effect) Done() bool { return !e.DoneAt.IsZero() }
+
+// GivenUp reports whether an admin gave the effect up.
+func (e Effect) GivenUp() bool { return !e.GivenUpAt.IsZero() }
+
+// open reports whether the effect is still to be carried out: neither
+// done nor given up.
+func (e Effect) open() bool { return !e.Done() && !e.GivenUp() }
 
 // dueAt is when the effect may next be attempted.
 func (e Effect) dueAt() time.Time {
@@ -474,11 +492,12 @@ func (r *Request) Effects() []Effect {
 	return out
 }
 
-// PendingEffects returns the effects not yet done.
+// PendingEffects returns the effects still to be carried out: neither
+// done nor given up.
 func (r *Request) PendingEffects() []Effect {
 	var out []Effect
 	for _, e := range r.d.Effects {
-		if !e.Done() {
+		if e.open() {
 			out = append(out, cloneEffect(e))
 		}
 	}
@@ -511,7 +530,8 @@ func (r *Request) CodeExpiresAt() time.Time {
 
 // NextWake returns the earliest time at which maintenance has work on the
 // request: a pending effect, the end of a cooling-off or settlement period,
-// an overdue review, an expiry or an erasure deadline passing. It is zero when there is none. Stores
+// an overdue review, an expiry or an erasure deadline passing. It is zero
+// when there is none; a given-up effect is no work. Stores
 // index it so that Service.RunMaintenance finds the requests that need it.
 func (r *Request) NextWake() time.Time {
 	var t time.Time
@@ -521,7 +541,7 @@ func (r *Request) NextWake() time.Time {
 		}
 	}
 	for _, e := range r.d.Effects {
-		if !e.Done() && !r.effectWaits(e) {
+		if e.open() && !r.effectWaits(e) {
 			due := e.dueAt()
 			if due.IsZero() { // unclaimed and never tried (EffectsDeferred): due since recorded
 				due = r.d.UpdatedAt

@@ -83,12 +83,23 @@
 // caller's call ([EffectsInline], bounded by the caller's context) or in
 // the runner ([EffectsDeferred]).
 //
+// Retries never run out, so an effect is stuck once it has kept failing
+// for Config.AttentionAfter. Staff list stuck effects across requests with
+// [Service.StuckEffects] (reviewer role); an admin retries one now with
+// [Service.RetryEffect] or gives it up with a reason with
+// [Service.GiveUpEffect]: it is never attempted again and what its success
+// would have done does not happen (a given-up close never cancels the
+// request nor closes the account). [MaintenanceReport] counts stuck and
+// given-up effects and [HookEffectAdmin] hears each. A customer lists
+// their ended requests, customer-safe, with [Service.PastRequests].
+//
 // # Hooks
 //
 // [Config.Hooks] observe the workflow without forking it: use cases
 // ([HookOperation]), stored transitions ([HookTransition]), effect attempts
-// ([HookEffectAttempt]), rule evaluations ([HookRuleEvaluated]) and document
-// inspections ([HookDocumentInspected]). adapters/otel turns them into
+// ([HookEffectAttempt]), rule evaluations ([HookRuleEvaluated]), document
+// inspections ([HookDocumentInspected]) and stuck, retried and given-up
+// effects ([HookEffectAdmin]). adapters/otel turns them into
 // OpenTelemetry spans and metrics.
 //
 // With Config.Events, every transition is also published to the host's

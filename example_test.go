@@ -119,16 +119,7 @@ func ExampleService_Confirm() {
 func ExampleService_RunMaintenance() {
 	ctx := context.Background()
 	svc, kit := exampleService()
-	acct := memory.AccountEligible
-	req, _ := svc.Start(ctx, acct)
-	req, _ = svc.Confirm(ctx, acct, req.ID(), cancellation.Confirmation{
-		NotesVersion: svc.Notes().Version, Irreversible: true,
-		Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
-	})
-	_, _ = svc.SendCode(ctx, acct, req.ID())
-	code, _ := kit.OTP.LastCode("+15550100001")
-	req, _ = svc.VerifyCode(ctx, acct, req.ID(), code)
-	req, _ = svc.Submit(ctx, acct, req.ID())
+	req := exampleInReview(ctx, svc, kit, memory.AccountEligible, "+15550100001")
 
 	kit.Notifier.FailNext(1, errors.New("SMS gateway down"))
 	req, _ = svc.Approve(ctx, cancellation.Reviewer{ID: "reviewer-1"}, req.ID(), "")

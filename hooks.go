@@ -11,8 +11,9 @@ import (
 // Hook is implemented by every observer of a Service, set in Config.Hooks.
 // A hook implements any of the optional interfaces HookOperation,
 // HookTransition, HookEffectAttempt, HookRuleEvaluated,
-// HookDocumentInspected and HookErasureOverdue; the Service detects them by type assertion, so
-// new kinds of hook never break an existing one. Embed HookDefaults to
+// HookDocumentInspected, HookErasureOverdue and HookEffectAdmin; the
+// Service detects them by type assertion, so new kinds of hook never
+// break an existing one. Embed HookDefaults to
 // implement Hook.
 //
 // Hooks are called synchronously, on the goroutine doing the work, and
@@ -181,6 +182,7 @@ type hookSet struct {
 	rules           []HookRuleEvaluated
 	inspections     []HookDocumentInspected
 	erasure         []HookErasureOverdue
+	admins          []HookEffectAdmin
 }
 
 // newHookSet sorts hooks by the interfaces they implement; it returns nil
@@ -209,6 +211,9 @@ func newHookSet(hooks []Hook, log *slog.Logger) (*hookSet, error) {
 		}
 		if o, ok := x.(HookErasureOverdue); ok {
 			h.erasure, some = append(h.erasure, o), true
+		}
+		if o, ok := x.(HookEffectAdmin); ok {
+			h.admins, some = append(h.admins, o), true
 		}
 	}
 	if !some {

@@ -178,7 +178,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 		now := s.now()
 		var mine []Effect
 		for _, e := range r.d.Effects {
-			if !e.Done() && e.LeaseOwner == s.instance && now.Before(e.LeaseUntil) && !r.effectWaits(e) {
+			if e.open() && e.LeaseOwner == s.instance && now.Before(e.LeaseUntil) && !r.effectWaits(e) {
 				mine = append(mine, cloneEffect(e))
 			}
 		}
@@ -210,6 +210,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 			s.log.WarnContext(ctx, "cancellation: recording effect outcome failed", "request", r.ID(), "error", err)
 			break
 		}
+		s.reportStuck(ctx, r, next)
 		r = next
 	}
 	return r, done, failed
@@ -302,7 +303,7 @@ func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, re
 		e := &r.d.Effects[i]
 		key := e.Key
 		res, ok := results[key]
-		if !ok || e.Done() {
+		if !ok || !e.open() {
 			continue
 		}
 		changed = true
@@ -314,6 +315,9 @@ func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, re
 			if e.FailingSince.IsZero() {
 				e.FailingSince = ec.now
 			}
+			if e.StuckAt.IsZero() && ec.now.Sub(e.FailingSince) >= s.cfg.AttentionAfter {
+				e.StuckAt = ec.now
+			}
 			// Effects are retried for ever: past AttentionAfter a person
 			// is told, once.
 			if r.flagAttention(ec.now, e.FailingSince, s.cfg.AttentionAfter, fmt.Sprintf("effect %s keeps failing: %s", key, e.LastError)) {
@@ -323,7 +327,7 @@ func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, re
 		}
 		e.Attempts++
 		e.LastError = ""
-		e.FailingSince = time.Time{}
+		e.FailingSince, e.StuckAt = time.Time{}, time.Time{}
 		e.DoneAt = ec.now
 		dropDeliveredData(e)
 		kind := e.Kind
@@ -369,6 +373,13 @@ type MaintenanceReport struct {
 	// their erasure deadline (Request.ErasureOverdue); each is counted
 	// once.
 	ErasureOverdue int
+	// EffectsStuck counts the effects stuck at the end of the pass: failing
+	// for Config.AttentionAfter or longer (see Service.StuckEffects),
+	// counted through the Store's index whatever the pass examined.
+	EffectsStuck int
+	// EffectsGivenUp counts the effects given up (Service.GiveUpEffect)
+	// through this Service since its previous maintenance pass.
+	EffectsGivenUp int
 	// IdempotencyPurged counts expired Idempotency-Key records deleted
 	// (Stores that implement IdempotencyStore).
 	IdempotencyPurged int
@@ -445,6 +456,14 @@ func (s *Service) runMaintenance(ctx, work context.Context, slots chan struct{})
 		s.listDue(ctx, rest, pool, func(r *Request, now time.Time) bool { return closingRank(r, now) != 0 }, &errs)
 	}
 	errs = append(errs, pool.wait(&rep)...)
+	rep.EffectsGivenUp = int(s.givenUp.Swap(0))
+	if ctx.Err() == nil {
+		n, err := s.countStuck(ctx)
+		rep.EffectsStuck = n
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return rep, errors.Join(errs...)
 }
 
@@ -527,7 +546,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 		erasure = r.flagErasureOverdue(ec.now)
 		for i := range r.d.Effects {
 			e := &r.d.Effects[i]
-			if !e.Done() && !ec.now.Before(e.dueAt()) && !r.effectWaits(*e) {
+			if e.open() && !ec.now.Before(e.dueAt()) && !r.effectWaits(*e) {
 				e.LeaseOwner, e.LeaseUntil = s.instance, ec.now.Add(s.cfg.EffectLease)
 				claimed = true
 			}

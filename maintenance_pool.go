@@ -124,7 +124,7 @@ func closingRank(r *Request, now time.Time) int {
 	if r.State() == StateScheduled && !r.closing() && !now.Before(r.closingDueAt()) {
 		return 0
 	}
-	if slices.ContainsFunc(r.d.Effects, func(e Effect) bool { return e.Kind == EffectCloseAccount && !e.Done() }) {
+	if slices.ContainsFunc(r.d.Effects, func(e Effect) bool { return e.Kind == EffectCloseAccount && e.open() }) {
 		return 0
 	}
 	return 1

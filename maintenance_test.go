@@ -13,17 +13,23 @@ import (
 	"github.com/accountkit/cancellation/ports"
 )
 
-// listSpy counts what each List call returns.
+// listSpy counts what each List call of due work (OrderByWake) returns,
+// and the other List calls (such as the count of stuck effects).
 type listSpy struct {
 	cancellation.Store
-	mu    sync.Mutex
-	sizes []int
+	mu     sync.Mutex
+	sizes  []int
+	others int
 }
 
 func (s *listSpy) List(ctx context.Context, q cancellation.Query) ([]*cancellation.Request, error) {
 	rs, err := s.Store.List(ctx, q)
 	s.mu.Lock()
-	s.sizes = append(s.sizes, len(rs))
+	if q.OrderByWake {
+		s.sizes = append(s.sizes, len(rs))
+	} else {
+		s.others++
+	}
 	s.mu.Unlock()
 	return rs, err
 }
@@ -45,9 +51,10 @@ func TestMaintenance_WorksABacklogInBoundedBatches(t *testing.T) {
 	require.Equal(t, n, rep.Examined, "each due request is examined once")
 	// The closing pass (approved and scheduled requests) finds none.
 	require.Equal(t, []int{0, 256, 44}, spy.sizes, "listed in keyset batches, never all at once")
-	spy.sizes = nil
+	spy.sizes, spy.others = nil, 0
 	require.Zero(t, f.maintain().Examined)
 	require.Equal(t, []int{0, 0}, spy.sizes)
+	require.Equal(t, 1, spy.others, "one page of the stuck-effects index, which is empty")
 }
 
 // getSpy counts the Store's Get calls.

@@ -111,7 +111,7 @@ func (w *waker) take() []string {
 func (s *Service) wakeIfDue(r *Request) {
 	now := s.now()
 	for _, e := range r.d.Effects {
-		if !e.Done() && e.LeaseOwner == "" && !now.Before(e.dueAt()) {
+		if e.open() && e.LeaseOwner == "" && !now.Before(e.dueAt()) {
 			s.wake.add(r.ID())
 			return
 		}

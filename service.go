@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/accountkit/cancellation/ports"
@@ -193,6 +194,9 @@ type Service struct {
 	// batch is how many requests one List call of maintenance reads:
 	// maintenanceBatch (tests make it smaller).
 	batch int
+	// givenUp counts effects given up through this Service since its
+	// last maintenance pass (MaintenanceReport.EffectsGivenUp).
+	givenUp atomic.Int64
 }
 
 type systemClock struct{}

@@ -19,7 +19,7 @@ import (
 // conformance suite portstest.TestStore. They persist a Request with
 // MarshalBinary and restore it with UnmarshalBinary, and index the values
 // of its accessors that Query filters on (ID, Account, State, DueAt,
-// NextWake, CreatedAt). A request's history is kept apart: MarshalBinary
+// NextWake, CreatedAt, FailingSince). A request's history is kept apart: MarshalBinary
 // holds only its newest event, and Create and Update append the request's
 // NewEvents (each encoded with Event.MarshalBinary) in the same atomic
 // write as the request, so that a change costs the same whatever the
@@ -71,14 +71,27 @@ type Query struct {
 	Account ports.AccountID
 	// WakeBefore keeps requests whose NextWake is not zero and not after it.
 	WakeBefore time.Time
+	// FailingBefore keeps requests whose FailingSince is not zero and not
+	// after it: those with an effect that has kept failing since then
+	// (Service.StuckEffects).
+	FailingBefore time.Time
 	// ExcludeAccount leaves out the requests of one account (a
 	// reviewer's own).
 	ExcludeAccount ports.AccountID
 	// OrderByDue orders by DueAt, then ID (the review queue: overdue
-	// first); OrderByWake by NextWake, then ID (maintenance); otherwise the
-	// order is by CreatedAt, then ID. At most one may be set.
-	OrderByDue  bool
-	OrderByWake bool
+	// first); OrderByWake by NextWake, then ID (maintenance);
+	// OrderByFailing by FailingSince, then ID, keeping only requests whose
+	// FailingSince is not zero (stuck effects, longest failing first);
+	// otherwise the order is by CreatedAt, then ID. At
+	// most one may be set.
+	OrderByDue     bool
+	OrderByWake    bool
+	OrderByFailing bool
+	// Descending reverses the CreatedAt order: newest first (an account's
+	// past requests), with After continuing towards older ones. It applies
+	// to the CreatedAt order only: a Store refuses it beside another order
+	// with an error (CheckQuery).
+	Descending bool
 	// After starts the list after this position of the order (keyset
 	// paging): pass the Cursor of the last request of the previous page.
 	// A Store serves it from its index, so a page deep in a long list
@@ -91,7 +104,7 @@ type Query struct {
 }
 
 // Cursor is a position in one of Query's orders: the sort key of a
-// request (its DueAt, NextWake or CreatedAt) and its ID.
+// request (its DueAt, NextWake, FailingSince or CreatedAt) and its ID.
 type Cursor struct {
 	At time.Time
 	ID string
@@ -108,8 +121,38 @@ func (q Query) Cursor(r *Request) Cursor {
 		return Cursor{At: r.DueAt(), ID: r.ID()}
 	case q.OrderByWake:
 		return Cursor{At: r.NextWake(), ID: r.ID()}
+	case q.OrderByFailing:
+		return Cursor{At: r.FailingSince(), ID: r.ID()}
 	}
 	return Cursor{At: r.CreatedAt(), ID: r.ID()}
+}
+
+// compare orders cursors as q lists them: Compare, reversed when q is
+// Descending.
+func (q Query) compare(c, d Cursor) int {
+	if q.Descending {
+		return d.Compare(c)
+	}
+	return c.Compare(d)
+}
+
+// CheckQuery returns an error naming what is wrong with q, for a Store's
+// List to refuse: more than one order, or Descending beside an order other
+// than CreatedAt.
+func CheckQuery(q Query) error {
+	orders := 0
+	for _, o := range []bool{q.OrderByDue, q.OrderByWake, q.OrderByFailing} {
+		if o {
+			orders++
+		}
+	}
+	switch {
+	case orders > 1:
+		return invalid("query", "at most one of OrderByDue, OrderByWake and OrderByFailing may be set")
+	case q.Descending && orders > 0:
+		return invalid("query", "Descending applies to the CreatedAt order only")
+	}
+	return nil
 }
 
 // Compare orders cursors: by At, then by ID (byte order). It returns -1,
@@ -133,7 +176,7 @@ func (q Query) Matches(r *Request) bool {
 	if q.ExcludeAccount != "" && r.Account() == q.ExcludeAccount {
 		return false
 	}
-	if !q.After.IsZero() && q.Cursor(r).Compare(q.After) <= 0 {
+	if !q.After.IsZero() && q.compare(q.Cursor(r), q.After) <= 0 {
 		return false
 	}
 	if !q.WakeBefore.IsZero() {
@@ -141,6 +184,10 @@ func (q Query) Matches(r *Request) bool {
 		if w.IsZero() || w.After(q.WakeBefore) {
 			return false
 		}
+	}
+	if f := r.FailingSince(); q.OrderByFailing && f.IsZero() ||
+		!q.FailingBefore.IsZero() && (f.IsZero() || f.After(q.FailingBefore)) {
+		return false
 	}
 	return true
 }

@@ -21,6 +21,7 @@
 //	POST /v1/cancellations/{id}/submit          step 5
 //	POST /v1/cancellations/{id}/withdraw
 //	POST /v1/cancellations/{id}/data-export/waiver  waive the data export requested at confirmation
+//	GET  /v1/cancellations/past?limit=20&cursor=C the caller's own ended requests, newest first
 //
 // Reviewer endpoints:
 //
@@ -29,6 +30,9 @@
 //	GET  /v1/reviews/{id}/documents/{kind}      the image, Cache-Control: no-store
 //	POST /v1/reviews/{id}/approve               {"note": "..."}: steps 5 and 6
 //	POST /v1/reviews/{id}/reject                {"reasons": ["identity_mismatch"], "note": "..."}
+//	GET  /v1/effects/stuck?limit=50&cursor=C    effects failing for AttentionAfter (reviewer role)
+//	POST /v1/reviews/{id}/effects/retry         {"key": "..."}: retry now (admin role)
+//	POST /v1/reviews/{id}/effects/give-up       {"key": "...", "reason": "..."}: never again (admin role)
 //
 // The host's Authenticator turns each request into a Principal (Customer
 // or Staff); without one the answer is 401 with WWW-Authenticate.

@@ -153,6 +153,7 @@ func (h *Handler) routes() {
 	h.handle("GET /v1/eligibility", op{role: customers, fn: h.eligibility})
 	h.handle("POST /v1/cancellations", op{role: customers, body: jsonBody, fn: h.start})
 	h.handle("GET /v1/cancellations/active", op{role: customers, fn: h.active})
+	h.handle("GET /v1/cancellations/past", op{role: customers, fn: h.past})
 	h.handle("GET /v1/cancellations/{id}", op{role: customers, fn: h.get})
 	h.handle("GET /v1/cancellations/{id}/receipt", op{role: customers, fn: h.receipt})
 	h.handle("POST /v1/cancellations/{id}/confirmation", op{role: customers, body: jsonBody, ifMatch: true, fn: h.confirm})
@@ -169,6 +170,9 @@ func (h *Handler) routes() {
 	h.handle("POST /v1/reviews/{id}/approve", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.approve})
 	h.handle("POST /v1/reviews/{id}/reject", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.reject})
 	h.handle("POST /v1/reviews/{id}/erasure-extension", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.extendErasure})
+	h.handle("GET /v1/effects/stuck", op{role: reviewers, fn: h.stuckEffects})
+	h.handle("POST /v1/reviews/{id}/effects/retry", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.retryEffect})
+	h.handle("POST /v1/reviews/{id}/effects/give-up", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.giveUpEffect})
 	// Everything else is a problem document too, not the mux's text/plain
 	// 404 or 405.
 	h.mux.HandleFunc("/", h.unrouted)

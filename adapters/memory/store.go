@@ -19,7 +19,8 @@ import (
 // MarshalBinary appended apart), so that what it stores has been through
 // the same encoding, and beside them the request as a read of those bytes
 // returns it (Request.AsStored), which reads copy instead of decoding. Like a database, it indexes requests by
-// account, by state and due date, by wake time and by creation time, and
+// account, by state and due date, by wake time, by the time effects began
+// failing and by creation time, and
 // filters on those columns before it decodes anything: a query costs what
 // it returns, not what is stored. Not for production: nothing survives the
 // process.
@@ -30,6 +31,7 @@ type Store struct {
 	// due orders each state's requests by DueAt, then ID.
 	due     map[cancellation.State]*btree.BTreeG[key]
 	wake    *btree.BTreeG[key] // requests with a NextWake
+	failing *btree.BTreeG[key] // requests with a FailingSince
 	created *btree.BTreeG[key]
 	idem    idempotency
 	ids     identifiers
@@ -54,6 +56,7 @@ type row struct {
 	version int64
 	due     key
 	wake    key
+	failing key
 	created key
 }
 
@@ -76,6 +79,7 @@ func NewStore() *Store {
 		account: map[ports.AccountID]map[string]struct{}{},
 		due:     map[cancellation.State]*btree.BTreeG[key]{},
 		wake:    btree.NewG(16, lessKey),
+		failing: btree.NewG(16, lessKey),
 		created: btree.NewG(16, lessKey),
 	}
 }
@@ -86,7 +90,7 @@ func encode(r *cancellation.Request) (*row, error) {
 		return nil, fmt.Errorf("memory: encoding request %s: %w", r.ID(), err)
 	}
 	rw := &row{data: b, req: r.AsStored(), account: r.Account(), state: r.State(), version: r.Version(),
-		due: key{r.DueAt(), r.ID()}, wake: key{r.NextWake(), r.ID()}, created: key{r.CreatedAt(), r.ID()}}
+		due: key{r.DueAt(), r.ID()}, wake: key{r.NextWake(), r.ID()}, failing: key{r.FailingSince(), r.ID()}, created: key{r.CreatedAt(), r.ID()}}
 	for _, e := range r.NewEvents() {
 		eb, err := e.MarshalBinary()
 		if err != nil {
@@ -122,12 +126,16 @@ func (s *Store) index(id string, rw *row, add bool) {
 		if !rw.wake.at.IsZero() {
 			s.wake.ReplaceOrInsert(rw.wake)
 		}
+		if !rw.failing.at.IsZero() {
+			s.failing.ReplaceOrInsert(rw.failing)
+		}
 		return
 	}
 	delete(ids, id)
 	due.Delete(rw.due)
 	s.created.Delete(rw.created)
 	s.wake.Delete(rw.wake)
+	s.failing.Delete(rw.failing)
 }
 
 // activeOf returns the id of the account's active request other than
@@ -275,6 +283,9 @@ func (s *Store) History(ctx context.Context, id string) ([]cancellation.Event, e
 // the index of q's order from q.After, checks the indexed columns, and
 // decodes only the rows it returns.
 func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation.Request, error) {
+	if err := cancellation.CheckQuery(q); err != nil {
+		return nil, err
+	}
 	if q.Account != "" && malformed(string(q.Account)) != nil {
 		return nil, nil // no request has a malformed account
 	}
@@ -305,18 +316,29 @@ func (s *Store) match(q cancellation.Query) []*row {
 			return rw.due
 		case q.OrderByWake:
 			return rw.wake
+		case q.OrderByFailing:
+			return rw.failing
 		}
 		return rw.created
+	}
+	// compare orders cursors as q lists them (Descending: newest first).
+	compare := func(c, d cancellation.Cursor) int {
+		if q.Descending {
+			return d.Compare(c)
+		}
+		return c.Compare(d)
 	}
 	ok := func(id string, rw *row) bool {
 		switch {
 		case len(q.States) > 0 && !slices.Contains(q.States, rw.state),
 			q.Account != "" && rw.account != q.Account,
 			q.ExcludeAccount != "" && rw.account == q.ExcludeAccount,
-			!q.WakeBefore.IsZero() && (rw.wake.at.IsZero() || rw.wake.at.After(q.WakeBefore)):
+			!q.WakeBefore.IsZero() && (rw.wake.at.IsZero() || rw.wake.at.After(q.WakeBefore)),
+			(q.OrderByFailing || !q.FailingBefore.IsZero()) && rw.failing.at.IsZero(),
+			!q.FailingBefore.IsZero() && rw.failing.at.After(q.FailingBefore):
 			return false
 		}
-		return q.After.IsZero() || orderKey(rw).cursor().Compare(q.After) > 0
+		return q.After.IsZero() || compare(orderKey(rw).cursor(), q.After) > 0
 	}
 	want := q.Offset + q.Limit
 	if q.Limit <= 0 {
@@ -338,10 +360,33 @@ func (s *Store) match(q cancellation.Query) []*row {
 			}
 			return want < 0 || n < want
 		}
-		if q.After.IsZero() {
+		switch {
+		case q.Descending && q.After.IsZero():
+			idx.Descend(visit)
+		case q.Descending:
+			idx.DescendLessOrEqual(key{q.After.At, q.After.ID}, visit)
+		case q.After.IsZero():
 			idx.Ascend(visit)
-		} else {
+		default:
 			idx.AscendGreaterOrEqual(key{q.After.At, q.After.ID}, visit)
+		}
+	}
+	// bounded collects the matching rows of an index of times (wake,
+	// failing) up to bound (zero: to its end): by keyset in the index's
+	// order when ordered, else all of them, sorted below.
+	bounded := func(idx *btree.BTreeG[key], bound time.Time, ordered bool) {
+		var stop func(key) bool
+		if !bound.IsZero() {
+			stop = func(k key) bool { return k.at.After(bound) }
+		}
+		if ordered {
+			walk(idx, stop)
+			return
+		}
+		for _, k := range keysTo(idx, stop) {
+			if rw := s.rows[k.id]; ok(k.id, rw) {
+				out = append(out, rw)
+			}
 		}
 	}
 	switch {
@@ -362,24 +407,14 @@ func (s *Store) match(q cancellation.Query) []*row {
 				walk(idx, nil)
 			}
 		}
+	case q.OrderByFailing || !q.FailingBefore.IsZero():
+		bounded(s.failing, q.FailingBefore, q.OrderByFailing) // only failing requests are in it
 	case q.OrderByWake || !q.WakeBefore.IsZero():
-		var stop func(key) bool
-		if !q.WakeBefore.IsZero() {
-			stop = func(k key) bool { return k.at.After(q.WakeBefore) }
-		}
-		if q.OrderByWake {
-			walk(s.wake, stop)
-			break
-		}
-		for _, k := range s.wakeKeys(stop) {
-			if rw := s.rows[k.id]; ok(k.id, rw) {
-				out = append(out, rw)
-			}
-		}
+		bounded(s.wake, q.WakeBefore, q.OrderByWake)
 	default:
 		walk(s.created, nil)
 	}
-	slices.SortFunc(out, func(a, b *row) int { return orderKey(a).cursor().Compare(orderKey(b).cursor()) })
+	slices.SortFunc(out, func(a, b *row) int { return compare(orderKey(a).cursor(), orderKey(b).cursor()) })
 	if q.Offset > 0 {
 		out = out[min(q.Offset, len(out)):]
 	}
@@ -389,10 +424,10 @@ func (s *Store) match(q cancellation.Query) []*row {
 	return out
 }
 
-// wakeKeys returns the wake index up to stop.
-func (s *Store) wakeKeys(stop func(key) bool) []key {
+// keysTo returns the keys of idx up to stop.
+func keysTo(idx *btree.BTreeG[key], stop func(key) bool) []key {
 	var ks []key
-	s.wake.Ascend(func(k key) bool {
+	idx.Ascend(func(k key) bool {
 		if stop != nil && stop(k) {
 			return false
 		}

@@ -36,6 +36,7 @@ type Observer struct {
 	effectAttempts  metric.Int64Counter
 	effectFailures  metric.Int64Counter
 	effectDuration  metric.Float64Histogram
+	effectAdmin     metric.Int64Counter
 	reviewLateness  metric.Float64Histogram
 	ruleDuration    metric.Float64Histogram
 	inspections     metric.Int64Counter
@@ -61,6 +62,10 @@ const (
 	// MetricEffectDuration is the latency of effect attempts (kind,
 	// outcome).
 	MetricEffectDuration = "cancellation.effect.duration"
+	// MetricEffectAdmin counts effects that became stuck (failing for
+	// Config.AttentionAfter) and staff's retries and give-ups (kind,
+	// action: stuck, retried, given_up).
+	MetricEffectAdmin = "cancellation.effect.admin"
 	// MetricReviewLateness is, for each decision on a request in review
 	// (to: approved or rejected), how long after its due date it was
 	// made: 0 when on time.
@@ -109,6 +114,7 @@ func New(opts Options) (*Observer, error) {
 	o.effectAttempts = counter(MetricEffectAttempts, "Attempts at effects: notifications, account closings, document purges.")
 	o.effectFailures = counter(MetricEffectFailures, "Failed effect attempts, retried under the same idempotency key.")
 	o.effectDuration = seconds(MetricEffectDuration, "Latency of effect attempts.")
+	o.effectAdmin = counter(MetricEffectAdmin, "Effects that became stuck, and staff's retries and give-ups of effects.")
 	o.reviewLateness = seconds(MetricReviewLateness, "Time past the review's due date at the decision (0 when on time).")
 	o.ruleDuration = seconds(MetricRuleDuration, "Latency of eligibility rules.")
 	o.inspections = counter(MetricInspections, "Identity document inspections.")
@@ -176,6 +182,16 @@ func (o *Observer) EffectAttempt(ctx context.Context, a cancellation.EffectAttem
 		kind, attribute.Int("cancellation.attempt", a.Attempt), attribute.String("cancellation.outcome", string(a.Outcome))))
 }
 
+// EffectAdmin counts an effect that became stuck, or an admin's retry or
+// give-up, and adds an event to the current span; it implements
+// cancellation.HookEffectAdmin.
+func (o *Observer) EffectAdmin(ctx context.Context, a cancellation.EffectAdminInfo) {
+	kind, action := attribute.String("kind", string(a.Kind)), attribute.String("action", string(a.Action))
+	o.effectAdmin.Add(ctx, 1, metric.WithAttributes(kind, action))
+	trace.SpanFromContext(ctx).AddEvent("cancellation.effect_admin", trace.WithAttributes(
+		attribute.String("cancellation.request_id", a.RequestID), attribute.String("cancellation.effect_key", a.Key), kind, action))
+}
+
 // RuleEvaluated records the rule's latency; it implements
 // cancellation.HookRuleEvaluated.
 func (o *Observer) RuleEvaluated(ctx context.Context, e cancellation.RuleEvaluationInfo) {
@@ -216,4 +232,5 @@ var (
 	_ cancellation.HookRuleEvaluated     = (*Observer)(nil)
 	_ cancellation.HookDocumentInspected = (*Observer)(nil)
 	_ cancellation.HookErasureOverdue    = (*Observer)(nil)
+	_ cancellation.HookEffectAdmin       = (*Observer)(nil)
 )

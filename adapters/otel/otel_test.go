@@ -348,3 +348,30 @@ func TestObserver_CountsRequestsPastTheirErasureDeadline(t *testing.T) {
 	m := tm.metrics(t)
 	require.Equal(t, int64(1), sum(t, m[otel.MetricErasureOverdue], attribute.String("state", "in_review"), attribute.Bool("extended", false)), "once per request")
 }
+
+// TestObserver_CountsStuckRetriedAndGivenUpEffects: an effect that keeps
+// failing past AttentionAfter is counted stuck once, and an admin's
+// give-up is counted with its kind.
+func TestObserver_CountsStuckRetriedAndGivenUpEffects(t *testing.T) {
+	t.Parallel()
+	tm := newTelemetry(t)
+	tm.kit.Staff.Put(ports.StaffMember{ID: "adm", Name: "Adam", Roles: []ports.Role{ports.RoleAdmin}})
+	r := tm.toReview(t, "otel-stuck")
+	tm.kit.Platform.SetOutage(memory.PortAccountCloser, errors.New("closer down"))
+	r, err := tm.svc.Approve(t.Context(), reviewer, r.ID(), "ok")
+	require.NoError(t, err)
+	for range 2 {
+		tm.kit.Clock.Advance(cancellation.DefaultAttentionAfter)
+		_, err = tm.svc.RunMaintenance(t.Context())
+		require.NoError(t, err)
+	}
+	key := r.ID() + "/close_account"
+	_, err = tm.svc.GiveUpEffect(t.Context(), cancellation.Reviewer{ID: "adm"}, r.ID(), key, "written off")
+	require.NoError(t, err)
+
+	m := tm.metrics(t)
+	close := attribute.String("kind", "close_account")
+	require.Equal(t, int64(1), sum(t, m[otel.MetricEffectAdmin], close, attribute.String("action", "stuck")))
+	require.Equal(t, int64(1), sum(t, m[otel.MetricEffectAdmin], close, attribute.String("action", "given_up")))
+	require.Zero(t, sum(t, m[otel.MetricEffectAdmin], attribute.String("action", "retried")))
+}

@@ -20,13 +20,16 @@
 // # Schema
 //
 // The table cancellation_requests holds one row per request: its id
-// (primary key), account, state, version, created_at, due_at and wake_at
-// (the request's NextWake, NULL when zero), and data, the request's JSON
+// (primary key), account, state, version, created_at, due_at, wake_at
+// (the request's NextWake, NULL when zero), failing_since (its
+// FailingSince, NULL when no effect is failing), and data, the request's JSON
 // as Request.MarshalBinary wrote it (its state and newest event), kept as
 // text byte for byte. Times are Unix nanoseconds. Indexes serve List, each
 // ending in id for keyset paging (Query.After): (state, due_at, id) for
-// the review queue, (wake_at, id) for maintenance, (account, created_at,
-// id) and (created_at, id). The table cancellation_events holds the
+// the review queue, (wake_at, id) for maintenance, (failing_since, id)
+// over the failing rows for stuck effects, (account, created_at, id) for
+// an account's requests (either way: its past requests are read newest
+// first) and (created_at, id). The table cancellation_events holds the
 // history, one row per event keyed by (request_id, seq), each as
 // Event.MarshalBinary wrote it; Create and Update append a request's new
 // events atomically with its row (on PostgreSQL in the same statement),

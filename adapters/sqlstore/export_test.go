@@ -16,7 +16,8 @@ func Bind(d Dialect, query string) string { return queries{dialect: d}.bind(quer
 // statements itself with database/sql.
 type FloorSQL struct {
 	Get, Update, InsertEvent, UpdateAppend string
-	// UpdateArgs are Update's: state, version, due_at, wake_at, data, id,
+	// UpdateArgs are Update's: state, version, due_at, wake_at,
+	// failing_since, data, id,
 	// version-1, account. Event is the data of r's one new event.
 	UpdateArgs []any
 	Event      string
@@ -33,7 +34,11 @@ func Floor(s *Store, r *cancellation.Request, id string) (FloorSQL, error) {
 	}
 	return FloorSQL{
 		Get: s.q.get, Update: s.q.update, InsertEvent: s.q.insertEvents(1), UpdateAppend: s.q.updateAppend,
-		UpdateArgs: []any{rw.state, rw.version, rw.dueAt, rw.wakeAt, string(rw.data), id, rw.version - 1, id},
+		UpdateArgs: []any{rw.state, rw.version, rw.dueAt, rw.wakeAt, rw.failingSince, string(rw.data), id, rw.version - 1, id},
 		Event:      rw.events[0].data,
 	}, nil
 }
+
+// ListSQL is the SELECT a Store of dialect d sends for q, with its
+// arguments.
+func ListSQL(d Dialect, q cancellation.Query) (string, []any) { return newQueries(d).list(q) }

@@ -28,8 +28,8 @@ func TestIdempotencyStorePostgres(t *testing.T) {
 	})
 }
 
-// schemaVersions lists every embedded schema version, up to
-// SchemaVersion: what a migrated database records.
+// schemaVersions lists every embedded schema version: what a migrated
+// database records.
 func schemaVersions() []int {
 	ms, err := sqlstore.Migrations(sqlstore.SQLite)
 	if err != nil {

@@ -32,8 +32,9 @@ var migrationFiles embed.FS
 // Migration is one versioned schema change, as embedded in this package
 // under migrations/DIALECT/.
 type Migration struct {
-	// Version counts up from 1. Numbers are assigned to branches in
-	// advance, so a build may skip some; each is applied once, in order.
+	// Version is unique and counts up from 1. A gap is a version held by
+	// a branch developed beside this one: Migrate applies any version a
+	// database lacks, whatever its number.
 	Version int
 	// Name is the file name, such as "0001_requests.sql".
 	Name string
@@ -156,8 +157,8 @@ func migrate(ctx context.Context, conn *sql.Conn, d Dialect, migrations []Migrat
 	if _, err := conn.ExecContext(ctx, versionTable[d]); err != nil {
 		return fmt.Errorf("creating cancellation_schema_version: %w", err)
 	}
-	var current int
-	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM cancellation_schema_version`).Scan(&current); err != nil {
+	applied, current, err := appliedVersions(ctx, conn)
+	if err != nil {
 		return fmt.Errorf("reading the schema version: %w", err)
 	}
 	if current > SchemaVersion {
@@ -165,7 +166,7 @@ func migrate(ctx context.Context, conn *sql.Conn, d Dialect, migrations []Migrat
 			ErrSchemaTooNew, current, SchemaVersion)
 	}
 	for _, m := range migrations {
-		if m.Version <= current {
+		if applied[m.Version] {
 			continue
 		}
 		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
@@ -185,4 +186,26 @@ func rollback(ctx context.Context, conn *sql.Conn) {
 	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
 		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
+}
+
+// appliedVersions returns the versions the cancellation_schema_version
+// table records and the highest of them. Migrate applies every embedded
+// migration not recorded, not only those above the highest: versions are
+// assigned to branches developed side by side, so a database may have met
+// a later version before an earlier one.
+func appliedVersions(ctx context.Context, conn *sql.Conn) (map[int]bool, int, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT version FROM cancellation_schema_version`)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	applied, current := map[int]bool{}, 0
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, 0, err
+		}
+		applied[v], current = true, max(current, v)
+	}
+	return applied, current, rows.Err()
 }

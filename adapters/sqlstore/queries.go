@@ -22,10 +22,10 @@ const columns = `id, account, state, version, data`
 
 func newQueries(d Dialect) queries {
 	q := queries{dialect: d}
-	q.insert = q.bind(`INSERT INTO cancellation_requests (id, account, state, version, created_at, due_at, wake_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	q.update = q.bind(`UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, data = ? WHERE id = ? AND version = ? AND account = ?`)
+	q.insert = q.bind(`INSERT INTO cancellation_requests (id, account, state, version, created_at, due_at, wake_at, failing_since, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	q.update = q.bind(`UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, failing_since = ?, data = ? WHERE id = ? AND version = ? AND account = ?`)
 	q.insertEvent = q.bind(`INSERT INTO cancellation_events (request_id, seq, data) VALUES (?, ?, ?)`)
-	q.updateAppend = q.bind(`WITH u AS (UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, data = ? WHERE id = ? AND version = ? AND account = ? RETURNING id)
+	q.updateAppend = q.bind(`WITH u AS (UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, failing_since = ?, data = ? WHERE id = ? AND version = ? AND account = ? RETURNING id)
 INSERT INTO cancellation_events (request_id, seq, data) SELECT u.id, e.seq, e.data FROM u CROSS JOIN unnest(?::bigint[], ?::text[]) AS e(seq, data)`)
 	q.history = q.bind(`SELECT data FROM cancellation_events WHERE request_id = ? ORDER BY seq`)
 	q.probe = q.bind(`SELECT version, account FROM cancellation_requests WHERE id = ?`)
@@ -69,7 +69,8 @@ func (q queries) bind(query string) string {
 }
 
 // list builds the SELECT for a Query: the filters as WHERE clauses over the
-// indexed columns, the order of cancellation.Query (DueAt or CreatedAt,
+// indexed columns, the order of cancellation.Query (DueAt, NextWake,
+// FailingSince or CreatedAt,
 // then ID; a zero DueAt, stored as NULL, sorts first as the zero time
 // does), and LIMIT and OFFSET.
 func (q queries) list(query cancellation.Query) (string, []any) {
@@ -95,12 +96,21 @@ func (q queries) list(query cancellation.Query) (string, []any) {
 		where = append(where, "wake_at <= ?") // NULL, no wake, never matches
 		args = append(args, unixNanos(query.WakeBefore))
 	}
+	switch {
+	case !query.FailingBefore.IsZero():
+		where = append(where, "failing_since <= ?") // NULL, nothing failing, never matches
+		args = append(args, unixNanos(query.FailingBefore))
+	case query.OrderByFailing:
+		where = append(where, "failing_since IS NOT NULL")
+	}
 	order := "created_at"
 	switch {
 	case query.OrderByDue:
 		order = "due_at"
 	case query.OrderByWake:
 		order = "wake_at"
+	case query.OrderByFailing:
+		order = "failing_since"
 	}
 	if a := query.After; !a.IsZero() {
 		// Keyset paging: after (order, id) in the order's index. A zero
@@ -109,7 +119,11 @@ func (q queries) list(query cancellation.Query) (string, []any) {
 			where = append(where, "("+order+" IS NOT NULL OR id > ?)")
 			args = append(args, a.ID)
 		} else {
-			where = append(where, "("+order+", id) > (?, ?)")
+			cmp := ">"
+			if query.Descending { // created_at only, never NULL
+				cmp = "<"
+			}
+			where = append(where, "("+order+", id) "+cmp+" (?, ?)")
 			args = append(args, unixNanos(a.At), a.ID)
 		}
 	}
@@ -118,9 +132,12 @@ func (q queries) list(query cancellation.Query) (string, []any) {
 	if len(where) > 0 {
 		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
-	if order == "created_at" {
+	switch {
+	case order == "created_at" && query.Descending:
+		b.WriteString(" ORDER BY created_at DESC, id DESC")
+	case order == "created_at":
 		b.WriteString(" ORDER BY created_at, id")
-	} else {
+	default:
 		b.WriteString(" ORDER BY " + order + " NULLS FIRST, id")
 	}
 	switch {

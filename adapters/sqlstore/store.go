@@ -136,6 +136,7 @@ type row struct {
 	version            int64
 	createdAt          int64
 	dueAt, wakeAt      sql.NullInt64
+	failingSince       sql.NullInt64
 	data               []byte
 	events             []event
 }
@@ -156,7 +157,7 @@ func encode(r *cancellation.Request) (row, error) {
 	rw := row{
 		id: r.ID(), account: string(r.Account()), state: string(r.State()), version: r.Version(),
 		createdAt: unixNanos(r.CreatedAt()), dueAt: nullNanos(r.DueAt()), wakeAt: nullNanos(r.NextWake()),
-		data: b,
+		failingSince: nullNanos(r.FailingSince()), data: b,
 	}
 	for _, e := range r.NewEvents() {
 		eb, err := e.MarshalBinary()
@@ -266,7 +267,7 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 	}
 	defer s.release()
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.txExec(ctx, tx, s.q.insert, rw.id, rw.account, rw.state, rw.version, rw.createdAt, rw.dueAt, rw.wakeAt, string(rw.data)); err != nil {
+		if _, err := s.txExec(ctx, tx, s.q.insert, rw.id, rw.account, rw.state, rw.version, rw.createdAt, rw.dueAt, rw.wakeAt, rw.failingSince, string(rw.data)); err != nil {
 			return err
 		}
 		return s.appendEvents(ctx, tx, rw)
@@ -374,6 +375,9 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 // List returns the requests matching q, in q's order; see
 // cancellation.Store.
 func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation.Request, error) {
+	if err := cancellation.CheckQuery(q); err != nil {
+		return nil, err
+	}
 	if q.Account != "" && malformed(string(q.Account)) != nil {
 		return nil, nil // no request has a malformed account
 	}

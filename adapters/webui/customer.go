@@ -106,7 +106,14 @@ type eligibilityView struct {
 	Blocked bool
 	Active  string
 	Closed  bool
+	// Past is a short list of the account's latest ended requests,
+	// newest first (PastMore: there are older ones).
+	Past     []cancellation.RequestView
+	PastMore bool
 }
+
+// pastShown is how many earlier requests the first step lists.
+const pastShown = 5
 
 func (h *Handler) home(c *call) {
 	if r, err := h.svc.Active(ctx(c.r), c.acct); err == nil {
@@ -118,9 +125,18 @@ func (h *Handler) home(c *call) {
 		return
 	}
 	c.p.withStep(1).Title = c.l.T("eligibility.title")
+	// The earlier requests are a courtesy: a failure to list them must
+	// not keep the customer from the first step.
+	var v eligibilityView
+	if past, err := h.svc.PastRequests(ctx(c.r), c.acct, cancellation.PastOptions{Limit: pastShown}); err == nil {
+		v.Past, v.PastMore = past.Requests, past.Next != ""
+	} else {
+		h.opts.Logger.Warn("webui: listing earlier requests failed", "error", err)
+	}
 	rep, err := h.svc.CheckEligibility(ctx(c.r), c.acct)
 	if errors.Is(err, cancellation.ErrAccountClosed) {
-		c.p.Data = eligibilityView{Closed: true}
+		v.Closed = true
+		c.p.Data = v
 		h.render(c.w, http.StatusOK, "eligibility", c.p)
 		return
 	}
@@ -128,7 +144,8 @@ func (h *Handler) home(c *call) {
 		h.fail(c, "", err)
 		return
 	}
-	c.p.Data = eligibilityView{Report: rep, Blocked: rep.Outcome == cancellation.OutcomeBlocked}
+	v.Report, v.Blocked = rep, rep.Outcome == cancellation.OutcomeBlocked
+	c.p.Data = v
 	h.render(c.w, http.StatusOK, "eligibility", c.p)
 }
 

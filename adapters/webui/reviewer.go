@@ -15,6 +15,9 @@ func (h *Handler) reviewerRoutes() {
 	h.mux.HandleFunc("GET /review/requests/{id}/documents/{kind}", h.reviewer(h.document))
 	h.mux.HandleFunc("POST /review/requests/{id}/approve", h.reviewer(h.approve))
 	h.mux.HandleFunc("POST /review/requests/{id}/reject", h.reviewer(h.reject))
+	h.mux.HandleFunc("GET /review/effects", h.reviewer(h.stuck))
+	h.mux.HandleFunc("POST /review/effects/retry", h.reviewer(h.effectAction(false)))
+	h.mux.HandleFunc("POST /review/effects/give-up", h.reviewer(h.effectAction(true)))
 }
 
 // desk is one reviewer request.

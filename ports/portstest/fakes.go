@@ -20,10 +20,12 @@ type fakeHost struct {
 	mu       sync.Mutex
 	accounts map[ports.AccountID]ports.Account
 	rights   map[ports.AccountID][]ports.Right
+	// refuseClose makes CloseAccount fail for these accounts.
+	refuseClose map[ports.AccountID]bool
 }
 
 func newFakeHost() *fakeHost {
-	return &fakeHost{accounts: map[ports.AccountID]ports.Account{}, rights: map[ports.AccountID][]ports.Right{}}
+	return &fakeHost{accounts: map[ports.AccountID]ports.Account{}, rights: map[ports.AccountID][]ports.Right{}, refuseClose: map[ports.AccountID]bool{}}
 }
 
 func (h *fakeHost) AddAccount(a ports.Account) {
@@ -85,9 +87,39 @@ func (h *fakeHost) CloseAccount(_ context.Context, id ports.AccountID, _ string)
 	if !ok {
 		return fmt.Errorf("portstest: close %s: %w", id, ports.ErrNotFound)
 	}
+	if h.refuseClose[id] {
+		return fmt.Errorf("portstest: closing %s refused", id)
+	}
 	a.Closed = true
 	h.accounts[id] = a
 	return nil
+}
+
+// RefuseClose makes CloseAccount fail for the account (refuse true) or
+// work again.
+func (h *fakeHost) RefuseClose(id ports.AccountID, refuse bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.refuseClose[id] = refuse
+}
+
+// fakeStaff is a StaffDirectory of fixed members.
+type fakeStaff map[string]ports.StaffMember
+
+func (s fakeStaff) StaffMember(_ context.Context, id string) (ports.StaffMember, error) {
+	m, ok := s[id]
+	if !ok {
+		return ports.StaffMember{}, fmt.Errorf("portstest: staff %s: %w", id, ports.ErrNotFound)
+	}
+	return m, nil
+}
+
+// kitStaff are the staff of the kit's Config: the suites' reviewer, an
+// admin and a senior.
+var kitStaff = fakeStaff{
+	"reviewer-1": {ID: "reviewer-1", Name: "Reviewer One", Roles: []ports.Role{ports.RoleReviewer}, Account: "reviewer-own-account"},
+	"admin-1":    {ID: "admin-1", Name: "Admin One", Roles: []ports.Role{ports.RoleAdmin}},
+	fakeSenior:   {ID: fakeSenior, Name: "Senior", Roles: []ports.Role{ports.RoleSenior}},
 }
 
 // fakeOTP keeps the last code sent to each phone.
@@ -198,22 +230,12 @@ func (k *fakeKit) Config() cancellation.Config {
 			APIKeys: p, Data: p, Complaints: p, Matters: p,
 		},
 		OTP: k.OTP, Notifier: fakeNotifier{}, Documents: k.Documents, Closer: p, Clock: k.Clock,
-		Staff: fakeStaff{},
+		Staff: kitStaff,
 	}
 }
 
-// fakeStaff knows one senior, fakeSenior.
-type fakeStaff struct{}
-
-// fakeSenior is the senior fakeStaff knows.
+// fakeSenior is the senior kitStaff knows.
 const fakeSenior = "senior-1"
-
-func (fakeStaff) StaffMember(_ context.Context, id string) (ports.StaffMember, error) {
-	if id != fakeSenior {
-		return ports.StaffMember{}, ports.ErrNotFound
-	}
-	return ports.StaffMember{ID: id, Name: "Senior", Roles: []ports.Role{ports.RoleSenior}}, nil
-}
 
 // createOnlyStore keeps nothing but accepts a new request: it lets a
 // suite build a request that the Store under test has never seen.

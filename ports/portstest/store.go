@@ -449,6 +449,14 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 		_, err := e.store.History(t.Context(), "can_"+uniqueName(t, "missing"))
 		require.ErrorIs(t, err, cancellation.ErrNotFound)
 	})
+	t.Run("ListFailingBeforeByIndex", func(t *testing.T) {
+		t.Parallel()
+		testFailingEffects(t, newStore)
+	})
+	t.Run("PastRequestsByAccountIndex", func(t *testing.T) {
+		t.Parallel()
+		testPastRequests(t, newStore)
+	})
 	t.Run("ListPagesByCursor", func(t *testing.T) {
 		t.Parallel()
 		e := newStoreEnv(t, newStore)

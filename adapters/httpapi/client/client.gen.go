@@ -284,6 +284,30 @@ func (e State) Valid() bool {
 	}
 }
 
+// Defines values for StuckEffectsPageItemsKind.
+const (
+	CloseAccount   StuckEffectsPageItemsKind = "close_account"
+	Notify         StuckEffectsPageItemsKind = "notify"
+	PublishEvent   StuckEffectsPageItemsKind = "publish_event"
+	PurgeDocuments StuckEffectsPageItemsKind = "purge_documents"
+)
+
+// Valid indicates whether the value is a known member of the StuckEffectsPageItemsKind enum.
+func (e StuckEffectsPageItemsKind) Valid() bool {
+	switch e {
+	case CloseAccount:
+		return true
+	case Notify:
+		return true
+	case PublishEvent:
+		return true
+	case PurgeDocuments:
+		return true
+	default:
+		return false
+	}
+}
+
 // Actor defines model for Actor.
 type Actor struct {
 	Id   string    `json:"id"`
@@ -429,6 +453,12 @@ type Finding struct {
 // FindingOutcome defines model for Finding.Outcome.
 type FindingOutcome string
 
+// GiveUpEffectBody defines model for GiveUpEffectBody.
+type GiveUpEffectBody struct {
+	Key    string `json:"key"`
+	Reason string `json:"reason"`
+}
+
 // Item defines model for Item.
 type Item struct {
 	Description *string `json:"description,omitempty"`
@@ -456,6 +486,14 @@ type Notes struct {
 	Language *string `json:"language,omitempty"`
 	Title    string  `json:"title"`
 	Version  string  `json:"version"`
+}
+
+// PastPage defines model for PastPage.
+type PastPage struct {
+	Items []Request `json:"items"`
+
+	// NextCursor Reads the next page as the cursor parameter; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
 // Problem defines model for Problem.
@@ -580,6 +618,11 @@ type Request struct {
 	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
+// RetryEffectBody defines model for RetryEffectBody.
+type RetryEffectBody struct {
+	Key string `json:"key"`
+}
+
 // Review defines model for Review.
 type Review struct {
 	Account       string            `json:"account"`
@@ -623,6 +666,31 @@ type ReviewAccountKind string
 // State defines model for State.
 type State string
 
+// StuckEffectsPage defines model for StuckEffectsPage.
+type StuckEffectsPage struct {
+	Items []struct {
+		Account      string    `json:"account"`
+		Attempts     int       `json:"attempts"`
+		FailingSince time.Time `json:"failing_since"`
+
+		// Key The effect's key, which retry and give-up name.
+		Key  string                    `json:"key"`
+		Kind StuckEffectsPageItemsKind `json:"kind"`
+
+		// LastError The port's raw error; for staff only.
+		LastError     string     `json:"last_error"`
+		NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+		RequestId     string     `json:"request_id"`
+		RequestState  State      `json:"request_state"`
+	} `json:"items"`
+
+	// NextCursor Reads the next page as the cursor parameter; absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// StuckEffectsPageItemsKind defines model for StuckEffectsPage.Items.Kind.
+type StuckEffectsPageItemsKind string
+
 // VerifyBody defines model for VerifyBody.
 type VerifyBody struct {
 	Code string `json:"code"`
@@ -641,6 +709,14 @@ type IfMatch = string
 type StartCancellationParams struct {
 	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListPastCancellationsParams defines parameters for ListPastCancellations.
+type ListPastCancellationsParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page; absent for the first page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // SendCodeParams defines parameters for SendCode.
@@ -721,6 +797,15 @@ type WithdrawCancellationParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListStuckEffectsParams defines parameters for ListStuckEffects.
+type ListStuckEffectsParams struct {
+	// Limit How many requests a page covers; each brings all its stuck effects.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page; absent for the first page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListReviewsParams defines parameters for ListReviews.
 type ListReviewsParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
@@ -731,6 +816,24 @@ type ListReviewsParams struct {
 
 // ApproveReviewParams defines parameters for ApproveReview.
 type ApproveReviewParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The ETag of the request as last read ("*" matches any).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GiveUpEffectParams defines parameters for GiveUpEffect.
+type GiveUpEffectParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The ETag of the request as last read ("*" matches any).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// RetryEffectParams defines parameters for RetryEffect.
+type RetryEffectParams struct {
 	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
@@ -785,6 +888,12 @@ type WithdrawCancellationJSONRequestBody = Empty
 
 // ApproveReviewJSONRequestBody defines body for ApproveReview for application/json ContentType.
 type ApproveReviewJSONRequestBody = ApproveBody
+
+// GiveUpEffectJSONRequestBody defines body for GiveUpEffect for application/json ContentType.
+type GiveUpEffectJSONRequestBody = GiveUpEffectBody
+
+// RetryEffectJSONRequestBody defines body for RetryEffect for application/json ContentType.
+type RetryEffectJSONRequestBody = RetryEffectBody
 
 // ExtendErasureDeadlineJSONRequestBody defines body for ExtendErasureDeadline for application/json ContentType.
 type ExtendErasureDeadlineJSONRequestBody = ErasureExtensionBody
@@ -888,6 +997,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/cancellations/active (the `GetActiveCancellation` operationId).
 	GetActiveCancellation(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListPastCancellations The caller's ended requests (withdrawn, rejected, expired, cancelled), newest first, as the customer sees them.
+	//
+	// Corresponds with GET /v1/cancellations/past (the `ListPastCancellations` operationId).
+	ListPastCancellations(ctx context.Context, params *ListPastCancellationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCancellation One of the caller's requests.
 	//
@@ -1023,6 +1137,11 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/cancellations/{id}/withdraw (the `WithdrawCancellation` operationId).
 	WithdrawCancellation(ctx context.Context, id ID, params *WithdrawCancellationParams, body WithdrawCancellationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListStuckEffects Effects that have kept failing for the attention period, the longest failing first (staff with the reviewer role or above).
+	//
+	// Corresponds with GET /v1/effects/stuck (the `ListStuckEffects` operationId).
+	ListStuckEffects(ctx context.Context, params *ListStuckEffectsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CheckEligibility Can I cancel? Every rule evaluated, nothing started.
 	//
 	// Corresponds with GET /v1/eligibility (the `CheckEligibility` operationId).
@@ -1070,6 +1189,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/reviews/{id}/documents/{kind} (the `GetReviewDocument` operationId).
 	GetReviewDocument(ctx context.Context, id ID, kind DocumentKind, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GiveUpEffectWithBody Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/effects/give-up (the `GiveUpEffect` operationId).
+	GiveUpEffectWithBody(ctx context.Context, id ID, params *GiveUpEffectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GiveUpEffect Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/effects/give-up (the `GiveUpEffect` operationId).
+	GiveUpEffect(ctx context.Context, id ID, params *GiveUpEffectParams, body GiveUpEffectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryEffectWithBody Retry a failing effect now (admins); inline services carry it out in the call.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/effects/retry (the `RetryEffect` operationId).
+	RetryEffectWithBody(ctx context.Context, id ID, params *RetryEffectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryEffect Retry a failing effect now (admins); inline services carry it out in the call.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/effects/retry (the `RetryEffect` operationId).
+	RetryEffect(ctx context.Context, id ID, params *RetryEffectParams, body RetryEffectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ExtendErasureDeadlineWithBody Extend the erasure deadline by 1 or 2 months (GDPR Art. 12(3)), with the reason the customer is told.
 	//
@@ -1147,6 +1294,21 @@ func (c *Client) StartCancellation(ctx context.Context, params *StartCancellatio
 // Corresponds with GET /v1/cancellations/active (the `GetActiveCancellation` operationId).
 func (c *Client) GetActiveCancellation(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetActiveCancellationRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListPastCancellations The caller's ended requests (withdrawn, rejected, expired, cancelled), newest first, as the customer sees them.
+//
+// Corresponds with GET /v1/cancellations/past (the `ListPastCancellations` operationId).
+func (c *Client) ListPastCancellations(ctx context.Context, params *ListPastCancellationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPastCancellationsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1461,6 +1623,21 @@ func (c *Client) WithdrawCancellation(ctx context.Context, id ID, params *Withdr
 	return c.Client.Do(req)
 }
 
+// ListStuckEffects Effects that have kept failing for the attention period, the longest failing first (staff with the reviewer role or above).
+//
+// Corresponds with GET /v1/effects/stuck (the `ListStuckEffects` operationId).
+func (c *Client) ListStuckEffects(ctx context.Context, params *ListStuckEffectsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListStuckEffectsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CheckEligibility Can I cancel? Every rule evaluated, nothing started.
 //
 // Corresponds with GET /v1/eligibility (the `CheckEligibility` operationId).
@@ -1579,6 +1756,74 @@ func (c *Client) ApproveReview(ctx context.Context, id ID, params *ApproveReview
 // Corresponds with GET /v1/reviews/{id}/documents/{kind} (the `GetReviewDocument` operationId).
 func (c *Client) GetReviewDocument(ctx context.Context, id ID, kind DocumentKind, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReviewDocumentRequest(c.Server, id, kind)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GiveUpEffectWithBody Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/reviews/{id}/effects/give-up (the `GiveUpEffect` operationId).
+func (c *Client) GiveUpEffectWithBody(ctx context.Context, id ID, params *GiveUpEffectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGiveUpEffectRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GiveUpEffect Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/reviews/{id}/effects/give-up (the `GiveUpEffect` operationId).
+func (c *Client) GiveUpEffect(ctx context.Context, id ID, params *GiveUpEffectParams, body GiveUpEffectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGiveUpEffectRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryEffectWithBody Retry a failing effect now (admins); inline services carry it out in the call.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/reviews/{id}/effects/retry (the `RetryEffect` operationId).
+func (c *Client) RetryEffectWithBody(ctx context.Context, id ID, params *RetryEffectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryEffectRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryEffect Retry a failing effect now (admins); inline services carry it out in the call.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/reviews/{id}/effects/retry (the `RetryEffect` operationId).
+func (c *Client) RetryEffect(ctx context.Context, id ID, params *RetryEffectParams, body RetryEffectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryEffectRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1733,6 +1978,72 @@ func NewGetActiveCancellationRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListPastCancellationsRequest constructs an http.Request for the ListPastCancellations method
+func NewListPastCancellationsRequest(server string, params *ListPastCancellationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/cancellations/past")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -2384,6 +2695,72 @@ func NewWithdrawCancellationRequestWithBody(server string, id ID, params *Withdr
 	return req, nil
 }
 
+// NewListStuckEffectsRequest constructs an http.Request for the ListStuckEffects method
+func NewListStuckEffectsRequest(server string, params *ListStuckEffectsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/effects/stuck")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCheckEligibilityRequest constructs an http.Request for the CheckEligibility method
 func NewCheckEligibilityRequest(server string) (*http.Request, error) {
 	var err error
@@ -2679,6 +3056,152 @@ func NewGetReviewDocumentRequest(server string, id ID, kind DocumentKind) (*http
 	return req, nil
 }
 
+// NewGiveUpEffectRequest calls the generic GiveUpEffect builder with application/json body
+func NewGiveUpEffectRequest(server string, id ID, params *GiveUpEffectParams, body GiveUpEffectJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewGiveUpEffectRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewGiveUpEffectRequestWithBody constructs an http.Request for the GiveUpEffect method, with any body, and a specified content type
+func NewGiveUpEffectRequestWithBody(server string, id ID, params *GiveUpEffectParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reviews/%s/effects/give-up", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRetryEffectRequest calls the generic RetryEffect builder with application/json body
+func NewRetryEffectRequest(server string, id ID, params *RetryEffectParams, body RetryEffectJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRetryEffectRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRetryEffectRequestWithBody constructs an http.Request for the RetryEffect method, with any body, and a specified content type
+func NewRetryEffectRequestWithBody(server string, id ID, params *RetryEffectParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reviews/%s/effects/retry", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewExtendErasureDeadlineRequest calls the generic ExtendErasureDeadline builder with application/json body
 func NewExtendErasureDeadlineRequest(server string, id ID, params *ExtendErasureDeadlineParams, body ExtendErasureDeadlineJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -2894,6 +3417,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/cancellations/active (the `GetActiveCancellation` operationId).
 	GetActiveCancellationWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetActiveCancellationResponse, error)
 
+	// ListPastCancellationsWithResponse The caller's ended requests (withdrawn, rejected, expired, cancelled), newest first, as the customer sees them.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/cancellations/past (the `ListPastCancellations` operationId).
+	ListPastCancellationsWithResponse(ctx context.Context, params *ListPastCancellationsParams, reqEditors ...RequestEditorFn) (*ListPastCancellationsResponse, error)
+
 	// GetCancellationWithResponse One of the caller's requests.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3032,6 +3562,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/cancellations/{id}/withdraw (the `WithdrawCancellation` operationId).
 	WithdrawCancellationWithResponse(ctx context.Context, id ID, params *WithdrawCancellationParams, body WithdrawCancellationJSONRequestBody, reqEditors ...RequestEditorFn) (*WithdrawCancellationResponse, error)
 
+	// ListStuckEffectsWithResponse Effects that have kept failing for the attention period, the longest failing first (staff with the reviewer role or above).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/effects/stuck (the `ListStuckEffects` operationId).
+	ListStuckEffectsWithResponse(ctx context.Context, params *ListStuckEffectsParams, reqEditors ...RequestEditorFn) (*ListStuckEffectsResponse, error)
+
 	// CheckEligibilityWithResponse Can I cancel? Every rule evaluated, nothing started.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3091,6 +3628,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/reviews/{id}/documents/{kind} (the `GetReviewDocument` operationId).
 	GetReviewDocumentWithResponse(ctx context.Context, id ID, kind DocumentKind, reqEditors ...RequestEditorFn) (*GetReviewDocumentResponse, error)
+
+	// GiveUpEffectWithBodyWithResponse Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/effects/give-up (the `GiveUpEffect` operationId).
+	GiveUpEffectWithBodyWithResponse(ctx context.Context, id ID, params *GiveUpEffectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GiveUpEffectResponse, error)
+
+	// GiveUpEffectWithResponse Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/effects/give-up (the `GiveUpEffect` operationId).
+	GiveUpEffectWithResponse(ctx context.Context, id ID, params *GiveUpEffectParams, body GiveUpEffectJSONRequestBody, reqEditors ...RequestEditorFn) (*GiveUpEffectResponse, error)
+
+	// RetryEffectWithBodyWithResponse Retry a failing effect now (admins); inline services carry it out in the call.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/effects/retry (the `RetryEffect` operationId).
+	RetryEffectWithBodyWithResponse(ctx context.Context, id ID, params *RetryEffectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetryEffectResponse, error)
+
+	// RetryEffectWithResponse Retry a failing effect now (admins); inline services carry it out in the call.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/effects/retry (the `RetryEffect` operationId).
+	RetryEffectWithResponse(ctx context.Context, id ID, params *RetryEffectParams, body RetryEffectJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryEffectResponse, error)
 
 	// ExtendErasureDeadlineWithBodyWithResponse Extend the erasure deadline by 1 or 2 months (GDPR Art. 12(3)), with the reason the customer is told.
 	//
@@ -3246,6 +3811,62 @@ func (r GetActiveCancellationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetActiveCancellationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListPastCancellationsResponseDefaultHeaders the declared response headers of an HTTP default response for ListPastCancellations
+type ListPastCancellationsResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type ListPastCancellationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PastPage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListPastCancellationsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListPastCancellationsResponse) GetJSON200() *PastPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListPastCancellationsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListPastCancellationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListPastCancellationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListPastCancellationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListPastCancellationsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3875,6 +4496,62 @@ func (r WithdrawCancellationResponse) ContentType() string {
 	return ""
 }
 
+// ListStuckEffectsResponseDefaultHeaders the declared response headers of an HTTP default response for ListStuckEffects
+type ListStuckEffectsResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type ListStuckEffectsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StuckEffectsPage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListStuckEffectsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListStuckEffectsResponse) GetJSON200() *StuckEffectsPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListStuckEffectsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListStuckEffectsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListStuckEffectsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListStuckEffectsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListStuckEffectsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CheckEligibilityResponseDefaultHeaders the declared response headers of an HTTP default response for CheckEligibility
 type CheckEligibilityResponseDefaultHeaders struct {
 	RetryAfter      *int
@@ -4266,6 +4943,132 @@ func (r GetReviewDocumentResponse) ContentType() string {
 	return ""
 }
 
+// GiveUpEffectResponse200Headers the declared response headers of an HTTP 200 response for GiveUpEffect
+type GiveUpEffectResponse200Headers struct {
+	ETag *string
+}
+
+// GiveUpEffectResponseDefaultHeaders the declared response headers of an HTTP default response for GiveUpEffect
+type GiveUpEffectResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type GiveUpEffectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Review
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GiveUpEffectResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GiveUpEffectResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GiveUpEffectResponse) GetJSON200() *Review {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GiveUpEffectResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GiveUpEffectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GiveUpEffectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GiveUpEffectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GiveUpEffectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RetryEffectResponse200Headers the declared response headers of an HTTP 200 response for RetryEffect
+type RetryEffectResponse200Headers struct {
+	ETag *string
+}
+
+// RetryEffectResponseDefaultHeaders the declared response headers of an HTTP default response for RetryEffect
+type RetryEffectResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type RetryEffectResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Review
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetryEffectResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetryEffectResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetryEffectResponse) GetJSON200() *Review {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RetryEffectResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryEffectResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryEffectResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryEffectResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryEffectResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ExtendErasureDeadlineResponse200Headers the declared response headers of an HTTP 200 response for ExtendErasureDeadline
 type ExtendErasureDeadlineResponse200Headers struct {
 	ETag *string
@@ -4433,6 +5236,19 @@ func (c *ClientWithResponses) GetActiveCancellationWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseGetActiveCancellationResponse(rsp)
+}
+
+// ListPastCancellationsWithResponse The caller's ended requests (withdrawn, rejected, expired, cancelled), newest first, as the customer sees them.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/cancellations/past (the `ListPastCancellations` operationId).
+func (c *ClientWithResponses) ListPastCancellationsWithResponse(ctx context.Context, params *ListPastCancellationsParams, reqEditors ...RequestEditorFn) (*ListPastCancellationsResponse, error) {
+	rsp, err := c.ListPastCancellations(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListPastCancellationsResponse(rsp)
 }
 
 // GetCancellationWithResponse One of the caller's requests.
@@ -4675,6 +5491,19 @@ func (c *ClientWithResponses) WithdrawCancellationWithResponse(ctx context.Conte
 	return ParseWithdrawCancellationResponse(rsp)
 }
 
+// ListStuckEffectsWithResponse Effects that have kept failing for the attention period, the longest failing first (staff with the reviewer role or above).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/effects/stuck (the `ListStuckEffects` operationId).
+func (c *ClientWithResponses) ListStuckEffectsWithResponse(ctx context.Context, params *ListStuckEffectsParams, reqEditors ...RequestEditorFn) (*ListStuckEffectsResponse, error) {
+	rsp, err := c.ListStuckEffects(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListStuckEffectsResponse(rsp)
+}
+
 // CheckEligibilityWithResponse Can I cancel? Every rule evaluated, nothing started.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -4781,6 +5610,58 @@ func (c *ClientWithResponses) GetReviewDocumentWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseGetReviewDocumentResponse(rsp)
+}
+
+// GiveUpEffectWithBodyWithResponse Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/effects/give-up (the `GiveUpEffect` operationId).
+func (c *ClientWithResponses) GiveUpEffectWithBodyWithResponse(ctx context.Context, id ID, params *GiveUpEffectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GiveUpEffectResponse, error) {
+	rsp, err := c.GiveUpEffectWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGiveUpEffectResponse(rsp)
+}
+
+// GiveUpEffectWithResponse Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/effects/give-up (the `GiveUpEffect` operationId).
+func (c *ClientWithResponses) GiveUpEffectWithResponse(ctx context.Context, id ID, params *GiveUpEffectParams, body GiveUpEffectJSONRequestBody, reqEditors ...RequestEditorFn) (*GiveUpEffectResponse, error) {
+	rsp, err := c.GiveUpEffect(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGiveUpEffectResponse(rsp)
+}
+
+// RetryEffectWithBodyWithResponse Retry a failing effect now (admins); inline services carry it out in the call.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/effects/retry (the `RetryEffect` operationId).
+func (c *ClientWithResponses) RetryEffectWithBodyWithResponse(ctx context.Context, id ID, params *RetryEffectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetryEffectResponse, error) {
+	rsp, err := c.RetryEffectWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryEffectResponse(rsp)
+}
+
+// RetryEffectWithResponse Retry a failing effect now (admins); inline services carry it out in the call.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/effects/retry (the `RetryEffect` operationId).
+func (c *ClientWithResponses) RetryEffectWithResponse(ctx context.Context, id ID, params *RetryEffectParams, body RetryEffectJSONRequestBody, reqEditors ...RequestEditorFn) (*RetryEffectResponse, error) {
+	rsp, err := c.RetryEffect(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryEffectResponse(rsp)
 }
 
 // ExtendErasureDeadlineWithBodyWithResponse Extend the erasure deadline by 1 or 2 months (GDPR Art. 12(3)), with the reason the customer is told.
@@ -4952,6 +5833,59 @@ func ParseGetActiveCancellationResponse(rsp *http.Response) (*GetActiveCancellat
 		response.Headers200 = &headers
 	case true:
 		var headers GetActiveCancellationResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListPastCancellationsResponse parses an HTTP response from a ListPastCancellationsWithResponse call
+func ParseListPastCancellationsResponse(rsp *http.Response) (*ListPastCancellationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListPastCancellationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PastPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case true:
+		var headers ListPastCancellationsResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -5595,6 +6529,59 @@ func ParseWithdrawCancellationResponse(rsp *http.Response) (*WithdrawCancellatio
 	return response, nil
 }
 
+// ParseListStuckEffectsResponse parses an HTTP response from a ListStuckEffectsWithResponse call
+func ParseListStuckEffectsResponse(rsp *http.Response) (*ListStuckEffectsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListStuckEffectsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StuckEffectsPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case true:
+		var headers ListStuckEffectsResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCheckEligibilityResponse parses an HTTP response from a CheckEligibilityWithResponse call
 func ParseCheckEligibilityResponse(rsp *http.Response) (*CheckEligibilityResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -5942,6 +6929,132 @@ func ParseGetReviewDocumentResponse(rsp *http.Response) (*GetReviewDocumentRespo
 		response.Headers200 = &headers
 	case true:
 		var headers GetReviewDocumentResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGiveUpEffectResponse parses an HTTP response from a GiveUpEffectWithResponse call
+func ParseGiveUpEffectResponse(rsp *http.Response) (*GiveUpEffectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GiveUpEffectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Review
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GiveUpEffectResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers GiveUpEffectResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRetryEffectResponse parses an HTTP response from a RetryEffectWithResponse call
+func ParseRetryEffectResponse(rsp *http.Response) (*RetryEffectResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryEffectResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Review
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetryEffectResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RetryEffectResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
