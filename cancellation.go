@@ -29,6 +29,14 @@ const (
 	StateRejected          State = "rejected"           // by a reviewer or by eligibility
 	StateWithdrawn         State = "withdrawn"          // by the customer
 	StateExpired           State = "expired"            // abandoned before submission
+	// StateReturned: a reviewer asked the customer for more (documents to
+	// upload again); the customer uploads them and submits again, or the
+	// request expires like an unsubmitted one (see Service.AskForMore).
+	StateReturned State = "returned"
+	// StateAwaitingApproval: a closure staff started on the customer's
+	// behalf waits for a second staff member's approval (four eyes; see
+	// Service.StartStaffClosure). Only staff move it on.
+	StateAwaitingApproval State = "awaiting_approval"
 )
 
 // states are the defined states, which validation reads.
@@ -36,6 +44,7 @@ var states = []State{
 	StateStarted, StateConfirmed, StatePhoneVerified, StateDocumentsUploaded,
 	StateInReview, StateApproved, StateScheduled, StateCancelled,
 	StateRejected, StateWithdrawn, StateExpired,
+	StateReturned, StateAwaitingApproval,
 }
 
 // States lists every state, in process order. It is a copy for reading:
@@ -44,13 +53,17 @@ var States = slices.Clone(states)
 
 // transitions is the state machine: the states each state may move to.
 // Terminal states have no entry; in particular nothing leaves
-// StateCancelled: there is no restore operation, by design.
+// StateCancelled: there is no restore operation, by design. The edge from
+// StateStarted to StateAwaitingApproval is taken only by
+// Service.StartStaffClosure, in the write that creates the request.
 var transitions = map[State][]State{
-	StateStarted:           {StateConfirmed, StateWithdrawn, StateExpired},
+	StateStarted:           {StateConfirmed, StateWithdrawn, StateExpired, StateAwaitingApproval},
 	StateConfirmed:         {StatePhoneVerified, StateWithdrawn, StateExpired},
 	StatePhoneVerified:     {StateDocumentsUploaded, StateInReview, StateWithdrawn, StateExpired},
 	StateDocumentsUploaded: {StateInReview, StateWithdrawn, StateExpired},
-	StateInReview:          {StateApproved, StateRejected, StateWithdrawn},
+	StateInReview:          {StateApproved, StateRejected, StateWithdrawn, StateReturned},
+	StateReturned:          {StateInReview, StateWithdrawn, StateExpired},
+	StateAwaitingApproval:  {StateApproved, StateRejected},
 	StateApproved:          {StateScheduled, StateCancelled, StateRejected},
 	StateScheduled:         {StateCancelled, StateRejected, StateWithdrawn},
 }
@@ -108,6 +121,15 @@ const (
 	EventExpired           EventType = "expired"
 	EventEffectDone        EventType = "effect_done"
 	EventDocumentsPurged   EventType = "documents_purged"
+	// EventReturned: a reviewer asked the customer for more (a transition
+	// to StateReturned). Data: round, reasons, documents, note (staff only).
+	EventReturned EventType = "returned"
+	// EventAwaitingApproval: staff started a closure on the customer's
+	// behalf (a transition to StateAwaitingApproval). Data: reason, note.
+	EventAwaitingApproval EventType = "awaiting_approval"
+	// EventBlockersOverridden: a senior approved a staff closure over the
+	// eligibility blockers. Data: rules, justification.
+	EventBlockersOverridden EventType = "blockers_overridden"
 )
 
 // Event is one entry of a request's history, which is its audit trail.
@@ -207,6 +229,10 @@ const (
 	DocumentPassport        DocumentKind = "passport"
 	DocumentDriversLicence  DocumentKind = "drivers_licence"
 	DocumentBusinessLicence DocumentKind = "business_licence"
+	// DocumentEvidence is evidence staff upload to a closure they started
+	// (a court order, a death certificate...). Customers never upload it
+	// and their view never shows it.
+	DocumentEvidence DocumentKind = "evidence"
 )
 
 // Document is an uploaded identity document as the request records it. The
@@ -338,6 +364,13 @@ type requestData struct {
 	ClosingRetry *closingRetry `json:"closing_retry,omitempty"`
 	// Attention is set when the request waits for a person.
 	Attention *Attention `json:"attention,omitempty"`
+	// Return is the latest round of asking the customer for more; Rounds
+	// counts the rounds so far.
+	Return *Return `json:"return,omitempty"`
+	Rounds int     `json:"rounds,omitempty"`
+	// StaffClosure is set on a closure staff started on the customer's
+	// behalf.
+	StaffClosure *StaffClosure `json:"staff_closure,omitempty"`
 	// Head is the newest event; the Store keeps the others apart (see
 	// NewEvents and Store.History).
 	Head *Event `json:"head,omitempty"`
@@ -601,6 +634,8 @@ func (r *Request) Clone() *Request {
 		d.Reasons = slices.Clone(d.Reasons)
 		c.d.Decision = &d
 	}
+	c.d.Return = r.d.Return.clone()
+	c.d.StaffClosure = r.d.StaffClosure.clone()
 	c.d.Effects = make([]Effect, len(r.d.Effects))
 	for i, e := range r.d.Effects {
 		c.d.Effects[i] = cloneEffect(e)
@@ -771,9 +806,9 @@ func (r *Request) confirm(now time.Time, c Confirmation, notes Notes, rep Report
 // those on record (in any order) change nothing and record no event.
 func (r *Request) consent(now time.Time, consents []Consent, rep Report) error {
 	switch r.d.State {
-	case StateConfirmed, StatePhoneVerified, StateDocumentsUploaded:
+	case StateConfirmed, StatePhoneVerified, StateDocumentsUploaded, StateReturned:
 	default:
-		return r.refuse("consent on", "", "consents are given between confirmation and submission")
+		return r.refuse("consent on", "", "consents are given between confirmation and submission, or while returned")
 	}
 	if rep.Outcome == OutcomeBlocked {
 		return notEligible("consent", rep)
@@ -835,6 +870,17 @@ type RequestView struct {
 	Decision      *DecisionView   `json:"decision,omitempty"`
 	Eligibility   Report          `json:"eligibility"`
 	Consents      []Consent       `json:"consents,omitempty"`
+	// Returned is what the reviewer asked for, while the request is
+	// StateReturned: reason codes and document kinds, never the note or
+	// the reviewer.
+	Returned *ReturnView `json:"returned,omitempty"`
+	// Round is the current round of review: 1, then one more each time a
+	// reviewer returns the request to the customer.
+	Round int `json:"round"`
+	// Origin is "staff" for a closure staff started on the customer's
+	// behalf, "customer" otherwise. Staff identities and the reason stay
+	// hidden.
+	Origin string `json:"origin"`
 }
 
 // DocumentView is what a customer may see of an uploaded document.
@@ -862,9 +908,16 @@ func (r *Request) View() RequestView {
 		CreatedAt: r.d.CreatedAt, UpdatedAt: r.d.UpdatedAt, CodeExpiresAt: r.CodeExpiresAt(),
 		SubmittedAt: r.d.SubmittedAt, DueAt: r.d.DueAt, ScheduledFor: r.d.ScheduledFor,
 		Eligibility: r.d.Eligibility.CustomerView(), Consents: slices.Clone(r.d.Consents),
+		Round: r.d.Rounds + 1, Origin: "customer",
+	}
+	if r.d.StaffClosure != nil {
+		v.Origin = "staff"
+	}
+	if r.d.State == StateReturned && r.d.Return != nil {
+		v.Returned = r.returnView()
 	}
 	for _, d := range r.d.Documents {
-		if d.PurgedAt.IsZero() {
+		if d.PurgedAt.IsZero() && d.Kind != DocumentEvidence {
 			v.Documents = append(v.Documents, DocumentView{Kind: d.Kind, Format: d.Facts.Format,
 				Width: d.Facts.Width, Height: d.Facts.Height, UploadedAt: d.UploadedAt, Replaced: !d.ReplacedAt.IsZero()})
 		}

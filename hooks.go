@@ -70,7 +70,13 @@ const (
 	OpReviewDocument   = "review_document"
 	OpApprove          = "approve"
 	OpReject           = "reject"
-	OpRunMaintenance   = "run_maintenance"
+	OpAskForMore       = "ask_for_more"
+	// Staff closures (see Service.StartStaffClosure).
+	OpStartStaffClosure   = "start_staff_closure"
+	OpAddStaffEvidence    = "add_staff_evidence"
+	OpApproveStaffClosure = "approve_staff_closure"
+	OpDeclineStaffClosure = "decline_staff_closure"
+	OpRunMaintenance      = "run_maintenance"
 )
 
 // HookTransition observes every change of a request's state, once it is
