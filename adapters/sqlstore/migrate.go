@@ -16,7 +16,7 @@ import (
 
 // SchemaVersion is the schema version this code writes and reads: the
 // version of the last migration of each dialect.
-const SchemaVersion = 3
+const SchemaVersion = 5
 
 // ErrSchemaTooNew is wrapped by the error of Migrate (and so of Open) when
 // the database was migrated by a newer version of this package than the
@@ -32,7 +32,10 @@ var migrationFiles embed.FS
 // Migration is one versioned schema change, as embedded in this package
 // under migrations/DIALECT/.
 type Migration struct {
-	// Version counts up from 1 without gaps.
+	// Version counts up from 1. Numbers are assigned to changes developed
+	// in parallel, so one may be unused (a gap); Migrate applies every
+	// version the database does not record, not only those above its
+	// newest, so a migration merged later with a lower number still runs.
 	Version int
 	// Name is the file name, such as "0001_requests.sql".
 	Name string
@@ -73,8 +76,11 @@ func Migrations(d Dialect) ([]Migration, error) {
 	}
 	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
 	for i, m := range out {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("sqlstore: embedded %s migrations skip version %d", d, i+1)
+		switch {
+		case i == 0 && m.Version != 1:
+			return nil, fmt.Errorf("sqlstore: embedded %s migrations start at version %d, not 1", d, m.Version)
+		case i > 0 && m.Version == out[i-1].Version:
+			return nil, fmt.Errorf("sqlstore: embedded %s migrations hold version %d twice", d, m.Version)
 		}
 	}
 	return out, nil
@@ -163,8 +169,24 @@ func migrate(ctx context.Context, conn *sql.Conn, d Dialect, migrations []Migrat
 		return fmt.Errorf("%w: the database is at schema version %d, this code knows versions up to %d: upgrade github.com/accountkit/cancellation",
 			ErrSchemaTooNew, current, SchemaVersion)
 	}
+	applied := map[int]bool{}
+	rows, err := conn.QueryContext(ctx, `SELECT version FROM cancellation_schema_version`)
+	if err != nil {
+		return fmt.Errorf("reading the applied versions: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("reading the applied versions: %w", err)
+		}
+		applied[v] = true
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("reading the applied versions: %w", err)
+	}
 	for _, m := range migrations {
-		if m.Version <= current {
+		if applied[m.Version] {
 			continue
 		}
 		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
