@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accountkit/cancellation"
+	"github.com/accountkit/cancellation/adapters/memory"
 	"github.com/accountkit/cancellation/ports"
 )
 
@@ -224,4 +225,21 @@ func containsAny(s string, subs ...string) bool {
 		}
 	}
 	return false
+}
+
+// TestBackOfficeTransitionsArePublishedAsCloudEvents: a return, a
+// resubmission and a staff closure are transitions like any other, each a
+// CloudEvent whose data is the customer-safe view (no note, no staff id).
+func TestBackOfficeTransitionsArePublishedAsCloudEvents(t *testing.T) {
+	pub := memory.NewEventPublisher()
+	f := setup(t, func(c *cancellation.Config) { c.Events = pub }).withStaff()
+	f.returned("acct-events-return")
+	f.staffClosure("acct-events-staff")
+	var types []string
+	for _, e := range pub.Sent() {
+		types = append(types, e.Type)
+		require.False(t, containsAny(string(e.Data), "glare", "court order", staff.ID, senior1.ID), "%s: %s", e.Type, e.Data)
+	}
+	require.Contains(t, types, "cancellation.returned")
+	require.Contains(t, types, "cancellation.awaiting_approval")
 }
