@@ -166,6 +166,12 @@ func (h *Handler) routes() {
 	h.handle("GET /v1/reviews/{id}/documents/{kind}", op{role: reviewers, fn: h.reviewDocument})
 	h.handle("POST /v1/reviews/{id}/approve", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.approve})
 	h.handle("POST /v1/reviews/{id}/reject", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.reject})
+	h.handle("POST /v1/reviews/{id}/return", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.askForMore})
+	h.handle("GET /v1/staff-closures", op{role: reviewers, fn: h.staffClosures})
+	h.handle("POST /v1/staff-closures", op{role: reviewers, body: jsonBody, fn: h.startStaffClosure})
+	h.handle("POST /v1/staff-closures/{id}/evidence", op{role: reviewers, body: multipartBody, ifMatch: true, fn: h.addStaffEvidence})
+	h.handle("POST /v1/staff-closures/{id}/approve", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.approveStaffClosure})
+	h.handle("POST /v1/staff-closures/{id}/decline", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.declineStaffClosure})
 	// Everything else is a problem document too, not the mux's text/plain
 	// 404 or 405.
 	h.mux.HandleFunc("/", h.unrouted)

@@ -53,6 +53,9 @@ func TestProblemTable_EverySentinelHasItsProblem(t *testing.T) {
 		"ErrHistoryFull":          {&cancellation.HistoryFullError{ID: "x", Limit: cancellation.CustomerHistoryLimit}, 409, "history_full"},
 		"ErrSelfReview":           {cancellation.ErrSelfReview, 403, "self_review"},
 		"ErrForbidden":            {cancellation.ErrForbidden, 403, "forbidden"},
+		"ErrNotAsked":             {cancellation.ErrNotAsked, 422, "not_asked"},
+		"ErrRoundsExhausted":      {cancellation.ErrRoundsExhausted, 409, "rounds_exhausted"},
+		"ErrFourEyes":             {fmt.Errorf("%w (%w)", cancellation.ErrFourEyes, cancellation.ErrForbidden), 403, "four_eyes"},
 		"ErrDocumentRejected":     {&cancellation.DocumentError{Problem: cancellation.DocumentNotColour, Detail: "scan it in colour"}, 422, "document_rejected"},
 		// A corrupt record is not the caller's problem: internal_error.
 		"ErrCorrupt": {cancellation.ErrCorrupt, 500, "internal_error"},
