@@ -79,6 +79,12 @@ func stepOf(r *cancellation.Request) (int, string) {
 		return 5, "submit"
 	case cancellation.StateDocumentsUploaded:
 		return 5, "submit"
+	case cancellation.StateReturned:
+		// Asked for more: upload again what the reviewer named, then submit.
+		if len(r.View().Returned.Pending) > 0 {
+			return 4, "documents"
+		}
+		return 5, "submit"
 	}
 	return 6, ""
 }
@@ -349,6 +355,9 @@ type documentsView struct {
 	Complete   bool
 	MaxMiB     int64
 	Enterprise bool
+	// Returned is what the reviewer asked for, when the request was
+	// returned to the customer.
+	Returned *cancellation.ReturnView
 }
 
 func (h *Handler) documentsPage(c *call) {
@@ -376,6 +385,10 @@ func (h *Handler) renderDocuments(c *call, r *cancellation.Request, err error) {
 		}
 	}
 	v.Complete = r.State() == cancellation.StateDocumentsUploaded
+	if rv := r.View().Returned; rv != nil {
+		// Only the kinds asked for may be uploaded again.
+		v.Returned, v.Kinds, v.Complete = rv, rv.Documents, len(rv.Pending) == 0
+	}
 	var de *cancellation.DocumentError
 	if errors.As(err, &de) {
 		v.Facts = &de.Facts
@@ -505,6 +518,7 @@ type statusView struct {
 	Withdrawing bool
 	Decision    *cancellation.Decision
 	Continue    string
+	Returned    *cancellation.ReturnView
 }
 
 // withdrawable reports whether the customer may still withdraw.
@@ -527,8 +541,12 @@ func (h *Handler) renderStatus(c *call, r *cancellation.Request, err error) {
 		v.Continue = reqPath(r.ID(), step)
 	}
 	if d, ok := r.Decision(); ok {
+		if _, staff := r.StaffClosure(); staff {
+			d.Note = "" // a staff closure's notes are for staff
+		}
 		v.Decision = &d
 	}
+	v.Returned = r.View().Returned
 	c.p.withStep(max(n, 6)).Title = c.l.T("status.title")
 	if r.State() == cancellation.StateCancelled {
 		c.p.Title = c.l.T("cancelled.title")

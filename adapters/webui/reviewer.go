@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/accountkit/cancellation"
+	"github.com/accountkit/cancellation/ports"
 )
 
 func (h *Handler) reviewerRoutes() {
@@ -15,6 +16,11 @@ func (h *Handler) reviewerRoutes() {
 	h.mux.HandleFunc("GET /review/requests/{id}/documents/{kind}", h.reviewer(h.document))
 	h.mux.HandleFunc("POST /review/requests/{id}/approve", h.reviewer(h.approve))
 	h.mux.HandleFunc("POST /review/requests/{id}/reject", h.reviewer(h.reject))
+	h.mux.HandleFunc("POST /review/requests/{id}/return", h.reviewer(h.askForMore))
+	h.mux.HandleFunc("POST /review/staff-closures", h.reviewer(h.startStaffClosure))
+	h.mux.HandleFunc("POST /review/requests/{id}/evidence", h.reviewer(h.addEvidence))
+	h.mux.HandleFunc("POST /review/requests/{id}/staff-approve", h.reviewer(h.approveStaffClosure))
+	h.mux.HandleFunc("POST /review/requests/{id}/staff-decline", h.reviewer(h.declineStaffClosure))
 }
 
 // desk is one reviewer request.
@@ -61,6 +67,8 @@ func (h *Handler) deskFail(d *desk, tmpl string, err error) {
 type queueView struct {
 	Items []cancellation.QueueItem
 	Next  string
+	// StaffReasons feed the form that starts a staff closure.
+	StaffReasons []cancellation.StaffReason
 }
 
 func (h *Handler) queue(d *desk) {
@@ -69,7 +77,7 @@ func (h *Handler) queue(d *desk) {
 		h.deskFail(d, "", err)
 		return
 	}
-	v := queueView{Items: page.Items}
+	v := queueView{Items: page.Items, StaffReasons: cancellation.StaffReasons}
 	if page.Next != "" {
 		v.Next = "/review/?" + url.Values{"after": {page.Next}}.Encode()
 	}
@@ -88,6 +96,17 @@ type reviewView struct {
 	Confirmed   *cancellation.Confirmation
 	Decision    *cancellation.Decision
 	ConsentRows []consentRow
+	// Returnable: the request may be returned to the customer (it is in
+	// review and its account uploads documents), with these reasons and
+	// kinds.
+	Returnable    bool
+	ReturnReasons []cancellation.ReturnReason
+	ReturnKinds   []cancellation.DocumentKind
+	Return        *cancellation.Return
+	// Staff is set on a closure staff started; StaffPending while it
+	// awaits approval.
+	Staff        *cancellation.StaffClosure
+	StaffPending bool
 }
 
 // consentRow is a consent on record with the finding's items.
@@ -114,6 +133,19 @@ func (h *Handler) renderReview(d *desk, status int, failure error) {
 	}
 	v.Request, v.HistoryOK = r, true
 	v.Decidable = r.State() == cancellation.StateInReview
+	v.Returnable = v.Decidable && r.IdentityVerified()
+	v.ReturnReasons = cancellation.ReturnReasons
+	if r.AccountKind() == ports.Enterprise {
+		v.ReturnKinds = []cancellation.DocumentKind{cancellation.DocumentBusinessLicence}
+	} else {
+		v.ReturnKinds = []cancellation.DocumentKind{cancellation.DocumentPassport, cancellation.DocumentDriversLicence}
+	}
+	if rt, ok := r.Return(); ok {
+		v.Return = &rt
+	}
+	if sc, ok := r.StaffClosure(); ok {
+		v.Staff, v.StaffPending = &sc, r.State() == cancellation.StateAwaitingApproval
+	}
 	for _, doc := range r.Documents() {
 		if doc.ReplacedAt.IsZero() && doc.PurgedAt.IsZero() {
 			v.Documents = append(v.Documents, doc)
@@ -183,4 +215,75 @@ func (h *Handler) reject(d *desk) {
 		return
 	}
 	http.Redirect(d.w, d.r, "/review/requests/"+url.PathEscape(d.r.PathValue("id")), http.StatusSeeOther)
+}
+
+// backToReview answers a desk form: the request's page, or the page with
+// the problem of err.
+func (h *Handler) backToReview(d *desk, id string, err error) {
+	if err != nil {
+		h.renderReview(d, 0, err)
+		return
+	}
+	http.Redirect(d.w, d.r, "/review/requests/"+url.PathEscape(id), http.StatusSeeOther)
+}
+
+// askForMore returns the request to the customer with the reasons and the
+// kinds ticked.
+func (h *Handler) askForMore(d *desk) {
+	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
+	if err := d.r.ParseForm(); err != nil {
+		h.renderReview(d, 0, badForm(err))
+		return
+	}
+	m := cancellation.MoreRequest{Note: d.r.PostFormValue("note")}
+	for _, rc := range d.r.PostForm["reason"] {
+		m.Reasons = append(m.Reasons, cancellation.ReturnReason(rc))
+	}
+	for _, k := range d.r.PostForm["document"] {
+		m.Documents = append(m.Documents, cancellation.DocumentKind(k))
+	}
+	_, err := h.svc.AskForMore(ctx(d.r), d.rv, d.r.PathValue("id"), m)
+	h.backToReview(d, d.r.PathValue("id"), err)
+}
+
+// startStaffClosure starts a closure on a customer's behalf from the
+// queue page's form, then shows it.
+func (h *Handler) startStaffClosure(d *desk) {
+	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
+	r, err := h.svc.StartStaffClosure(ctx(d.r), d.rv, ports.AccountID(d.r.PostFormValue("account")), cancellation.StaffClosureStart{
+		Reason: cancellation.StaffReason(d.r.PostFormValue("reason")), Note: d.r.PostFormValue("note"),
+	})
+	if err != nil {
+		h.deskFail(d, "", err)
+		return
+	}
+	http.Redirect(d.w, d.r, "/review/requests/"+url.PathEscape(r.ID()), http.StatusSeeOther)
+}
+
+// addEvidence uploads an evidence document to a staff closure.
+func (h *Handler) addEvidence(d *desk) {
+	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, h.opts.MaxUploadBytes)
+	_, file, err := h.readUpload(d.r)
+	if err == nil {
+		_, err = h.svc.AddStaffEvidence(ctx(d.r), d.rv, d.r.PathValue("id"), file)
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			err = errTooLarge
+		}
+	}
+	h.backToReview(d, d.r.PathValue("id"), err)
+}
+
+func (h *Handler) approveStaffClosure(d *desk) {
+	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
+	_, err := h.svc.ApproveStaffClosure(ctx(d.r), d.rv, d.r.PathValue("id"), cancellation.StaffApproval{
+		Note: d.r.PostFormValue("note"), Justification: d.r.PostFormValue("justification"),
+	})
+	h.backToReview(d, d.r.PathValue("id"), err)
+}
+
+func (h *Handler) declineStaffClosure(d *desk) {
+	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
+	_, err := h.svc.DeclineStaffClosure(ctx(d.r), d.rv, d.r.PathValue("id"), d.r.PostFormValue("note"))
+	h.backToReview(d, d.r.PathValue("id"), err)
 }
