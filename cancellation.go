@@ -448,7 +448,9 @@ func (r *Request) Documents() []Document { return slices.Clone(r.d.Documents) }
 // SubmittedAt returns when the request entered review (zero before).
 func (r *Request) SubmittedAt() time.Time { return r.d.SubmittedAt }
 
-// DueAt returns the review due date: three business days after submission.
+// DueAt returns the review due date: three business days after the
+// (latest) submission, so a request returned for more and submitted again
+// is due three business days from the resubmission.
 func (r *Request) DueAt() time.Time { return r.d.DueAt }
 
 // Overdue reports whether the request is in review past its due date.

@@ -76,6 +76,7 @@ const (
 	OpAddStaffEvidence    = "add_staff_evidence"
 	OpApproveStaffClosure = "approve_staff_closure"
 	OpDeclineStaffClosure = "decline_staff_closure"
+	OpReviewEvidence      = "review_evidence"
 	OpRunMaintenance      = "run_maintenance"
 )
 

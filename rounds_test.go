@@ -243,3 +243,30 @@ func TestBackOfficeTransitionsArePublishedAsCloudEvents(t *testing.T) {
 	require.Contains(t, types, "cancellation.returned")
 	require.Contains(t, types, "cancellation.awaiting_approval")
 }
+
+// TestMostRoundsStayUnderTheCustomerHistoryLimit: MaxReturnsLimit rounds,
+// each a return, an upload and a resubmission (with events published),
+// leave the history far below CustomerHistoryLimit, so rounds never make
+// the customer's history full.
+func TestMostRoundsStayUnderTheCustomerHistoryLimit(t *testing.T) {
+	f := setup(t, func(c *cancellation.Config) {
+		c.MaxReturns = cancellation.MaxReturnsLimit
+		c.Events = memory.NewEventPublisher()
+	}).withStaff()
+	r := f.returned("acct-return-many")
+	for round := 1; ; round++ {
+		_, err := f.upload(r, cancellation.DocumentPassport, colourScan())
+		require.NoError(t, err)
+		r = f.submit(r)
+		if round == cancellation.MaxReturnsLimit {
+			break
+		}
+		r, err = f.svc.AskForMore(f.ctx, staff, r.ID(), askPassport)
+		require.NoError(t, err)
+	}
+	_, err := f.svc.AskForMore(f.ctx, staff, r.ID(), askPassport)
+	require.ErrorIs(t, err, cancellation.ErrRoundsExhausted)
+	n := f.stored(r.ID()).HistoryLen()
+	t.Logf("%d rounds: %d events (customer limit %d)", cancellation.MaxReturnsLimit, n, cancellation.CustomerHistoryLimit)
+	require.Less(t, n, cancellation.CustomerHistoryLimit/2)
+}

@@ -338,3 +338,36 @@ func (s *Service) StaffClosures(ctx context.Context, rv Reviewer, limit int) ([]
 	}
 	return s.cfg.Store.List(ctx, Query{States: []State{StateAwaitingApproval}, Limit: limit})
 }
+
+// ReviewEvidence returns the n-th evidence document (from 0, in upload
+// order) of a staff closure and its bytes, for a senior (who approves or
+// declines it). A request without that many evidence documents, or whose
+// evidence was purged, answers ErrNotFound.
+func (s *Service) ReviewEvidence(ctx context.Context, rv Reviewer, id string, n int) (_ Document, _ []byte, err error) {
+	defer s.hooks.operation(&ctx, OpReviewEvidence)(&err)
+	if _, err := s.authorize(ctx, "review staff evidence", rv, ports.RoleSenior); err != nil {
+		return Document{}, nil, err
+	}
+	if err := CheckID("id", id); err != nil {
+		return Document{}, nil, err
+	}
+	r, err := s.cfg.Store.Get(ctx, id)
+	if err != nil {
+		return Document{}, nil, err
+	}
+	i := 0
+	for _, d := range r.d.Documents {
+		if d.Kind != DocumentEvidence {
+			continue
+		}
+		if i == n && d.PurgedAt.IsZero() {
+			b, err := s.cfg.Documents.GetDocument(ctx, d.Key)
+			if err != nil {
+				return Document{}, nil, fmt.Errorf("cancellation: reading evidence %d of %s: %w", n, id, err)
+			}
+			return d, b, nil
+		}
+		i++
+	}
+	return Document{}, nil, fmt.Errorf("%w: request %s has no evidence document %d", ErrNotFound, id, n)
+}

@@ -81,11 +81,20 @@ func TestStaffClosureNeedsSeniorsAndEvidence(t *testing.T) {
 	f.evidence(senior2, r.ID())
 	_, err = f.svc.ApproveStaffClosure(f.ctx, as(junior), r.ID(), cancellation.StaffApproval{})
 	require.ErrorIs(t, err, cancellation.ErrForbidden, "a reviewer may not approve one")
-	// The evidence is readable by staff, inspected like any document.
-	d, body, err := f.svc.ReviewDocument(f.ctx, staff, r.ID(), cancellation.DocumentEvidence)
-	require.NoError(t, err)
-	require.Equal(t, colourScan(), body)
-	require.Equal(t, cancellation.DocumentEvidence, d.Kind)
+	// Each evidence document is readable by seniors, inspected like any
+	// document.
+	f.evidence(senior1, r.ID())
+	for n := range 2 {
+		d, body, err := f.svc.ReviewEvidence(f.ctx, as(senior1), r.ID(), n)
+		require.NoError(t, err)
+		require.Equal(t, colourScan(), body)
+		require.Equal(t, cancellation.DocumentEvidence, d.Kind)
+		require.NotZero(t, d.Facts.Width)
+	}
+	_, _, err = f.svc.ReviewEvidence(f.ctx, as(senior1), r.ID(), 2)
+	require.ErrorIs(t, err, cancellation.ErrNotFound)
+	_, _, err = f.svc.ReviewEvidence(f.ctx, as(junior), r.ID(), 0)
+	require.ErrorIs(t, err, cancellation.ErrForbidden)
 }
 
 func TestStaffClosureOverrideNeedsSeniorAndJustificationRecordedInHistory(t *testing.T) {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/ports"
@@ -124,4 +125,21 @@ func (h *Handler) declineStaffClosure(r *http.Request, p Principal) (reply, erro
 		return reply{}, err
 	}
 	return jsonReply(http.StatusOK, reviewView(req, h.opts.Clock.Now()), req.Version())
+}
+
+func (h *Handler) staffEvidence(r *http.Request, p Principal) (reply, error) {
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 0 || n >= cancellation.MaxEvidence {
+		return reply{}, &cancellation.ValidationError{Field: "n", Problem: "must be an integer from 0 to " + strconv.Itoa(cancellation.MaxEvidence-1)}
+	}
+	doc, data, err := h.svc.ReviewEvidence(r.Context(), *p.Reviewer, r.PathValue("id"), n)
+	if err != nil {
+		return reply{}, err
+	}
+	return reply{Status: http.StatusOK, Body: data, Header: map[string]string{
+		"Content-Type":           contentType(doc.Facts.Format),
+		"Cache-Control":          "no-store",
+		"X-Content-Type-Options": "nosniff",
+		"Content-Disposition":    `inline; filename="evidence-` + strconv.Itoa(n) + `"`,
+	}}, nil
 }

@@ -91,6 +91,11 @@ func TestStaffClosureEndpointsNeedFourEyes(t *testing.T) {
 	body, ct := multipartBody(t, "evidence", colourScan())
 	ev := e.do(http.MethodPost, "/v1/staff-closures/"+v.ID+"/evidence", tokSenior1, body, "Content-Type", ct)
 	require.Equal(t, http.StatusCreated, ev.Status, "body: %s", ev.Body)
+	img := e.do(http.MethodGet, "/v1/staff-closures/"+v.ID+"/evidence/0", tokSenior2, nil)
+	require.Equal(t, http.StatusOK, img.Status, "body: %s", img.Body)
+	require.Equal(t, colourScan(), img.Body)
+	e.do(http.MethodGet, "/v1/staff-closures/"+v.ID+"/evidence/1", tokSenior2, nil).requireProblem(t, http.StatusNotFound, "not_found")
+	e.do(http.MethodGet, "/v1/staff-closures/"+v.ID+"/evidence/0", tokReviewer, nil).requireProblem(t, http.StatusForbidden, "forbidden")
 	body, ct = multipartBody(t, "passport", colourScan())
 	e.do(http.MethodPost, "/v1/staff-closures/"+v.ID+"/evidence", tokSenior1, body, "Content-Type", ct).
 		requireProblem(t, http.StatusUnprocessableEntity, "validation_failed")

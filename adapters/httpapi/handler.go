@@ -170,6 +170,7 @@ func (h *Handler) routes() {
 	h.handle("GET /v1/staff-closures", op{role: reviewers, fn: h.staffClosures})
 	h.handle("POST /v1/staff-closures", op{role: reviewers, body: jsonBody, fn: h.startStaffClosure})
 	h.handle("POST /v1/staff-closures/{id}/evidence", op{role: reviewers, body: multipartBody, ifMatch: true, fn: h.addStaffEvidence})
+	h.handle("GET /v1/staff-closures/{id}/evidence/{n}", op{role: reviewers, fn: h.staffEvidence})
 	h.handle("POST /v1/staff-closures/{id}/approve", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.approveStaffClosure})
 	h.handle("POST /v1/staff-closures/{id}/decline", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.declineStaffClosure})
 	// Everything else is a problem document too, not the mux's text/plain

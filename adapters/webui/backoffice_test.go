@@ -56,7 +56,8 @@ func TestDeskStaffClosureNeedsASecondSenior(t *testing.T) {
 	require.Contains(t, p.body, "Started by reviewer-1")
 	id := requestID(t, strings.TrimPrefix(p.url, "/review"))
 	p = s1.upload("/review/requests/"+id+"/evidence", "evidence", doctest.ColourScan())
-	require.Contains(t, p.body, "Evidence")
+	require.Contains(t, p.body, `/review/requests/`+id+`/evidence/0`)
+	require.Equal(t, doctest.ColourScan(), []byte(s1.get("/review/requests/"+id+"/evidence/0").body))
 	p = s1.post("/review/requests/"+id+"/staff-approve", nil)
 	require.Contains(t, p.body, "another senior staff member must approve it")
 

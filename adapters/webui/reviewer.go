@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/accountkit/cancellation"
@@ -19,6 +20,7 @@ func (h *Handler) reviewerRoutes() {
 	h.mux.HandleFunc("POST /review/requests/{id}/return", h.reviewer(h.askForMore))
 	h.mux.HandleFunc("POST /review/staff-closures", h.reviewer(h.startStaffClosure))
 	h.mux.HandleFunc("POST /review/requests/{id}/evidence", h.reviewer(h.addEvidence))
+	h.mux.HandleFunc("GET /review/requests/{id}/evidence/{n}", h.reviewer(h.evidence))
 	h.mux.HandleFunc("POST /review/requests/{id}/staff-approve", h.reviewer(h.approveStaffClosure))
 	h.mux.HandleFunc("POST /review/requests/{id}/staff-decline", h.reviewer(h.declineStaffClosure))
 }
@@ -107,6 +109,9 @@ type reviewView struct {
 	// awaits approval.
 	Staff        *cancellation.StaffClosure
 	StaffPending bool
+	// Evidence are the indexes of a staff closure's evidence documents
+	// (-1 for one purged).
+	Evidence []int
 }
 
 // consentRow is a consent on record with the finding's items.
@@ -147,7 +152,14 @@ func (h *Handler) renderReview(d *desk, status int, failure error) {
 		v.Staff, v.StaffPending = &sc, r.State() == cancellation.StateAwaitingApproval
 	}
 	for _, doc := range r.Documents() {
-		if doc.ReplacedAt.IsZero() && doc.PurgedAt.IsZero() {
+		switch {
+		case doc.Kind == cancellation.DocumentEvidence:
+			if doc.PurgedAt.IsZero() {
+				v.Evidence = append(v.Evidence, len(v.Evidence))
+			} else {
+				v.Evidence = append(v.Evidence, -1)
+			}
+		case doc.ReplacedAt.IsZero() && doc.PurgedAt.IsZero():
 			v.Documents = append(v.Documents, doc)
 		}
 	}
@@ -173,6 +185,22 @@ func (h *Handler) renderReview(d *desk, status int, failure error) {
 
 func (h *Handler) document(d *desk) {
 	doc, b, err := h.svc.ReviewDocument(ctx(d.r), d.rv, d.r.PathValue("id"), cancellation.DocumentKind(d.r.PathValue("kind")))
+	h.image(d, doc, b, err)
+}
+
+// evidence serves the n-th evidence document of a staff closure.
+func (h *Handler) evidence(d *desk) {
+	n, err := strconv.Atoi(d.r.PathValue("n"))
+	if err != nil {
+		h.deskFail(d, "", badForm(err))
+		return
+	}
+	doc, b, err := h.svc.ReviewEvidence(ctx(d.r), d.rv, d.r.PathValue("id"), n)
+	h.image(d, doc, b, err)
+}
+
+// image answers a document's bytes, never cached.
+func (h *Handler) image(d *desk, doc cancellation.Document, b []byte, err error) {
 	if err != nil {
 		h.deskFail(d, "", err)
 		return

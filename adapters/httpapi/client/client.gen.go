@@ -1366,6 +1366,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/staff-closures/{id}/evidence (the `AddStaffEvidence` operationId).
 	AddStaffEvidenceWithBody(ctx context.Context, id ID, params *AddStaffEvidenceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetStaffEvidence The image of an evidence document (senior role; Cache-Control no-store).
+	//
+	// Corresponds with GET /v1/staff-closures/{id}/evidence/{n} (the `GetStaffEvidence` operationId).
+	GetStaffEvidence(ctx context.Context, id ID, n int, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // StartCancellationWithBody Step 1, open a cancellation request.
@@ -2026,6 +2031,21 @@ func (c *Client) DeclineStaffClosure(ctx context.Context, id ID, params *Decline
 // Corresponds with POST /v1/staff-closures/{id}/evidence (the `AddStaffEvidence` operationId).
 func (c *Client) AddStaffEvidenceWithBody(ctx context.Context, id ID, params *AddStaffEvidenceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAddStaffEvidenceRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetStaffEvidence The image of an evidence document (senior role; Cache-Control no-store).
+//
+// Corresponds with GET /v1/staff-closures/{id}/evidence/{n} (the `GetStaffEvidence` operationId).
+func (c *Client) GetStaffEvidence(ctx context.Context, id ID, n int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStaffEvidenceRequest(c.Server, id, n)
 	if err != nil {
 		return nil, err
 	}
@@ -3410,6 +3430,47 @@ func NewAddStaffEvidenceRequestWithBody(server string, id ID, params *AddStaffEv
 	return req, nil
 }
 
+// NewGetStaffEvidenceRequest constructs an http.Request for the GetStaffEvidence method
+func NewGetStaffEvidenceRequest(server string, id ID, n int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "n", n, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/staff-closures/%s/evidence/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -3769,6 +3830,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/staff-closures/{id}/evidence (the `AddStaffEvidence` operationId).
 	AddStaffEvidenceWithBodyWithResponse(ctx context.Context, id ID, params *AddStaffEvidenceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddStaffEvidenceResponse, error)
+
+	// GetStaffEvidenceWithResponse The image of an evidence document (senior role; Cache-Control no-store).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/staff-closures/{id}/evidence/{n} (the `GetStaffEvidence` operationId).
+	GetStaffEvidenceWithResponse(ctx context.Context, id ID, n int, reqEditors ...RequestEditorFn) (*GetStaffEvidenceResponse, error)
 }
 
 // StartCancellationResponse201Headers the declared response headers of an HTTP 201 response for StartCancellation
@@ -5227,6 +5295,62 @@ func (r AddStaffEvidenceResponse) ContentType() string {
 	return ""
 }
 
+// GetStaffEvidenceResponse200Headers the declared response headers of an HTTP 200 response for GetStaffEvidence
+type GetStaffEvidenceResponse200Headers struct {
+	CacheControl *string
+}
+
+// GetStaffEvidenceResponseDefaultHeaders the declared response headers of an HTTP default response for GetStaffEvidence
+type GetStaffEvidenceResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type GetStaffEvidenceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetStaffEvidenceResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetStaffEvidenceResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetStaffEvidenceResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStaffEvidenceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStaffEvidenceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStaffEvidenceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStaffEvidenceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // StartCancellationWithBodyWithResponse Step 1, open a cancellation request.
 //
 // Fails with 422 not_eligible (findings and remedies) or 409 active_request_exists, and then creates nothing.
@@ -5763,6 +5887,19 @@ func (c *ClientWithResponses) AddStaffEvidenceWithBodyWithResponse(ctx context.C
 		return nil, err
 	}
 	return ParseAddStaffEvidenceResponse(rsp)
+}
+
+// GetStaffEvidenceWithResponse The image of an evidence document (senior role; Cache-Control no-store).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/staff-closures/{id}/evidence/{n} (the `GetStaffEvidence` operationId).
+func (c *ClientWithResponses) GetStaffEvidenceWithResponse(ctx context.Context, id ID, n int, reqEditors ...RequestEditorFn) (*GetStaffEvidenceResponse, error) {
+	rsp, err := c.GetStaffEvidence(ctx, id, n, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStaffEvidenceResponse(rsp)
 }
 
 // ParseStartCancellationResponse parses an HTTP response from a StartCancellationWithResponse call
@@ -7180,6 +7317,62 @@ func ParseAddStaffEvidenceResponse(rsp *http.Response) (*AddStaffEvidenceRespons
 		response.Headers201 = &headers
 	case true:
 		var headers AddStaffEvidenceResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetStaffEvidenceResponse parses an HTTP response from a GetStaffEvidenceWithResponse call
+func ParseGetStaffEvidenceResponse(rsp *http.Response) (*GetStaffEvidenceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStaffEvidenceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetStaffEvidenceResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers GetStaffEvidenceResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
