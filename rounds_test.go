@@ -270,3 +270,23 @@ func TestMostRoundsStayUnderTheCustomerHistoryLimit(t *testing.T) {
 	t.Logf("%d rounds: %d events (customer limit %d)", cancellation.MaxReturnsLimit, n, cancellation.CustomerHistoryLimit)
 	require.Less(t, n, cancellation.CustomerHistoryLimit/2)
 }
+
+// TestResubmittedReviewIsFlaggedOverdueAgain: a review flagged overdue,
+// returned and submitted again, is flagged once more past its new due
+// date.
+func TestResubmittedReviewIsFlaggedOverdueAgain(t *testing.T) {
+	f := setup(t).withStaff()
+	f.account("acct-return-overdue", ports.Personal, true)
+	r := f.toReview("acct-return-overdue")
+	f.clock.Set(r.DueAt().Add(time.Hour))
+	f.maintain()
+	r, err := f.svc.AskForMore(f.ctx, staff, r.ID(), askPassport)
+	require.NoError(t, err)
+	_, err = f.upload(r, cancellation.DocumentPassport, colourScan())
+	require.NoError(t, err)
+	r = f.submit(r)
+	require.False(t, r.Overdue(f.clock.Now()))
+	f.clock.Set(r.DueAt().Add(time.Hour))
+	f.maintain()
+	require.Equal(t, 2, countEvents(f.history(r.ID()), cancellation.EventReviewOverdue))
+}
