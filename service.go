@@ -406,6 +406,12 @@ func (s *Service) Start(ctx context.Context, account ports.AccountID) (_ *Reques
 	}
 	r := newRequest("can_"+randomID(12), acct, now, rep, s.cfg.ExpireAfter)
 	r.inheritCodeLimits(earlier)
+	return s.create(ctx, r, now)
+}
+
+// create stores a new request with the effects of its events, then
+// carries out the effects it claimed.
+func (s *Service) create(ctx context.Context, r *Request, now time.Time) (*Request, error) {
 	if err := s.addEventEffects(r, 0, s.instance, now.Add(s.cfg.EffectLease)); err != nil {
 		return nil, err
 	}

@@ -147,19 +147,7 @@ func (s *Service) StartStaffClosure(ctx context.Context, rv Reviewer, account po
 		map[string]string{"reason": string(c.Reason), "note": note}); err != nil {
 		return nil, err
 	}
-	if err := s.addEventEffects(r, 0, s.instance, now.Add(s.cfg.EffectLease)); err != nil {
-		return nil, err
-	}
-	r.seal(s.signKey(), r.d.Version)
-	if err := s.cfg.Store.Create(ctx, r); err != nil {
-		return nil, err
-	}
-	s.hooks.transitions(ctx, r)
-	r.markStored()
-	if len(r.d.Effects) > 0 {
-		r, _, _ = s.settle(ctx, r)
-	}
-	return r, nil
+	return s.create(ctx, r, now)
 }
 
 // checkEvidenceUpload is the guard of staff's evidence upload.

@@ -136,10 +136,5 @@ func (h *Handler) staffEvidence(r *http.Request, p Principal) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return reply{Status: http.StatusOK, Body: data, Header: map[string]string{
-		"Content-Type":           contentType(doc.Facts.Format),
-		"Cache-Control":          "no-store",
-		"X-Content-Type-Options": "nosniff",
-		"Content-Disposition":    `inline; filename="evidence-` + strconv.Itoa(n) + `"`,
-	}}, nil
+	return imageReply(doc, data, "evidence-"+strconv.Itoa(n)), nil
 }

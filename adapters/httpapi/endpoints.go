@@ -349,12 +349,17 @@ func (h *Handler) reviewDocument(r *http.Request, p Principal) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
+	return imageReply(doc, data, string(doc.Kind)), nil
+}
+
+// imageReply answers a document's image, never cached nor sniffed.
+func imageReply(doc cancellation.Document, data []byte, filename string) reply {
 	return reply{Status: http.StatusOK, Body: data, Header: map[string]string{
 		"Content-Type":           contentType(doc.Facts.Format),
 		"Cache-Control":          "no-store",
 		"X-Content-Type-Options": "nosniff",
-		"Content-Disposition":    `inline; filename="` + string(doc.Kind) + `"`,
-	}}, nil
+		"Content-Disposition":    `inline; filename="` + filename + `"`,
+	}}
 }
 
 func contentType(f cancellation.DocumentFormat) string {
