@@ -77,6 +77,7 @@ const (
 	OpApproveStaffClosure = "approve_staff_closure"
 	OpDeclineStaffClosure = "decline_staff_closure"
 	OpReviewEvidence      = "review_evidence"
+	OpStaffClosures       = "staff_closures"
 	OpRunMaintenance      = "run_maintenance"
 )
 

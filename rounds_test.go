@@ -290,3 +290,19 @@ func TestResubmittedReviewIsFlaggedOverdueAgain(t *testing.T) {
 	f.maintain()
 	require.Equal(t, 2, countEvents(f.history(r.ID()), cancellation.EventReviewOverdue))
 }
+
+// TestReturnedRequestTakesNewConsentsBeforeResubmission: a voucher added
+// while the request is returned needs the customer's consent, which
+// Consent takes in that state, before the resubmission.
+func TestReturnedRequestTakesNewConsentsBeforeResubmission(t *testing.T) {
+	f := setup(t).withStaff()
+	r := f.returned("acct-return-consent")
+	_, err := f.upload(r, cancellation.DocumentPassport, colourScan())
+	require.NoError(t, err)
+	f.platform.AddRight(r.Account(), ports.Right{Kind: ports.RightVoucher, Ref: "v-late", Value: usd(500)})
+	_, err = f.svc.Submit(f.ctx, r.Account(), r.ID())
+	ce := requireConsentMissing(t, err)
+	_, err = f.svc.Consent(f.ctx, r.Account(), r.ID(), append(r.Consents(), ce.Consents()...))
+	require.NoError(t, err)
+	f.submit(r)
+}

@@ -317,7 +317,8 @@ func (s *Service) DeclineStaffClosure(ctx context.Context, rv Reviewer, id, note
 
 // StaffClosures lists the staff closures awaiting approval, oldest first,
 // for a senior, at most limit (0: all).
-func (s *Service) StaffClosures(ctx context.Context, rv Reviewer, limit int) ([]*Request, error) {
+func (s *Service) StaffClosures(ctx context.Context, rv Reviewer, limit int) (_ []*Request, err error) {
+	defer s.hooks.operation(&ctx, OpStaffClosures)(&err)
 	if _, err := s.authorize(ctx, "list staff closures", rv, ports.RoleSenior); err != nil {
 		return nil, err
 	}
