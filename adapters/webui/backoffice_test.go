@@ -61,6 +61,7 @@ func TestDeskStaffClosureNeedsASecondSenior(t *testing.T) {
 	p = s1.post("/review/requests/"+id+"/staff-approve", nil)
 	require.Contains(t, p.body, "another senior staff member must approve it")
 
+	require.Contains(t, c.as("tok-senior-2").get("/review/").body, `href="/review/requests/`+id+`"`, "seniors see the closures awaiting approval")
 	p = c.as("tok-senior-2").post("/review/requests/"+id+"/staff-approve", url.Values{"note": {"checked"}})
 	require.Contains(t, p.body, "Approved by senior-2")
 	require.Contains(t, p.body, "Cancelled")

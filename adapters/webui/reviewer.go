@@ -71,6 +71,8 @@ type queueView struct {
 	Next  string
 	// StaffReasons feed the form that starts a staff closure.
 	StaffReasons []cancellation.StaffReason
+	// Closures are the staff closures awaiting approval, for seniors.
+	Closures []*cancellation.Request
 }
 
 func (h *Handler) queue(d *desk) {
@@ -80,6 +82,13 @@ func (h *Handler) queue(d *desk) {
 		return
 	}
 	v := queueView{Items: page.Items, StaffReasons: cancellation.StaffReasons}
+	// Seniors also see the staff closures awaiting a second approval; for
+	// others (ErrForbidden), or while the Store fails, the list is left out.
+	if closures, err := h.svc.StaffClosures(ctx(d.r), d.rv, 50); err == nil {
+		v.Closures = closures
+	} else if !errors.Is(err, cancellation.ErrForbidden) {
+		h.opts.Logger.Warn("webui: listing staff closures failed", "error", err)
+	}
 	if page.Next != "" {
 		v.Next = "/review/?" + url.Values{"after": {page.Next}}.Encode()
 	}
