@@ -564,8 +564,9 @@ func (r *Request) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes a request written by MarshalBinary and validates
-// it: a known state, an identifier, an account, and a head event that
-// agrees with its state and version. A request written before events were
+// it: a known state, an identifier, an account, a head event that agrees
+// with its state and version, a staff closure only in the states staff
+// closures reach, and a return that is the latest of its rounds. A request written before events were
 // kept apart, with its whole history inline, is accepted when that history
 // is an intact chain. A failure wraps ErrCorrupt. Keyed hashes are checked
 // by the Service, which holds the keys.
@@ -585,6 +586,10 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: request %s has version %d", ErrCorrupt, d.ID, d.Version)
 	case d.Head == nil && len(d.History) == 0:
 		return fmt.Errorf("%w: request %s has no history", ErrCorrupt, d.ID)
+	case d.StaffClosure != nil && !slices.Contains(staffClosureStates, d.State):
+		return fmt.Errorf("%w: request %s is a staff closure in state %s, which only customers reach", ErrCorrupt, d.ID, d.State)
+	case d.Return != nil && (d.Return.Round < 1 || d.Return.Round != d.Rounds):
+		return fmt.Errorf("%w: request %s records return round %d of %d rounds", ErrCorrupt, d.ID, d.Return.Round, d.Rounds)
 	}
 	legacy := d.Head == nil
 	if !legacy {

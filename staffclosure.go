@@ -29,6 +29,9 @@ var staffReasons = []StaffReason{StaffReasonLegalOrder, StaffReasonFraud, StaffR
 // reading: changing it changes nothing the library accepts.
 var StaffReasons = slices.Clone(staffReasons)
 
+// staffClosureStates are the states a staff closure may be stored in.
+var staffClosureStates = []State{StateAwaitingApproval, StateApproved, StateCancelled, StateRejected}
+
 // MaxEvidence is the most evidence documents one staff closure holds.
 const MaxEvidence = 20
 

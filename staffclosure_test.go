@@ -2,6 +2,7 @@ package cancellation_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -166,4 +167,30 @@ func TestStaffClosuresListsThoseAwaitingApproval(t *testing.T) {
 	require.Equal(t, r.ID(), rs[0].ID())
 	_, err = f.svc.StaffClosures(f.ctx, as(junior), 0)
 	require.ErrorIs(t, err, cancellation.ErrForbidden)
+}
+
+// TestStoredBackOfficeRecordsAreValidated: a stored record that claims a
+// staff closure in a customer's state, or a return that is not its latest
+// round, is ErrCorrupt.
+func TestStoredBackOfficeRecordsAreValidated(t *testing.T) {
+	f := setup(t).withStaff()
+	edit := func(r *cancellation.Request, field string, v any) error {
+		b, err := r.MarshalBinary()
+		require.NoError(t, err)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(b, &m))
+		m[field] = v
+		b, err = json.Marshal(m)
+		require.NoError(t, err)
+		return new(cancellation.Request).UnmarshalBinary(b)
+	}
+	f.personal("acct-corrupt-staff")
+	c := f.confirm(f.start("acct-corrupt-staff"))
+	require.NoError(t, edit(c, "id", c.ID()), "an unedited record reads")
+	require.ErrorIs(t, edit(c, "staff_closure", map[string]any{"reason": "fraud", "started_by": "x"}), cancellation.ErrCorrupt)
+
+	r := f.returned("acct-corrupt-return")
+	require.NoError(t, edit(r, "rounds", 1))
+	require.ErrorIs(t, edit(r, "rounds", 0), cancellation.ErrCorrupt)
+	require.ErrorIs(t, edit(r, "rounds", 2), cancellation.ErrCorrupt)
 }
