@@ -221,6 +221,9 @@ func (s *Service) ApproveStaffClosure(ctx context.Context, rv Reviewer, id strin
 	if err != nil {
 		return nil, err
 	}
+	if err := checkVersion(ctx, cur); err != nil { // before evaluating eligibility
+		return nil, err
+	}
 	if err := cur.checkStaffDecision("approve", StateApproved, m); err != nil {
 		return nil, err
 	}
