@@ -599,7 +599,7 @@ func (s *Service) storeUpload(ctx context.Context, sc scope, id string, kind Doc
 	var err error
 	if sc.staff {
 		if err = CheckID("id", id); err == nil {
-			cur, err = s.cfg.Store.Get(ctx, id)
+			cur, err = s.store.Get(ctx, id)
 		}
 	} else {
 		cur, err = s.load(ctx, sc.account, id)

@@ -128,7 +128,7 @@ func (s *Service) StartStaffClosure(ctx context.Context, rv Reviewer, account po
 	if m.Account != "" && m.Account == account {
 		return nil, fmt.Errorf("%w: staff member %s owns account %s", ErrSelfReview, m.ID, account)
 	}
-	if _, err := s.cfg.Store.ActiveFor(ctx, account); err == nil {
+	if _, err := s.store.ActiveFor(ctx, account); err == nil {
 		return nil, fmt.Errorf("%w: %s: the customer's own request is decided or withdrawn first", ErrActiveRequestExists, account)
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("cancellation: reading the active request of %s: %w", account, err)
@@ -217,7 +217,7 @@ func (s *Service) ApproveStaffClosure(ctx context.Context, rv Reviewer, id strin
 	if err := CheckID("id", id); err != nil {
 		return nil, err
 	}
-	cur, err := s.cfg.Store.Get(ctx, id)
+	cur, err := s.store.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +331,7 @@ func (s *Service) StaffClosures(ctx context.Context, rv Reviewer, limit int) (_ 
 	if limit < 0 {
 		return nil, invalid("limit", "must not be negative")
 	}
-	return s.cfg.Store.List(ctx, Query{States: []State{StateAwaitingApproval}, Limit: limit})
+	return s.store.List(ctx, Query{States: []State{StateAwaitingApproval}, Limit: limit})
 }
 
 // ReviewEvidence returns the n-th evidence document (from 0, in upload
@@ -346,7 +346,7 @@ func (s *Service) ReviewEvidence(ctx context.Context, rv Reviewer, id string, n 
 	if err := CheckID("id", id); err != nil {
 		return Document{}, nil, err
 	}
-	r, err := s.cfg.Store.Get(ctx, id)
+	r, err := s.store.Get(ctx, id)
 	if err != nil {
 		return Document{}, nil, err
 	}
