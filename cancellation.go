@@ -30,6 +30,14 @@ const (
 	StateRejected          State = "rejected"           // by a reviewer or by eligibility
 	StateWithdrawn         State = "withdrawn"          // by the customer
 	StateExpired           State = "expired"            // abandoned before submission
+	// StateReturned: a reviewer asked the customer for more (documents to
+	// upload again); the customer uploads them and submits again, or the
+	// request expires like an unsubmitted one (see Service.AskForMore).
+	StateReturned State = "returned"
+	// StateAwaitingApproval: a closure staff started on the customer's
+	// behalf waits for a second staff member's approval (four eyes; see
+	// Service.StartStaffClosure). Only staff move it on.
+	StateAwaitingApproval State = "awaiting_approval"
 )
 
 // states are the defined states, which validation reads.
@@ -37,6 +45,7 @@ var states = []State{
 	StateStarted, StateConfirmed, StatePhoneVerified, StateDocumentsUploaded,
 	StateInReview, StateApproved, StateScheduled, StateCancelled,
 	StateRejected, StateWithdrawn, StateExpired,
+	StateReturned, StateAwaitingApproval,
 }
 
 // States lists every state, in process order. It is a copy for reading:
@@ -45,13 +54,17 @@ var States = slices.Clone(states)
 
 // transitions is the state machine: the states each state may move to.
 // Terminal states have no entry; in particular nothing leaves
-// StateCancelled: there is no restore operation, by design.
+// StateCancelled: there is no restore operation, by design. The edge from
+// StateStarted to StateAwaitingApproval is taken only by
+// Service.StartStaffClosure, in the write that creates the request.
 var transitions = map[State][]State{
-	StateStarted:           {StateConfirmed, StateWithdrawn, StateExpired},
+	StateStarted:           {StateConfirmed, StateWithdrawn, StateExpired, StateAwaitingApproval},
 	StateConfirmed:         {StatePhoneVerified, StateWithdrawn, StateExpired},
 	StatePhoneVerified:     {StateDocumentsUploaded, StateInReview, StateWithdrawn, StateExpired},
 	StateDocumentsUploaded: {StateInReview, StateWithdrawn, StateExpired},
-	StateInReview:          {StateApproved, StateRejected, StateWithdrawn},
+	StateInReview:          {StateApproved, StateRejected, StateWithdrawn, StateReturned},
+	StateReturned:          {StateInReview, StateWithdrawn, StateExpired},
+	StateAwaitingApproval:  {StateApproved, StateRejected},
 	StateApproved:          {StateScheduled, StateCancelled, StateRejected},
 	StateScheduled:         {StateCancelled, StateRejected, StateWithdrawn},
 }
@@ -109,6 +122,15 @@ const (
 	EventExpired           EventType = "expired"
 	EventEffectDone        EventType = "effect_done"
 	EventDocumentsPurged   EventType = "documents_purged"
+	// EventReturned: a reviewer asked the customer for more (a transition
+	// to StateReturned). Data: round, reasons, documents, note (staff only).
+	EventReturned EventType = "returned"
+	// EventAwaitingApproval: staff started a closure on the customer's
+	// behalf (a transition to StateAwaitingApproval). Data: reason, note.
+	EventAwaitingApproval EventType = "awaiting_approval"
+	// EventBlockersOverridden: a senior approved a staff closure over the
+	// eligibility blockers. Data: rules, justification.
+	EventBlockersOverridden EventType = "blockers_overridden"
 )
 
 // Event is one entry of a request's history, which is its audit trail.
@@ -214,6 +236,10 @@ const (
 	DocumentPassport        DocumentKind = "passport"
 	DocumentDriversLicence  DocumentKind = "drivers_licence"
 	DocumentBusinessLicence DocumentKind = "business_licence"
+	// DocumentEvidence is evidence staff upload to a closure they started
+	// (a court order, a death certificate...). Customers never upload it
+	// and their view never shows it.
+	DocumentEvidence DocumentKind = "evidence"
 )
 
 // Document is an uploaded identity document as the request records it. The
@@ -383,6 +409,13 @@ type requestData struct {
 	Organization ports.OrganizationID `json:"organization,omitempty"`
 	// Export records the data export offered at confirmation (nil: none).
 	Export *DataExport `json:"data_export,omitempty"`
+	// Return is the latest round of asking the customer for more; Rounds
+	// counts the rounds so far.
+	Return *Return `json:"return,omitempty"`
+	Rounds int     `json:"rounds,omitempty"`
+	// StaffClosure is set on a closure staff started on the customer's
+	// behalf.
+	StaffClosure *StaffClosure `json:"staff_closure,omitempty"`
 	// Head is the newest event; the Store keeps the others apart (see
 	// NewEvents and Store.History).
 	Head *Event `json:"head,omitempty"`
@@ -460,7 +493,9 @@ func (r *Request) Documents() []Document { return slices.Clone(r.d.Documents) }
 // SubmittedAt returns when the request entered review (zero before).
 func (r *Request) SubmittedAt() time.Time { return r.d.SubmittedAt }
 
-// DueAt returns the review due date: three business days after submission.
+// DueAt returns the review due date: three business days after the
+// (latest) submission, so a request returned for more and submitted again
+// is due three business days from the resubmission.
 func (r *Request) DueAt() time.Time { return r.d.DueAt }
 
 // Overdue reports whether the request is in review past its due date.
@@ -579,8 +614,9 @@ func (r *Request) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes a request written by MarshalBinary and validates
-// it: a known state, an identifier, an account, and a head event that
-// agrees with its state and version. A request written before events were
+// it: a known state, an identifier, an account, a head event that agrees
+// with its state and version, a staff closure only in the states staff
+// closures reach, and a return that is the latest of its rounds. A request written before events were
 // kept apart, with its whole history inline, is accepted when that history
 // is an intact chain. A failure wraps ErrCorrupt. Keyed hashes are checked
 // by the Service, which holds the keys.
@@ -600,6 +636,10 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: request %s has version %d", ErrCorrupt, d.ID, d.Version)
 	case d.Head == nil && len(d.History) == 0:
 		return fmt.Errorf("%w: request %s has no history", ErrCorrupt, d.ID)
+	case d.StaffClosure != nil && !slices.Contains(staffClosureStates, d.State):
+		return fmt.Errorf("%w: request %s is a staff closure in state %s, which only customers reach", ErrCorrupt, d.ID, d.State)
+	case d.Return != nil && (d.Return.Round < 1 || d.Return.Round != d.Rounds):
+		return fmt.Errorf("%w: request %s records return round %d of %d rounds", ErrCorrupt, d.ID, d.Return.Round, d.Rounds)
 	}
 	legacy := d.Head == nil
 	if !legacy {
@@ -655,6 +695,8 @@ func (r *Request) Clone() *Request {
 		d.Reasons = slices.Clone(d.Reasons)
 		c.d.Decision = &d
 	}
+	c.d.Return = r.d.Return.clone()
+	c.d.StaffClosure = r.d.StaffClosure.clone()
 	c.d.Effects = make([]Effect, len(r.d.Effects))
 	for i, e := range r.d.Effects {
 		c.d.Effects[i] = cloneEffect(e)
@@ -852,9 +894,9 @@ func (r *Request) confirm(now time.Time, c Confirmation, notes Notes, rep Report
 // those on record (in any order) change nothing and record no event.
 func (r *Request) consent(now time.Time, consents []Consent, rep Report) error {
 	switch r.d.State {
-	case StateConfirmed, StatePhoneVerified, StateDocumentsUploaded:
+	case StateConfirmed, StatePhoneVerified, StateDocumentsUploaded, StateReturned:
 	default:
-		return r.refuse("consent on", "", "consents are given between confirmation and submission")
+		return r.refuse("consent on", "", "consents are given between confirmation and submission, or while returned")
 	}
 	if rep.Outcome == OutcomeBlocked {
 		return notEligible("consent", rep)
@@ -916,6 +958,17 @@ type RequestView struct {
 	Decision      *DecisionView   `json:"decision,omitempty"`
 	Eligibility   Report          `json:"eligibility"`
 	Consents      []Consent       `json:"consents,omitempty"`
+	// Returned is what the reviewer asked for, while the request is
+	// StateReturned: reason codes and document kinds, never the note or
+	// the reviewer.
+	Returned *ReturnView `json:"returned,omitempty"`
+	// Round is the current round of review: 1, then one more each time a
+	// reviewer returns the request to the customer.
+	Round int `json:"round"`
+	// Origin is "staff" for a closure staff started on the customer's
+	// behalf, "customer" otherwise. Staff identities and the reason stay
+	// hidden.
+	Origin string `json:"origin"`
 	// DataExport is what the request records of the data export (nil when
 	// none was offered).
 	DataExport *DataExport `json:"data_export,omitempty"`
@@ -962,12 +1015,19 @@ func (r *Request) View() RequestView {
 		SubmittedAt: r.d.SubmittedAt, DueAt: r.d.DueAt, ScheduledFor: r.d.ScheduledFor,
 		Eligibility: r.d.Eligibility.CustomerView(), Consents: slices.Clone(r.d.Consents),
 		ErasureDueAt: r.d.ErasureDueAt, HasReceipt: r.d.Receipt != "",
+		Round: r.d.Rounds + 1, Origin: "customer",
 	}
 	if x := r.d.ErasureExtension; x != nil {
 		v.ErasureExtension = &ErasureExtensionView{Months: x.Months, Reason: x.Reason, At: x.At}
 	}
+	if r.d.StaffClosure != nil {
+		v.Origin = "staff"
+	}
+	if r.d.State == StateReturned && r.d.Return != nil {
+		v.Returned = r.returnView()
+	}
 	for _, d := range r.d.Documents {
-		if d.PurgedAt.IsZero() {
+		if d.PurgedAt.IsZero() && d.Kind != DocumentEvidence {
 			v.Documents = append(v.Documents, DocumentView{Kind: d.Kind, Format: d.Facts.Format,
 				Width: d.Facts.Width, Height: d.Facts.Height, UploadedAt: d.UploadedAt, Replaced: !d.ReplacedAt.IsZero()})
 		}

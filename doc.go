@@ -26,7 +26,16 @@
 //
 //	side exits: rejected (reviewer, or eligibility failing at approval or
 //	closing), withdrawn (customer, before approval or while cooling off),
-//	expired (abandoned before submission).
+//	expired (abandoned before submission, or returned and left idle).
+//
+//	asking for more: in_review ──AskForMore──▶ returned ──UploadDocument
+//	(only the kinds asked for), Submit──▶ in_review, at most
+//	Config.MaxReturns rounds; returned also exits to withdrawn or expired.
+//
+//	closing on a customer's behalf: StartStaffClosure (senior) ──▶
+//	awaiting_approval ──AddStaffEvidence, ApproveStaffClosure (a second
+//	senior: four eyes)──▶ approved ──▶ cancelled; DeclineStaffClosure ──▶
+//	rejected. Refused while the customer's own request is active.
 //
 // cancelled is final: there is no restore operation. Every transition is
 // checked against the state machine and its guard; a refused move returns an

@@ -105,8 +105,18 @@ func (r *Request) checkDocumentUpload(kind DocumentKind) error {
 	if !r.d.IdentityVerified {
 		return fmt.Errorf("%w: account %s has not verified its identity", ErrDocumentsNotRequired, r.d.Account)
 	}
+	if kind == DocumentEvidence {
+		return fmt.Errorf("%w: evidence is uploaded by staff, to a closure they started", ErrWrongDocumentKind)
+	}
+	if r.d.State == StateReturned {
+		// Only what the reviewer asked for is uploaded again.
+		if r.d.Return == nil || !slices.Contains(r.d.Return.Documents, kind) {
+			return fmt.Errorf("%w: the reviewer asked for %v to be uploaded again, not %q", ErrNotAsked, r.askedKinds(), kind)
+		}
+		return nil
+	}
 	if r.d.State != StatePhoneVerified && r.d.State != StateDocumentsUploaded {
-		return r.refuse("upload a document to", StateDocumentsUploaded, "documents are uploaded after the phone is verified and before submission")
+		return r.refuse("upload a document to", StateDocumentsUploaded, "documents are uploaded after the phone is verified and before submission, or when a reviewer asks for them again")
 	}
 	if !documentKindAllowed(r.d.AccountKind, kind) {
 		return fmt.Errorf("%w: a %s account uploads one of %v, not %q", ErrWrongDocumentKind, r.d.AccountKind, documentKinds(r.d.AccountKind), kind)
@@ -114,9 +124,18 @@ func (r *Request) checkDocumentUpload(kind DocumentKind) error {
 	return nil
 }
 
+// checkUpload is the guard of an upload by: a customer's document, or
+// staff's evidence.
+func (r *Request) checkUpload(kind DocumentKind, by Actor) error {
+	if by.Kind == ActorReviewer {
+		return r.checkEvidenceUpload(kind)
+	}
+	return r.checkDocumentUpload(kind)
+}
+
 // reserveDocument records the key an upload is about to be stored under.
-func (r *Request) reserveDocument(kind DocumentKind, key string) error {
-	if err := r.checkDocumentUpload(kind); err != nil {
+func (r *Request) reserveDocument(kind DocumentKind, key string, by Actor) error {
+	if err := r.checkUpload(kind, by); err != nil {
 		return err
 	}
 	r.d.Reserved = append(r.d.Reserved, key) // no event: recording the upload adds one
@@ -127,10 +146,11 @@ func (r *Request) reserveDocument(kind DocumentKind, key string) error {
 // documents_uploaded once the policy is satisfied. A document of the same
 // kind replaces the earlier one; the replaced blob's key is returned so the
 // caller can delete it.
-func (r *Request) addDocument(now time.Time, doc Document) (replaced string, err error) {
-	if err := r.checkDocumentUpload(doc.Kind); err != nil {
+func (r *Request) addDocument(now time.Time, doc Document, by Actor) (replaced string, err error) {
+	if err := r.checkUpload(doc.Kind, by); err != nil {
 		return "", err
 	}
+	evidence := doc.Kind == DocumentEvidence
 	r.d.Reserved = slices.DeleteFunc(r.d.Reserved, func(k string) bool { return k == doc.Key })
 	for i := range r.d.Documents {
 		d := &r.d.Documents[i]
@@ -139,13 +159,13 @@ func (r *Request) addDocument(now time.Time, doc Document) (replaced string, err
 		}
 		// A replaced document stays on record, so that the purge after the
 		// decision deletes its blob even if deleting it now fails.
-		if d.Kind == doc.Kind && d.ReplacedAt.IsZero() {
+		if d.Kind == doc.Kind && d.ReplacedAt.IsZero() && !evidence { // evidence adds up
 			d.ReplacedAt = now
 			replaced = d.Key
 		}
 	}
 	r.d.Documents = append(r.d.Documents, doc)
-	actor := Actor{Kind: ActorCustomer, ID: string(r.d.Account)}
+	actor := by
 	data := map[string]string{
 		"kind": string(doc.Kind), "sha256": doc.Facts.SHA256, "format": string(doc.Facts.Format),
 		"size": fmt.Sprintf("%dx%d", doc.Facts.Width, doc.Facts.Height),

@@ -32,13 +32,19 @@ const (
 	// platform acts on the request. Data: DataRequestID,
 	// DataErasureDueAt and DataReason.
 	TemplateErasureExtended = "erasure_extended"
+	// TemplateMoreRequested: a reviewer returned the request and asks the
+	// customer to upload documents again (by SMS, or email without a
+	// phone). Data: DataRequestID, DataRound, DataReasons (the
+	// ReturnReasons) and DataDocuments; never the reviewer's note.
+	TemplateMoreRequested = "more_requested"
 )
 
 // Keys of ports.Notification.Data.
 const (
 	// DataRequestID is the request's id, in every notification.
 	DataRequestID = "request_id"
-	// DataReasons is the comma-separated ReasonCodes of a rejection.
+	// DataReasons is the comma-separated ReasonCodes of a rejection, or
+	// ReturnReasons of a return.
 	DataReasons = "reasons"
 	// DataScheduledFor is when a scheduled request closes, RFC 3339.
 	DataScheduledFor = "scheduled_for"
@@ -48,6 +54,11 @@ const (
 	DataErasureDueAt = "erasure_due_at"
 	// DataReason is the reason staff gave the customer for an extension.
 	DataReason = "reason"
+	// DataRound is the round of review a return or a submission belongs
+	// to: 1 for the first submission, one more after each return.
+	DataRound = "round"
+	// DataDocuments is the comma-separated DocumentKinds to upload again.
+	DataDocuments = "documents"
 )
 
 // Consents returns the consents that accept every finding of e as it

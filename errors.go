@@ -56,6 +56,15 @@ var (
 	// ErrDocumentsNotRequired: the account is not identity-verified, so it
 	// uploads no documents (seed step 4).
 	ErrDocumentsNotRequired = errors.New("cancellation: documents are not required for this account")
+	// ErrNotAsked: the request was returned to the customer for other
+	// documents: only the kinds the reviewer asked for are uploaded again.
+	ErrNotAsked = errors.New("cancellation: the reviewer did not ask for this document")
+	// ErrRoundsExhausted: the request was returned to the customer as
+	// often as Config.MaxReturns allows; the reviewer approves or rejects.
+	ErrRoundsExhausted = errors.New("cancellation: no more rounds of asking for more")
+	// ErrFourEyes: the staff member who started a staff closure may not
+	// approve it; a second, different staff member must.
+	ErrFourEyes = errors.New("cancellation: a staff closure needs a second staff member's approval")
 	// ErrWrongDocumentKind: the document kind does not fit the account kind.
 	ErrWrongDocumentKind = errors.New("cancellation: wrong document kind for this account")
 	// ErrSelfReview: a reviewer tried to decide their own account's request.

@@ -77,6 +77,14 @@ const (
 	OpWaiveDataExport  = "waive_data_export"
 	OpCloseMembers     = "close_members"
 	OpRecentlyClosed   = "recently_closed"
+	OpAskForMore       = "ask_for_more"
+	// Staff closures (see Service.StartStaffClosure).
+	OpStartStaffClosure   = "start_staff_closure"
+	OpAddStaffEvidence    = "add_staff_evidence"
+	OpApproveStaffClosure = "approve_staff_closure"
+	OpDeclineStaffClosure = "decline_staff_closure"
+	OpReviewEvidence      = "review_evidence"
+	OpStaffClosures       = "staff_closures"
 )
 
 // HookTransition observes every change of a request's state, once it is

@@ -45,7 +45,8 @@ type PastPage struct {
 // (PastStates), newest first, as the customer may see them. Only the
 // account's own requests are listed; the Store serves the page from its
 // account index with keyset paging, so every page but the last holds
-// Limit requests. A malformed account or After is refused with a
+// Limit requests, less any staff closure staff declined: one the customer
+// was never told of is left out. A malformed account or After is refused with a
 // ValidationError.
 func (s *Service) PastRequests(ctx context.Context, account ports.AccountID, opt PastOptions) (_ PastPage, err error) {
 	defer s.hooks.operation(&ctx, OpPastRequests)(&err)
@@ -69,6 +70,11 @@ func (s *Service) PastRequests(ctx context.Context, account ports.AccountID, opt
 	}
 	for _, r := range rs {
 		if r.Account() != account { // a Store that filtered wrongly leaks nothing
+			continue
+		}
+		if r.d.StaffClosure != nil && r.d.State == StateRejected {
+			// A declined staff closure was never announced to the
+			// customer (a fraud or legal case must not be tipped off).
 			continue
 		}
 		page.Requests = append(page.Requests, r.View())

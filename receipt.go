@@ -405,6 +405,11 @@ func (s *Service) issueReceipt(r *Request, ec effectCtx) error {
 		return fmt.Errorf("cancellation: signing the receipt of %s: %w", r.d.ID, err)
 	}
 	r.d.Receipt = token
+	if r.d.StaffClosure != nil && r.d.State == StateRejected {
+		// A declined staff closure was never announced to the customer
+		// (see DeclineStaffClosure): its receipt is kept, not sent.
+		return nil
+	}
 	file := ports.Attachment{Filename: "cancellation-receipt-" + r.d.ID + ".jws", ContentType: ReceiptMediaType, Content: []byte(token)}
 	outcome := map[State]string{StateCancelled: TemplateCancelled, StateRejected: TemplateReviewRejected, StateWithdrawn: TemplateWithdrawn}[r.d.State]
 	if e := r.effect(fmt.Sprintf("%s/%s/%s", r.d.ID, outcome, ports.ChannelEmail)); e != nil && !e.Done() && e.Notification != nil {

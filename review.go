@@ -168,6 +168,12 @@ type contacts struct {
 
 // notify records a notification effect per channel, claimed by owner.
 func (r *Request) notify(template string, data map[string]string, to contacts, channels []ports.Channel, owner string, lease time.Time) {
+	r.notifyAs(template, template, data, to, channels, owner, lease)
+}
+
+// notifyAs is notify with the effects keyed by name rather than template,
+// for a template sent more than once (one per round).
+func (r *Request) notifyAs(name, template string, data map[string]string, to contacts, channels []ports.Channel, owner string, lease time.Time) {
 	for _, ch := range channels {
 		addr := to.phone
 		if ch == ports.ChannelEmail {
@@ -185,10 +191,10 @@ func (r *Request) notify(template string, data map[string]string, to contacts, c
 		// effect reads it from the AccountDirectory when it delivers, so no
 		// contact is ever written to the Store (retention).
 		r.addEffect(Effect{
-			Key:  fmt.Sprintf("%s/%s/%s", r.d.ID, template, ch),
+			Key:  fmt.Sprintf("%s/%s/%s", r.d.ID, name, ch),
 			Kind: EffectNotify,
 			Notification: &ports.Notification{
-				IdempotencyKey: fmt.Sprintf("%s/%s/%s", r.d.ID, template, ch),
+				IdempotencyKey: fmt.Sprintf("%s/%s/%s", r.d.ID, name, ch),
 				Channel:        ch, Account: r.d.Account, Template: template, Data: d, Locale: to.locale,
 			},
 		}, owner, lease)
@@ -220,11 +226,16 @@ type effectCtx struct {
 func (r *Request) submit(ec effectCtx, rep Report, due time.Time) error {
 	const op = "submit"
 	switch {
+	case r.d.State == StateReturned:
+		if missing := r.notReuploaded(); len(missing) > 0 {
+			return r.refuse(op, StateInReview, fmt.Sprintf("upload again what the reviewer asked for first: %v", missing))
+		}
 	case r.d.State == StatePhoneVerified && r.d.IdentityVerified:
 		return r.refuse(op, StateInReview, "identity-verified accounts must upload their identity documents first")
 	case r.d.State != StatePhoneVerified && r.d.State != StateDocumentsUploaded:
 		return r.refuse(op, StateInReview, "the recovery phone must be verified first")
-	case rep.Outcome == OutcomeBlocked:
+	}
+	if rep.Outcome == OutcomeBlocked {
 		return notEligible(op, rep)
 	}
 	if missing := uncovered(rep, r.d.Consents); len(missing) > 0 {
@@ -236,9 +247,9 @@ func (r *Request) submit(ec effectCtx, rep Report, due time.Time) error {
 	if !r.d.ErasureDueAt.IsZero() && due.After(r.d.ErasureDueAt) {
 		due = r.d.ErasureDueAt
 	}
-	r.d.SubmittedAt, r.d.DueAt = ec.now, due
+	r.d.SubmittedAt, r.d.DueAt, r.d.OverdueFlagged = ec.now, due, false
 	return r.move(op, StateInReview, ec.now, Actor{Kind: ActorCustomer, ID: string(r.d.Account)}, EventSubmitted,
-		map[string]string{"due_at": due.UTC().Format(time.RFC3339)})
+		map[string]string{"due_at": due.UTC().Format(time.RFC3339), DataRound: fmt.Sprint(r.d.Rounds + 1)})
 }
 
 // approve records a reviewer's approval after checking the reviewer and
@@ -408,7 +419,7 @@ func (r *Request) expire(ec effectCtx) error {
 	at := r.expiresAt()
 	switch {
 	case at.IsZero():
-		return r.refuse("expire", StateExpired, "only applications not yet submitted expire")
+		return r.refuse("expire", StateExpired, "only applications not yet submitted (or returned) expire")
 	case ec.now.Before(at):
 		return r.refuse("expire", StateExpired, "the application is still active")
 	}
@@ -419,11 +430,13 @@ func (r *Request) expire(ec effectCtx) error {
 	return nil
 }
 
-// expiresAt is when an application not yet submitted expires if left idle;
-// zero for requests that do not expire (submitted or final).
+// expiresAt is when an application not yet submitted, or returned to the
+// customer and not submitted again, expires if left idle; zero for
+// requests that do not expire (in review, decided, awaiting staff
+// approval, or final).
 func (r *Request) expiresAt() time.Time {
 	switch r.d.State {
-	case StateStarted, StateConfirmed, StatePhoneVerified, StateDocumentsUploaded:
+	case StateStarted, StateConfirmed, StatePhoneVerified, StateDocumentsUploaded, StateReturned:
 		return r.d.UpdatedAt.Add(r.d.ExpireAfter)
 	}
 	return time.Time{}

@@ -82,8 +82,13 @@ type Config struct {
 	// ClosingMode defaults to Immediate.
 	ClosingMode ClosingMode
 	// ExpireAfter is how long an application may sit idle before
-	// submission until maintenance expires it (default 7 days).
+	// submission (or, returned to the customer, before submitting again)
+	// until maintenance expires it (default 7 days).
 	ExpireAfter time.Duration
+	// MaxReturns is how often a reviewer may return a request to the
+	// customer (Service.AskForMore); 0 means DefaultMaxReturns, and at
+	// most MaxReturnsLimit is accepted.
+	MaxReturns int
 	// MaintenanceConcurrency bounds the requests whose due work one
 	// RunMaintenance call, or one Service.Run (its passes and its woken
 	// work together), does at once (default DefaultMaintenanceConcurrency),
@@ -233,6 +238,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if err := cfg.ClosingMode.validate(); err != nil {
 		missing = append(missing, err)
+	}
+	if cfg.MaxReturns < 0 || cfg.MaxReturns > MaxReturnsLimit {
+		missing = append(missing, invalid("config", fmt.Sprintf("MaxReturns is %d; it must be 0 (the default, %d) to %d", cfg.MaxReturns, DefaultMaxReturns, MaxReturnsLimit)))
 	}
 	if err := validateHistoryKeys(cfg.HistoryKeys); err != nil {
 		missing = append(missing, err)
@@ -626,20 +634,37 @@ func (s *Service) VerifyCode(ctx context.Context, account ports.AccountID, id, c
 // passport or driver's licence, enterprise accounts a business licence.
 // The upload is bounded by DocumentPolicy.Limits and its format sniffed
 // from the bytes; a refused file returns a DocumentError and changes
-// nothing. An upload of a kind already uploaded replaces it.
+// nothing. An upload of a kind already uploaded replaces it. While a
+// reviewer has returned the request (StateReturned), only the kinds asked
+// for are uploaded, others refused with ErrNotAsked.
 func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, id string, kind DocumentKind, body io.Reader) (_ Document, err error) {
 	defer s.hooks.operation(&ctx, OpUploadDocument)(&err)
+	return s.storeUpload(ctx, customer(account), id, kind, body, Actor{Kind: ActorCustomer, ID: string(account)})
+}
+
+// storeUpload reads, inspects and stores an upload of kind by a customer
+// or staff (by), within scope sc: the customer's document or staff's
+// evidence.
+func (s *Service) storeUpload(ctx context.Context, sc scope, id string, kind DocumentKind, body io.Reader, by Actor) (Document, error) {
 	if body == nil {
 		return Document{}, invalid("document", "no body to read")
 	}
-	cur, err := s.load(ctx, account, id)
+	var cur *Request
+	var err error
+	if sc.staff {
+		if err = CheckID("id", id); err == nil {
+			cur, err = s.store.Get(ctx, id)
+		}
+	} else {
+		cur, err = s.load(ctx, sc.account, id)
+	}
 	if err != nil {
 		return Document{}, err
 	}
 	if err := checkVersion(ctx, cur); err != nil { // before reading the upload
 		return Document{}, err
 	}
-	if err := cur.checkDocumentUpload(kind); err != nil {
+	if err := cur.checkUpload(kind, by); err != nil {
 		return Document{}, err
 	}
 	data, facts, release, err := s.uploads.take(ctx, body, s.docs.Limits)
@@ -651,8 +676,8 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 	// Reserve the key in the request before the blob exists, so that the
 	// purge deletes it even if the process dies between the put and the
 	// write that records the document.
-	if _, err := s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
-		return r.reserveDocument(doc.Kind, doc.Key)
+	if _, err := s.mutate(ctx, sc, id, func(r *Request, ec effectCtx) error {
+		return r.reserveDocument(doc.Kind, doc.Key, by)
 	}); err != nil {
 		return Document{}, err
 	}
@@ -661,9 +686,9 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 		return Document{}, portUnavailable("store the document", "DocumentStore", err)
 	}
 	var replaced string
-	r, err := s.mutate(noPrecondition(ctx), customer(account), id, func(r *Request, ec effectCtx) error {
+	r, err := s.mutate(noPrecondition(ctx), sc, id, func(r *Request, ec effectCtx) error {
 		var err error
-		replaced, err = r.addDocument(ec.now, doc)
+		replaced, err = r.addDocument(ec.now, doc, by)
 		return err
 	})
 	if err != nil {
@@ -683,7 +708,10 @@ func (s *Service) UploadDocument(ctx context.Context, account ports.AccountID, i
 
 // Submit sends the application to review (seed step 5) after evaluating
 // eligibility once more and checking that the consents still cover the
-// findings. The review is due three business days later. A checker that
+// findings. The review is due three business days later. A request a
+// reviewer returned (see AskForMore) is submitted again the same way, once
+// every document asked for was uploaded again: its review is due three
+// business days from the resubmission. A checker that
 // fails returns an UnavailableError (ErrUnavailable) and the request stays
 // where it was. It never returns a request with an error.
 func (s *Service) Submit(ctx context.Context, account ports.AccountID, id string) (_ *Request, err error) {

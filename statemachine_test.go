@@ -16,18 +16,20 @@ import (
 // designEdges is the state machine of DESIGN.md, written out here apart
 // from the library's own table.
 var designEdges = map[cancellation.State][]cancellation.State{
-	cancellation.StateStarted:           {cancellation.StateConfirmed, cancellation.StateWithdrawn, cancellation.StateExpired},
+	cancellation.StateStarted:           {cancellation.StateConfirmed, cancellation.StateWithdrawn, cancellation.StateExpired, cancellation.StateAwaitingApproval},
 	cancellation.StateConfirmed:         {cancellation.StatePhoneVerified, cancellation.StateWithdrawn, cancellation.StateExpired},
 	cancellation.StatePhoneVerified:     {cancellation.StateDocumentsUploaded, cancellation.StateInReview, cancellation.StateWithdrawn, cancellation.StateExpired},
 	cancellation.StateDocumentsUploaded: {cancellation.StateInReview, cancellation.StateWithdrawn, cancellation.StateExpired},
-	cancellation.StateInReview:          {cancellation.StateApproved, cancellation.StateRejected, cancellation.StateWithdrawn},
+	cancellation.StateInReview:          {cancellation.StateApproved, cancellation.StateRejected, cancellation.StateWithdrawn, cancellation.StateReturned},
+	cancellation.StateReturned:          {cancellation.StateInReview, cancellation.StateWithdrawn, cancellation.StateExpired},
+	cancellation.StateAwaitingApproval:  {cancellation.StateApproved, cancellation.StateRejected},
 	cancellation.StateApproved:          {cancellation.StateScheduled, cancellation.StateCancelled, cancellation.StateRejected},
 	cancellation.StateScheduled:         {cancellation.StateCancelled, cancellation.StateRejected, cancellation.StateWithdrawn},
 }
 
 func TestStateMachine_TransitionTable(t *testing.T) {
 	t.Parallel()
-	require.Len(t, cancellation.States, 11)
+	require.Len(t, cancellation.States, 13)
 	for _, from := range cancellation.States {
 		require.True(t, from.Valid(), from)
 		for _, to := range cancellation.States {
@@ -102,6 +104,10 @@ func operations() []operation {
 			_, err := f.svc.Reject(f.ctx, staff, r.ID(), []cancellation.ReasonCode{cancellation.ReasonIdentityMismatch}, "")
 			return err
 		}},
+		{"ask_for_more", cancellation.StateReturned, func(f *fixture, r *cancellation.Request) error {
+			_, err := f.svc.AskForMore(f.ctx, staff, r.ID(), askPassport)
+			return err
+		}},
 	}
 }
 
@@ -113,7 +119,8 @@ var allowedOps = map[cancellation.State][]string{
 	cancellation.StateConfirmed:         {"consent", "send_code", "verify_code", "withdraw"},
 	cancellation.StatePhoneVerified:     {"consent", "upload", "withdraw"},
 	cancellation.StateDocumentsUploaded: {"consent", "upload", "submit", "withdraw"},
-	cancellation.StateInReview:          {"approve", "reject", "withdraw"},
+	cancellation.StateInReview:          {"approve", "reject", "withdraw", "ask_for_more"},
+	cancellation.StateReturned:          {"consent", "upload", "withdraw"},
 	cancellation.StateScheduled:         {"withdraw"},
 }
 
@@ -122,6 +129,11 @@ var allowedOps = map[cancellation.State][]string{
 func requestIn(t *testing.T, f *fixture, cool *cancellation.Service, state cancellation.State, id ports.AccountID, verified bool) *cancellation.Request {
 	t.Helper()
 	f.account(id, ports.Personal, verified)
+	if state == cancellation.StateAwaitingApproval {
+		r, err := f.svc.StartStaffClosure(f.ctx, as(senior1), id, legalOrder)
+		require.NoError(t, err)
+		return r
+	}
 	r := f.start(id)
 	steps := []struct {
 		state cancellation.State
@@ -157,6 +169,8 @@ func requestIn(t *testing.T, f *fixture, cool *cancellation.Service, state cance
 		r, err = f.svc.Reject(f.ctx, staff, r.ID(), []cancellation.ReasonCode{cancellation.ReasonOther}, "no")
 	case cancellation.StateWithdrawn:
 		r, err = f.svc.Withdraw(f.ctx, id, r.ID())
+	case cancellation.StateReturned:
+		r, err = f.svc.AskForMore(f.ctx, staff, r.ID(), askPassport)
 	default:
 		t.Fatalf("no way to %s", state)
 	}
@@ -166,7 +180,7 @@ func requestIn(t *testing.T, f *fixture, cool *cancellation.Service, state cance
 }
 
 func TestStateMachine_RefusedMovesChangeNothing(t *testing.T) {
-	f := setup(t)
+	f := setup(t).withStaff()
 	cfg := f.cfg
 	cfg.ClosingMode = cancellation.CoolingOff(72 * time.Hour)
 	cool, err := cancellation.New(cfg)
@@ -213,7 +227,7 @@ func TestStateMachine_RefusedMovesChangeNothing(t *testing.T) {
 			checked++
 		}
 	}
-	require.Equal(t, 109, checked, "refused moves tried")
+	require.Equal(t, 139, checked, "refused moves tried")
 
 	t.Run("WithdrawAfterCoolingOffRefused", func(t *testing.T) {
 		f := f.on(t)

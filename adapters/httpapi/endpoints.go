@@ -140,13 +140,30 @@ const maxKindField = 64
 // Service.UploadDocument (which reads it with ReadDocument, bounded). The
 // "kind" field must come before the file.
 func (h *Handler) upload(r *http.Request, p Principal) (reply, error) {
+	doc, err := h.multipartUpload(r, func(kind string, src io.Reader) (cancellation.Document, error) {
+		return h.svc.UploadDocument(r.Context(), p.Account, r.PathValue("id"), cancellation.DocumentKind(kind), src)
+	})
+	if err != nil {
+		return reply{}, err
+	}
+	req, err := h.svc.Get(r.Context(), p.Account, r.PathValue("id"))
+	if err != nil {
+		return reply{}, err
+	}
+	view := cancellation.DocumentView{Kind: doc.Kind, Format: doc.Facts.Format, Width: doc.Facts.Width, Height: doc.Facts.Height, UploadedAt: doc.UploadedAt}
+	return jsonReply(http.StatusCreated, view, req.Version())
+}
+
+// multipartUpload reads a multipart/form-data body of a "kind" field then
+// a "file" part and hands them to store, the Service's upload.
+func (h *Handler) multipartUpload(r *http.Request, store func(kind string, src io.Reader) (cancellation.Document, error)) (cancellation.Document, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" {
-		return reply{}, bodyProblem(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send multipart/form-data",
+		return cancellation.Document{}, bodyProblem(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send multipart/form-data",
 			`upload the document as multipart/form-data with a "kind" field, then a "file" part`)
 	}
 	if params["boundary"] == "" {
-		return reply{}, malformedMultipart("the Content-Type has no boundary")
+		return cancellation.Document{}, malformedMultipart("the Content-Type has no boundary")
 	}
 	// body remembers a read error of the whole body (the bound), which the
 	// multipart reader reports without wrapping it.
@@ -167,33 +184,28 @@ func (h *Handler) upload(r *http.Request, p Principal) (reply, error) {
 	mr := multipart.NewReader(body, params["boundary"])
 	kind, err := kindField(mr, fail)
 	if err != nil {
-		return reply{}, err
+		return cancellation.Document{}, err
 	}
 	part, err := mr.NextPart()
 	if err != nil {
-		return reply{}, fail(err, `a "file" part must follow the "kind" field`)
+		return cancellation.Document{}, fail(err, `a "file" part must follow the "kind" field`)
 	}
 	defer part.Close()
 	if part.FormName() != "file" {
-		return reply{}, malformedMultipart(`the part after "kind" must be the "file" part`)
+		return cancellation.Document{}, malformedMultipart(`the part after "kind" must be the "file" part`)
 	}
 	// The file's end reaches the Service only once the rest of the body is
 	// checked, so that a body which goes on past the bound or holds another
 	// part is refused before anything is stored.
 	src := &readErr{r: &fileThenEnd{part: part, mr: mr, rest: body}}
-	doc, err := h.svc.UploadDocument(r.Context(), p.Account, r.PathValue("id"), cancellation.DocumentKind(kind), src)
+	doc, err := store(kind, src)
 	if err != nil {
 		if src.err != nil && !errors.Is(err, cancellation.ErrDocumentRejected) || tooLarge(body.err) {
-			return reply{}, fail(src.err, "the file part is cut short")
+			return cancellation.Document{}, fail(src.err, "the file part is cut short")
 		}
-		return reply{}, err
+		return cancellation.Document{}, err
 	}
-	req, err := h.svc.Get(r.Context(), p.Account, r.PathValue("id"))
-	if err != nil {
-		return reply{}, err
-	}
-	view := cancellation.DocumentView{Kind: doc.Kind, Format: doc.Facts.Format, Width: doc.Facts.Width, Height: doc.Facts.Height, UploadedAt: doc.UploadedAt}
-	return jsonReply(http.StatusCreated, view, req.Version())
+	return doc, nil
 }
 
 func kindField(mr *multipart.Reader, fail func(error, string) error) (string, error) {
@@ -203,7 +215,7 @@ func kindField(mr *multipart.Reader, fail func(error, string) error) (string, er
 	}
 	defer part.Close()
 	if part.FormName() != "kind" {
-		return "", malformedMultipart(`the first part must be the "kind" field (passport, drivers_licence or business_licence)`)
+		return "", malformedMultipart(`the first part must be the "kind" field (passport, drivers_licence or business_licence; evidence for staff)`)
 	}
 	b, err := io.ReadAll(io.LimitReader(part, maxKindField+1))
 	if err != nil {
@@ -345,12 +357,17 @@ func (h *Handler) reviewDocument(r *http.Request, p Principal) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
+	return imageReply(doc, data, string(doc.Kind)), nil
+}
+
+// imageReply answers a document's image, never cached nor sniffed.
+func imageReply(doc cancellation.Document, data []byte, filename string) reply {
 	return reply{Status: http.StatusOK, Body: data, Header: map[string]string{
 		"Content-Type":           contentType(doc.Facts.Format),
 		"Cache-Control":          "no-store",
 		"X-Content-Type-Options": "nosniff",
-		"Content-Disposition":    `inline; filename="` + string(doc.Kind) + `"`,
-	}}, nil
+		"Content-Disposition":    `inline; filename="` + filename + `"`,
+	}}
 }
 
 func contentType(f cancellation.DocumentFormat) string {

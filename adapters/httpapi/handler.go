@@ -173,6 +173,13 @@ func (h *Handler) routes() {
 	h.handle("GET /v1/effects/stuck", op{role: reviewers, fn: h.stuckEffects})
 	h.handle("POST /v1/reviews/{id}/effects/retry", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.retryEffect})
 	h.handle("POST /v1/reviews/{id}/effects/give-up", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.giveUpEffect})
+	h.handle("POST /v1/reviews/{id}/return", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.askForMore})
+	h.handle("GET /v1/staff-closures", op{role: reviewers, fn: h.staffClosures})
+	h.handle("POST /v1/staff-closures", op{role: reviewers, body: jsonBody, fn: h.startStaffClosure})
+	h.handle("POST /v1/staff-closures/{id}/evidence", op{role: reviewers, body: multipartBody, ifMatch: true, fn: h.addStaffEvidence})
+	h.handle("GET /v1/staff-closures/{id}/evidence/{n}", op{role: reviewers, fn: h.staffEvidence})
+	h.handle("POST /v1/staff-closures/{id}/approve", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.approveStaffClosure})
+	h.handle("POST /v1/staff-closures/{id}/decline", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.declineStaffClosure})
 	// Everything else is a problem document too, not the mux's text/plain
 	// 404 or 405.
 	h.mux.HandleFunc("/", h.unrouted)

@@ -140,6 +140,11 @@ var problems = []problemRule{
 	// customer withdraws and starts again.
 	{cancellation.ErrHistoryFull, http.StatusConflict, "history_full", "The request's history is full: no more changes can be recorded", nil},
 	{cancellation.ErrSelfReview, http.StatusForbidden, "self_review", "Reviewers cannot decide their own account's request", nil},
+	{cancellation.ErrNotAsked, http.StatusUnprocessableEntity, "not_asked", "The reviewer asked for other documents", nil},
+	// 409: the request's rounds are used up; the reviewer decides.
+	{cancellation.ErrRoundsExhausted, http.StatusConflict, "rounds_exhausted", "The request cannot be returned again: approve or reject it", nil},
+	// Before ErrForbidden, which it wraps.
+	{cancellation.ErrFourEyes, http.StatusForbidden, "four_eyes", "A second staff member must approve this closure", nil},
 	{cancellation.ErrForbidden, http.StatusForbidden, "forbidden", "This staff member may not do this", nil},
 	// Organisation closures and kept identifiers have no endpoint yet; a
 	// host that serves them maps their errors here.

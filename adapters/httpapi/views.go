@@ -50,6 +50,12 @@ type ReviewView struct {
 	Confirmation     *cancellation.Confirmation `json:"confirmation,omitempty"`
 	Documents        []ReviewDocument           `json:"documents,omitempty"`
 	Decision         *cancellation.Decision     `json:"decision,omitempty"`
+	// Return is the latest round of asking the customer for more, with the
+	// reviewer and their note (the customer's view has neither).
+	Return *cancellation.Return `json:"return,omitempty"`
+	// StaffClosure is set on a closure staff started: reason, note, who
+	// started and approved it, and any override of blockers.
+	StaffClosure *cancellation.StaffClosure `json:"staff_closure,omitempty"`
 	// Eligibility is the report on record with the raw error of each
 	// checker that failed, which the customer's view leaves out.
 	Eligibility cancellation.Report  `json:"eligibility"`
@@ -74,6 +80,11 @@ type ReviewDocument struct {
 	Purged     bool                       `json:"purged,omitempty"`
 }
 
+func reviewDocument(d cancellation.Document) ReviewDocument {
+	return ReviewDocument{Kind: d.Kind, Facts: d.Facts, UploadedAt: d.UploadedAt, Duplicate: d.Duplicate,
+		Replaced: !d.ReplacedAt.IsZero(), Purged: !d.PurgedAt.IsZero()}
+}
+
 // redactedKey is the event data member that holds a port's error text.
 const redactedKey = "delivery"
 
@@ -84,11 +95,16 @@ func reviewView(r *cancellation.Request, now time.Time) ReviewView {
 		v.Confirmation = &c
 	}
 	for _, d := range r.Documents() {
-		v.Documents = append(v.Documents, ReviewDocument{Kind: d.Kind, Facts: d.Facts, UploadedAt: d.UploadedAt, Duplicate: d.Duplicate,
-			Replaced: !d.ReplacedAt.IsZero(), Purged: !d.PurgedAt.IsZero()})
+		v.Documents = append(v.Documents, reviewDocument(d))
 	}
 	if d, ok := r.Decision(); ok {
 		v.Decision = &d
+	}
+	if rt, ok := r.Return(); ok {
+		v.Return = &rt
+	}
+	if sc, ok := r.StaffClosure(); ok {
+		v.StaffClosure = &sc
 	}
 	// A failed code delivery records the OTP port's own error text, which
 	// no response carries: the reviewer sees that it failed. (The chain

@@ -32,9 +32,10 @@ var migrationFiles embed.FS
 // Migration is one versioned schema change, as embedded in this package
 // under migrations/DIALECT/.
 type Migration struct {
-	// Version is unique and counts up from 1. A gap is a version held by
-	// a branch developed beside this one: Migrate applies any version a
-	// database lacks, whatever its number.
+	// Version counts up from 1. Numbers are assigned to changes developed
+	// in parallel, so one may be unused (a gap); Migrate applies every
+	// version the database does not record, not only those above its
+	// newest, so a migration merged later with a lower number still runs.
 	Version int
 	// Name is the file name, such as "0001_requests.sql".
 	Name string
@@ -75,8 +76,11 @@ func Migrations(d Dialect) ([]Migration, error) {
 	}
 	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
 	for i, m := range out {
-		if m.Version < 1 || i > 0 && m.Version == out[i-1].Version {
-			return nil, fmt.Errorf("sqlstore: embedded %s migrations: version %d is invalid or used twice", d, m.Version)
+		switch {
+		case i == 0 && m.Version != 1:
+			return nil, fmt.Errorf("sqlstore: embedded %s migrations start at version %d, not 1", d, m.Version)
+		case i > 0 && m.Version == out[i-1].Version:
+			return nil, fmt.Errorf("sqlstore: embedded %s migrations hold version %d twice", d, m.Version)
 		}
 	}
 	return out, nil

@@ -12,23 +12,26 @@ import (
 
 	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/adapters/sqlstore"
+	"github.com/accountkit/cancellation/ports"
 )
 
-// TestMigrations checks the embedded files: versions rising to
-// SchemaVersion in each dialect, the same names in both, the same files in
-// MigrationFS, and each recording its version.
+// TestMigrations checks the embedded files: versions from 1 up to
+// SchemaVersion in each dialect, each once (a number may be unused), the
+// same names in both, the same files in MigrationFS, and each recording its version.
 func TestMigrations(t *testing.T) {
 	t.Parallel()
 	var names [2][]string
 	for i, d := range []sqlstore.Dialect{sqlstore.SQLite, sqlstore.Postgres} {
 		ms, err := sqlstore.Migrations(d)
 		require.NoError(t, err)
-		require.Equal(t, sqlstore.SchemaVersion, ms[len(ms)-1].Version, "the last migration is SchemaVersion")
+		require.Equal(t, sqlstore.SchemaVersion, ms[len(ms)-1].Version)
 		files, err := sqlstore.MigrationFS(d)
 		require.NoError(t, err)
 		for j, m := range ms {
 			if j > 0 {
 				require.Greater(t, m.Version, ms[j-1].Version)
+			} else {
+				require.Equal(t, 1, m.Version)
 			}
 			require.Contains(t, m.SQL, "INSERT INTO cancellation_schema_version", m.Name)
 			b, err := fs.ReadFile(files, m.Name)
@@ -179,4 +182,48 @@ func appliedVersions(t testing.TB, db *sql.DB) []int {
 	}
 	require.NoError(t, rows.Err())
 	return out
+}
+
+// TestMigration0005UpgradesVersion3 writes a database at schema version 3
+// holding a request in the new state returned (and one awaiting_approval),
+// which version 3's unique index does not know, then opens it: migration
+// 0005 runs, and the account's second request is refused as the
+// one-active-request rule requires.
+func TestMigration0005UpgradesVersion3(t *testing.T) {
+	t.Parallel()
+	eachDialect(t, func(t *testing.T, d dialect) {
+		dsn := d.newDSN(t)
+		db := rawDB(t, d, dsn)
+		_, err := db.ExecContext(t.Context(), sqlstore.VersionTableSQL(d.name))
+		require.NoError(t, err)
+		ms, err := sqlstore.Migrations(d.name)
+		require.NoError(t, err)
+		for _, m := range ms {
+			if m.Version <= 3 {
+				_, err := db.ExecContext(t.Context(), m.SQL)
+				require.NoError(t, err, m.Name)
+			}
+		}
+		var accts []ports.AccountID
+		for _, state := range []cancellation.State{cancellation.StateReturned, cancellation.StateAwaitingApproval} {
+			acct := uniqueAccount("v3-" + string(state))
+			r := patched(t, started(t, acct), map[string]any{"state": state})
+			data, err := r.MarshalBinary()
+			require.NoError(t, err)
+			_, err = db.ExecContext(t.Context(), sqlstore.Bind(d.name,
+				"INSERT INTO cancellation_requests (id, account, state, version, created_at, data) VALUES (?, ?, ?, 1, ?, ?)"),
+				r.ID(), string(acct), string(state), r.CreatedAt().UnixNano(), string(data))
+			require.NoError(t, err)
+			accts = append(accts, acct)
+		}
+
+		s := openStore(t, dsn) // migrates from 3
+		require.Equal(t, schemaVersions(), appliedVersions(t, s.DB()))
+		for _, acct := range accts {
+			active, err := s.ActiveFor(t.Context(), acct)
+			require.NoError(t, err)
+			require.True(t, cancellation.Active(active.State()))
+			require.ErrorIs(t, s.Create(t.Context(), started(t, acct)), cancellation.ErrActiveRequestExists)
+		}
+	})
 }

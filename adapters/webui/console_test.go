@@ -289,7 +289,8 @@ func TestSelfReviewIsRefusedWithAMessage(t *testing.T) {
 }
 
 // TestRejectWithReasonsAndNote; a reject without a reason is refused on
-// the page.
+// the page; the customer's status page shows the reason codes, never the
+// reviewer's note.
 func TestRejectWithReasonsAndNote(t *testing.T) {
 	c := newConsole(t)
 	id := c.as(customerToken(memory.AccountEligible)).toReview("+15550100001", nil)
@@ -303,6 +304,7 @@ func TestRejectWithReasonsAndNote(t *testing.T) {
 	st := c.as(customerToken(memory.AccountEligible)).get("/requests/" + id)
 	require.Contains(t, st.body, "Rejected")
 	require.Contains(t, st.body, "The identity does not match the account")
+	require.NotContains(t, st.body, "photo differs", "the reviewer's note is for staff")
 }
 
 // TestWithdrawWhileAllowed: the customer withdraws from the status page;

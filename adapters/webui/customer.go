@@ -80,6 +80,12 @@ func stepOf(r *cancellation.Request) (int, string) {
 		return 5, "submit"
 	case cancellation.StateDocumentsUploaded:
 		return 5, "submit"
+	case cancellation.StateReturned:
+		// Asked for more: upload again what the reviewer named, then submit.
+		if len(r.View().Returned.Pending) > 0 {
+			return 4, "documents"
+		}
+		return 5, "submit"
 	}
 	return 6, ""
 }
@@ -370,6 +376,9 @@ type documentsView struct {
 	Complete   bool
 	MaxMiB     int64
 	Enterprise bool
+	// Returned is what the reviewer asked for, when the request was
+	// returned to the customer.
+	Returned *cancellation.ReturnView
 }
 
 func (h *Handler) documentsPage(c *call) {
@@ -397,6 +406,10 @@ func (h *Handler) renderDocuments(c *call, r *cancellation.Request, err error) {
 		}
 	}
 	v.Complete = r.State() == cancellation.StateDocumentsUploaded
+	if rv := r.View().Returned; rv != nil {
+		// Only the kinds asked for may be uploaded again.
+		v.Returned, v.Kinds, v.Complete = rv, rv.Documents, len(rv.Pending) == 0
+	}
 	var de *cancellation.DocumentError
 	if errors.As(err, &de) {
 		v.Facts = &de.Facts
@@ -524,8 +537,11 @@ type statusView struct {
 	ID          string
 	Request     *cancellation.Request
 	Withdrawing bool
-	Decision    *cancellation.Decision
-	Continue    string
+	// Decision is the customer's view of the decision: the outcome and
+	// its reason codes, never the reviewer or their note.
+	Decision *cancellation.DecisionView
+	Continue string
+	Returned *cancellation.ReturnView
 }
 
 // withdrawable reports whether the customer may still withdraw.
@@ -547,9 +563,8 @@ func (h *Handler) renderStatus(c *call, r *cancellation.Request, err error) {
 	if step != "" {
 		v.Continue = reqPath(r.ID(), step)
 	}
-	if d, ok := r.Decision(); ok {
-		v.Decision = &d
-	}
+	view := r.View()
+	v.Decision, v.Returned = view.Decision, view.Returned
 	c.p.withStep(max(n, 6)).Title = c.l.T("status.title")
 	if r.State() == cancellation.StateCancelled {
 		c.p.Title = c.l.T("cancelled.title")

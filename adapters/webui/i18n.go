@@ -194,7 +194,7 @@ func Match(tag string) string {
 
 // Notification renders a notification of the workflow (ports.Notification
 // templates "review_approved", "review_rejected", "cancelled",
-// "withdrawn") as a subject and a body in the language of its Locale, for
+// "withdrawn", "more_requested") as a subject and a body in the language of its Locale, for
 // a Notifier that sends text. Reason codes are listed in that language.
 func Notification(n ports.Notification) (subject, body string, err error) {
 	c, err := defaultCatalogues()
@@ -220,7 +220,13 @@ func Notification(n ports.Notification) (subject, body string, err error) {
 		}
 		scheduled = l.T("notify.scheduled_for", at)
 	}
-	body = l.T(key+".body", n.Data["request_id"], scheduled, strings.Join(reasons, sep), n.Data["note"])
+	var docs []string
+	for _, k := range strings.Split(n.Data["documents"], ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			docs = append(docs, l.Maybe("kind."+k, k))
+		}
+	}
+	body = l.T(key+".body", n.Data["request_id"], scheduled, strings.Join(reasons, sep), n.Data["note"], strings.Join(docs, sep))
 	return l.T(key + ".subject"), body, nil
 }
 

@@ -51,6 +51,12 @@ func problemOf(err error) (int, string) {
 		return http.StatusUnprocessableEntity, "wrong_document_kind"
 	case errors.Is(err, cancellation.ErrDocumentsNotRequired):
 		return http.StatusUnprocessableEntity, "documents_not_required"
+	case errors.Is(err, cancellation.ErrNotAsked):
+		return http.StatusUnprocessableEntity, "not_asked"
+	case errors.Is(err, cancellation.ErrRoundsExhausted):
+		return http.StatusConflict, "rounds_exhausted"
+	case errors.Is(err, cancellation.ErrFourEyes):
+		return http.StatusForbidden, "four_eyes"
 	case errors.Is(err, cancellation.ErrSelfReview):
 		return http.StatusForbidden, "self_review"
 	case errors.Is(err, cancellation.ErrForbidden):

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/accountkit/cancellation"
+	"github.com/accountkit/cancellation/ports"
 )
 
 func (h *Handler) reviewerRoutes() {
@@ -18,6 +20,12 @@ func (h *Handler) reviewerRoutes() {
 	h.mux.HandleFunc("GET /review/effects", h.reviewer(h.stuck))
 	h.mux.HandleFunc("POST /review/effects/retry", h.reviewer(h.effectAction(false)))
 	h.mux.HandleFunc("POST /review/effects/give-up", h.reviewer(h.effectAction(true)))
+	h.mux.HandleFunc("POST /review/requests/{id}/return", h.reviewer(h.askForMore))
+	h.mux.HandleFunc("POST /review/staff-closures", h.reviewer(h.startStaffClosure))
+	h.mux.HandleFunc("POST /review/requests/{id}/evidence", h.reviewer(h.addEvidence))
+	h.mux.HandleFunc("GET /review/requests/{id}/evidence/{n}", h.reviewer(h.evidence))
+	h.mux.HandleFunc("POST /review/requests/{id}/staff-approve", h.reviewer(h.approveStaffClosure))
+	h.mux.HandleFunc("POST /review/requests/{id}/staff-decline", h.reviewer(h.declineStaffClosure))
 }
 
 // desk is one reviewer request.
@@ -64,6 +72,10 @@ func (h *Handler) deskFail(d *desk, tmpl string, err error) {
 type queueView struct {
 	Items []cancellation.QueueItem
 	Next  string
+	// StaffReasons feed the form that starts a staff closure.
+	StaffReasons []cancellation.StaffReason
+	// Closures are the staff closures awaiting approval, for seniors.
+	Closures []*cancellation.Request
 }
 
 func (h *Handler) queue(d *desk) {
@@ -72,7 +84,14 @@ func (h *Handler) queue(d *desk) {
 		h.deskFail(d, "", err)
 		return
 	}
-	v := queueView{Items: page.Items}
+	v := queueView{Items: page.Items, StaffReasons: cancellation.StaffReasons}
+	// Seniors also see the staff closures awaiting a second approval; for
+	// others (ErrForbidden), or while the Store fails, the list is left out.
+	if closures, err := h.svc.StaffClosures(ctx(d.r), d.rv, 50); err == nil {
+		v.Closures = closures
+	} else if !errors.Is(err, cancellation.ErrForbidden) {
+		h.opts.Logger.Warn("webui: listing staff closures failed", "error", err)
+	}
 	if page.Next != "" {
 		v.Next = "/review/?" + url.Values{"after": {page.Next}}.Encode()
 	}
@@ -91,6 +110,20 @@ type reviewView struct {
 	Confirmed   *cancellation.Confirmation
 	Decision    *cancellation.Decision
 	ConsentRows []consentRow
+	// Returnable: the request may be returned to the customer (it is in
+	// review and its account uploads documents), with these reasons and
+	// kinds.
+	Returnable    bool
+	ReturnReasons []cancellation.ReturnReason
+	ReturnKinds   []cancellation.DocumentKind
+	Return        *cancellation.Return
+	// Staff is set on a closure staff started; StaffPending while it
+	// awaits approval.
+	Staff        *cancellation.StaffClosure
+	StaffPending bool
+	// Evidence are the indexes of a staff closure's evidence documents
+	// (-1 for one purged).
+	Evidence []int
 }
 
 // consentRow is a consent on record with the finding's items.
@@ -117,8 +150,28 @@ func (h *Handler) renderReview(d *desk, status int, failure error) {
 	}
 	v.Request, v.HistoryOK = r, true
 	v.Decidable = r.State() == cancellation.StateInReview
+	v.Returnable = v.Decidable && r.IdentityVerified()
+	v.ReturnReasons = cancellation.ReturnReasons
+	if r.AccountKind() == ports.Enterprise {
+		v.ReturnKinds = []cancellation.DocumentKind{cancellation.DocumentBusinessLicence}
+	} else {
+		v.ReturnKinds = []cancellation.DocumentKind{cancellation.DocumentPassport, cancellation.DocumentDriversLicence}
+	}
+	if rt, ok := r.Return(); ok {
+		v.Return = &rt
+	}
+	if sc, ok := r.StaffClosure(); ok {
+		v.Staff, v.StaffPending = &sc, r.State() == cancellation.StateAwaitingApproval
+	}
 	for _, doc := range r.Documents() {
-		if doc.ReplacedAt.IsZero() && doc.PurgedAt.IsZero() {
+		switch {
+		case doc.Kind == cancellation.DocumentEvidence:
+			if doc.PurgedAt.IsZero() {
+				v.Evidence = append(v.Evidence, len(v.Evidence))
+			} else {
+				v.Evidence = append(v.Evidence, -1)
+			}
+		case doc.ReplacedAt.IsZero() && doc.PurgedAt.IsZero():
 			v.Documents = append(v.Documents, doc)
 		}
 	}
@@ -144,6 +197,22 @@ func (h *Handler) renderReview(d *desk, status int, failure error) {
 
 func (h *Handler) document(d *desk) {
 	doc, b, err := h.svc.ReviewDocument(ctx(d.r), d.rv, d.r.PathValue("id"), cancellation.DocumentKind(d.r.PathValue("kind")))
+	h.image(d, doc, b, err)
+}
+
+// evidence serves the n-th evidence document of a staff closure.
+func (h *Handler) evidence(d *desk) {
+	n, err := strconv.Atoi(d.r.PathValue("n"))
+	if err != nil {
+		h.deskFail(d, "", badForm(err))
+		return
+	}
+	doc, b, err := h.svc.ReviewEvidence(ctx(d.r), d.rv, d.r.PathValue("id"), n)
+	h.image(d, doc, b, err)
+}
+
+// image answers a document's bytes, never cached.
+func (h *Handler) image(d *desk, doc cancellation.Document, b []byte, err error) {
 	if err != nil {
 		h.deskFail(d, "", err)
 		return
@@ -186,4 +255,75 @@ func (h *Handler) reject(d *desk) {
 		return
 	}
 	http.Redirect(d.w, d.r, "/review/requests/"+url.PathEscape(d.r.PathValue("id")), http.StatusSeeOther)
+}
+
+// backToReview answers a desk form: the request's page, or the page with
+// the problem of err.
+func (h *Handler) backToReview(d *desk, id string, err error) {
+	if err != nil {
+		h.renderReview(d, 0, err)
+		return
+	}
+	http.Redirect(d.w, d.r, "/review/requests/"+url.PathEscape(id), http.StatusSeeOther)
+}
+
+// askForMore returns the request to the customer with the reasons and the
+// kinds ticked.
+func (h *Handler) askForMore(d *desk) {
+	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
+	if err := d.r.ParseForm(); err != nil {
+		h.renderReview(d, 0, badForm(err))
+		return
+	}
+	m := cancellation.MoreRequest{Note: d.r.PostFormValue("note")}
+	for _, rc := range d.r.PostForm["reason"] {
+		m.Reasons = append(m.Reasons, cancellation.ReturnReason(rc))
+	}
+	for _, k := range d.r.PostForm["document"] {
+		m.Documents = append(m.Documents, cancellation.DocumentKind(k))
+	}
+	_, err := h.svc.AskForMore(ctx(d.r), d.rv, d.r.PathValue("id"), m)
+	h.backToReview(d, d.r.PathValue("id"), err)
+}
+
+// startStaffClosure starts a closure on a customer's behalf from the
+// queue page's form, then shows it.
+func (h *Handler) startStaffClosure(d *desk) {
+	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
+	r, err := h.svc.StartStaffClosure(ctx(d.r), d.rv, ports.AccountID(d.r.PostFormValue("account")), cancellation.StaffClosureStart{
+		Reason: cancellation.StaffReason(d.r.PostFormValue("reason")), Note: d.r.PostFormValue("note"),
+	})
+	if err != nil {
+		h.deskFail(d, "", err)
+		return
+	}
+	http.Redirect(d.w, d.r, "/review/requests/"+url.PathEscape(r.ID()), http.StatusSeeOther)
+}
+
+// addEvidence uploads an evidence document to a staff closure.
+func (h *Handler) addEvidence(d *desk) {
+	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, h.opts.MaxUploadBytes)
+	_, file, err := h.readUpload(d.r)
+	if err == nil {
+		_, err = h.svc.AddStaffEvidence(ctx(d.r), d.rv, d.r.PathValue("id"), file)
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			err = errTooLarge
+		}
+	}
+	h.backToReview(d, d.r.PathValue("id"), err)
+}
+
+func (h *Handler) approveStaffClosure(d *desk) {
+	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
+	_, err := h.svc.ApproveStaffClosure(ctx(d.r), d.rv, d.r.PathValue("id"), cancellation.StaffApproval{
+		Note: d.r.PostFormValue("note"), Justification: d.r.PostFormValue("justification"),
+	})
+	h.backToReview(d, d.r.PathValue("id"), err)
+}
+
+func (h *Handler) declineStaffClosure(d *desk) {
+	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
+	_, err := h.svc.DeclineStaffClosure(ctx(d.r), d.rv, d.r.PathValue("id"), d.r.PostFormValue("note"))
+	h.backToReview(d, d.r.PathValue("id"), err)
 }

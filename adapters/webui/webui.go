@@ -247,6 +247,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"add":  func(a, b int) int { return a + b },
 		"mulf": func(f float64) float64 { return f * 100 },
+		"join": func(s []string) string { return strings.Join(s, ", ") },
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {

@@ -98,6 +98,7 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 		require.NoError(t, err)
 		require.Len(t, rs, 1)
 	})
+	t.Run("BackOfficeStatesAreActive", func(t *testing.T) { testBackOfficeStates(t, newStore) })
 	t.Run("ActiveForIgnoresTerminalRequests", func(t *testing.T) {
 		t.Parallel()
 		e := newStoreEnv(t, newStore)

@@ -22,19 +22,19 @@ import (
 
 // Defines values for ActorKind.
 const (
-	Customer ActorKind = "customer"
-	Reviewer ActorKind = "reviewer"
-	System   ActorKind = "system"
+	ActorKindCustomer ActorKind = "customer"
+	ActorKindReviewer ActorKind = "reviewer"
+	ActorKindSystem   ActorKind = "system"
 )
 
 // Valid indicates whether the value is a known member of the ActorKind enum.
 func (e ActorKind) Valid() bool {
 	switch e {
-	case Customer:
+	case ActorKindCustomer:
 		return true
-	case Reviewer:
+	case ActorKindReviewer:
 		return true
-	case System:
+	case ActorKindSystem:
 		return true
 	default:
 		return false
@@ -79,19 +79,22 @@ func (e DataExportChoice) Valid() bool {
 
 // Defines values for DocumentKind.
 const (
-	BusinessLicence DocumentKind = "business_licence"
-	DriversLicence  DocumentKind = "drivers_licence"
-	Passport        DocumentKind = "passport"
+	DocumentKindBusinessLicence DocumentKind = "business_licence"
+	DocumentKindDriversLicence  DocumentKind = "drivers_licence"
+	DocumentKindEvidence        DocumentKind = "evidence"
+	DocumentKindPassport        DocumentKind = "passport"
 )
 
 // Valid indicates whether the value is a known member of the DocumentKind enum.
 func (e DocumentKind) Valid() bool {
 	switch e {
-	case BusinessLicence:
+	case DocumentKindBusinessLicence:
 		return true
-	case DriversLicence:
+	case DocumentKindDriversLicence:
 		return true
-	case Passport:
+	case DocumentKindEvidence:
+		return true
+	case DocumentKindPassport:
 		return true
 	default:
 		return false
@@ -163,37 +166,37 @@ func (e QueuePageItemsAccountKind) Valid() bool {
 
 // Defines values for ReasonCode.
 const (
-	ComplaintsPending      ReasonCode = "complaints_pending"
-	ConsentOutdated        ReasonCode = "consent_outdated"
-	DocumentsIllegible     ReasonCode = "documents_illegible"
-	DocumentsNotColour     ReasonCode = "documents_not_colour"
-	IdentityMismatch       ReasonCode = "identity_mismatch"
-	NotEligible            ReasonCode = "not_eligible"
-	ObligationsOutstanding ReasonCode = "obligations_outstanding"
-	Other                  ReasonCode = "other"
-	SuspectedEvasion       ReasonCode = "suspected_evasion"
+	ReasonCodeComplaintsPending      ReasonCode = "complaints_pending"
+	ReasonCodeConsentOutdated        ReasonCode = "consent_outdated"
+	ReasonCodeDocumentsIllegible     ReasonCode = "documents_illegible"
+	ReasonCodeDocumentsNotColour     ReasonCode = "documents_not_colour"
+	ReasonCodeIdentityMismatch       ReasonCode = "identity_mismatch"
+	ReasonCodeNotEligible            ReasonCode = "not_eligible"
+	ReasonCodeObligationsOutstanding ReasonCode = "obligations_outstanding"
+	ReasonCodeOther                  ReasonCode = "other"
+	ReasonCodeSuspectedEvasion       ReasonCode = "suspected_evasion"
 )
 
 // Valid indicates whether the value is a known member of the ReasonCode enum.
 func (e ReasonCode) Valid() bool {
 	switch e {
-	case ComplaintsPending:
+	case ReasonCodeComplaintsPending:
 		return true
-	case ConsentOutdated:
+	case ReasonCodeConsentOutdated:
 		return true
-	case DocumentsIllegible:
+	case ReasonCodeDocumentsIllegible:
 		return true
-	case DocumentsNotColour:
+	case ReasonCodeDocumentsNotColour:
 		return true
-	case IdentityMismatch:
+	case ReasonCodeIdentityMismatch:
 		return true
-	case NotEligible:
+	case ReasonCodeNotEligible:
 		return true
-	case ObligationsOutstanding:
+	case ReasonCodeObligationsOutstanding:
 		return true
-	case Other:
+	case ReasonCodeOther:
 		return true
-	case SuspectedEvasion:
+	case ReasonCodeSuspectedEvasion:
 		return true
 	default:
 		return false
@@ -221,6 +224,51 @@ func (e ReportOutcome) Valid() bool {
 	}
 }
 
+// Defines values for RequestOrigin.
+const (
+	RequestOriginCustomer RequestOrigin = "customer"
+	RequestOriginStaff    RequestOrigin = "staff"
+)
+
+// Valid indicates whether the value is a known member of the RequestOrigin enum.
+func (e RequestOrigin) Valid() bool {
+	switch e {
+	case RequestOriginCustomer:
+		return true
+	case RequestOriginStaff:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReturnReason.
+const (
+	ReturnReasonDocumentExpired    ReturnReason = "document_expired"
+	ReturnReasonDocumentMissing    ReturnReason = "document_missing"
+	ReturnReasonDocumentUnreadable ReturnReason = "document_unreadable"
+	ReturnReasonNameMismatch       ReturnReason = "name_mismatch"
+	ReturnReasonOther              ReturnReason = "other"
+)
+
+// Valid indicates whether the value is a known member of the ReturnReason enum.
+func (e ReturnReason) Valid() bool {
+	switch e {
+	case ReturnReasonDocumentExpired:
+		return true
+	case ReturnReasonDocumentMissing:
+		return true
+	case ReturnReasonDocumentUnreadable:
+		return true
+	case ReturnReasonNameMismatch:
+		return true
+	case ReturnReasonOther:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReviewAccountKind.
 const (
 	ReviewAccountKindEnterprise ReviewAccountKind = "enterprise"
@@ -239,9 +287,76 @@ func (e ReviewAccountKind) Valid() bool {
 	}
 }
 
+// Defines values for ReviewOrigin.
+const (
+	ReviewOriginCustomer ReviewOrigin = "customer"
+	ReviewOriginStaff    ReviewOrigin = "staff"
+)
+
+// Valid indicates whether the value is a known member of the ReviewOrigin enum.
+func (e ReviewOrigin) Valid() bool {
+	switch e {
+	case ReviewOriginCustomer:
+		return true
+	case ReviewOriginStaff:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReviewStaffClosureReason.
+const (
+	ReviewStaffClosureReasonDeceasedHolder      ReviewStaffClosureReason = "deceased_holder"
+	ReviewStaffClosureReasonFraud               ReviewStaffClosureReason = "fraud"
+	ReviewStaffClosureReasonLegalOrder          ReviewStaffClosureReason = "legal_order"
+	ReviewStaffClosureReasonOwnerRequestOffline ReviewStaffClosureReason = "owner_request_offline"
+)
+
+// Valid indicates whether the value is a known member of the ReviewStaffClosureReason enum.
+func (e ReviewStaffClosureReason) Valid() bool {
+	switch e {
+	case ReviewStaffClosureReasonDeceasedHolder:
+		return true
+	case ReviewStaffClosureReasonFraud:
+		return true
+	case ReviewStaffClosureReasonLegalOrder:
+		return true
+	case ReviewStaffClosureReasonOwnerRequestOffline:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StaffClosureBodyReason.
+const (
+	StaffClosureBodyReasonDeceasedHolder      StaffClosureBodyReason = "deceased_holder"
+	StaffClosureBodyReasonFraud               StaffClosureBodyReason = "fraud"
+	StaffClosureBodyReasonLegalOrder          StaffClosureBodyReason = "legal_order"
+	StaffClosureBodyReasonOwnerRequestOffline StaffClosureBodyReason = "owner_request_offline"
+)
+
+// Valid indicates whether the value is a known member of the StaffClosureBodyReason enum.
+func (e StaffClosureBodyReason) Valid() bool {
+	switch e {
+	case StaffClosureBodyReasonDeceasedHolder:
+		return true
+	case StaffClosureBodyReasonFraud:
+		return true
+	case StaffClosureBodyReasonLegalOrder:
+		return true
+	case StaffClosureBodyReasonOwnerRequestOffline:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for State.
 const (
 	Approved          State = "approved"
+	AwaitingApproval  State = "awaiting_approval"
 	Cancelled         State = "cancelled"
 	Confirmed         State = "confirmed"
 	DocumentsUploaded State = "documents_uploaded"
@@ -249,6 +364,7 @@ const (
 	InReview          State = "in_review"
 	PhoneVerified     State = "phone_verified"
 	Rejected          State = "rejected"
+	Returned          State = "returned"
 	Scheduled         State = "scheduled"
 	Started           State = "started"
 	Withdrawn         State = "withdrawn"
@@ -258,6 +374,8 @@ const (
 func (e State) Valid() bool {
 	switch e {
 	case Approved:
+		return true
+	case AwaitingApproval:
 		return true
 	case Cancelled:
 		return true
@@ -272,6 +390,8 @@ func (e State) Valid() bool {
 	case PhoneVerified:
 		return true
 	case Rejected:
+		return true
+	case Returned:
 		return true
 	case Scheduled:
 		return true
@@ -302,6 +422,21 @@ func (e StuckEffectsPageItemsKind) Valid() bool {
 	case PublishEvent:
 		return true
 	case PurgeDocuments:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AddStaffEvidenceMultipartBodyKind.
+const (
+	AddStaffEvidenceMultipartBodyKindEvidence AddStaffEvidenceMultipartBodyKind = "evidence"
+)
+
+// Valid indicates whether the value is a known member of the AddStaffEvidenceMultipartBodyKind enum.
+func (e AddStaffEvidenceMultipartBodyKind) Valid() bool {
+	switch e {
+	case AddStaffEvidenceMultipartBodyKindEvidence:
 		return true
 	default:
 		return false
@@ -378,6 +513,11 @@ type DataExport struct {
 // DataExportChoice defines model for DataExport.Choice.
 type DataExportChoice string
 
+// DeclineBody defines model for DeclineBody.
+type DeclineBody struct {
+	Note string `json:"note"`
+}
+
 // DocumentFacts defines model for DocumentFacts.
 type DocumentFacts struct {
 	Bytes         int64   `json:"bytes"`
@@ -390,17 +530,19 @@ type DocumentFacts struct {
 	Width         int     `json:"width"`
 }
 
-// DocumentKind defines model for DocumentKind.
+// DocumentKind evidence is uploaded by staff to a staff closure only.
 type DocumentKind string
 
 // DocumentView defines model for DocumentView.
 type DocumentView struct {
-	Format     DocumentViewFormat `json:"format"`
-	Height     int                `json:"height"`
-	Kind       DocumentKind       `json:"kind"`
-	Replaced   *bool              `json:"replaced,omitempty"`
-	UploadedAt time.Time          `json:"uploaded_at"`
-	Width      int                `json:"width"`
+	Format DocumentViewFormat `json:"format"`
+	Height int                `json:"height"`
+
+	// Kind evidence is uploaded by staff to a staff closure only.
+	Kind       DocumentKind `json:"kind"`
+	Replaced   *bool        `json:"replaced,omitempty"`
+	UploadedAt time.Time    `json:"uploaded_at"`
+	Width      int          `json:"width"`
 }
 
 // DocumentViewFormat defines model for DocumentView.Format.
@@ -507,6 +649,7 @@ type Problem struct {
 	// code_locked, code_rate_limited, delivery_failed,
 	// documents_not_required, wrong_document_kind, history_full, self_review,
 	// no_receipt, receipt_invalid,
+	// not_asked, rounds_exhausted, four_eyes,
 	// document_rejected, document_too_large, unauthenticated,
 	// authentication_unavailable, forbidden, quota_exceeded,
 	// identifiers_not_kept, precondition_failed,
@@ -610,17 +753,48 @@ type Request struct {
 	ErasureExtension *ErasureExtension `json:"erasure_extension,omitempty"`
 
 	// HasReceipt The signed receipt can be downloaded at /v1/cancellations/{id}/receipt.
-	HasReceipt   *bool      `json:"has_receipt,omitempty"`
-	Id           string     `json:"id"`
+	HasReceipt *bool  `json:"has_receipt,omitempty"`
+	Id         string `json:"id"`
+
+	// Origin staff for a closure staff started on the customer's behalf.
+	Origin   *RequestOrigin `json:"origin,omitempty"`
+	Returned *ReturnedView  `json:"returned,omitempty"`
+
+	// Round The round of review: 1, then one more after each return.
+	Round        *int       `json:"round,omitempty"`
 	ScheduledFor *time.Time `json:"scheduled_for,omitempty"`
 	State        State      `json:"state"`
 	SubmittedAt  *time.Time `json:"submitted_at,omitempty"`
 	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
+// RequestOrigin staff for a closure staff started on the customer's behalf.
+type RequestOrigin string
+
 // RetryEffectBody defines model for RetryEffectBody.
 type RetryEffectBody struct {
 	Key string `json:"key"`
+}
+
+// ReturnBody defines model for ReturnBody.
+type ReturnBody struct {
+	Documents []DocumentKind `json:"documents"`
+
+	// Note For staff only; required with reason "other".
+	Note    *string        `json:"note,omitempty"`
+	Reasons []ReturnReason `json:"reasons"`
+}
+
+// ReturnReason defines model for ReturnReason.
+type ReturnReason string
+
+// ReturnedView defines model for ReturnedView.
+type ReturnedView struct {
+	At        time.Time       `json:"at"`
+	Documents []DocumentKind  `json:"documents"`
+	Pending   *[]DocumentKind `json:"pending,omitempty"`
+	Reasons   []ReturnReason  `json:"reasons"`
+	Round     int             `json:"round"`
 }
 
 // Review defines model for Review.
@@ -639,29 +813,101 @@ type Review struct {
 		Reasons  *[]ReasonCode `json:"reasons,omitempty"`
 	} `json:"decision,omitempty"`
 	Documents *[]struct {
-		Duplicate  *DocumentKind `json:"duplicate,omitempty"`
-		Facts      DocumentFacts `json:"facts"`
-		Kind       DocumentKind  `json:"kind"`
-		Purged     *bool         `json:"purged,omitempty"`
-		Replaced   *bool         `json:"replaced,omitempty"`
-		UploadedAt time.Time     `json:"uploaded_at"`
+		// Duplicate evidence is uploaded by staff to a staff closure only.
+		Duplicate *DocumentKind `json:"duplicate,omitempty"`
+		Facts     DocumentFacts `json:"facts"`
+
+		// Kind evidence is uploaded by staff to a staff closure only.
+		Kind       DocumentKind `json:"kind"`
+		Purged     *bool        `json:"purged,omitempty"`
+		Replaced   *bool        `json:"replaced,omitempty"`
+		UploadedAt time.Time    `json:"uploaded_at"`
 	} `json:"documents,omitempty"`
-	DueAt            *time.Time `json:"due_at,omitempty"`
-	Eligibility      Report     `json:"eligibility"`
-	History          []Event    `json:"history"`
-	HistoryVerified  bool       `json:"history_verified"`
-	Id               string     `json:"id"`
-	IdentityVerified bool       `json:"identity_verified"`
-	Overdue          bool       `json:"overdue"`
-	ScheduledFor     *time.Time `json:"scheduled_for,omitempty"`
-	State            State      `json:"state"`
-	SubmittedAt      *time.Time `json:"submitted_at,omitempty"`
-	UpdatedAt        time.Time  `json:"updated_at"`
-	Version          int64      `json:"version"`
+	DueAt            *time.Time    `json:"due_at,omitempty"`
+	Eligibility      Report        `json:"eligibility"`
+	History          []Event       `json:"history"`
+	HistoryVerified  bool          `json:"history_verified"`
+	Id               string        `json:"id"`
+	IdentityVerified bool          `json:"identity_verified"`
+	Origin           *ReviewOrigin `json:"origin,omitempty"`
+	Overdue          bool          `json:"overdue"`
+
+	// Return The latest round of asking for more, with the reviewer and note.
+	Return *struct {
+		At        time.Time      `json:"at"`
+		By        Actor          `json:"by"`
+		Documents []DocumentKind `json:"documents"`
+		Note      *string        `json:"note,omitempty"`
+		Reasons   []ReturnReason `json:"reasons"`
+		Round     int            `json:"round"`
+		Since     int            `json:"since"`
+	} `json:"return,omitempty"`
+	Returned     *ReturnedView `json:"returned,omitempty"`
+	Round        *int          `json:"round,omitempty"`
+	ScheduledFor *time.Time    `json:"scheduled_for,omitempty"`
+	StaffClosure *struct {
+		ApprovedAt *time.Time `json:"approved_at,omitempty"`
+		ApprovedBy *string    `json:"approved_by,omitempty"`
+		Note       *string    `json:"note,omitempty"`
+		Override   *struct {
+			At            time.Time `json:"at"`
+			By            string    `json:"by"`
+			Justification string    `json:"justification"`
+			Rules         []string  `json:"rules"`
+		} `json:"override,omitempty"`
+		Reason    ReviewStaffClosureReason `json:"reason"`
+		StartedAt time.Time                `json:"started_at"`
+		StartedBy string                   `json:"started_by"`
+	} `json:"staff_closure,omitempty"`
+	State       State      `json:"state"`
+	SubmittedAt *time.Time `json:"submitted_at,omitempty"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	Version     int64      `json:"version"`
 }
 
 // ReviewAccountKind defines model for Review.AccountKind.
 type ReviewAccountKind string
+
+// ReviewOrigin defines model for Review.Origin.
+type ReviewOrigin string
+
+// ReviewStaffClosureReason defines model for Review.StaffClosure.Reason.
+type ReviewStaffClosureReason string
+
+// ReviewDocument defines model for ReviewDocument.
+type ReviewDocument struct {
+	// Duplicate evidence is uploaded by staff to a staff closure only.
+	Duplicate *DocumentKind `json:"duplicate,omitempty"`
+	Facts     DocumentFacts `json:"facts"`
+
+	// Kind evidence is uploaded by staff to a staff closure only.
+	Kind       DocumentKind `json:"kind"`
+	Purged     *bool        `json:"purged,omitempty"`
+	Replaced   *bool        `json:"replaced,omitempty"`
+	UploadedAt time.Time    `json:"uploaded_at"`
+}
+
+// StaffApprovalBody defines model for StaffApprovalBody.
+type StaffApprovalBody struct {
+	// Justification Overrides eligibility blockers; recorded in the history.
+	Justification *string `json:"justification,omitempty"`
+	Note          *string `json:"note,omitempty"`
+}
+
+// StaffClosureBody defines model for StaffClosureBody.
+type StaffClosureBody struct {
+	Account string                 `json:"account"`
+	Note    *string                `json:"note,omitempty"`
+	Reason  StaffClosureBodyReason `json:"reason"`
+}
+
+// StaffClosureBodyReason defines model for StaffClosureBody.Reason.
+type StaffClosureBodyReason string
+
+// StaffClosurePage defines model for StaffClosurePage.
+type StaffClosurePage struct {
+	Items []Review `json:"items"`
+}
 
 // State defines model for State.
 type State string
@@ -767,7 +1013,9 @@ type WaiveDataExportParams struct {
 // UploadDocumentMultipartBody defines parameters for UploadDocument.
 type UploadDocumentMultipartBody struct {
 	File openapi_types.File `json:"file"`
-	Kind DocumentKind       `json:"kind"`
+
+	// Kind evidence is uploaded by staff to a staff closure only.
+	Kind DocumentKind `json:"kind"`
 }
 
 // UploadDocumentParams defines parameters for UploadDocument.
@@ -859,6 +1107,62 @@ type RejectReviewParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ReturnReviewParams defines parameters for ReturnReview.
+type ReturnReviewParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The ETag of the request as last read ("*" matches any).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListStaffClosuresParams defines parameters for ListStaffClosures.
+type ListStaffClosuresParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// StartStaffClosureParams defines parameters for StartStaffClosure.
+type StartStaffClosureParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ApproveStaffClosureParams defines parameters for ApproveStaffClosure.
+type ApproveStaffClosureParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The ETag of the request as last read ("*" matches any).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// DeclineStaffClosureParams defines parameters for DeclineStaffClosure.
+type DeclineStaffClosureParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The ETag of the request as last read ("*" matches any).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// AddStaffEvidenceMultipartBody defines parameters for AddStaffEvidence.
+type AddStaffEvidenceMultipartBody struct {
+	File openapi_types.File                `json:"file"`
+	Kind AddStaffEvidenceMultipartBodyKind `json:"kind"`
+}
+
+// AddStaffEvidenceParams defines parameters for AddStaffEvidence.
+type AddStaffEvidenceParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The ETag of the request as last read ("*" matches any).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// AddStaffEvidenceMultipartBodyKind defines parameters for AddStaffEvidence.
+type AddStaffEvidenceMultipartBodyKind string
+
 // StartCancellationJSONRequestBody defines body for StartCancellation for application/json ContentType.
 type StartCancellationJSONRequestBody = Empty
 
@@ -900,6 +1204,21 @@ type ExtendErasureDeadlineJSONRequestBody = ErasureExtensionBody
 
 // RejectReviewJSONRequestBody defines body for RejectReview for application/json ContentType.
 type RejectReviewJSONRequestBody = RejectBody
+
+// ReturnReviewJSONRequestBody defines body for ReturnReview for application/json ContentType.
+type ReturnReviewJSONRequestBody = ReturnBody
+
+// StartStaffClosureJSONRequestBody defines body for StartStaffClosure for application/json ContentType.
+type StartStaffClosureJSONRequestBody = StaffClosureBody
+
+// ApproveStaffClosureJSONRequestBody defines body for ApproveStaffClosure for application/json ContentType.
+type ApproveStaffClosureJSONRequestBody = StaffApprovalBody
+
+// DeclineStaffClosureJSONRequestBody defines body for DeclineStaffClosure for application/json ContentType.
+type DeclineStaffClosureJSONRequestBody = DeclineBody
+
+// AddStaffEvidenceMultipartRequestBody defines body for AddStaffEvidence for multipart/form-data ContentType.
+type AddStaffEvidenceMultipartRequestBody AddStaffEvidenceMultipartBody
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1249,6 +1568,111 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/reviews/{id}/reject (the `RejectReview` operationId).
 	RejectReview(ctx context.Context, id ID, params *RejectReviewParams, body RejectReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReturnReviewWithBody Ask the customer for more (reviewer role).
+	//
+	// Returns the request to the customer (state returned) with reason
+	// codes and the document kinds to upload again; the customer is told
+	// by SMS (or email) without the note, uploads only those kinds and
+	// submits again, due three business days from the resubmission.
+	// 409 rounds_exhausted after Config.MaxReturns rounds.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/return (the `ReturnReview` operationId).
+	ReturnReviewWithBody(ctx context.Context, id ID, params *ReturnReviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReturnReview Ask the customer for more (reviewer role).
+	//
+	// Returns the request to the customer (state returned) with reason
+	// codes and the document kinds to upload again; the customer is told
+	// by SMS (or email) without the note, uploads only those kinds and
+	// submits again, due three business days from the resubmission.
+	// 409 rounds_exhausted after Config.MaxReturns rounds.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/return (the `ReturnReview` operationId).
+	ReturnReview(ctx context.Context, id ID, params *ReturnReviewParams, body ReturnReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListStaffClosures Staff closures awaiting approval, oldest first (senior role).
+	//
+	// Corresponds with GET /v1/staff-closures (the `ListStaffClosures` operationId).
+	ListStaffClosures(ctx context.Context, params *ListStaffClosuresParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartStaffClosureWithBody Start closing an account on the customer's behalf (senior role).
+	//
+	// The request starts awaiting_approval, its eligibility evaluated and
+	// shown. Refused with 409 active_request_exists while the customer's
+	// own request is active.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/staff-closures (the `StartStaffClosure` operationId).
+	StartStaffClosureWithBody(ctx context.Context, params *StartStaffClosureParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartStaffClosure Start closing an account on the customer's behalf (senior role).
+	//
+	// The request starts awaiting_approval, its eligibility evaluated and
+	// shown. Refused with 409 active_request_exists while the customer's
+	// own request is active.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/staff-closures (the `StartStaffClosure` operationId).
+	StartStaffClosure(ctx context.Context, params *StartStaffClosureParams, body StartStaffClosureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApproveStaffClosureWithBody Approve a staff closure, as the second pair of eyes (senior role).
+	//
+	// 403 four_eyes for the staff member who started it; 422
+	// not_eligible when blockers remain and no justification is given
+	// (with one, the override is recorded in the history). The account
+	// is closed at once and the customer told by SMS and email.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/staff-closures/{id}/approve (the `ApproveStaffClosure` operationId).
+	ApproveStaffClosureWithBody(ctx context.Context, id ID, params *ApproveStaffClosureParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApproveStaffClosure Approve a staff closure, as the second pair of eyes (senior role).
+	//
+	// 403 four_eyes for the staff member who started it; 422
+	// not_eligible when blockers remain and no justification is given
+	// (with one, the override is recorded in the history). The account
+	// is closed at once and the customer told by SMS and email.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/staff-closures/{id}/approve (the `ApproveStaffClosure` operationId).
+	ApproveStaffClosure(ctx context.Context, id ID, params *ApproveStaffClosureParams, body ApproveStaffClosureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeclineStaffClosureWithBody Decline a staff closure without closing the account (senior role).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/staff-closures/{id}/decline (the `DeclineStaffClosure` operationId).
+	DeclineStaffClosureWithBody(ctx context.Context, id ID, params *DeclineStaffClosureParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeclineStaffClosure Decline a staff closure without closing the account (senior role).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/staff-closures/{id}/decline (the `DeclineStaffClosure` operationId).
+	DeclineStaffClosure(ctx context.Context, id ID, params *DeclineStaffClosureParams, body DeclineStaffClosureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddStaffEvidenceWithBody Upload an evidence document to a staff closure (senior role).
+	//
+	// multipart/form-data, the "kind" field ("evidence") then the "file" part, inspected like a customer's document.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/staff-closures/{id}/evidence (the `AddStaffEvidence` operationId).
+	AddStaffEvidenceWithBody(ctx context.Context, id ID, params *AddStaffEvidenceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetStaffEvidence The image of an evidence document (senior role; Cache-Control no-store).
+	//
+	// Corresponds with GET /v1/staff-closures/{id}/evidence/{n} (the `GetStaffEvidence` operationId).
+	GetStaffEvidence(ctx context.Context, id ID, n int, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // StartCancellationWithBody Step 1, open a cancellation request.
@@ -1896,6 +2320,221 @@ func (c *Client) RejectReviewWithBody(ctx context.Context, id ID, params *Reject
 // Corresponds with POST /v1/reviews/{id}/reject (the `RejectReview` operationId).
 func (c *Client) RejectReview(ctx context.Context, id ID, params *RejectReviewParams, body RejectReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRejectReviewRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReturnReviewWithBody Ask the customer for more (reviewer role).
+//
+// Returns the request to the customer (state returned) with reason
+// codes and the document kinds to upload again; the customer is told
+// by SMS (or email) without the note, uploads only those kinds and
+// submits again, due three business days from the resubmission.
+// 409 rounds_exhausted after Config.MaxReturns rounds.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/reviews/{id}/return (the `ReturnReview` operationId).
+func (c *Client) ReturnReviewWithBody(ctx context.Context, id ID, params *ReturnReviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReturnReviewRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReturnReview Ask the customer for more (reviewer role).
+//
+// Returns the request to the customer (state returned) with reason
+// codes and the document kinds to upload again; the customer is told
+// by SMS (or email) without the note, uploads only those kinds and
+// submits again, due three business days from the resubmission.
+// 409 rounds_exhausted after Config.MaxReturns rounds.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/reviews/{id}/return (the `ReturnReview` operationId).
+func (c *Client) ReturnReview(ctx context.Context, id ID, params *ReturnReviewParams, body ReturnReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReturnReviewRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListStaffClosures Staff closures awaiting approval, oldest first (senior role).
+//
+// Corresponds with GET /v1/staff-closures (the `ListStaffClosures` operationId).
+func (c *Client) ListStaffClosures(ctx context.Context, params *ListStaffClosuresParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListStaffClosuresRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartStaffClosureWithBody Start closing an account on the customer's behalf (senior role).
+//
+// The request starts awaiting_approval, its eligibility evaluated and
+// shown. Refused with 409 active_request_exists while the customer's
+// own request is active.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/staff-closures (the `StartStaffClosure` operationId).
+func (c *Client) StartStaffClosureWithBody(ctx context.Context, params *StartStaffClosureParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartStaffClosureRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartStaffClosure Start closing an account on the customer's behalf (senior role).
+//
+// The request starts awaiting_approval, its eligibility evaluated and
+// shown. Refused with 409 active_request_exists while the customer's
+// own request is active.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/staff-closures (the `StartStaffClosure` operationId).
+func (c *Client) StartStaffClosure(ctx context.Context, params *StartStaffClosureParams, body StartStaffClosureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartStaffClosureRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApproveStaffClosureWithBody Approve a staff closure, as the second pair of eyes (senior role).
+//
+// 403 four_eyes for the staff member who started it; 422
+// not_eligible when blockers remain and no justification is given
+// (with one, the override is recorded in the history). The account
+// is closed at once and the customer told by SMS and email.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/staff-closures/{id}/approve (the `ApproveStaffClosure` operationId).
+func (c *Client) ApproveStaffClosureWithBody(ctx context.Context, id ID, params *ApproveStaffClosureParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApproveStaffClosureRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApproveStaffClosure Approve a staff closure, as the second pair of eyes (senior role).
+//
+// 403 four_eyes for the staff member who started it; 422
+// not_eligible when blockers remain and no justification is given
+// (with one, the override is recorded in the history). The account
+// is closed at once and the customer told by SMS and email.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/staff-closures/{id}/approve (the `ApproveStaffClosure` operationId).
+func (c *Client) ApproveStaffClosure(ctx context.Context, id ID, params *ApproveStaffClosureParams, body ApproveStaffClosureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApproveStaffClosureRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeclineStaffClosureWithBody Decline a staff closure without closing the account (senior role).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/staff-closures/{id}/decline (the `DeclineStaffClosure` operationId).
+func (c *Client) DeclineStaffClosureWithBody(ctx context.Context, id ID, params *DeclineStaffClosureParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeclineStaffClosureRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeclineStaffClosure Decline a staff closure without closing the account (senior role).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/staff-closures/{id}/decline (the `DeclineStaffClosure` operationId).
+func (c *Client) DeclineStaffClosure(ctx context.Context, id ID, params *DeclineStaffClosureParams, body DeclineStaffClosureJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeclineStaffClosureRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddStaffEvidenceWithBody Upload an evidence document to a staff closure (senior role).
+//
+// multipart/form-data, the "kind" field ("evidence") then the "file" part, inspected like a customer's document.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/staff-closures/{id}/evidence (the `AddStaffEvidence` operationId).
+func (c *Client) AddStaffEvidenceWithBody(ctx context.Context, id ID, params *AddStaffEvidenceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddStaffEvidenceRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetStaffEvidence The image of an evidence document (senior role; Cache-Control no-store).
+//
+// Corresponds with GET /v1/staff-closures/{id}/evidence/{n} (the `GetStaffEvidence` operationId).
+func (c *Client) GetStaffEvidence(ctx context.Context, id ID, n int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStaffEvidenceRequest(c.Server, id, n)
 	if err != nil {
 		return nil, err
 	}
@@ -3348,6 +3987,437 @@ func NewRejectReviewRequestWithBody(server string, id ID, params *RejectReviewPa
 	return req, nil
 }
 
+// NewReturnReviewRequest calls the generic ReturnReview builder with application/json body
+func NewReturnReviewRequest(server string, id ID, params *ReturnReviewParams, body ReturnReviewJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReturnReviewRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewReturnReviewRequestWithBody constructs an http.Request for the ReturnReview method, with any body, and a specified content type
+func NewReturnReviewRequestWithBody(server string, id ID, params *ReturnReviewParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reviews/%s/return", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListStaffClosuresRequest constructs an http.Request for the ListStaffClosures method
+func NewListStaffClosuresRequest(server string, params *ListStaffClosuresParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/staff-closures")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStartStaffClosureRequest calls the generic StartStaffClosure builder with application/json body
+func NewStartStaffClosureRequest(server string, params *StartStaffClosureParams, body StartStaffClosureJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStartStaffClosureRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewStartStaffClosureRequestWithBody constructs an http.Request for the StartStaffClosure method, with any body, and a specified content type
+func NewStartStaffClosureRequestWithBody(server string, params *StartStaffClosureParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/staff-closures")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewApproveStaffClosureRequest calls the generic ApproveStaffClosure builder with application/json body
+func NewApproveStaffClosureRequest(server string, id ID, params *ApproveStaffClosureParams, body ApproveStaffClosureJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewApproveStaffClosureRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewApproveStaffClosureRequestWithBody constructs an http.Request for the ApproveStaffClosure method, with any body, and a specified content type
+func NewApproveStaffClosureRequestWithBody(server string, id ID, params *ApproveStaffClosureParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/staff-closures/%s/approve", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeclineStaffClosureRequest calls the generic DeclineStaffClosure builder with application/json body
+func NewDeclineStaffClosureRequest(server string, id ID, params *DeclineStaffClosureParams, body DeclineStaffClosureJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeclineStaffClosureRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewDeclineStaffClosureRequestWithBody constructs an http.Request for the DeclineStaffClosure method, with any body, and a specified content type
+func NewDeclineStaffClosureRequestWithBody(server string, id ID, params *DeclineStaffClosureParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/staff-closures/%s/decline", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewAddStaffEvidenceRequestWithBody constructs an http.Request for the AddStaffEvidence method, with any body, and a specified content type
+func NewAddStaffEvidenceRequestWithBody(server string, id ID, params *AddStaffEvidenceParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/staff-closures/%s/evidence", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetStaffEvidenceRequest constructs an http.Request for the GetStaffEvidence method
+func NewGetStaffEvidenceRequest(server string, id ID, n int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "n", n, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/staff-closures/%s/evidence/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -3688,6 +4758,115 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/reviews/{id}/reject (the `RejectReview` operationId).
 	RejectReviewWithResponse(ctx context.Context, id ID, params *RejectReviewParams, body RejectReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*RejectReviewResponse, error)
+
+	// ReturnReviewWithBodyWithResponse Ask the customer for more (reviewer role).
+	//
+	// Returns the request to the customer (state returned) with reason
+	// codes and the document kinds to upload again; the customer is told
+	// by SMS (or email) without the note, uploads only those kinds and
+	// submits again, due three business days from the resubmission.
+	// 409 rounds_exhausted after Config.MaxReturns rounds.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/return (the `ReturnReview` operationId).
+	ReturnReviewWithBodyWithResponse(ctx context.Context, id ID, params *ReturnReviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReturnReviewResponse, error)
+
+	// ReturnReviewWithResponse Ask the customer for more (reviewer role).
+	//
+	// Returns the request to the customer (state returned) with reason
+	// codes and the document kinds to upload again; the customer is told
+	// by SMS (or email) without the note, uploads only those kinds and
+	// submits again, due three business days from the resubmission.
+	// 409 rounds_exhausted after Config.MaxReturns rounds.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/return (the `ReturnReview` operationId).
+	ReturnReviewWithResponse(ctx context.Context, id ID, params *ReturnReviewParams, body ReturnReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*ReturnReviewResponse, error)
+
+	// ListStaffClosuresWithResponse Staff closures awaiting approval, oldest first (senior role).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/staff-closures (the `ListStaffClosures` operationId).
+	ListStaffClosuresWithResponse(ctx context.Context, params *ListStaffClosuresParams, reqEditors ...RequestEditorFn) (*ListStaffClosuresResponse, error)
+
+	// StartStaffClosureWithBodyWithResponse Start closing an account on the customer's behalf (senior role).
+	//
+	// The request starts awaiting_approval, its eligibility evaluated and
+	// shown. Refused with 409 active_request_exists while the customer's
+	// own request is active.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/staff-closures (the `StartStaffClosure` operationId).
+	StartStaffClosureWithBodyWithResponse(ctx context.Context, params *StartStaffClosureParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartStaffClosureResponse, error)
+
+	// StartStaffClosureWithResponse Start closing an account on the customer's behalf (senior role).
+	//
+	// The request starts awaiting_approval, its eligibility evaluated and
+	// shown. Refused with 409 active_request_exists while the customer's
+	// own request is active.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/staff-closures (the `StartStaffClosure` operationId).
+	StartStaffClosureWithResponse(ctx context.Context, params *StartStaffClosureParams, body StartStaffClosureJSONRequestBody, reqEditors ...RequestEditorFn) (*StartStaffClosureResponse, error)
+
+	// ApproveStaffClosureWithBodyWithResponse Approve a staff closure, as the second pair of eyes (senior role).
+	//
+	// 403 four_eyes for the staff member who started it; 422
+	// not_eligible when blockers remain and no justification is given
+	// (with one, the override is recorded in the history). The account
+	// is closed at once and the customer told by SMS and email.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/staff-closures/{id}/approve (the `ApproveStaffClosure` operationId).
+	ApproveStaffClosureWithBodyWithResponse(ctx context.Context, id ID, params *ApproveStaffClosureParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApproveStaffClosureResponse, error)
+
+	// ApproveStaffClosureWithResponse Approve a staff closure, as the second pair of eyes (senior role).
+	//
+	// 403 four_eyes for the staff member who started it; 422
+	// not_eligible when blockers remain and no justification is given
+	// (with one, the override is recorded in the history). The account
+	// is closed at once and the customer told by SMS and email.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/staff-closures/{id}/approve (the `ApproveStaffClosure` operationId).
+	ApproveStaffClosureWithResponse(ctx context.Context, id ID, params *ApproveStaffClosureParams, body ApproveStaffClosureJSONRequestBody, reqEditors ...RequestEditorFn) (*ApproveStaffClosureResponse, error)
+
+	// DeclineStaffClosureWithBodyWithResponse Decline a staff closure without closing the account (senior role).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/staff-closures/{id}/decline (the `DeclineStaffClosure` operationId).
+	DeclineStaffClosureWithBodyWithResponse(ctx context.Context, id ID, params *DeclineStaffClosureParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclineStaffClosureResponse, error)
+
+	// DeclineStaffClosureWithResponse Decline a staff closure without closing the account (senior role).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/staff-closures/{id}/decline (the `DeclineStaffClosure` operationId).
+	DeclineStaffClosureWithResponse(ctx context.Context, id ID, params *DeclineStaffClosureParams, body DeclineStaffClosureJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclineStaffClosureResponse, error)
+
+	// AddStaffEvidenceWithBodyWithResponse Upload an evidence document to a staff closure (senior role).
+	//
+	// multipart/form-data, the "kind" field ("evidence") then the "file" part, inspected like a customer's document.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/staff-closures/{id}/evidence (the `AddStaffEvidence` operationId).
+	AddStaffEvidenceWithBodyWithResponse(ctx context.Context, id ID, params *AddStaffEvidenceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddStaffEvidenceResponse, error)
+
+	// GetStaffEvidenceWithResponse The image of an evidence document (senior role; Cache-Control no-store).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/staff-closures/{id}/evidence/{n} (the `GetStaffEvidence` operationId).
+	GetStaffEvidenceWithResponse(ctx context.Context, id ID, n int, reqEditors ...RequestEditorFn) (*GetStaffEvidenceResponse, error)
 }
 
 // StartCancellationResponse201Headers the declared response headers of an HTTP 201 response for StartCancellation
@@ -5195,6 +6374,433 @@ func (r RejectReviewResponse) ContentType() string {
 	return ""
 }
 
+// ReturnReviewResponse200Headers the declared response headers of an HTTP 200 response for ReturnReview
+type ReturnReviewResponse200Headers struct {
+	ETag *string
+}
+
+// ReturnReviewResponseDefaultHeaders the declared response headers of an HTTP default response for ReturnReview
+type ReturnReviewResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type ReturnReviewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Review
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReturnReviewResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ReturnReviewResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReturnReviewResponse) GetJSON200() *Review {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ReturnReviewResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReturnReviewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReturnReviewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReturnReviewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReturnReviewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListStaffClosuresResponseDefaultHeaders the declared response headers of an HTTP default response for ListStaffClosures
+type ListStaffClosuresResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type ListStaffClosuresResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StaffClosurePage
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListStaffClosuresResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListStaffClosuresResponse) GetJSON200() *StaffClosurePage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListStaffClosuresResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListStaffClosuresResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListStaffClosuresResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListStaffClosuresResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListStaffClosuresResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StartStaffClosureResponse201Headers the declared response headers of an HTTP 201 response for StartStaffClosure
+type StartStaffClosureResponse201Headers struct {
+	ETag *string
+}
+
+// StartStaffClosureResponseDefaultHeaders the declared response headers of an HTTP default response for StartStaffClosure
+type StartStaffClosureResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type StartStaffClosureResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Review
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *StartStaffClosureResponse201Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *StartStaffClosureResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r StartStaffClosureResponse) GetJSON201() *Review {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r StartStaffClosureResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r StartStaffClosureResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StartStaffClosureResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StartStaffClosureResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StartStaffClosureResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ApproveStaffClosureResponse200Headers the declared response headers of an HTTP 200 response for ApproveStaffClosure
+type ApproveStaffClosureResponse200Headers struct {
+	ETag *string
+}
+
+// ApproveStaffClosureResponseDefaultHeaders the declared response headers of an HTTP default response for ApproveStaffClosure
+type ApproveStaffClosureResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type ApproveStaffClosureResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Review
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ApproveStaffClosureResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ApproveStaffClosureResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ApproveStaffClosureResponse) GetJSON200() *Review {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ApproveStaffClosureResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ApproveStaffClosureResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApproveStaffClosureResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApproveStaffClosureResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApproveStaffClosureResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeclineStaffClosureResponse200Headers the declared response headers of an HTTP 200 response for DeclineStaffClosure
+type DeclineStaffClosureResponse200Headers struct {
+	ETag *string
+}
+
+// DeclineStaffClosureResponseDefaultHeaders the declared response headers of an HTTP default response for DeclineStaffClosure
+type DeclineStaffClosureResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type DeclineStaffClosureResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Review
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *DeclineStaffClosureResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *DeclineStaffClosureResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeclineStaffClosureResponse) GetJSON200() *Review {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeclineStaffClosureResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeclineStaffClosureResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeclineStaffClosureResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeclineStaffClosureResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeclineStaffClosureResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddStaffEvidenceResponse201Headers the declared response headers of an HTTP 201 response for AddStaffEvidence
+type AddStaffEvidenceResponse201Headers struct {
+	ETag *string
+}
+
+// AddStaffEvidenceResponseDefaultHeaders the declared response headers of an HTTP default response for AddStaffEvidence
+type AddStaffEvidenceResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type AddStaffEvidenceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ReviewDocument
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *AddStaffEvidenceResponse201Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *AddStaffEvidenceResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddStaffEvidenceResponse) GetJSON201() *ReviewDocument {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AddStaffEvidenceResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AddStaffEvidenceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddStaffEvidenceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddStaffEvidenceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddStaffEvidenceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetStaffEvidenceResponse200Headers the declared response headers of an HTTP 200 response for GetStaffEvidence
+type GetStaffEvidenceResponse200Headers struct {
+	CacheControl *string
+}
+
+// GetStaffEvidenceResponseDefaultHeaders the declared response headers of an HTTP default response for GetStaffEvidence
+type GetStaffEvidenceResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type GetStaffEvidenceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetStaffEvidenceResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetStaffEvidenceResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetStaffEvidenceResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStaffEvidenceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStaffEvidenceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStaffEvidenceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStaffEvidenceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // StartCancellationWithBodyWithResponse Step 1, open a cancellation request.
 //
 // Fails with 422 not_eligible (findings and remedies) or 409 active_request_exists, and then creates nothing.
@@ -5718,6 +7324,181 @@ func (c *ClientWithResponses) RejectReviewWithResponse(ctx context.Context, id I
 		return nil, err
 	}
 	return ParseRejectReviewResponse(rsp)
+}
+
+// ReturnReviewWithBodyWithResponse Ask the customer for more (reviewer role).
+//
+// Returns the request to the customer (state returned) with reason
+// codes and the document kinds to upload again; the customer is told
+// by SMS (or email) without the note, uploads only those kinds and
+// submits again, due three business days from the resubmission.
+// 409 rounds_exhausted after Config.MaxReturns rounds.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/return (the `ReturnReview` operationId).
+func (c *ClientWithResponses) ReturnReviewWithBodyWithResponse(ctx context.Context, id ID, params *ReturnReviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReturnReviewResponse, error) {
+	rsp, err := c.ReturnReviewWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReturnReviewResponse(rsp)
+}
+
+// ReturnReviewWithResponse Ask the customer for more (reviewer role).
+//
+// Returns the request to the customer (state returned) with reason
+// codes and the document kinds to upload again; the customer is told
+// by SMS (or email) without the note, uploads only those kinds and
+// submits again, due three business days from the resubmission.
+// 409 rounds_exhausted after Config.MaxReturns rounds.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/return (the `ReturnReview` operationId).
+func (c *ClientWithResponses) ReturnReviewWithResponse(ctx context.Context, id ID, params *ReturnReviewParams, body ReturnReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*ReturnReviewResponse, error) {
+	rsp, err := c.ReturnReview(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReturnReviewResponse(rsp)
+}
+
+// ListStaffClosuresWithResponse Staff closures awaiting approval, oldest first (senior role).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/staff-closures (the `ListStaffClosures` operationId).
+func (c *ClientWithResponses) ListStaffClosuresWithResponse(ctx context.Context, params *ListStaffClosuresParams, reqEditors ...RequestEditorFn) (*ListStaffClosuresResponse, error) {
+	rsp, err := c.ListStaffClosures(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListStaffClosuresResponse(rsp)
+}
+
+// StartStaffClosureWithBodyWithResponse Start closing an account on the customer's behalf (senior role).
+//
+// The request starts awaiting_approval, its eligibility evaluated and
+// shown. Refused with 409 active_request_exists while the customer's
+// own request is active.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/staff-closures (the `StartStaffClosure` operationId).
+func (c *ClientWithResponses) StartStaffClosureWithBodyWithResponse(ctx context.Context, params *StartStaffClosureParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartStaffClosureResponse, error) {
+	rsp, err := c.StartStaffClosureWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartStaffClosureResponse(rsp)
+}
+
+// StartStaffClosureWithResponse Start closing an account on the customer's behalf (senior role).
+//
+// The request starts awaiting_approval, its eligibility evaluated and
+// shown. Refused with 409 active_request_exists while the customer's
+// own request is active.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/staff-closures (the `StartStaffClosure` operationId).
+func (c *ClientWithResponses) StartStaffClosureWithResponse(ctx context.Context, params *StartStaffClosureParams, body StartStaffClosureJSONRequestBody, reqEditors ...RequestEditorFn) (*StartStaffClosureResponse, error) {
+	rsp, err := c.StartStaffClosure(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartStaffClosureResponse(rsp)
+}
+
+// ApproveStaffClosureWithBodyWithResponse Approve a staff closure, as the second pair of eyes (senior role).
+//
+// 403 four_eyes for the staff member who started it; 422
+// not_eligible when blockers remain and no justification is given
+// (with one, the override is recorded in the history). The account
+// is closed at once and the customer told by SMS and email.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/staff-closures/{id}/approve (the `ApproveStaffClosure` operationId).
+func (c *ClientWithResponses) ApproveStaffClosureWithBodyWithResponse(ctx context.Context, id ID, params *ApproveStaffClosureParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApproveStaffClosureResponse, error) {
+	rsp, err := c.ApproveStaffClosureWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApproveStaffClosureResponse(rsp)
+}
+
+// ApproveStaffClosureWithResponse Approve a staff closure, as the second pair of eyes (senior role).
+//
+// 403 four_eyes for the staff member who started it; 422
+// not_eligible when blockers remain and no justification is given
+// (with one, the override is recorded in the history). The account
+// is closed at once and the customer told by SMS and email.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/staff-closures/{id}/approve (the `ApproveStaffClosure` operationId).
+func (c *ClientWithResponses) ApproveStaffClosureWithResponse(ctx context.Context, id ID, params *ApproveStaffClosureParams, body ApproveStaffClosureJSONRequestBody, reqEditors ...RequestEditorFn) (*ApproveStaffClosureResponse, error) {
+	rsp, err := c.ApproveStaffClosure(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApproveStaffClosureResponse(rsp)
+}
+
+// DeclineStaffClosureWithBodyWithResponse Decline a staff closure without closing the account (senior role).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/staff-closures/{id}/decline (the `DeclineStaffClosure` operationId).
+func (c *ClientWithResponses) DeclineStaffClosureWithBodyWithResponse(ctx context.Context, id ID, params *DeclineStaffClosureParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclineStaffClosureResponse, error) {
+	rsp, err := c.DeclineStaffClosureWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeclineStaffClosureResponse(rsp)
+}
+
+// DeclineStaffClosureWithResponse Decline a staff closure without closing the account (senior role).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/staff-closures/{id}/decline (the `DeclineStaffClosure` operationId).
+func (c *ClientWithResponses) DeclineStaffClosureWithResponse(ctx context.Context, id ID, params *DeclineStaffClosureParams, body DeclineStaffClosureJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclineStaffClosureResponse, error) {
+	rsp, err := c.DeclineStaffClosure(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeclineStaffClosureResponse(rsp)
+}
+
+// AddStaffEvidenceWithBodyWithResponse Upload an evidence document to a staff closure (senior role).
+//
+// multipart/form-data, the "kind" field ("evidence") then the "file" part, inspected like a customer's document.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/staff-closures/{id}/evidence (the `AddStaffEvidence` operationId).
+func (c *ClientWithResponses) AddStaffEvidenceWithBodyWithResponse(ctx context.Context, id ID, params *AddStaffEvidenceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddStaffEvidenceResponse, error) {
+	rsp, err := c.AddStaffEvidenceWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddStaffEvidenceResponse(rsp)
+}
+
+// GetStaffEvidenceWithResponse The image of an evidence document (senior role; Cache-Control no-store).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/staff-closures/{id}/evidence/{n} (the `GetStaffEvidence` operationId).
+func (c *ClientWithResponses) GetStaffEvidenceWithResponse(ctx context.Context, id ID, n int, reqEditors ...RequestEditorFn) (*GetStaffEvidenceResponse, error) {
+	rsp, err := c.GetStaffEvidence(ctx, id, n, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStaffEvidenceResponse(rsp)
 }
 
 // ParseStartCancellationResponse parses an HTTP response from a StartCancellationWithResponse call
@@ -7181,6 +8962,430 @@ func ParseRejectReviewResponse(rsp *http.Response) (*RejectReviewResponse, error
 		response.Headers200 = &headers
 	case true:
 		var headers RejectReviewResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReturnReviewResponse parses an HTTP response from a ReturnReviewWithResponse call
+func ParseReturnReviewResponse(rsp *http.Response) (*ReturnReviewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReturnReviewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Review
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReturnReviewResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ReturnReviewResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListStaffClosuresResponse parses an HTTP response from a ListStaffClosuresWithResponse call
+func ParseListStaffClosuresResponse(rsp *http.Response) (*ListStaffClosuresResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListStaffClosuresResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StaffClosurePage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case true:
+		var headers ListStaffClosuresResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStartStaffClosureResponse parses an HTTP response from a StartStaffClosureWithResponse call
+func ParseStartStaffClosureResponse(rsp *http.Response) (*StartStaffClosureResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StartStaffClosureResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Review
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers StartStaffClosureResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers201 = &headers
+	case true:
+		var headers StartStaffClosureResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseApproveStaffClosureResponse parses an HTTP response from a ApproveStaffClosureWithResponse call
+func ParseApproveStaffClosureResponse(rsp *http.Response) (*ApproveStaffClosureResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApproveStaffClosureResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Review
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ApproveStaffClosureResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ApproveStaffClosureResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeclineStaffClosureResponse parses an HTTP response from a DeclineStaffClosureWithResponse call
+func ParseDeclineStaffClosureResponse(rsp *http.Response) (*DeclineStaffClosureResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeclineStaffClosureResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Review
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers DeclineStaffClosureResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers DeclineStaffClosureResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddStaffEvidenceResponse parses an HTTP response from a AddStaffEvidenceWithResponse call
+func ParseAddStaffEvidenceResponse(rsp *http.Response) (*AddStaffEvidenceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddStaffEvidenceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ReviewDocument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers AddStaffEvidenceResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers201 = &headers
+	case true:
+		var headers AddStaffEvidenceResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetStaffEvidenceResponse parses an HTTP response from a GetStaffEvidenceWithResponse call
+func ParseGetStaffEvidenceResponse(rsp *http.Response) (*GetStaffEvidenceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStaffEvidenceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetStaffEvidenceResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers GetStaffEvidenceResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -1,0 +1,361 @@
+package cancellation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/accountkit/cancellation/ports"
+)
+
+// StaffReason is why staff close an account on the customer's behalf.
+type StaffReason string
+
+// Staff closure reasons.
+const (
+	StaffReasonLegalOrder          StaffReason = "legal_order"
+	StaffReasonFraud               StaffReason = "fraud"
+	StaffReasonDeceasedHolder      StaffReason = "deceased_holder"
+	StaffReasonOwnerRequestOffline StaffReason = "owner_request_offline"
+)
+
+var staffReasons = []StaffReason{StaffReasonLegalOrder, StaffReasonFraud, StaffReasonDeceasedHolder, StaffReasonOwnerRequestOffline}
+
+// StaffReasons lists every staff closure reason. It is a copy for
+// reading: changing it changes nothing the library accepts.
+var StaffReasons = slices.Clone(staffReasons)
+
+// staffClosureStates are the states a staff closure may be stored in.
+var staffClosureStates = []State{StateAwaitingApproval, StateApproved, StateCancelled, StateRejected}
+
+// MaxEvidence is the most evidence documents one staff closure holds.
+const MaxEvidence = 20
+
+// StaffClosure is what a request started by staff records
+// (Request.StaffClosure). It is for staff: the customer's view shows only
+// that staff started it (RequestView.Origin).
+type StaffClosure struct {
+	Reason    StaffReason `json:"reason"`
+	Note      string      `json:"note,omitempty"`
+	StartedBy string      `json:"started_by"`
+	StartedAt time.Time   `json:"started_at"`
+	// ApprovedBy is the second staff member, who approved it.
+	ApprovedBy string    `json:"approved_by,omitempty"`
+	ApprovedAt time.Time `json:"approved_at,omitzero"`
+	// Override is set when the approver overrode eligibility blockers.
+	Override *Override `json:"override,omitempty"`
+}
+
+// Override records eligibility blockers a senior overrode, and why.
+type Override struct {
+	By            string    `json:"by"`
+	Rules         []string  `json:"rules"`
+	Justification string    `json:"justification"`
+	At            time.Time `json:"at"`
+}
+
+func (c *StaffClosure) clone() *StaffClosure {
+	if c == nil {
+		return nil
+	}
+	d := *c
+	if c.Override != nil {
+		o := *c.Override
+		o.Rules = slices.Clone(o.Rules)
+		d.Override = &o
+	}
+	return &d
+}
+
+// StaffClosure returns what a closure started by staff records; false for
+// a customer's own request.
+func (r *Request) StaffClosure() (StaffClosure, bool) {
+	if r.d.StaffClosure == nil {
+		return StaffClosure{}, false
+	}
+	return *r.d.StaffClosure.clone(), true
+}
+
+// StaffClosureStart is what StartStaffClosure needs.
+type StaffClosureStart struct {
+	Reason StaffReason
+	// Note is for staff (the case reference, what was received).
+	Note string
+}
+
+// StaffApproval is the second staff member's approval of a staff
+// closure.
+type StaffApproval struct {
+	Note string
+	// Justification is required to override eligibility blockers: without
+	// it a blocked account is refused with a NotEligibleError. It is
+	// recorded in the history (EventBlockersOverridden).
+	Justification string
+}
+
+// StartStaffClosure starts a closure of the account on the customer's
+// behalf, by a senior staff member (ports.RoleSenior), for a reason
+// (legal order, fraud, deceased holder, owner request received offline).
+// Eligibility is evaluated and recorded (Request.Eligibility), blocked or
+// not: blockers are shown to the approver, who may override them. The
+// request starts in StateAwaitingApproval, with a started event naming
+// the staff member; the customer is not notified until the account is
+// closed. Staff then add evidence (AddStaffEvidence) and a second,
+// different senior approves (ApproveStaffClosure) or anyone senior
+// declines (DeclineStaffClosure).
+//
+// While the customer's own request is active a staff closure is refused
+// with ErrActiveRequestExists: the customer's request is decided (or
+// withdrawn) first, so the account never has two active requests. The
+// staff member may not start one for their own account (ErrSelfReview).
+func (s *Service) StartStaffClosure(ctx context.Context, rv Reviewer, account ports.AccountID, c StaffClosureStart) (_ *Request, err error) {
+	defer s.hooks.operation(&ctx, OpStartStaffClosure)(&err)
+	m, err := s.authorize(ctx, "start a staff closure", rv, ports.RoleSenior)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(staffReasons, c.Reason) {
+		return nil, invalid("reason", fmt.Sprintf("unknown staff closure reason %q (known: %v)", c.Reason, staffReasons))
+	}
+	acct, err := s.account(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	if m.Account != "" && m.Account == account {
+		return nil, fmt.Errorf("%w: staff member %s owns account %s", ErrSelfReview, m.ID, account)
+	}
+	if _, err := s.store.ActiveFor(ctx, account); err == nil {
+		return nil, fmt.Errorf("%w: %s: the customer's own request is decided or withdrawn first", ErrActiveRequestExists, account)
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("cancellation: reading the active request of %s: %w", account, err)
+	}
+	now := s.now()
+	rep := s.evaluate(ctx, acct, now)
+	by := Actor{Kind: ActorReviewer, ID: validText(m.ID)}
+	note := validText(c.Note)
+	r := newRequest("can_"+randomID(12), acct, now, rep, s.cfg.ExpireAfter, by, map[string]string{"origin": "staff"})
+	r.d.StaffClosure = &StaffClosure{Reason: c.Reason, Note: note, StartedBy: by.ID, StartedAt: now}
+	if err := r.move("start a staff closure", StateAwaitingApproval, now, by, EventAwaitingApproval,
+		map[string]string{"reason": string(c.Reason), "note": note}); err != nil {
+		return nil, err
+	}
+	return s.create(ctx, r, nil, nil)
+}
+
+// checkEvidenceUpload is the guard of staff's evidence upload.
+func (r *Request) checkEvidenceUpload(kind DocumentKind) error {
+	switch {
+	case kind != DocumentEvidence:
+		return fmt.Errorf("%w: staff upload %q to a staff closure, not %q", ErrWrongDocumentKind, DocumentEvidence, kind)
+	case r.d.StaffClosure == nil:
+		return r.refuse("add evidence to", "", "evidence is added to closures staff started, not to a customer's request")
+	case r.d.State != StateAwaitingApproval:
+		return r.refuse("add evidence to", "", "evidence is added before the closure is approved")
+	}
+	n := 0
+	for _, d := range r.d.Documents {
+		if d.Kind == DocumentEvidence {
+			n++
+		}
+	}
+	if n+len(r.d.Reserved) >= MaxEvidence {
+		return invalid("evidence", fmt.Sprintf("a staff closure holds at most %d evidence documents", MaxEvidence))
+	}
+	return nil
+}
+
+// AddStaffEvidence uploads an evidence document (a court order, a death
+// certificate...) to a staff closure awaiting approval, by a senior. It
+// is bounded, sniffed and inspected like a customer's document and kept in
+// the DocumentStore until the documents are purged after the decision;
+// its upload is an event naming the staff member. Reviewers read it with
+// ReviewDocument (kind DocumentEvidence); the customer's view never shows
+// it.
+func (s *Service) AddStaffEvidence(ctx context.Context, rv Reviewer, id string, body io.Reader) (_ Document, err error) {
+	defer s.hooks.operation(&ctx, OpAddStaffEvidence)(&err)
+	m, err := s.authorize(ctx, "add staff evidence", rv, ports.RoleSenior)
+	if err != nil {
+		return Document{}, err
+	}
+	return s.storeUpload(ctx, staff, id, DocumentEvidence, body, Actor{Kind: ActorReviewer, ID: validText(m.ID)})
+}
+
+// ApproveStaffClosure is the second pair of eyes on a staff closure: a
+// senior other than the one who started it (else ErrFourEyes, which wraps
+// ErrForbidden), not on their own account (ErrSelfReview), approves it
+// once it holds at least one evidence document. Eligibility is evaluated
+// again: a blocked account is refused with a NotEligibleError (nothing
+// changes) unless a.Justification is given, in which case the blockers
+// are overridden and the override, naming the rules, the approver and the
+// justification, is recorded in the history (EventBlockersOverridden). A
+// report blocked only by checkers that failed is an outage
+// (UnavailableError), never overridden. Findings that need the customer's
+// consent do not hold a staff closure back.
+//
+// The account is then closed at once, whatever Config.ClosingMode (a
+// cooling-off period is the customer's, and staff closures are not the
+// customer's request): through the AccountCloser, with success sent to
+// the customer by SMS and email (TemplateCancelled), and events, as any
+// closure.
+func (s *Service) ApproveStaffClosure(ctx context.Context, rv Reviewer, id string, a StaffApproval) (_ *Request, err error) {
+	defer s.hooks.operation(&ctx, OpApproveStaffClosure)(&err)
+	m, err := s.authorize(ctx, "approve a staff closure", rv, ports.RoleSenior)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckID("id", id); err != nil {
+		return nil, err
+	}
+	cur, err := s.store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion(ctx, cur); err != nil { // before evaluating eligibility
+		return nil, err
+	}
+	if err := cur.checkStaffDecision("approve", StateApproved, m); err != nil {
+		return nil, err
+	}
+	acct, err := s.anyAccount(ctx, cur.Account())
+	if err != nil {
+		return nil, err
+	}
+	rep := s.evaluate(ctx, acct, s.now())
+	return s.mutateFrom(ctx, staff, id, cur, func(r *Request, ec effectCtx) error {
+		return r.approveStaffClosure(ec, m, a, rep)
+	})
+}
+
+// checkStaffDecision is the guard of a staff member's decision on a staff
+// closure; approving also needs four eyes and evidence.
+func (r *Request) checkStaffDecision(op string, to State, m ports.StaffMember) error {
+	switch {
+	case r.d.StaffClosure == nil:
+		return r.refuse(op, to, "this is the customer's own request: it is decided through the review")
+	case m.Account != "" && m.Account == r.d.Account:
+		return fmt.Errorf("%w: staff member %s owns account %s", ErrSelfReview, m.ID, r.d.Account)
+	case r.d.State != StateAwaitingApproval:
+		return r.refuse(op, to, "only a staff closure awaiting approval is decided")
+	case to != StateApproved:
+		return nil
+	case m.ID == r.d.StaffClosure.StartedBy:
+		return fmt.Errorf("%w (%w): %s started closure %s, so another staff member approves it", ErrFourEyes, ErrForbidden, m.ID, r.d.ID)
+	case !slices.ContainsFunc(r.d.Documents, func(d Document) bool { return d.Kind == DocumentEvidence && d.PurgedAt.IsZero() }):
+		return r.refuse(op, to, "a staff closure needs at least one evidence document (AddStaffEvidence)")
+	}
+	return nil
+}
+
+func (r *Request) approveStaffClosure(ec effectCtx, m ports.StaffMember, a StaffApproval, rep Report) error {
+	const op = "approve"
+	if err := r.checkStaffDecision(op, StateApproved, m); err != nil {
+		return err
+	}
+	by := Actor{Kind: ActorReviewer, ID: validText(m.ID)}
+	blockers := rep.decisive()
+	switch {
+	case len(blockers) == 0 && rep.Outcome == OutcomeBlocked:
+		return notEligible(op, rep) // blocked by failed checkers only: an outage
+	case len(blockers) > 0 && strings.TrimSpace(a.Justification) == "":
+		return fmt.Errorf("%w (a senior may override the blockers with a justification)", notEligible(op, rep))
+	}
+	r.d.Eligibility = rep
+	if len(blockers) > 0 {
+		rules := make([]string, len(blockers))
+		for i, f := range blockers {
+			rules[i] = f.Rule
+		}
+		just := validText(a.Justification)
+		r.d.StaffClosure.Override = &Override{By: by.ID, Rules: rules, Justification: just, At: ec.now}
+		r.record(ec.now, by, EventBlockersOverridden, map[string]string{"rules": strings.Join(rules, ","), "justification": just})
+	}
+	note := validText(a.Note)
+	r.d.StaffClosure.ApprovedBy, r.d.StaffClosure.ApprovedAt = by.ID, ec.now
+	r.d.Decision = &Decision{Approved: true, Actor: by, Note: note, At: ec.now}
+	if err := r.move(op, StateApproved, ec.now, by, EventApproved, map[string]string{
+		"note": note, "mode": Immediate.String(), "reason": string(r.d.StaffClosure.Reason), "started_by": r.d.StaffClosure.StartedBy,
+	}); err != nil {
+		return err
+	}
+	r.d.Mode = Immediate.String()
+	r.addEffect(Effect{Key: r.d.ID + "/close_account", Kind: EffectCloseAccount}, ec.owner, ec.lease)
+	return nil
+}
+
+// DeclineStaffClosure ends a staff closure awaiting approval without
+// closing the account (StateRejected): a senior, the starter included,
+// declines it with a note for staff (required). The customer, never told
+// of it, is not notified; its evidence is purged after the retention.
+func (s *Service) DeclineStaffClosure(ctx context.Context, rv Reviewer, id, note string) (_ *Request, err error) {
+	defer s.hooks.operation(&ctx, OpDeclineStaffClosure)(&err)
+	m, err := s.authorize(ctx, "decline a staff closure", rv, ports.RoleSenior)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(note) == "" {
+		return nil, invalid("note", "declining a staff closure needs a note that says why")
+	}
+	return s.mutate(ctx, staff, id, func(r *Request, ec effectCtx) error {
+		if err := r.checkStaffDecision("decline", StateRejected, m); err != nil {
+			return err
+		}
+		by := Actor{Kind: ActorReviewer, ID: validText(m.ID)}
+		note := validText(note)
+		if err := r.move("decline", StateRejected, ec.now, by, EventRejected, map[string]string{"reasons": string(ReasonOther), "note": note}); err != nil {
+			return err
+		}
+		r.d.Decision = &Decision{Approved: false, Actor: by, Reasons: []ReasonCode{ReasonOther}, Note: note, At: ec.now}
+		r.schedulePurge(ec)
+		return nil
+	})
+}
+
+// StaffClosures lists the staff closures awaiting approval, oldest first,
+// for a senior, at most limit (0: all).
+func (s *Service) StaffClosures(ctx context.Context, rv Reviewer, limit int) (_ []*Request, err error) {
+	defer s.hooks.operation(&ctx, OpStaffClosures)(&err)
+	if _, err := s.authorize(ctx, "list staff closures", rv, ports.RoleSenior); err != nil {
+		return nil, err
+	}
+	if limit < 0 {
+		return nil, invalid("limit", "must not be negative")
+	}
+	return s.store.List(ctx, Query{States: []State{StateAwaitingApproval}, Limit: limit})
+}
+
+// ReviewEvidence returns the n-th evidence document (from 0, in upload
+// order) of a staff closure and its bytes, for a senior (who approves or
+// declines it). A request without that many evidence documents, or whose
+// evidence was purged, answers ErrNotFound.
+func (s *Service) ReviewEvidence(ctx context.Context, rv Reviewer, id string, n int) (_ Document, _ []byte, err error) {
+	defer s.hooks.operation(&ctx, OpReviewEvidence)(&err)
+	if _, err := s.authorize(ctx, "review staff evidence", rv, ports.RoleSenior); err != nil {
+		return Document{}, nil, err
+	}
+	if err := CheckID("id", id); err != nil {
+		return Document{}, nil, err
+	}
+	r, err := s.store.Get(ctx, id)
+	if err != nil {
+		return Document{}, nil, err
+	}
+	i := 0
+	for _, d := range r.d.Documents {
+		if d.Kind != DocumentEvidence {
+			continue
+		}
+		if i == n && d.PurgedAt.IsZero() {
+			b, err := s.cfg.Documents.GetDocument(ctx, d.Key)
+			if err != nil {
+				return Document{}, nil, fmt.Errorf("cancellation: reading evidence %d of %s: %w", n, id, err)
+			}
+			return d, b, nil
+		}
+		i++
+	}
+	return Document{}, nil, fmt.Errorf("%w: request %s has no evidence document %d", ErrNotFound, id, n)
+}
