@@ -218,3 +218,22 @@ func TestCodecDecodesAsEncodingJSON(t *testing.T) {
 		decodeBoth[requestData](t, []byte(doc))
 	}
 }
+
+// TestFingerprintWithoutItemsIsHashedOncePerRule: the fingerprint of a
+// finding without items, memoized by rule name, is the hash of the name
+// as the consents on record bind it, on the first call and the next.
+func TestFingerprintWithoutItemsIsHashedOncePerRule(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"orders", "a rule \"quoted\"", "rule-" + t.Name()} {
+		want := hashFingerprint(name, nil)
+		if got := fingerprint(name, nil); got != want {
+			t.Fatalf("%q first: %s, want %s", name, got, want)
+		}
+		if got := fingerprint(name, []Item{}); got != want {
+			t.Fatalf("%q again: %s, want %s", name, got, want)
+		}
+	}
+	if fingerprint("orders", nil) == fingerprint("orders", []Item{{Kind: "order", Ref: "o-1"}}) {
+		t.Fatal("a finding with items has the fingerprint of one without")
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/accountkit/cancellation/ports"
@@ -84,6 +86,33 @@ type Finding struct {
 // currency, sorted, after the line "%q" of the rule name. It builds the
 // lines with strconv instead of fmt, which gives the same bytes.
 func fingerprint(rule string, items []Item) string {
+	if len(items) == 0 {
+		// Most findings have no items: their fingerprint depends on the
+		// rule's name alone, so it is hashed once per name.
+		if fp, ok := emptyFingerprints.Load(rule); ok {
+			return fp.(string)
+		}
+		fp := hashFingerprint(rule, nil)
+		if emptyFingerprintCount.Add(1) <= maxEmptyFingerprints {
+			emptyFingerprints.Store(rule, fp)
+		}
+		return fp
+	}
+	return hashFingerprint(rule, items)
+}
+
+// emptyFingerprints holds fingerprint(name, nil) by rule name, for at most
+// maxEmptyFingerprints names (rules are configured, so their names are
+// few; a rule that names itself anew on every call is hashed every time).
+var (
+	emptyFingerprints     sync.Map
+	emptyFingerprintCount atomic.Int64
+)
+
+const maxEmptyFingerprints = 4096
+
+// hashFingerprint is fingerprint without the memo.
+func hashFingerprint(rule string, items []Item) string {
 	lines := make([][]byte, len(items))
 	for i, it := range items {
 		b := make([]byte, 0, 16+len(it.Kind)+len(it.Ref)+len(it.Description)+len(it.Value.Currency))
