@@ -376,9 +376,11 @@ type requestData struct {
 	UpdatedAt        time.Time         `json:"updated_at"`
 	Confirmation     *Confirmation     `json:"confirmation,omitempty"`
 	Consents         []Consent         `json:"consents,omitempty"`
-	Eligibility      Report            `json:"eligibility"`
-	OTP              otpState          `json:"otp"`
-	Documents        []Document        `json:"documents,omitempty"`
+	// Eligibility is replaced whole, never changed in place: copies of
+	// the request share it (see Clone).
+	Eligibility Report     `json:"eligibility"`
+	OTP         otpState   `json:"otp"`
+	Documents   []Document `json:"documents,omitempty"`
 	// Reserved are blob keys of uploads not yet recorded as documents:
 	// the purge deletes them too, so a crash mid-upload leaves nothing.
 	Reserved       []string      `json:"reserved_documents,omitempty"`
@@ -688,7 +690,9 @@ func (r *Request) Clone() *Request {
 		c.d.Confirmation = &cf
 	}
 	c.d.Consents = slices.Clone(r.d.Consents)
-	c.d.Eligibility = r.d.Eligibility.clone()
+	// The eligibility report and the events' data are shared: neither is
+	// ever changed in place (a report is replaced whole, an event's data
+	// is fixed when it is recorded), and the accessors hand out copies.
 	c.d.Documents = slices.Clone(r.d.Documents)
 	if r.d.Export != nil {
 		x := *r.d.Export
@@ -711,7 +715,7 @@ func (r *Request) Clone() *Request {
 		x := *r.d.ErasureExtension
 		c.d.ErasureExtension = &x
 	}
-	c.d.History = r.History()
+	c.d.History = slices.Clone(r.d.History)
 	return c
 }
 

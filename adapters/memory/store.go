@@ -98,36 +98,60 @@ func decode(rw *row) (*cancellation.Request, error) {
 	return rw.req.Clone(), nil
 }
 
-// index adds rw (or, with add false, removes it) from the indexes; s.mu is
-// held for writing.
-func (s *Store) index(id string, rw *row, add bool) {
+// index adds rw to the indexes; s.mu is held for writing.
+func (s *Store) index(id string, rw *row) {
 	due := s.due[rw.state]
 	if due == nil {
 		due = btree.NewG(16, lessKey)
 		s.due[rw.state] = due
 	}
 	ids := s.account[rw.account]
-	if add {
-		if ids == nil {
-			ids = map[string]struct{}{}
-			s.account[rw.account] = ids
+	if ids == nil {
+		ids = map[string]struct{}{}
+		s.account[rw.account] = ids
+	}
+	ids[id] = struct{}{}
+	due.ReplaceOrInsert(rw.due)
+	s.created.ReplaceOrInsert(rw.created)
+	if !rw.wake.at.IsZero() {
+		s.wake.ReplaceOrInsert(rw.wake)
+	}
+	if !rw.failing.at.IsZero() {
+		s.failing.ReplaceOrInsert(rw.failing)
+	}
+}
+
+// reindex moves a request's entries from old to rw, touching only the
+// indexes whose key changed (its creation time never does); s.mu is held
+// for writing.
+func (s *Store) reindex(old, rw *row) {
+	if old.state != rw.state || old.due != rw.due {
+		if due := s.due[old.state]; due != nil {
+			due.Delete(old.due)
 		}
-		ids[id] = struct{}{}
+		due := s.due[rw.state]
+		if due == nil {
+			due = btree.NewG(16, lessKey)
+			s.due[rw.state] = due
+		}
 		due.ReplaceOrInsert(rw.due)
-		s.created.ReplaceOrInsert(rw.created)
+	}
+	if old.wake != rw.wake {
+		s.wake.Delete(old.wake)
 		if !rw.wake.at.IsZero() {
 			s.wake.ReplaceOrInsert(rw.wake)
 		}
+	}
+	if old.failing != rw.failing {
+		s.failing.Delete(old.failing)
 		if !rw.failing.at.IsZero() {
 			s.failing.ReplaceOrInsert(rw.failing)
 		}
-		return
 	}
-	delete(ids, id)
-	due.Delete(rw.due)
-	s.created.Delete(rw.created)
-	s.wake.Delete(rw.wake)
-	s.failing.Delete(rw.failing)
+	if old.created != rw.created {
+		s.created.Delete(old.created)
+		s.created.ReplaceOrInsert(rw.created)
+	}
 }
 
 // activeOf returns the id of the account's active request other than
@@ -164,7 +188,7 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 	events := rw.added
 	rw.events, rw.added = &events, nil
 	s.rows[r.ID()] = rw
-	s.index(r.ID(), rw, true)
+	s.index(r.ID(), rw)
 	return nil
 }
 
@@ -232,9 +256,8 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 	}
 	*old.events = append(*old.events, rw.added...)
 	rw.events, rw.added = old.events, nil
-	s.index(r.ID(), old, false)
+	s.reindex(old, rw)
 	s.rows[r.ID()] = rw
-	s.index(r.ID(), rw, true)
 	return nil
 }
 
