@@ -526,20 +526,25 @@ func (d *decoder) str() (s []byte, err error) {
 	}
 	d.i++
 	start := d.i
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		switch {
-		case c == '"':
-			s = d.b[start:d.i]
-			d.i++
-			return s, nil
-		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
-			return d.slowStr(start)
-		}
+	for d.i < len(d.b) && plainByte[d.b[d.i]] {
 		d.i++
 	}
-	return nil, errFallback
+	if d.i < len(d.b) && d.b[d.i] == '"' {
+		s = d.b[start:d.i]
+		d.i++
+		return s, nil
+	}
+	return d.slowStr(start)
 }
+
+// plainByte marks the bytes a string holds as they are: printable ASCII
+// but the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // slowStr reads the rest of a string that has escapes or non-ASCII text.
 func (d *decoder) slowStr(start int) ([]byte, error) {
@@ -854,25 +859,27 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 			if !d.next('[') {
 				return errFallback
 			}
-			s := reflect.MakeSlice(t, 0, 4)
-			if !d.next(']') {
-				for {
-					s = reflect.Append(s, reflect.Zero(t.Elem()))
-					d.ws()
-					if err := elem(d, s.Index(s.Len()-1)); err != nil {
-						return err
-					}
-					if d.next(',') {
-						continue
-					}
-					if d.next(']') {
-						break
-					}
-					return errFallback
-				}
+			if d.next(']') {
+				v.Set(reflect.MakeSlice(t, 0, 0)) // [] is empty, not nil
+				return nil
 			}
-			v.Set(s)
-			return nil
+			for n := 0; ; n++ {
+				if n == v.Cap() {
+					v.Grow(max(4, n))
+				}
+				v.SetLen(n + 1)
+				d.ws()
+				if err := elem(d, v.Index(n)); err != nil {
+					return err
+				}
+				if d.next(',') {
+					continue
+				}
+				if d.next(']') {
+					return nil
+				}
+				return errFallback
+			}
 		}, nil
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String {
@@ -934,6 +941,7 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 			dec   decFunc
 		}
 		byName := map[string]int{}
+		names := make([]string, len(fields))
 		dfs := make([]decField, len(fields))
 		for i, fd := range fields {
 			name, err := strconv.Unquote(string(fd.name[1 : len(fd.name)-1]))
@@ -944,7 +952,7 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 			if err != nil {
 				return nil, err
 			}
-			byName[name] = i
+			byName[name], names[i] = i, name
 			dfs[i] = decField{index: fd.index, dec: dec}
 		}
 		f = func(d *decoder, v reflect.Value) error {
@@ -958,13 +966,25 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 				return nil
 			}
 			var got uint64
-			for {
+			for expect := 0; ; expect++ {
 				d.ws()
 				k, err := d.str()
 				if err != nil {
 					return err
 				}
-				i, ok := byName[string(k)]
+				// Documents list the fields in order, some left out:
+				// the next few are tried before the map.
+				i, ok := -1, false
+				for j := expect; j < len(names) && j < expect+4; j++ {
+					if string(k) == names[j] {
+						i, ok = j, true
+						break
+					}
+				}
+				if !ok {
+					i, ok = byName[string(k)]
+				}
+				expect = i
 				if !ok || got&(1<<i) != 0 || !d.next(':') {
 					return errFallback // unknown, repeated or malformed
 				}
