@@ -37,14 +37,30 @@ var errFallback = errors.New("cancellation: fall back to encoding/json")
 // encFunc appends the JSON of v to b.
 type encFunc func(b []byte, v reflect.Value) ([]byte, error)
 
-// encPlan is the plan for one type; enc is nil when the type falls back.
-type encPlan struct {
-	enc encFunc
-	why string // why the type falls back
+// plan is a codec's plan for one type: ok is false when the type falls
+// back to encoding/json, and why says why.
+type plan[F any] struct {
+	f   F
+	ok  bool
+	why string
+}
+
+// planOf returns the plan of t in cache, compiled once.
+func planOf[F any](cache *sync.Map, t reflect.Type, compile func(reflect.Type, map[reflect.Type]*F) (F, error)) *plan[F] {
+	if p, ok := cache.Load(t); ok {
+		return p.(*plan[F])
+	}
+	f, err := compile(t, map[reflect.Type]*F{})
+	p := &plan[F]{f: f, ok: err == nil}
+	if err != nil {
+		p.why = err.Error()
+	}
+	actual, _ := cache.LoadOrStore(t, p)
+	return actual.(*plan[F])
 }
 
 var (
-	encPlans sync.Map // reflect.Type -> *encPlan
+	encPlans sync.Map // reflect.Type -> *plan[encFunc]
 
 	timeType       = reflect.TypeFor[time.Time]()
 	rawMessageType = reflect.TypeFor[json.RawMessage]()
@@ -57,26 +73,15 @@ var (
 )
 
 // planFor returns the encoding plan of t, built once.
-func planFor(t reflect.Type) *encPlan {
-	if p, ok := encPlans.Load(t); ok {
-		return p.(*encPlan)
-	}
-	enc, err := compileEnc(t, map[reflect.Type]*encFunc{})
-	p := &encPlan{enc: enc}
-	if err != nil {
-		p.enc, p.why = nil, err.Error()
-	}
-	actual, _ := encPlans.LoadOrStore(t, p)
-	return actual.(*encPlan)
-}
+func planFor(t reflect.Type) *plan[encFunc] { return planOf(&encPlans, t, compileEnc) }
 
 // marshalJSON returns what json.Marshal(v) returns, faster for the types
 // the plan knows. v is a pointer to a struct.
 func marshalJSON(v any) ([]byte, error) {
 	rv := reflect.ValueOf(v)
-	if p := planFor(rv.Type()); p.enc != nil {
+	if p := planFor(rv.Type()); p.ok {
 		buf := encBuffers.Get().(*[]byte)
-		b, err := p.enc((*buf)[:0], rv)
+		b, err := p.f((*buf)[:0], rv)
 		var out []byte
 		if err == nil {
 			out = bytes.Clone(b)
@@ -129,12 +134,7 @@ func compileEnc(t reflect.Type, seen map[reflect.Type]*encFunc) (encFunc, error)
 		if err != nil {
 			return nil, err
 		}
-		f = func(b []byte, v reflect.Value) ([]byte, error) {
-			if v.IsNil() {
-				return append(b, "null"...), nil
-			}
-			return elem(b, v.Elem())
-		}
+		f = nullIfNil(func(b []byte, v reflect.Value) ([]byte, error) { return elem(b, v.Elem()) })
 		return f, nil
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
@@ -144,10 +144,7 @@ func compileEnc(t reflect.Type, seen map[reflect.Type]*encFunc) (encFunc, error)
 		if err != nil {
 			return nil, err
 		}
-		return func(b []byte, v reflect.Value) ([]byte, error) {
-			if v.IsNil() {
-				return append(b, "null"...), nil
-			}
+		return nullIfNil(func(b []byte, v reflect.Value) ([]byte, error) {
 			b = append(b, '[')
 			var err error
 			for i := range v.Len() {
@@ -159,7 +156,7 @@ func compileEnc(t reflect.Type, seen map[reflect.Type]*encFunc) (encFunc, error)
 				}
 			}
 			return append(b, ']'), nil
-		}, nil
+		}), nil
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String || t.Key().Implements(textMarshaler) {
 			return nil, errors.New(t.String() + " is a map without string keys")
@@ -168,10 +165,7 @@ func compileEnc(t reflect.Type, seen map[reflect.Type]*encFunc) (encFunc, error)
 		if err != nil {
 			return nil, err
 		}
-		return func(b []byte, v reflect.Value) ([]byte, error) {
-			if v.IsNil() {
-				return append(b, "null"...), nil
-			}
+		return nullIfNil(func(b []byte, v reflect.Value) ([]byte, error) {
 			type kv struct {
 				k string
 				v reflect.Value
@@ -194,7 +188,7 @@ func compileEnc(t reflect.Type, seen map[reflect.Type]*encFunc) (encFunc, error)
 				}
 			}
 			return append(b, '}'), nil
-		}, nil
+		}), nil
 	case reflect.Struct:
 		var f encFunc
 		seen[t] = &f
@@ -227,6 +221,16 @@ func compileEnc(t reflect.Type, seen map[reflect.Type]*encFunc) (encFunc, error)
 		return f, nil
 	}
 	return nil, errors.New(t.String() + " is of kind " + t.Kind().String())
+}
+
+// nullIfNil encodes a nil pointer, slice or map as null, others with f.
+func nullIfNil(f encFunc) encFunc {
+	return func(b []byte, v reflect.Value) ([]byte, error) {
+		if v.IsNil() {
+			return append(b, "null"...), nil
+		}
+		return f(b, v)
+	}
 }
 
 // encField is one field of a struct plan.
@@ -442,35 +446,19 @@ func appendJSONString(b []byte, s string) []byte {
 // decFunc decodes the value at d into v, which is settable and zero.
 type decFunc func(d *decoder, v reflect.Value) error
 
-type decPlan struct {
-	dec decFunc
-	why string
-}
-
-var decPlans sync.Map // reflect.Type -> *decPlan
+var decPlans sync.Map // reflect.Type -> *plan[decFunc]
 
 // decPlanFor returns the decoding plan of t, built once.
-func decPlanFor(t reflect.Type) *decPlan {
-	if p, ok := decPlans.Load(t); ok {
-		return p.(*decPlan)
-	}
-	f, err := compileDec(t, map[reflect.Type]*decFunc{})
-	p := &decPlan{dec: f}
-	if err != nil {
-		p.dec, p.why = nil, err.Error()
-	}
-	actual, _ := decPlans.LoadOrStore(t, p)
-	return actual.(*decPlan)
-}
+func decPlanFor(t reflect.Type) *plan[decFunc] { return planOf(&decPlans, t, compileDec) }
 
 // unmarshalJSON is json.Unmarshal(data, v) for v a pointer to a zero
 // value.
 func unmarshalJSON(data []byte, v any) error {
 	rv := reflect.ValueOf(v)
-	if p := decPlanFor(rv.Type().Elem()); p.dec != nil {
+	if p := decPlanFor(rv.Type().Elem()); p.ok {
 		d := decoder{b: data}
 		d.ws()
-		if err := p.dec(&d, rv.Elem()); err == nil {
+		if err := p.f(&d, rv.Elem()); err == nil {
 			if d.ws(); d.i == len(d.b) {
 				return nil
 			}
@@ -665,6 +653,28 @@ func (d *decoder) number() ([]byte, error) {
 	return d.b[start:d.i], nil
 }
 
+// items reads the elements of an array or the members of an object up to
+// end, its opening byte read: item reads element n (an object's key too).
+// empty reports whether there were none.
+func (d *decoder) items(end byte, item func(n int) error) (empty bool, err error) {
+	if d.next(end) {
+		return true, nil
+	}
+	for n := 0; ; n++ {
+		d.ws()
+		if err := item(n); err != nil {
+			return false, err
+		}
+		if d.next(',') {
+			continue
+		}
+		if d.next(end) {
+			return false, nil
+		}
+		return false, errFallback
+	}
+}
+
 // skip passes over one value and returns its bytes.
 func (d *decoder) skip() ([]byte, error) {
 	d.ws()
@@ -683,29 +693,19 @@ func (d *decoder) skip() ([]byte, error) {
 			end = ']'
 		}
 		d.i++
-		if d.next(end) {
-			break
-		}
-		for {
+		if _, err := d.items(end, func(int) error {
 			if c == '{' {
-				d.ws()
 				if _, err := d.str(); err != nil {
-					return nil, err
+					return err
 				}
 				if !d.next(':') {
-					return nil, errFallback
+					return errFallback
 				}
 			}
-			if _, err := d.skip(); err != nil {
-				return nil, err
-			}
-			if d.next(',') {
-				continue
-			}
-			if d.next(end) {
-				break
-			}
-			return nil, errFallback
+			_, err := d.skip()
+			return err
+		}); err != nil {
+			return nil, err
 		}
 	case c == 't' && d.i+4 <= len(d.b) && string(d.b[d.i:d.i+4]) == "true":
 		d.i += 4
@@ -718,6 +718,38 @@ func (d *decoder) skip() ([]byte, error) {
 		}
 	}
 	return d.b[start:d.i], nil
+}
+
+// decNumber decodes a number literal (or null) into v with set, which
+// reports whether the literal fits v's kind.
+func decNumber(set func(v reflect.Value, n []byte) bool) decFunc {
+	return func(d *decoder, v reflect.Value) error {
+		if d.null() {
+			return nil
+		}
+		n, err := d.number()
+		if err != nil {
+			return err
+		}
+		if !set(v, n) {
+			return errFallback
+		}
+		return nil
+	}
+}
+
+// opened decodes null (v stays zero) or a value that opens with open,
+// whose rest body reads.
+func opened(open byte, body decFunc) decFunc {
+	return func(d *decoder, v reflect.Value) error {
+		if d.null() {
+			return nil
+		}
+		if !d.next(open) {
+			return errFallback
+		}
+		return body(d, v)
+	}
 }
 
 // compileDec builds the decoder of t. seen breaks recursive types.
@@ -778,53 +810,32 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 			return nil
 		}, nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return func(d *decoder, v reflect.Value) error {
-			if d.null() {
-				return nil
-			}
-			n, err := d.number()
-			if err != nil {
-				return err
-			}
+		return decNumber(func(v reflect.Value, n []byte) bool {
 			i, err := strconv.ParseInt(string(n), 10, 64)
 			if err != nil || v.OverflowInt(i) {
-				return errFallback
+				return false
 			}
 			v.SetInt(i)
-			return nil
-		}, nil
+			return true
+		}), nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return func(d *decoder, v reflect.Value) error {
-			if d.null() {
-				return nil
-			}
-			n, err := d.number()
-			if err != nil {
-				return err
-			}
+		return decNumber(func(v reflect.Value, n []byte) bool {
 			i, err := strconv.ParseUint(string(n), 10, 64)
 			if err != nil || v.OverflowUint(i) {
-				return errFallback
+				return false
 			}
 			v.SetUint(i)
-			return nil
-		}, nil
+			return true
+		}), nil
 	case reflect.Float64:
-		return func(d *decoder, v reflect.Value) error {
-			if d.null() {
-				return nil
-			}
-			n, err := d.number()
-			if err != nil {
-				return err
-			}
+		return decNumber(func(v reflect.Value, n []byte) bool {
 			f, err := strconv.ParseFloat(string(n), 64)
 			if err != nil {
-				return errFallback
+				return false
 			}
 			v.SetFloat(f)
-			return nil
-		}, nil
+			return true
+		}), nil
 	case reflect.Pointer:
 		var f decFunc
 		seen[t] = &f
@@ -852,35 +863,19 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 		if err != nil {
 			return nil, err
 		}
-		return func(d *decoder, v reflect.Value) error {
-			if d.null() {
-				return nil
-			}
-			if !d.next('[') {
-				return errFallback
-			}
-			if d.next(']') {
-				v.Set(reflect.MakeSlice(t, 0, 0)) // [] is empty, not nil
-				return nil
-			}
-			for n := 0; ; n++ {
+		return opened('[', func(d *decoder, v reflect.Value) error {
+			empty, err := d.items(']', func(n int) error {
 				if n == v.Cap() {
 					v.Grow(max(4, n))
 				}
 				v.SetLen(n + 1)
-				d.ws()
-				if err := elem(d, v.Index(n)); err != nil {
-					return err
-				}
-				if d.next(',') {
-					continue
-				}
-				if d.next(']') {
-					return nil
-				}
-				return errFallback
+				return elem(d, v.Index(n))
+			})
+			if empty {
+				v.Set(reflect.MakeSlice(t, 0, 0)) // [] is empty, not nil
 			}
-		}, nil
+			return err
+		}), nil
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String {
 			return nil, errors.New(t.String() + " is a map without string keys")
@@ -889,43 +884,31 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 		if err != nil {
 			return nil, err
 		}
-		return func(d *decoder, v reflect.Value) error {
-			if d.null() {
-				return nil
-			}
-			if !d.next('{') {
-				return errFallback
-			}
+		return opened('{', func(d *decoder, v reflect.Value) error {
 			m := reflect.MakeMap(t)
-			if !d.next('}') {
-				for {
-					d.ws()
-					k, err := d.str()
-					if err != nil {
-						return err
-					}
-					key := reflect.ValueOf(string(k)).Convert(t.Key())
-					if m.MapIndex(key).IsValid() || !d.next(':') {
-						return errFallback // a repeated key: left to encoding/json
-					}
-					e := reflect.New(t.Elem()).Elem()
-					d.ws()
-					if err := elem(d, e); err != nil {
-						return err
-					}
-					m.SetMapIndex(key, e)
-					if d.next(',') {
-						continue
-					}
-					if d.next('}') {
-						break
-					}
-					return errFallback
+			if _, err := d.items('}', func(int) error {
+				k, err := d.str()
+				if err != nil {
+					return err
 				}
+				key := reflect.New(t.Key()).Elem()
+				key.SetString(string(k))
+				if m.MapIndex(key).IsValid() || !d.next(':') {
+					return errFallback // a repeated key: left to encoding/json
+				}
+				e := reflect.New(t.Elem()).Elem()
+				d.ws()
+				if err := elem(d, e); err != nil {
+					return err
+				}
+				m.SetMapIndex(key, e)
+				return nil
+			}); err != nil {
+				return err
 			}
 			v.Set(m)
 			return nil
-		}, nil
+		}), nil
 	case reflect.Struct:
 		var f decFunc
 		seen[t] = &f
@@ -955,19 +938,10 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 			byName[name], names[i] = i, name
 			dfs[i] = decField{index: fd.index, dec: dec}
 		}
-		f = func(d *decoder, v reflect.Value) error {
-			if d.null() {
-				return nil
-			}
-			if !d.next('{') {
-				return errFallback
-			}
-			if d.next('}') {
-				return nil
-			}
+		f = opened('{', func(d *decoder, v reflect.Value) error {
 			var got uint64
-			for expect := 0; ; expect++ {
-				d.ws()
+			next := 0 // the field expected next
+			_, err := d.items('}', func(int) error {
 				k, err := d.str()
 				if err != nil {
 					return err
@@ -975,7 +949,7 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 				// Documents list the fields in order, some left out:
 				// the next few are tried before the map.
 				i, ok := -1, false
-				for j := expect; j < len(names) && j < expect+4; j++ {
+				for j := next; j < len(names) && j < next+4; j++ {
 					if string(k) == names[j] {
 						i, ok = j, true
 						break
@@ -984,24 +958,16 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 				if !ok {
 					i, ok = byName[string(k)]
 				}
-				expect = i
 				if !ok || got&(1<<i) != 0 || !d.next(':') {
 					return errFallback // unknown, repeated or malformed
 				}
 				got |= 1 << i
+				next = i + 1
 				d.ws()
-				if err := dfs[i].dec(d, v.Field(dfs[i].index)); err != nil {
-					return err
-				}
-				if d.next(',') {
-					continue
-				}
-				if d.next('}') {
-					return nil
-				}
-				return errFallback
-			}
-		}
+				return dfs[i].dec(d, v.Field(dfs[i].index))
+			})
+			return err
+		})
 		return f, nil
 	}
 	return nil, errors.New(t.String() + " is of kind " + t.Kind().String())

@@ -86,7 +86,7 @@ func fillValue(t *testing.T, rnd *rand.Rand, v reflect.Value, full bool, depth i
 func TestCodecMatchesEncodingJSON(t *testing.T) {
 	t.Parallel()
 	for _, typ := range []reflect.Type{reflect.TypeFor[*requestData](), reflect.TypeFor[*Event]()} {
-		if p := planFor(typ); p.enc == nil {
+		if p := planFor(typ); !p.ok {
 			t.Fatalf("%s falls back to encoding/json: %s; teach codec.go the type", typ, p.why)
 		}
 	}
@@ -101,7 +101,7 @@ func TestCodecMatchesEncodingJSON(t *testing.T) {
 		// And directly through the plan: no silent fallback hides a
 		// difference.
 		if werr == nil {
-			planned, err := planFor(reflect.TypeOf(v)).enc(nil, reflect.ValueOf(v))
+			planned, err := planFor(reflect.TypeOf(v)).f(nil, reflect.ValueOf(v))
 			if err != nil || !bytes.Equal(planned, want) {
 				t.Fatalf("%s: the plan gave\n%s (%v)\nencoding/json gives\n%s", name, planned, err, want)
 			}
@@ -160,7 +160,7 @@ func decodeBoth[T any](t *testing.T, data []byte) (planned bool) {
 	var direct T
 	d := decoder{b: data}
 	d.ws()
-	if err := decPlanFor(reflect.TypeFor[T]()).dec(&d, reflect.ValueOf(&direct).Elem()); err != nil {
+	if err := decPlanFor(reflect.TypeFor[T]()).f(&d, reflect.ValueOf(&direct).Elem()); err != nil {
 		return false
 	}
 	d.ws()
@@ -176,7 +176,7 @@ func decodeBoth[T any](t *testing.T, data []byte) (planned bool) {
 func TestCodecDecodesAsEncodingJSON(t *testing.T) {
 	t.Parallel()
 	for _, typ := range []reflect.Type{reflect.TypeFor[requestData](), reflect.TypeFor[Event]()} {
-		if p := decPlanFor(typ); p.dec == nil {
+		if p := decPlanFor(typ); !p.ok {
 			t.Fatalf("%s falls back to encoding/json: %s; teach codec.go the type", typ, p.why)
 		}
 	}
