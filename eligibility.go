@@ -269,19 +269,25 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	// finishes its goroutine without anyone reading it.
 	results := make(chan result, len(rs.Rules))
 	slots := make(chan struct{}, limit)
-	for i, rule := range rs.Rules {
-		goWork(func() {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				results <- result{i, ruleResult{err: fmt.Errorf("rule did not start within %v: %w", timeout, ctx.Err())}, 0}
-				return
-			}
-			defer func() { <-slots }()
-			t0 := time.Now()
-			res := checkRule(ctx, rule, acct)
-			results <- result{i, res, time.Since(t0)}
-		})
+	// One job, handed to a worker per rule: each run takes the next rule,
+	// so that the evaluation allocates one closure, not one per rule.
+	var taken atomic.Int64
+	job := func() {
+		i := int(taken.Add(1) - 1)
+		rule := rs.Rules[i]
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			results <- result{i, ruleResult{err: fmt.Errorf("rule did not start within %v: %w", timeout, ctx.Err())}, 0}
+			return
+		}
+		defer func() { <-slots }()
+		t0 := time.Now()
+		res := checkRule(ctx, rule, acct)
+		results <- result{i, res, time.Since(t0)}
+	}
+	for range rs.Rules {
+		goWork(job)
 	}
 	findings := make([]Finding, len(rs.Rules))
 	answered := make([]bool, len(rs.Rules))
