@@ -3,6 +3,7 @@ package cancellation
 import (
 	"bytes"
 	"encoding"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"math"
@@ -138,7 +139,15 @@ func compileEnc(t reflect.Type, seen map[reflect.Type]*encFunc) (encFunc, error)
 		return f, nil
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			return nil, errors.New(t.String() + " is bytes")
+			if pt := reflect.PointerTo(t.Elem()); t.Elem().Implements(jsonMarshaler) || pt.Implements(jsonMarshaler) || t.Elem().Implements(textMarshaler) || pt.Implements(textMarshaler) {
+				return nil, errors.New(t.String() + " has bytes with their own marshaller")
+			}
+			// Bytes are a base64 string.
+			return nullIfNil(func(b []byte, v reflect.Value) ([]byte, error) {
+				b = append(b, '"')
+				b = base64.StdEncoding.AppendEncode(b, v.Bytes())
+				return append(b, '"'), nil
+			}), nil
 		}
 		elem, err := compileEnc(t.Elem(), seen)
 		if err != nil {
@@ -857,7 +866,25 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 		return f, nil
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			return nil, errors.New(t.String() + " is bytes")
+			if pt := reflect.PointerTo(t.Elem()); t.Elem().Implements(jsonUnmarshaler) || pt.Implements(jsonUnmarshaler) || t.Elem().Implements(textUnmarshaler) || pt.Implements(textUnmarshaler) {
+				return nil, errors.New(t.String() + " has bytes with their own unmarshaller")
+			}
+			// Bytes are a base64 string ("" is empty, not nil).
+			return func(d *decoder, v reflect.Value) error {
+				if d.null() {
+					return nil
+				}
+				s, err := d.str()
+				if err != nil {
+					return err
+				}
+				out, err := base64.StdEncoding.AppendDecode(make([]byte, 0, base64.StdEncoding.DecodedLen(len(s))), s)
+				if err != nil {
+					return errFallback
+				}
+				v.SetBytes(out)
+				return nil
+			}, nil
 		}
 		elem, err := compileDec(t.Elem(), seen)
 		if err != nil {
