@@ -59,17 +59,52 @@ const wholeFlowBatch = 64
 
 // nextFlow returns the fixture and a new account for flow i: every
 // wholeFlowBatch flows a fresh fixture, built (and passed to fresh, if
-// not nil) outside the timer.
-func nextFlow(b *testing.B, f *fixture, i int, fresh func(*fixture)) (*fixture, ports.Account) {
+// not nil) outside the timer and outside cpu.
+func nextFlow(b *testing.B, cpu *cpuMeter, f *fixture, i int, fresh func(*fixture)) (*fixture, ports.Account) {
 	if i%wholeFlowBatch == 0 {
+		cpu.pause()
 		b.StopTimer()
 		f = newFixture(b)
 		if fresh != nil {
 			fresh(f)
 		}
 		b.StartTimer()
+		cpu.resume()
 	}
 	return f, f.personal(ports.AccountID(fmt.Sprintf("acct-bench-%d", i)))
+}
+
+// cpuMeter adds up the process's CPU time over the timed part of a
+// benchmark and reports it per operation as cpu-ns/op. On a machine
+// shared with other work, wall time swings with the load (a flow waits
+// for its rules' goroutines to be scheduled), CPU time much less: compare
+// the two benchmarks' cpu-ns/op.
+type cpuMeter struct {
+	total, since time.Duration
+	ok           bool
+}
+
+func newCPUMeter() *cpuMeter {
+	m := &cpuMeter{}
+	m.since, m.ok = processCPU()
+	return m
+}
+
+func (m *cpuMeter) pause() {
+	if now, ok := processCPU(); ok && m.ok {
+		m.total += now - m.since
+	}
+}
+
+func (m *cpuMeter) resume() { m.since, _ = processCPU() }
+
+// report stops the meter and reports cpu-ns/op (nothing where the
+// platform does not measure it).
+func (m *cpuMeter) report(b *testing.B) {
+	m.pause()
+	if m.ok && b.N > 0 {
+		b.ReportMetric(float64(m.total.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
 }
 
 // BenchmarkWholeFlow runs a whole cancellation over the memory adapters:
@@ -79,11 +114,13 @@ func BenchmarkWholeFlow(b *testing.B) {
 	var f *fixture
 	var a ports.Account
 	b.ReportAllocs()
+	cpu := newCPUMeter()
 	for i := 0; b.Loop(); i++ {
-		f, a = nextFlow(b, f, i, nil)
+		f, a = nextFlow(b, cpu, f, i, nil)
 		r := f.approve(f.toReview(a.ID))
 		require.Equal(b, cancellation.StateCancelled, r.State())
 	}
+	cpu.report(b)
 }
 
 // BenchmarkWholeFlowFloor does directly the work a whole flow cannot avoid:
@@ -99,8 +136,9 @@ func BenchmarkWholeFlowFloor(b *testing.B) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	var a ports.Account
 	b.ReportAllocs()
+	cpu := newCPUMeter()
 	for i := 0; b.Loop(); i++ {
-		f, a = nextFlow(b, f, i, func(f *fixture) {
+		f, a = nextFlow(b, cpu, f, i, func(f *fixture) {
 			rules = cancellation.DefaultRules(f.cfg.Checkers)
 			stored = map[string][]byte{}
 		})
@@ -128,6 +166,7 @@ func BenchmarkWholeFlowFloor(b *testing.B) {
 			stored[id] = event
 		}
 	}
+	cpu.report(b)
 }
 
 // BenchmarkEvaluateInstant measures what RuleSet.Evaluate costs beyond its

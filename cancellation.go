@@ -376,9 +376,11 @@ type requestData struct {
 	UpdatedAt        time.Time         `json:"updated_at"`
 	Confirmation     *Confirmation     `json:"confirmation,omitempty"`
 	Consents         []Consent         `json:"consents,omitempty"`
-	Eligibility      Report            `json:"eligibility"`
-	OTP              otpState          `json:"otp"`
-	Documents        []Document        `json:"documents,omitempty"`
+	// Eligibility is replaced whole, never changed in place: copies of
+	// the request share it (see Clone).
+	Eligibility Report     `json:"eligibility"`
+	OTP         otpState   `json:"otp"`
+	Documents   []Document `json:"documents,omitempty"`
 	// Reserved are blob keys of uploads not yet recorded as documents:
 	// the purge deletes them too, so a crash mid-upload leaves nothing.
 	Reserved       []string      `json:"reserved_documents,omitempty"`
@@ -444,6 +446,11 @@ type Request struct {
 	// progress. Events of a record from before keys are sealed as they
 	// are: never re-signed.
 	sealed int
+	// headOK is the Service that verified (checkHead) or sealed the head
+	// this copy holds, so that it checks it once per version read, not on
+	// every change; nil when no Service has. Copies keep it: their head
+	// is the same. It vouches only to that Service, whose keys did it.
+	headOK *Service
 }
 
 // ID returns the request's identifier.
@@ -610,7 +617,7 @@ func (r *Request) NextWake() time.Time {
 func (r *Request) MarshalBinary() ([]byte, error) {
 	d := r.d
 	d.Head, d.History = r.head(), nil
-	return json.Marshal(&d)
+	return marshalJSON(&d)
 }
 
 // UnmarshalBinary decodes a request written by MarshalBinary and validates
@@ -622,7 +629,7 @@ func (r *Request) MarshalBinary() ([]byte, error) {
 // by the Service, which holds the keys.
 func (r *Request) UnmarshalBinary(b []byte) error {
 	var d requestData
-	if err := json.Unmarshal(b, &d); err != nil {
+	if err := unmarshalJSON(b, &d); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	switch {
@@ -677,13 +684,15 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 
 // Clone returns a deep copy of r.
 func (r *Request) Clone() *Request {
-	c := &Request{d: r.d, stored: r.stored, sealed: r.sealed}
+	c := &Request{d: r.d, stored: r.stored, sealed: r.sealed, headOK: r.headOK}
 	if r.d.Confirmation != nil {
 		cf := cloneConfirmation(*r.d.Confirmation)
 		c.d.Confirmation = &cf
 	}
 	c.d.Consents = slices.Clone(r.d.Consents)
-	c.d.Eligibility = r.d.Eligibility.clone()
+	// The eligibility report and the events' data are shared: neither is
+	// ever changed in place (a report is replaced whole, an event's data
+	// is fixed when it is recorded), and the accessors hand out copies.
 	c.d.Documents = slices.Clone(r.d.Documents)
 	if r.d.Export != nil {
 		x := *r.d.Export
@@ -706,7 +715,7 @@ func (r *Request) Clone() *Request {
 		x := *r.d.ErasureExtension
 		c.d.ErasureExtension = &x
 	}
-	c.d.History = r.History()
+	c.d.History = slices.Clone(r.d.History)
 	return c
 }
 
@@ -769,7 +778,9 @@ func newRequest(id string, acct ports.Account, now time.Time, rep Report, expire
 
 // record appends an event to the history, chained to the previous one.
 // Text is made valid UTF-8 first: JSON would replace invalid bytes when the
-// request is stored, and the hash must survive that round trip.
+// request is stored, and the hash must survive that round trip. The event
+// has no hash until seal gives it one (plain or keyed) with the version it
+// leads to: hashing it here would be work seal always redoes.
 func (r *Request) record(now time.Time, actor Actor, typ EventType, data map[string]string) {
 	actor.ID = strings.ToValidUTF8(actor.ID, "\uFFFD")
 	for k, v := range data {
@@ -783,9 +794,8 @@ func (r *Request) record(now time.Time, actor Actor, typ EventType, data map[str
 	if n := len(r.d.History); n > 0 {
 		prev, seq = r.d.History[n-1].Hash, r.d.History[n-1].Seq+1
 	}
-	e := Event{Seq: seq, At: now, Actor: actor, Type: typ, Data: data, PrevHash: prev, State: r.d.State, Version: r.d.Version}
-	e.Hash = e.computeHash()
-	r.d.History = append(r.d.History, e)
+	r.d.History = append(r.d.History, Event{Seq: seq, At: now, Actor: actor, Type: typ, Data: data, PrevHash: prev, State: r.d.State, Version: r.d.Version})
+	r.headOK = nil
 	r.d.UpdatedAt = now
 }
 

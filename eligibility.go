@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/accountkit/cancellation/ports"
@@ -84,6 +86,33 @@ type Finding struct {
 // currency, sorted, after the line "%q" of the rule name. It builds the
 // lines with strconv instead of fmt, which gives the same bytes.
 func fingerprint(rule string, items []Item) string {
+	if len(items) == 0 {
+		// Most findings have no items: their fingerprint depends on the
+		// rule's name alone, so it is hashed once per name.
+		if fp, ok := emptyFingerprints.Load(rule); ok {
+			return fp.(string)
+		}
+		fp := hashFingerprint(rule, nil)
+		if emptyFingerprintCount.Add(1) <= maxEmptyFingerprints {
+			emptyFingerprints.Store(rule, fp)
+		}
+		return fp
+	}
+	return hashFingerprint(rule, items)
+}
+
+// emptyFingerprints holds fingerprint(name, nil) by rule name, for at most
+// maxEmptyFingerprints names (rules are configured, so their names are
+// few; a rule that names itself anew on every call is hashed every time).
+var (
+	emptyFingerprints     sync.Map
+	emptyFingerprintCount atomic.Int64
+)
+
+const maxEmptyFingerprints = 4096
+
+// hashFingerprint is fingerprint without the memo.
+func hashFingerprint(rule string, items []Item) string {
 	lines := make([][]byte, len(items))
 	for i, it := range items {
 		b := make([]byte, 0, 16+len(it.Kind)+len(it.Ref)+len(it.Description)+len(it.Value.Currency))
@@ -240,19 +269,25 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	// finishes its goroutine without anyone reading it.
 	results := make(chan result, len(rs.Rules))
 	slots := make(chan struct{}, limit)
-	for i, rule := range rs.Rules {
-		goWork(func() {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				results <- result{i, ruleResult{err: fmt.Errorf("rule did not start within %v: %w", timeout, ctx.Err())}, 0}
-				return
-			}
-			defer func() { <-slots }()
-			t0 := time.Now()
-			res := checkRule(ctx, rule, acct)
-			results <- result{i, res, time.Since(t0)}
-		})
+	// One job, handed to a worker per rule: each run takes the next rule,
+	// so that the evaluation allocates one closure, not one per rule.
+	var taken atomic.Int64
+	job := func() {
+		i := int(taken.Add(1) - 1)
+		rule := rs.Rules[i]
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			results <- result{i, ruleResult{err: fmt.Errorf("rule did not start within %v: %w", timeout, ctx.Err())}, 0}
+			return
+		}
+		defer func() { <-slots }()
+		t0 := time.Now()
+		res := checkRule(ctx, rule, acct)
+		results <- result{i, res, time.Since(t0)}
+	}
+	for range rs.Rules {
+		goWork(job)
 	}
 	findings := make([]Finding, len(rs.Rules))
 	answered := make([]bool, len(rs.Rules))

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -219,14 +218,14 @@ func verifyChain(events []Event, prev string, keys []HistoryKey) error {
 
 // MarshalBinary encodes the event for a Store that keeps events as rows of
 // their own: its JSON.
-func (e Event) MarshalBinary() ([]byte, error) { return json.Marshal(e) }
+func (e Event) MarshalBinary() ([]byte, error) { return marshalJSON(&e) }
 
 // UnmarshalBinary decodes an event written by MarshalBinary. A failure
 // wraps ErrCorrupt. The hash is not checked here: Service.Get and
 // VerifyHistory check the chain with the keys.
 func (e *Event) UnmarshalBinary(b []byte) error {
 	var ev Event
-	if err := json.Unmarshal(b, &ev); err != nil {
+	if err := unmarshalJSON(b, &ev); err != nil {
 		return fmt.Errorf("%w: event: %v", ErrCorrupt, err)
 	}
 	if ev.Seq < 1 || ev.Hash == "" {
@@ -269,7 +268,7 @@ func (r *Request) HistoryHead() Event {
 // them again, keeps this.
 func (r *Request) AsStored() *Request {
 	// Only the head is copied: the older events are not kept.
-	head := Request{d: r.d}
+	head := Request{d: r.d, headOK: r.headOK}
 	head.d.History = r.d.History[len(r.d.History)-1:]
 	c := head.Clone()
 	c.stored, c.sealed = c.head().Seq, c.head().Seq
@@ -335,6 +334,20 @@ func (r *Request) checkHead(keys []HistoryKey, refuseUnkeyed bool) error {
 	return r.headAgrees()
 }
 
+// checkHead is r.checkHead with the Service's keys, done once per copy of
+// a version: a head this Service verified or sealed itself (r.headOK) is
+// not hashed again.
+func (s *Service) checkHead(r *Request) error {
+	if r.headOK == s {
+		return nil
+	}
+	if err := r.checkHead(s.cfg.HistoryKeys, s.refuseUnkeyed()); err != nil {
+		return err
+	}
+	r.headOK = s
+	return nil
+}
+
 // headAgrees checks the state and version the head event records (events
 // written before keys record none).
 func (r *Request) headAgrees() error {
@@ -381,7 +394,7 @@ func (s *Service) signKey() *HistoryKey {
 // holds it already, as a request stored before events were kept apart
 // does) and verified with the Service's keys against r's head.
 func (s *Service) fullHistory(ctx context.Context, r *Request) (*Request, error) {
-	if err := r.checkHead(s.cfg.HistoryKeys, s.refuseUnkeyed()); err != nil {
+	if err := s.checkHead(r); err != nil {
 		return nil, err
 	}
 	events := r.d.History

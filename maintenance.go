@@ -100,7 +100,7 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 		if !sc.staff && next.Account() != sc.account {
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 		}
-		if err := next.checkHead(s.cfg.HistoryKeys, s.refuseUnkeyed()); err != nil {
+		if err := s.checkHead(next); err != nil {
 			return nil, err
 		}
 		if err := checkVersion(ctx, next); err != nil {
@@ -132,6 +132,7 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 		if err := s.issueReceipt(next, ec); err != nil {
 			return nil, err
 		}
+		next.headOK = s // sealed here: its head needs no check
 		err = s.store.Update(ctx, next)
 		if errors.Is(err, ErrConflict) && attempt < maxConflictRetries {
 			continue

@@ -463,6 +463,7 @@ func (s *Service) create(ctx context.Context, r *Request, earlier []*Request, in
 		return nil, err
 	}
 	r.seal(s.signKey(), r.d.Version)
+	r.headOK = s // sealed here: its head needs no check
 	if err := s.store.Create(ctx, r); err != nil {
 		return nil, err
 	}
@@ -515,7 +516,7 @@ func (s *Service) Active(ctx context.Context, account ports.AccountID) (*Request
 	}
 	// As for Get: a head that fails its hash or disagrees with the state
 	// is reported, not shown.
-	if err := r.checkHead(s.cfg.HistoryKeys, s.refuseUnkeyed()); err != nil {
+	if err := s.checkHead(r); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -16,8 +16,10 @@ import (
 // Store persists Requests with optimistic concurrency.
 //
 // Implementations must be safe for concurrent use and must pass the
-// conformance suite portstest.TestStore. They persist a Request with
-// MarshalBinary and restore it with UnmarshalBinary, and index the values
+// conformance suite portstest.TestStore. A durable Store persists a
+// Request with MarshalBinary and restores it with UnmarshalBinary (one
+// that only keeps it in memory may keep Request.AsStored and copies of
+// NewEvents instead, which is what decoding would give), and indexes the values
 // of its accessors that Query filters on (ID, Account, State, DueAt,
 // NextWake, CreatedAt, FailingSince). A request's history is kept apart: MarshalBinary
 // holds only its newest event, and Create and Update append the request's

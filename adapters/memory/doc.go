@@ -23,7 +23,8 @@
 //   - [Clock] is a fake clock that a test moves by hand. (The business
 //     calendar is cancellation.NewCalendar.)
 //
-// [Store] keeps requests as the JSON a durable store would write, and [Kit]
+// [Store] keeps requests as a durable store's reads would return them
+// (copies, never encoded: it has no bytes to keep), and [Kit]
 // bundles every port, a Store and a Clock into a cancellation.Config.
 //
 // # Failures and latency

@@ -49,9 +49,8 @@ func TestReceipt_DetectsHistoryCutShortAndRequestRolledBackInTheStore(t *testing
 	s.mu.Lock()
 	cur := s.rows[r.ID()]
 	*cur.events = (*cur.events)[:kept]
-	s.index(r.ID(), cur, false)
+	s.reindex(cur, &before)
 	s.rows[r.ID()] = &before
-	s.index(r.ID(), &before, true)
 	s.mu.Unlock()
 
 	got, err := svc.Get(ctx, acct, r.ID())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -14,16 +15,19 @@ import (
 	"github.com/accountkit/cancellation/ports"
 )
 
-// Store is an in-memory cancellation.Store. It keeps each request as the
-// bytes a durable store would write (MarshalBinary, and each event's
-// MarshalBinary appended apart), so that what it stores has been through
-// the same encoding, and beside them the request as a read of those bytes
-// returns it (Request.AsStored), which reads copy instead of decoding. Like a database, it indexes requests by
-// account, by state and due date, by wake time, by the time effects began
-// failing and by creation time, and
-// filters on those columns before it decodes anything: a query costs what
-// it returns, not what is stored. Not for production: nothing survives the
-// process.
+// Store is an in-memory cancellation.Store. It keeps each request as a
+// read of what a durable store wrote would return it (Request.AsStored:
+// its state and newest event), and its history as the events appended by
+// each write, so that reads copy instead of decoding and writes copy
+// instead of encoding: being in memory, it has no bytes to keep, and
+// encoding the whole request on every write cost about a third of a whole
+// flow. (That the encoding round-trips what it keeps is the root
+// package's test, and this package's TestStoreKeepsWhatItsEncodingRoundTrips.)
+// Like a database, it indexes requests by account, by state and due date,
+// by wake time, by the time effects began failing and by creation time,
+// and filters on those columns before it copies anything: a query costs
+// what it returns, not what is stored. Not for production: nothing
+// survives the process.
 type Store struct {
 	mu      sync.RWMutex
 	rows    map[string]*row
@@ -39,18 +43,16 @@ type Store struct {
 }
 
 type row struct {
-	data []byte
-	// req is data decoded: the request as a read of data returns it
-	// (Request.AsStored of what was written). Reads answer with a clone of
-	// it instead of decoding data again, as a cache in front of a durable
-	// store would; it never changes once stored.
+	// req is the request as a read returns it (Request.AsStored of what
+	// was written). Reads answer with a clone of it; it never changes once
+	// stored.
 	req *cancellation.Request
 	// events is the request's history, shared by its versions and appended
 	// to under Store.mu (written elements never change, so a copy of the
 	// slice taken under the lock stays valid); added holds a write's new
-	// events until it is stored.
-	events  *[][]byte
-	added   [][]byte
+	// events (the Store's own copies) until it is stored.
+	events  *[]cancellation.Event
+	added   []cancellation.Event
 	account ports.AccountID
 	state   cancellation.State
 	version int64
@@ -84,21 +86,11 @@ func NewStore() *Store {
 	}
 }
 
-func encode(r *cancellation.Request) (*row, error) {
-	b, err := r.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("memory: encoding request %s: %w", r.ID(), err)
-	}
-	rw := &row{data: b, req: r.AsStored(), account: r.Account(), state: r.State(), version: r.Version(),
+// encode turns r into a row: its own copies of the request as stored and
+// of its new events, with the indexed columns.
+func encode(r *cancellation.Request) *row {
+	return &row{req: r.AsStored(), added: r.NewEvents(), account: r.Account(), state: r.State(), version: r.Version(),
 		due: key{r.DueAt(), r.ID()}, wake: key{r.NextWake(), r.ID()}, failing: key{r.FailingSince(), r.ID()}, created: key{r.CreatedAt(), r.ID()}}
-	for _, e := range r.NewEvents() {
-		eb, err := e.MarshalBinary()
-		if err != nil {
-			return nil, fmt.Errorf("memory: encoding event %d of request %s: %w", e.Seq, r.ID(), err)
-		}
-		rw.added = append(rw.added, eb)
-	}
-	return rw, nil
 }
 
 // decode returns the request rw holds: a copy of its decoded form.
@@ -106,36 +98,60 @@ func decode(rw *row) (*cancellation.Request, error) {
 	return rw.req.Clone(), nil
 }
 
-// index adds rw (or, with add false, removes it) from the indexes; s.mu is
-// held for writing.
-func (s *Store) index(id string, rw *row, add bool) {
+// index adds rw to the indexes; s.mu is held for writing.
+func (s *Store) index(id string, rw *row) {
 	due := s.due[rw.state]
 	if due == nil {
 		due = btree.NewG(16, lessKey)
 		s.due[rw.state] = due
 	}
 	ids := s.account[rw.account]
-	if add {
-		if ids == nil {
-			ids = map[string]struct{}{}
-			s.account[rw.account] = ids
+	if ids == nil {
+		ids = map[string]struct{}{}
+		s.account[rw.account] = ids
+	}
+	ids[id] = struct{}{}
+	due.ReplaceOrInsert(rw.due)
+	s.created.ReplaceOrInsert(rw.created)
+	if !rw.wake.at.IsZero() {
+		s.wake.ReplaceOrInsert(rw.wake)
+	}
+	if !rw.failing.at.IsZero() {
+		s.failing.ReplaceOrInsert(rw.failing)
+	}
+}
+
+// reindex moves a request's entries from old to rw, touching only the
+// indexes whose key changed (its creation time never does); s.mu is held
+// for writing.
+func (s *Store) reindex(old, rw *row) {
+	if old.state != rw.state || old.due != rw.due {
+		if due := s.due[old.state]; due != nil {
+			due.Delete(old.due)
 		}
-		ids[id] = struct{}{}
+		due := s.due[rw.state]
+		if due == nil {
+			due = btree.NewG(16, lessKey)
+			s.due[rw.state] = due
+		}
 		due.ReplaceOrInsert(rw.due)
-		s.created.ReplaceOrInsert(rw.created)
+	}
+	if old.wake != rw.wake {
+		s.wake.Delete(old.wake)
 		if !rw.wake.at.IsZero() {
 			s.wake.ReplaceOrInsert(rw.wake)
 		}
+	}
+	if old.failing != rw.failing {
+		s.failing.Delete(old.failing)
 		if !rw.failing.at.IsZero() {
 			s.failing.ReplaceOrInsert(rw.failing)
 		}
-		return
 	}
-	delete(ids, id)
-	due.Delete(rw.due)
-	s.created.Delete(rw.created)
-	s.wake.Delete(rw.wake)
-	s.failing.Delete(rw.failing)
+	if old.created != rw.created {
+		s.created.Delete(old.created)
+		s.created.ReplaceOrInsert(rw.created)
+	}
 }
 
 // activeOf returns the id of the account's active request other than
@@ -160,10 +176,7 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 	if r.Version() != 1 {
 		return fmt.Errorf("memory: creating request %s: version is %d, want 1: %w", r.ID(), r.Version(), cancellation.ErrConflict)
 	}
-	rw, err := encode(r)
-	if err != nil {
-		return err
-	}
+	rw := encode(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.rows[r.ID()]; ok {
@@ -175,7 +188,7 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 	events := rw.added
 	rw.events, rw.added = &events, nil
 	s.rows[r.ID()] = rw
-	s.index(r.ID(), rw, true)
+	s.index(r.ID(), rw)
 	return nil
 }
 
@@ -225,10 +238,7 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rw, err := encode(r)
-	if err != nil {
-		return err
-	}
+	rw := encode(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, ok := s.rows[r.ID()]
@@ -246,9 +256,8 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 	}
 	*old.events = append(*old.events, rw.added...)
 	rw.events, rw.added = old.events, nil
-	s.index(r.ID(), old, false)
+	s.reindex(old, rw)
 	s.rows[r.ID()] = rw
-	s.index(r.ID(), rw, true)
 	return nil
 }
 
@@ -262,7 +271,7 @@ func (s *Store) History(ctx context.Context, id string) ([]cancellation.Event, e
 	}
 	s.mu.RLock()
 	rw, ok := s.rows[id]
-	var events [][]byte
+	var events []cancellation.Event
 	if ok {
 		events = *rw.events
 	}
@@ -270,11 +279,9 @@ func (s *Store) History(ctx context.Context, id string) ([]cancellation.Event, e
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", cancellation.ErrNotFound, id)
 	}
-	out := make([]cancellation.Event, len(events))
-	for i, b := range events {
-		if err := out[i].UnmarshalBinary(b); err != nil {
-			return nil, fmt.Errorf("memory: request %s: %w", id, err)
-		}
+	out := slices.Clone(events)
+	for i := range out {
+		out[i].Data = maps.Clone(out[i].Data)
 	}
 	return out, nil
 }

@@ -10,12 +10,13 @@ import (
 	"github.com/accountkit/cancellation/ports"
 )
 
-// TestStoreReadsAnswerWhatTheStoredBytesDecodeTo shows that the decoded
-// copy a read clones is what decoding the stored bytes gives: the same
+// TestStoreKeepsWhatItsEncodingRoundTrips shows that the copy a read
+// clones is what a durable store would return: encoding the kept request
+// (as a durable store writes it) and decoding the bytes gives the same
 // encoding, head, history length and no new events, after each write of a
 // request's life. It fails if a read returned anything a durable store,
 // which decodes, would not.
-func TestStoreReadsAnswerWhatTheStoredBytesDecodeTo(t *testing.T) {
+func TestStoreKeepsWhatItsEncodingRoundTrips(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	kit := NewKit(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
@@ -29,8 +30,12 @@ func TestStoreReadsAnswerWhatTheStoredBytesDecodeTo(t *testing.T) {
 		kit.Store.mu.RLock()
 		rw := kit.Store.rows[id]
 		kit.Store.mu.RUnlock()
+		data, err := rw.req.MarshalBinary()
+		if err != nil {
+			t.Fatalf("%s: encoding the kept request: %v", step, err)
+		}
 		var fromBytes cancellation.Request
-		if err := fromBytes.UnmarshalBinary(rw.data); err != nil {
+		if err := fromBytes.UnmarshalBinary(data); err != nil {
 			t.Fatalf("%s: decoding the stored bytes: %v", step, err)
 		}
 		got, err := kit.Store.Get(ctx, id)
