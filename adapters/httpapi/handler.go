@@ -173,6 +173,10 @@ func (h *Handler) routes() {
 	h.handle("GET /v1/effects/stuck", op{role: reviewers, fn: h.stuckEffects})
 	h.handle("POST /v1/reviews/{id}/effects/retry", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.retryEffect})
 	h.handle("POST /v1/reviews/{id}/effects/give-up", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.giveUpEffect})
+	h.handle("POST /v1/reviews/{id}/claim", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.claim})
+	h.handle("POST /v1/reviews/{id}/claim/renew", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.renewClaim})
+	h.handle("POST /v1/reviews/{id}/claim/release", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.releaseClaim})
+	h.handle("POST /v1/reviews/{id}/claim/reassign", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.reassign})
 	// Everything else is a problem document too, not the mux's text/plain
 	// 404 or 405.
 	h.mux.HandleFunc("/", h.unrouted)

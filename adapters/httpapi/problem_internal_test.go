@@ -59,6 +59,8 @@ func TestProblemTable_EverySentinelHasItsProblem(t *testing.T) {
 		"ErrReceiptSignature":     {&cancellation.ReceiptError{Err: cancellation.ErrReceiptSignature}, 422, "receipt_invalid"},
 		"ErrQuotaExceeded":        {&cancellation.QuotaExceededError{Organization: "o", Requested: 2, Limit: 2, Used: 2, FreesAt: now.Add(time.Hour)}, 429, "quota_exceeded"},
 		"ErrIdentifiersNotKept":   {cancellation.ErrIdentifiersNotKept, 501, "identifiers_not_kept"},
+		"ErrClaimed":              {&cancellation.ClaimError{ID: "x", Holder: "rev-1", Until: now}, 409, "claimed"},
+		"ErrClaimRequired":        {&cancellation.ClaimError{ID: "x"}, 403, "claim_required"},
 		"ErrDocumentRejected":     {&cancellation.DocumentError{Problem: cancellation.DocumentNotColour, Detail: "scan it in colour"}, 422, "document_rejected"},
 		// A corrupt record is not the caller's problem: internal_error.
 		"ErrCorrupt": {cancellation.ErrCorrupt, 500, "internal_error"},

@@ -21,7 +21,8 @@ import (
 // returns it (Request.AsStored), which reads copy instead of decoding. Like a database, it indexes requests by
 // account, by state and due date, by wake time, by the time effects began
 // failing and by creation time, and
-// filters on those columns before it decodes anything: a query costs what
+// filters on those columns (and on the account kind and the claim, kept
+// beside them) while it walks an index, before it decodes anything: a query costs what
 // it returns, not what is stored. Not for production: nothing survives the
 // process.
 type Store struct {
@@ -52,8 +53,10 @@ type row struct {
 	events  *[][]byte
 	added   [][]byte
 	account ports.AccountID
+	kind    ports.AccountKind
 	state   cancellation.State
 	version int64
+	claim   cancellation.Claim
 	due     key
 	wake    key
 	failing key
@@ -89,7 +92,8 @@ func encode(r *cancellation.Request) (*row, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memory: encoding request %s: %w", r.ID(), err)
 	}
-	rw := &row{data: b, req: r.AsStored(), account: r.Account(), state: r.State(), version: r.Version(),
+	claim, _ := r.Claim()
+	rw := &row{data: b, req: r.AsStored(), account: r.Account(), kind: r.AccountKind(), state: r.State(), version: r.Version(), claim: claim,
 		due: key{r.DueAt(), r.ID()}, wake: key{r.NextWake(), r.ID()}, failing: key{r.FailingSince(), r.ID()}, created: key{r.CreatedAt(), r.ID()}}
 	for _, e := range r.NewEvents() {
 		eb, err := e.MarshalBinary()
@@ -333,6 +337,10 @@ func (s *Store) match(q cancellation.Query) []*row {
 		case len(q.States) > 0 && !slices.Contains(q.States, rw.state),
 			q.Account != "" && rw.account != q.Account,
 			q.ExcludeAccount != "" && rw.account == q.ExcludeAccount,
+			q.AccountKind != "" && rw.kind != q.AccountKind,
+			!q.UnclaimedAt.IsZero() && rw.claim.HeldAt(q.UnclaimedAt),
+			q.ClaimedBy != "" && (rw.claim.By != q.ClaimedBy || !rw.claim.HeldAt(q.ClaimedAt)),
+			!q.DueBefore.IsZero() && (rw.due.at.IsZero() || !rw.due.at.Before(q.DueBefore)),
 			!q.WakeBefore.IsZero() && (rw.wake.at.IsZero() || rw.wake.at.After(q.WakeBefore)),
 			(q.OrderByFailing || !q.FailingBefore.IsZero()) && rw.failing.at.IsZero(),
 			!q.FailingBefore.IsZero() && rw.failing.at.After(q.FailingBefore):
@@ -402,9 +410,13 @@ func (s *Store) match(q cancellation.Query) []*row {
 		if len(states) == 0 {
 			states = cancellation.States
 		}
+		var stop func(key) bool
+		if !q.DueBefore.IsZero() { // past the overdue ones, none matches
+			stop = func(k key) bool { return !k.at.Before(q.DueBefore) }
+		}
 		for _, st := range states {
 			if idx := s.due[st]; idx != nil {
-				walk(idx, nil)
+				walk(idx, stop)
 			}
 		}
 	case q.OrderByFailing || !q.FailingBefore.IsZero():

@@ -52,6 +52,13 @@ func newConsole(t testing.TB, opts ...consoleOption) *console {
 	t.Helper()
 	kit := memory.NewKit(t0)
 	kit.Platform.SeedDemo()
+	// reviewer-1 is a senior, who decides without claiming; reviewer-2 a
+	// reviewer whose own customer account is acct-verified; reviewer-3 a
+	// plain reviewer, who claims first.
+	kit.Staff.Put(ports.StaffMember{ID: "reviewer-1", Name: "One", Roles: []ports.Role{ports.RoleSenior}})
+	kit.Staff.Put(ports.StaffMember{ID: "reviewer-2", Name: "Two", Roles: []ports.Role{ports.RoleReviewer}, Account: memory.AccountVerified})
+	kit.Staff.Put(ports.StaffMember{ID: "reviewer-3", Name: "Three", Roles: []ports.Role{ports.RoleReviewer}})
+	kit.Staff.Put(ports.StaffMember{ID: "x", Name: "X", Roles: []ports.Role{ports.RoleSenior}})
 	cfg := kit.Config()
 	wopts := webui.Options{}
 	for _, o := range opts {
