@@ -3,13 +3,16 @@
 -- claim_by and claim_until copy Request.Claim (NULL when there is none; a
 -- claim whose claim_until has passed holds nothing); account_kind copies
 -- Request.AccountKind, filled here from the data of existing rows, which
--- carry no claims yet. data is text holding JSON: it is read as json, not
--- jsonb, which would refuse a \u0000 escape elsewhere in it.
+-- carry no claims yet. data is text holding JSON that PostgreSQL's json
+-- functions may refuse (a \u0000 escape anywhere in it), so the kind is
+-- read with a pattern: json.Marshal writes the fields of a request in
+-- order, id, account, account_kind first, so the first "account_kind"
+-- key is the request's own.
 ALTER TABLE cancellation_requests ADD COLUMN account_kind text NOT NULL DEFAULT '';
 ALTER TABLE cancellation_requests ADD COLUMN claim_by text COLLATE "C";
 ALTER TABLE cancellation_requests ADD COLUMN claim_until bigint;
 
-UPDATE cancellation_requests SET account_kind = coalesce(data::json->>'account_kind', '');
+UPDATE cancellation_requests SET account_kind = coalesce(substring(data from '"account_kind":"([a-z]*)"'), '');
 
 -- The queue filtered by account kind, and one reviewer's claims ("mine"),
 -- each in the queue's order (due_at, id). Unclaimed and overdue pages walk
