@@ -63,7 +63,10 @@ func TestStaff_EveryReviewerEntryPointAuthorizes(t *testing.T) {
 		"Claim":        func(rv cancellation.Reviewer) error { _, err := f.svc.Claim(f.ctx, rv, r.ID()); return err },
 		"RenewClaim":   func(rv cancellation.Reviewer) error { _, err := f.svc.RenewClaim(f.ctx, rv, r.ID()); return err },
 		"ReleaseClaim": func(rv cancellation.Reviewer) error { _, err := f.svc.ReleaseClaim(f.ctx, rv, r.ID()); return err },
-		"Reassign":     func(rv cancellation.Reviewer) error { _, err := f.svc.Reassign(f.ctx, rv, r.ID(), staff.ID); return err },
+		"Reassign": func(rv cancellation.Reviewer) error {
+			_, err := f.svc.Reassign(f.ctx, rv, r.ID(), staff.ID)
+			return err
+		},
 	}
 	for name, op := range ops {
 		for _, id := range []string{"nobody-x", "rev-none", "rev-odd"} {

@@ -58,7 +58,7 @@ type ReviewView struct {
 	Decision         *cancellation.Decision     `json:"decision,omitempty"`
 	// Eligibility is the report on record with the raw error of each
 	// checker that failed, which the customer's view leaves out.
-	Eligibility cancellation.Report  `json:"eligibility"`
+	Eligibility cancellation.Report `json:"eligibility"`
 	// Claim is the claim recorded on the request, while one holds it.
 	Claim   *cancellation.Claim  `json:"claim,omitempty"`
 	History []cancellation.Event `json:"history"`
