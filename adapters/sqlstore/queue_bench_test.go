@@ -23,7 +23,10 @@ import (
 //
 //   - service-unclaimed: Service.ReviewQueue with the unclaimed filter,
 //     the whole use case (the StaffDirectory, the Store, decoding);
-//   - store-unclaimed: the Store's List for the same page;
+//   - store-unclaimed: the Store's List for the same page, read again
+//     as reviewers do (rows it decoded before come from its cache, by
+//     byte equality);
+//   - store-unclaimed-cold: the same on a new Store, every row decoded;
 //   - floor-unclaimed: the bare indexed SELECT of the same rows through
 //     database/sql, scanned but not decoded: the floor;
 //   - service-mine and service-enterprise-overdue: the other filters.
@@ -60,6 +63,14 @@ WHERE state = 'in_review' AND (claim_until IS NULL OR claim_until <= ?) ORDER BY
 				}},
 				{"store-unclaimed", func() (int, error) {
 					rs, err := s.List(ctx, unclaimed)
+					return len(rs) - 1, err
+				}},
+				{"store-unclaimed-cold", func() (int, error) {
+					cold, err := sqlstore.New(s.DB(), d.name) // nothing decoded yet: every row is decoded
+					if err != nil {
+						return 0, err
+					}
+					rs, err := cold.List(ctx, unclaimed)
 					return len(rs) - 1, err
 				}},
 				{"floor-unclaimed", func() (int, error) {
