@@ -405,4 +405,7 @@ func TestDeskClaimsAndFilters(t *testing.T) {
 	p = me.post("/review/requests/"+id+"/reject", url.Values{"reason": {"identity_mismatch"}})
 	require.Equal(t, http.StatusOK, p.status)
 	require.Contains(t, p.body, "Rejected by reviewer-3")
+	cust := c.as(customerToken(memory.AccountEligible)).get("/requests/" + id)
+	require.Equal(t, http.StatusOK, cust.status)
+	require.NotContains(t, cust.body, "reviewer-3", "the customer's page names no staff member")
 }
