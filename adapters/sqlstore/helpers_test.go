@@ -156,7 +156,7 @@ type env struct {
 func newEnv() *env {
 	kit := memory.NewKit(t0)
 	// The staff of these tests: seniors, who decide without claiming.
-	for _, id := range []string{"r", "reviewer", "x", "auditor"} {
+	for _, id := range []string{"r", "reviewer", "x", "auditor", "rev-1"} {
 		kit.Staff.Put(ports.StaffMember{ID: id, Roles: []ports.Role{ports.RoleSenior}})
 	}
 	for g := range 16 {
