@@ -386,8 +386,8 @@ type requestData struct {
 	// Claim is a staff member's lease on the request in review.
 	Claim *Claim `json:"claim,omitempty"`
 	// Viewed records which staff member opened the request or viewed
-	// which document (viewKey), so that each is one event.
-	Viewed []string `json:"viewed,omitempty"`
+	// which document, so that each is one event.
+	Viewed []staffView `json:"viewed,omitempty"`
 	// ActivitySince is the version of the last change that was not staff
 	// activity while only staff activity followed it (0 otherwise): an
 	// IfVersion from then on still matches (see checkVersion).

@@ -217,15 +217,18 @@ func (r *Request) checkClaim(now time.Time, m ports.StaffMember) error {
 	return nil
 }
 
-// viewKey names one staff member's view of the request ("" doc) or of a
-// document, for recording it once.
-func viewKey(staffID, doc string) string { return staffID + "\x00" + doc }
+// staffView is one staff member's view of the request (Doc "") or of the
+// document with blob key Doc, recorded once.
+type staffView struct {
+	Staff string `json:"staff"`
+	Doc   string `json:"doc,omitempty"`
+}
 
 // viewed records that m opened the request (doc "") or viewed the
 // document with blob key doc, once per staff member per request and per
 // document; errNoChange when it is recorded already.
 func (r *Request) viewed(now time.Time, m ports.StaffMember, doc string, kind DocumentKind) error {
-	k := viewKey(m.ID, doc)
+	k := staffView{Staff: m.ID, Doc: doc}
 	if slices.Contains(r.d.Viewed, k) {
 		return errNoChange
 	}
@@ -338,7 +341,7 @@ func (s *Service) staffMember(ctx context.Context, op string, rv Reviewer) (port
 // recordView records a staff view of the request with the id (doc "":
 // opening it) and returns the request as stored after it.
 func (s *Service) recordView(ctx context.Context, m ports.StaffMember, cur *Request, doc string, kind DocumentKind) (*Request, error) {
-	if slices.Contains(cur.d.Viewed, viewKey(m.ID, doc)) {
+	if slices.Contains(cur.d.Viewed, staffView{Staff: m.ID, Doc: doc}) {
 		return cur, nil
 	}
 	r, err := s.mutateOnce(ctx, staffActivity, cur.ID(), func(r *Request, ec effectCtx) error {

@@ -141,6 +141,8 @@ var kitStaff = fakeStaff{
 	"reviewer-1": {ID: "reviewer-1", Name: "Reviewer One", Roles: []ports.Role{ports.RoleSenior}, Account: "reviewer-own-account"},
 	"admin-1":    {ID: "admin-1", Name: "Admin One", Roles: []ports.Role{ports.RoleAdmin}},
 	fakeSenior:   {ID: fakeSenior, Name: "Senior", Roles: []ports.Role{ports.RoleSenior}},
+	// A staff id of unusual text (RoundTripKeepsUnusualText).
+	"rev ✓ \U0001F600 <i>": {ID: "rev ✓ \U0001F600 <i>", Roles: []ports.Role{ports.RoleSenior}},
 }
 
 // fakeOTP keeps the last code sent to each phone.
