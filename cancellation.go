@@ -418,6 +418,15 @@ type requestData struct {
 	// StaffClosure is set on a closure staff started on the customer's
 	// behalf.
 	StaffClosure *StaffClosure `json:"staff_closure,omitempty"`
+	// Claim is a staff member's lease on the request in review.
+	Claim *Claim `json:"claim,omitempty"`
+	// Viewed records which staff member opened the request or viewed
+	// which document, so that each is one event.
+	Viewed []staffView `json:"viewed,omitempty"`
+	// ActivitySince is the version of the last change that was not staff
+	// activity while only staff activity followed it (0 otherwise): an
+	// IfVersion from then on still matches (see checkVersion).
+	ActivitySince int64 `json:"activity_since,omitempty"`
 	// Head is the newest event; the Store keeps the others apart (see
 	// NewEvents and Store.History).
 	Head *Event `json:"head,omitempty"`
@@ -699,6 +708,11 @@ func (r *Request) Clone() *Request {
 		c.d.Export = &x
 	}
 	c.d.Reserved = slices.Clone(r.d.Reserved)
+	c.d.Viewed = slices.Clone(r.d.Viewed)
+	if r.d.Claim != nil {
+		cl := *r.d.Claim
+		c.d.Claim = &cl
+	}
 	if r.d.Decision != nil {
 		d := *r.d.Decision
 		d.Reasons = slices.Clone(d.Reasons)
@@ -809,6 +823,9 @@ func (r *Request) move(op string, to State, now time.Time, actor Actor, typ Even
 		data = map[string]string{}
 	}
 	data["from"] = string(r.d.State)
+	if r.d.State == StateInReview && to != StateInReview {
+		r.d.Claim = nil // a decision, or any move out of review, releases the claim
+	}
 	r.d.State = to
 	if _, ok := r.d.Reached[to]; !ok {
 		if r.d.Reached == nil {

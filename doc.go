@@ -147,7 +147,8 @@
 //	req, err = svc.VerifyCode(ctx, "acct-42", req.ID(), code)
 //	doc, err := svc.UploadDocument(ctx, "acct-42", req.ID(), cancellation.DocumentPassport, file) // step 4
 //	req, err = svc.Submit(ctx, "acct-42", req.ID())      // step 5
-//	req, err = svc.Approve(ctx, reviewer, req.ID(), "")  // steps 5 and 6
+//	req, err = svc.Claim(ctx, reviewer, req.ID())        // a reviewer claims it...
+//	req, err = svc.Approve(ctx, reviewer, req.ID(), "")  // ...and decides: steps 5 and 6
 //
 // and, on every replica, go svc.Run(ctx) (or svc.RunMaintenance(ctx) on a
 // timer of the host's).

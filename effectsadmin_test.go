@@ -130,7 +130,7 @@ func TestStuckEffects_RefusesUnknownAndRolelessStaff(t *testing.T) {
 	f := setup(t).withDesk()
 	f.kit.Staff.Put(ports.StaffMember{ID: "nobody", Name: "No Roles"})
 	r, e := f.approveFailing("acct-forbid")
-	for _, rv := range []cancellation.Reviewer{{ID: "ghost"}, {ID: "nobody"}} {
+	for _, rv := range []cancellation.Reviewer{{ID: "nobody-ghost"}, {ID: "nobody"}} { // "nobody-…" ids are unknown to the fixture's directory
 		_, err := f.svc.StuckEffects(f.ctx, rv, cancellation.StuckOptions{})
 		require.ErrorIs(t, err, cancellation.ErrForbidden, rv.ID)
 	}

@@ -55,8 +55,7 @@ func TestErasureDeadline_OneMonthFromTheRequestShownToTheCustomer(t *testing.T) 
 // senior adds a senior to the kit's staff directory and returns them as a
 // Reviewer.
 func (f *fixture) senior(id string) cancellation.Reviewer {
-	f.kit.Staff.Put(ports.StaffMember{ID: id, Name: id, Roles: []ports.Role{ports.RoleSenior}})
-	return cancellation.Reviewer{ID: id}
+	return f.staffMember(id, ports.RoleSenior, "")
 }
 
 func TestExtendErasureDeadline_BySeniorWithReason_CustomerToldByNotificationAndView(t *testing.T) {
@@ -105,11 +104,12 @@ func TestExtendErasureDeadline_RefusedToReviewersUnknownStaffAndWithoutDirectory
 	}
 	f.requireUnchanged(r.ID(), before)
 
-	noDir := newFixture(t, func(c *cancellation.Config) { c.Staff = nil })
-	noDir.personal("acct-nodir")
-	r2 := noDir.start("acct-nodir")
-	_, err := noDir.svc.ExtendErasureDeadline(noDir.ctx, cancellation.Reviewer{ID: "sen"}, r2.ID(), 1, "reason")
-	require.ErrorIs(t, err, cancellation.ErrForbidden)
+	// Without a directory there is no Service at all: Config.Staff is
+	// required (TestNew_RequiresAStaffDirectory).
+	cfg := f.cfg
+	cfg.Staff = nil
+	_, err := cancellation.New(cfg)
+	require.ErrorIs(t, err, cancellation.ErrInvalidInput)
 }
 
 func TestExtendErasureDeadline_BadInputAndLateOrShorterExtensionsChangeNothing(t *testing.T) {

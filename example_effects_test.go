@@ -21,7 +21,7 @@ func ExampleService_StuckEffects() {
 	// A request approved while the account closer is down.
 	req := exampleInReview(ctx, svc, kit, acct, "+15550100001")
 	kit.Platform.SetOutage(memory.PortAccountCloser, errors.New("closer: 503"))
-	req, _ = svc.Approve(ctx, cancellation.Reviewer{ID: "reviewer-1"}, req.ID(), "")
+	req, _ = svc.Approve(ctx, cancellation.Reviewer{ID: memory.DemoSenior}, req.ID(), "") // a senior decides without a claim
 	fmt.Println(req.State())
 
 	// A day of failing later, it is stuck.

@@ -17,6 +17,7 @@ func ExampleService_RecentlyClosed() {
 	ctx := context.Background()
 	kit := memory.NewKit(time.Date(2026, time.November, 27, 9, 0, 0, 0, time.UTC))
 	kit.Platform.AddAccount(ports.Account{ID: "acct-ada", Kind: ports.Personal, RecoveryPhone: "+15550100042", Email: "ada@example.com"})
+	kit.Staff.SeedDemo()
 	cfg := kit.Config()
 	cfg.IdentifierKeys = []cancellation.IdentifierKey{{ID: "ids-2026", Secret: []byte("a secret of at least 32 random bytes!")}}
 	svc, err := cancellation.New(cfg)
@@ -32,7 +33,7 @@ func ExampleService_RecentlyClosed() {
 	code, _ := kit.OTP.LastCode("+15550100042")
 	_, _ = svc.VerifyCode(ctx, "acct-ada", req.ID(), code)
 	_, _ = svc.Submit(ctx, "acct-ada", req.ID())
-	req, _ = svc.Approve(ctx, cancellation.Reviewer{ID: "reviewer-1"}, req.ID(), "")
+	req, _ = svc.Approve(ctx, cancellation.Reviewer{ID: memory.DemoSenior}, req.ID(), "") // a senior decides without a claim
 	fmt.Println(req.State())
 
 	for _, id := range []string{"ADA@example.com", "+1 555 010 0042", "grace@example.com"} {

@@ -15,6 +15,7 @@ import (
 func exampleService() (*cancellation.Service, *memory.Kit) {
 	kit := memory.NewKit(time.Date(2026, time.November, 27, 9, 0, 0, 0, time.UTC)) // a Friday
 	kit.Platform.SeedDemo()
+	kit.Staff.SeedDemo() // reviewer-1, senior-1, admin-1
 	svc, err := cancellation.New(kit.Config())
 	if err != nil {
 		panic(err)
@@ -42,7 +43,12 @@ func Example() {
 	fmt.Println("code sent to", sent.MaskedPhone)
 	fmt.Println(req.State(), "due", req.DueAt().Format("Mon 2 Jan"))
 
-	req, err := svc.Approve(ctx, cancellation.Reviewer{ID: "reviewer-1"}, req.ID(), "")
+	// A reviewer claims the request, then decides it.
+	reviewer := cancellation.Reviewer{ID: memory.DemoReviewer}
+	if _, err := svc.Claim(ctx, reviewer, req.ID()); err != nil {
+		panic(err)
+	}
+	req, err := svc.Approve(ctx, reviewer, req.ID(), "")
 	if err != nil {
 		panic(err)
 	}
@@ -122,7 +128,7 @@ func ExampleService_RunMaintenance() {
 	req := exampleInReview(ctx, svc, kit, memory.AccountEligible, "+15550100001")
 
 	kit.Notifier.FailNext(1, errors.New("SMS gateway down"))
-	req, _ = svc.Approve(ctx, cancellation.Reviewer{ID: "reviewer-1"}, req.ID(), "")
+	req, _ = svc.Approve(ctx, cancellation.Reviewer{ID: memory.DemoSenior}, req.ID(), "") // a senior decides without a claim
 	fmt.Println(req.State(), len(req.PendingEffects()), "pending")
 
 	kit.Clock.Advance(time.Minute)
@@ -189,6 +195,7 @@ func ExampleService_Run() {
 	ctx := context.Background()
 	kit := memory.NewKit(time.Date(2026, time.November, 27, 9, 0, 0, 0, time.UTC))
 	kit.Platform.SeedDemo()
+	kit.Staff.SeedDemo()
 	cfg := kit.Config()
 	cfg.Effects = cancellation.EffectsDeferred
 	svc, err := cancellation.New(cfg)
@@ -209,7 +216,7 @@ func ExampleService_Run() {
 	code, _ := kit.OTP.LastCode("+15550100001")
 	req, _ = svc.VerifyCode(ctx, acct, req.ID(), code)
 	req, _ = svc.Submit(ctx, acct, req.ID())
-	req, _ = svc.Approve(ctx, cancellation.Reviewer{ID: "reviewer-1"}, req.ID(), "")
+	req, _ = svc.Approve(ctx, cancellation.Reviewer{ID: memory.DemoSenior}, req.ID(), "") // a senior decides without a claim
 	fmt.Println("Approve returned:", req.State())
 
 	for id := req.ID(); req.State() != cancellation.StateCancelled; { // the runner works in the background

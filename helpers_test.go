@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +41,28 @@ var colourScan = func() []byte { return bytes.Clone(smallScan()) }
 
 var smallScan = sync.OnceValue(func() []byte { return docfixtures.JPEG(docfixtures.ColourIDCard(640, 480), 90) })
 
+// fixtureStaff is the tests' StaffDirectory: the members put in the
+// kit's directory, and any other id as a senior without an account of
+// its own, so that tests about other things decide without claiming
+// first; an id starting with "nobody" is unknown. Tests of roles and
+// claims put their members in the kit's directory.
+type fixtureStaff struct{ dir *memory.StaffDirectory }
+
+func (d fixtureStaff) StaffMember(ctx context.Context, id string) (ports.StaffMember, error) {
+	m, err := d.dir.StaffMember(ctx, id)
+	if errors.Is(err, ports.ErrNotFound) && !strings.HasPrefix(id, "nobody") {
+		return ports.StaffMember{ID: id, Roles: []ports.Role{ports.RoleSenior}}, nil
+	}
+	return m, err
+}
+
+// staffMember puts a member with role and own account into f's directory
+// and returns the Reviewer that names them.
+func (f *fixture) staffMember(id string, role ports.Role, account ports.AccountID) cancellation.Reviewer {
+	f.kit.Staff.Put(ports.StaffMember{ID: id, Name: id, Roles: []ports.Role{role}, Account: account})
+	return cancellation.Reviewer{ID: id}
+}
+
 // option adjusts the Config before the Service is built: a closing mode, a
 // policy, a port replaced by a mock.
 type option func(*cancellation.Config)
@@ -68,7 +91,9 @@ func setup(t *testing.T, opts ...option) *fixture {
 func newFixture(tb testing.TB, opts ...option) *fixture {
 	tb.Helper()
 	kit := memory.NewKit(t0)
+	kit.Staff.Put(ports.StaffMember{ID: staff.ID, Name: "Ada", Roles: []ports.Role{ports.RoleSenior}, Account: staff.Account})
 	cfg := kit.Config()
+	cfg.Staff = fixtureStaff{kit.Staff}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -203,10 +228,13 @@ func (f *fixture) approve(r *cancellation.Request) *cancellation.Request {
 }
 
 // stored returns the request as the Store has it, with its whole history
-// verified.
+// verified. It reads as the request's customer does (Get), since a staff
+// member's Review records that they opened it.
 func (f *fixture) stored(id string) *cancellation.Request {
 	f.t.Helper()
-	r, err := f.svc.Review(f.ctx, staff, id)
+	head, err := f.cfg.Store.Get(f.ctx, id)
+	require.NoError(f.t, err)
+	r, err := f.svc.Get(f.ctx, head.Account(), id)
 	require.NoError(f.t, err)
 	return r
 }

@@ -35,6 +35,9 @@ type scope struct {
 	// contactsOptional lets a change proceed without contacts when the
 	// AccountDirectory is down: for maintenance work that notifies nobody.
 	contactsOptional bool
+	// activity marks staff activity (claims, views), which changes the
+	// version but not what the request says (see checkVersion).
+	activity bool
 }
 
 // customer is the scope of a customer operation.
@@ -126,6 +129,12 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 		}
 		if err := next.historyRoom(sc.staff, events); err != nil {
 			return nil, err
+		}
+		switch {
+		case !sc.activity:
+			next.d.ActivitySince = 0
+		case next.d.ActivitySince == 0:
+			next.d.ActivitySince = version
 		}
 		next.d.Version = version + 1
 		next.seal(s.signKey(), next.d.Version)

@@ -145,6 +145,9 @@ func newWorld(tb testing.TB, mode byte) *world {
 		ws.Store = c.Store
 		c.Store = ws
 	})}
+	for _, rv := range propertyReviewers { // seniors: they decide without claiming
+		w.staffMember(rv.ID, ports.RoleSenior, rv.Account)
+	}
 	w.accounts = []ports.Account{
 		w.account("p-unverified", ports.Personal, false),
 		w.account("p-verified", ports.Personal, true),

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/accountkit/cancellation/ports"
 )
 
 // Review queue pages. A page is read by keyset: it starts after the due
@@ -26,8 +28,26 @@ type QueueOptions struct {
 	// MaxQueueLimit.
 	Limit int
 	// After is the Next of the previous page; empty for the first page.
+	// Pass the same filters with it as for the first page.
 	After string
+	// Claims keeps the requests no claim holds (QueueUnclaimed) or the
+	// ones the reviewer holds (QueueMine); empty keeps all.
+	Claims QueueClaims
+	// Overdue keeps the requests past their due date.
+	Overdue bool
+	// AccountKind keeps the requests of accounts of this kind.
+	AccountKind ports.AccountKind
 }
+
+// QueueClaims filters the review queue by claim.
+type QueueClaims string
+
+// Claim filters of QueueOptions.
+const (
+	QueueAll       QueueClaims = ""
+	QueueUnclaimed QueueClaims = "unclaimed"
+	QueueMine      QueueClaims = "mine"
+)
 
 // QueuePage is one page of the review queue.
 type QueuePage struct {
@@ -38,12 +58,26 @@ type QueuePage struct {
 }
 
 // ReviewQueue lists a page of the requests in review, overdue first then
-// by due date, leaving out the reviewer's own account. Every page but the
-// last holds Limit items: the Store filters, not the caller. A malformed
-// After is refused with a ValidationError.
+// by due date, leaving out the reviewer's own account (as the
+// StaffDirectory knows it), filtered by opt. Every page but the last holds
+// Limit items: the Store filters, not the caller. A malformed After or
+// filter is refused with a ValidationError; rv must be a reviewer
+// (ErrForbidden otherwise).
 func (s *Service) ReviewQueue(ctx context.Context, rv Reviewer, opt QueueOptions) (_ QueuePage, err error) {
 	defer s.hooks.operation(&ctx, OpQueue)(&err)
 	if err := rv.check(); err != nil {
+		return QueuePage{}, err
+	}
+	switch opt.Claims {
+	case QueueAll, QueueUnclaimed, QueueMine:
+	default:
+		return QueuePage{}, invalid("claims", fmt.Sprintf("unknown claim filter %q: use %q or %q", opt.Claims, QueueUnclaimed, QueueMine))
+	}
+	if opt.AccountKind != "" && opt.AccountKind != ports.Personal && opt.AccountKind != ports.Enterprise {
+		return QueuePage{}, invalid("account kind", fmt.Sprintf("unknown account kind %q", opt.AccountKind))
+	}
+	_, rv, err = s.staffMember(ctx, "read the queue", rv)
+	if err != nil {
 		return QueuePage{}, err
 	}
 	switch {
@@ -56,7 +90,18 @@ func (s *Service) ReviewQueue(ctx context.Context, rv Reviewer, opt QueueOptions
 	if err != nil {
 		return QueuePage{}, err
 	}
-	q := Query{States: []State{StateInReview}, OrderByDue: true, ExcludeAccount: rv.Account, After: after, Limit: opt.Limit + 1}
+	now := s.now()
+	q := Query{States: []State{StateInReview}, OrderByDue: true, ExcludeAccount: rv.Account, After: after, Limit: opt.Limit + 1,
+		AccountKind: opt.AccountKind}
+	switch opt.Claims {
+	case QueueUnclaimed:
+		q.UnclaimedAt = now
+	case QueueMine:
+		q.ClaimedBy, q.ClaimedAt = rv.ID, now
+	}
+	if opt.Overdue {
+		q.DueBefore = now
+	}
 	rs, err := s.queueList(ctx, q)
 	if err != nil {
 		return QueuePage{}, err
@@ -66,7 +111,7 @@ func (s *Service) ReviewQueue(ctx context.Context, rv Reviewer, opt QueueOptions
 		rs = rs[:opt.Limit]
 		page.Next = encodeCursor(q.Cursor(rs[len(rs)-1]))
 	}
-	page.Items = s.queueItems(rs)
+	page.Items = s.queueItems(rv, rs)
 	return page, nil
 }
 
@@ -98,11 +143,14 @@ func (s *Service) queueList(ctx context.Context, q Query) ([]*Request, error) {
 	}
 }
 
-func (s *Service) queueItems(rs []*Request) []QueueItem {
+func (s *Service) queueItems(rv Reviewer, rs []*Request) []QueueItem {
 	now := s.now()
 	items := make([]QueueItem, len(rs))
 	for i, r := range rs {
 		items[i] = QueueItem{Request: r, Overdue: r.Overdue(now), ErasureDueAt: r.ErasureDueAt(), ErasureOverdue: r.ErasureOverdue(now)}
+		if h := r.holder(now); h != "" {
+			items[i].ClaimedBy, items[i].ClaimedUntil, items[i].Mine = h, r.d.Claim.Until, h == rv.ID
+		}
 	}
 	return items
 }

@@ -6,12 +6,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/accountkit/cancellation"
+	"github.com/accountkit/cancellation/ports"
 )
 
 func TestReviewQueue_PagesByCursorAreFullAndLeaveOutOwnAccount(t *testing.T) {
 	f := setup(t)
 	rs := reviewFixture(t, f, 5)
-	own := cancellation.Reviewer{ID: "rev-own", Account: rs[1].Account()}
+	own := f.staffMember("rev-own", ports.RoleSenior, rs[1].Account())
 	var got []string
 	opt := cancellation.QueueOptions{Limit: 2}
 	for pages := 0; ; pages++ {

@@ -102,7 +102,7 @@ func raceRound(t *testing.T) {
 	// steps, and maintenance runs, all at once. Only the winner writes, so
 	// every loser sees the decision on its retry: no ErrConflict.
 	var decided atomic.Int32
-	self := cancellation.Reviewer{ID: "rev-self", Account: a.ID}
+	self := f.staffMember("rev-self", ports.RoleSenior, a.ID)
 	bad = crowd(workers, func(i int) error {
 		var err error
 		switch i % 10 {

@@ -57,15 +57,16 @@ func validateReasons(reasons []ReasonCode, note string) error {
 	return nil
 }
 
-// Reviewer is a person who decides applications. Account is the reviewer's
-// own customer account, if they have one: nobody decides their own
-// account's request.
+// Reviewer names the staff member who calls a back-office operation: ID
+// is resolved through Config.Staff (the StaffDirectory), which gives the
+// member's roles and own account. Account is the caller's statement of
+// the member's own customer account; the Service checks it for form only
+// and uses the account the directory knows: nobody decides their own
+// account's request, whatever the caller says.
 type Reviewer struct {
 	ID      string
 	Account ports.AccountID
 }
-
-func (rv Reviewer) actor() Actor { return Actor{Kind: ActorReviewer, ID: rv.ID} }
 
 // Calendar is a BusinessCalendar of Monday-to-Friday weeks in a time zone,
 // less the configured holidays.
@@ -256,19 +257,20 @@ func (r *Request) submit(ec effectCtx, rep Report, due time.Time) error {
 // the fresh eligibility report. When the report blocks, or a consent no
 // longer covers a finding, the library rejects the request instead and the
 // returned error says why; the request has then changed.
-func (r *Request) approve(ec effectCtx, rv Reviewer, note string, rep Report, mode ClosingMode) error {
-	if err := r.checkDecision("approve", StateApproved, rv); err != nil {
+func (r *Request) approve(ec effectCtx, m ports.StaffMember, note string, rep Report, mode ClosingMode) error {
+	if err := r.checkDecision("approve", StateApproved, m, ec.now); err != nil {
 		return err
 	}
 	// Text is kept as JSON will store it, so the caller's copy is the
 	// stored one.
-	rv.ID, note = validText(rv.ID), validText(note)
+	m.ID, note = validText(m.ID), validText(note)
+	actor := staffActor(m)
 	if err := r.recheck(ec, "approve", rep); err != nil {
 		return err
 	}
 	r.d.Eligibility = rep
-	r.d.Decision = &Decision{Approved: true, Actor: rv.actor(), Note: note, At: ec.now}
-	if err := r.move("approve", StateApproved, ec.now, rv.actor(), EventApproved, map[string]string{"note": note, "mode": mode.String()}); err != nil {
+	r.d.Decision = &Decision{Approved: true, Actor: actor, Note: note, At: ec.now}
+	if err := r.move("approve", StateApproved, ec.now, actor, EventApproved, map[string]string{"note": note, "mode": mode.String()}); err != nil {
 		return err
 	}
 	r.d.Mode = mode.String()
@@ -318,18 +320,17 @@ func (r *Request) recheck(ec effectCtx, op string, rep Report) error {
 	return cause
 }
 
-// checkDecision is the guard shared by reviewer decisions.
-func (r *Request) checkDecision(op string, to State, rv Reviewer) error {
-	if err := rv.check(); err != nil {
-		return err
-	}
-	if rv.Account != "" && rv.Account == r.d.Account {
-		return fmt.Errorf("%w: reviewer %s owns account %s", ErrSelfReview, rv.ID, r.d.Account)
+// checkDecision is the guard shared by staff decisions: not the staff
+// member's own account (as the StaffDirectory knows it), a request in
+// review, and the claim rule (see checkClaim).
+func (r *Request) checkDecision(op string, to State, m ports.StaffMember, now time.Time) error {
+	if m.Account != "" && m.Account == r.d.Account {
+		return fmt.Errorf("%w: reviewer %s owns account %s", ErrSelfReview, m.ID, r.d.Account)
 	}
 	if r.d.State != StateInReview {
 		return r.refuse(op, to, "only requests in review can be decided")
 	}
-	return nil
+	return r.checkClaim(now, m)
 }
 
 // reject ends the request as rejected, notifies the result and schedules
@@ -463,6 +464,12 @@ type QueueItem struct {
 	// requests past their erasure deadline among the first.
 	ErasureDueAt   time.Time
 	ErasureOverdue bool
+	// ClaimedBy and ClaimedUntil are the claim that holds the request
+	// now (empty and zero when none does); Mine says that the reviewer
+	// who listed the queue holds it.
+	ClaimedBy    string
+	ClaimedUntil time.Time
+	Mine         bool
 }
 
 // validText replaces invalid UTF-8 as JSON encoding does.

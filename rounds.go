@@ -158,9 +158,9 @@ func (r *Request) notReuploaded() []DocumentKind {
 }
 
 // askForMore returns a request in review to the customer.
-func (r *Request) askForMore(ec effectCtx, rv Reviewer, m MoreRequest, maxReturns int) error {
+func (r *Request) askForMore(ec effectCtx, by ports.StaffMember, m MoreRequest, maxReturns int) error {
 	const op = "ask for more on"
-	if err := r.checkDecision(op, StateReturned, rv); err != nil {
+	if err := r.checkDecision(op, StateReturned, by, ec.now); err != nil {
 		return err
 	}
 	if !r.d.IdentityVerified {
@@ -173,9 +173,9 @@ func (r *Request) askForMore(ec effectCtx, rv Reviewer, m MoreRequest, maxReturn
 		return fmt.Errorf("%w: request %s was returned %d times, the most Config.MaxReturns allows: approve or reject it", ErrRoundsExhausted, r.d.ID, r.d.Rounds)
 	}
 	note := validText(m.Note)
-	rt := &Return{Round: r.d.Rounds + 1, Reasons: slices.Clone(m.Reasons), Documents: slices.Clone(m.Documents), Note: note, By: rv.actor(), At: ec.now, Since: len(r.d.Documents)}
+	rt := &Return{Round: r.d.Rounds + 1, Reasons: slices.Clone(m.Reasons), Documents: slices.Clone(m.Documents), Note: note, By: staffActor(by), At: ec.now, Since: len(r.d.Documents)}
 	reasons, docs := joinCodes(rt.Reasons), joinCodes(rt.Documents)
-	if err := r.move(op, StateReturned, ec.now, rv.actor(), EventReturned, map[string]string{
+	if err := r.move(op, StateReturned, ec.now, staffActor(by), EventReturned, map[string]string{
 		DataRound: fmt.Sprint(rt.Round), DataReasons: reasons, DataDocuments: docs, "note": note,
 	}); err != nil {
 		return err
@@ -216,9 +216,8 @@ func (s *Service) AskForMore(ctx context.Context, rv Reviewer, id string, m More
 	if err != nil {
 		return nil, err
 	}
-	rv.Account = member.Account
 	return s.mutate(ctx, staff, id, func(r *Request, ec effectCtx) error {
-		return r.askForMore(ec, rv, m, s.maxReturns())
+		return r.askForMore(ec, member, m, s.maxReturns())
 	})
 }
 

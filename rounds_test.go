@@ -22,9 +22,10 @@ var (
 )
 
 // withStaff puts the back-office staff in the kit's directory, staff (the
-// reviewer of most tests) as a reviewer.
+// decider of most tests) as a senior, who decides without a claim as in
+// the other tests; junior is the plain reviewer.
 func (f *fixture) withStaff() *fixture {
-	f.kit.Staff.Put(ports.StaffMember{ID: staff.ID, Name: "Ada", Roles: []ports.Role{ports.RoleReviewer}, Account: staff.Account})
+	f.kit.Staff.Put(ports.StaffMember{ID: staff.ID, Name: "Ada", Roles: []ports.Role{ports.RoleSenior}, Account: staff.Account})
 	for _, m := range []ports.StaffMember{senior1, senior2, junior} {
 		f.kit.Staff.Put(m)
 	}
@@ -41,13 +42,23 @@ var askPassport = cancellation.MoreRequest{
 	Note:      "glare over the photo page",
 }
 
+// askForMore has rv claim the request (a plain reviewer decides only what
+// they hold), then ask for more.
+func (f *fixture) askForMore(rv cancellation.Reviewer, id string, m cancellation.MoreRequest) (*cancellation.Request, error) {
+	f.t.Helper()
+	if _, err := f.svc.Claim(f.ctx, rv, id); err != nil {
+		return nil, err
+	}
+	return f.svc.AskForMore(f.ctx, rv, id, m)
+}
+
 // returned takes a verified personal account's request to review and has
 // the reviewer ask for the passport again.
 func (f *fixture) returned(id ports.AccountID) *cancellation.Request {
 	f.t.Helper()
 	f.account(id, ports.Personal, true)
 	r := f.toReview(id)
-	r, err := f.svc.AskForMore(f.ctx, staff, r.ID(), askPassport)
+	r, err := f.askForMore(staff, r.ID(), askPassport)
 	require.NoError(f.t, err)
 	require.Equal(f.t, cancellation.StateReturned, r.State())
 	return r
@@ -89,7 +100,7 @@ func TestAskForMoreNeedsAKnownStaffMemberWithReasonsAndDocuments(t *testing.T) {
 	r := f.toReview("acct-return-bad")
 	before := f.storedJSON(r.ID())
 
-	_, err := f.svc.AskForMore(f.ctx, cancellation.Reviewer{ID: "rev-nobody"}, r.ID(), askPassport)
+	_, err := f.svc.AskForMore(f.ctx, cancellation.Reviewer{ID: "nobody-rev"}, r.ID(), askPassport)
 	require.ErrorIs(t, err, cancellation.ErrForbidden)
 	for name, m := range map[string]cancellation.MoreRequest{
 		"no reason":          {Documents: askPassport.Documents},
@@ -158,7 +169,7 @@ func TestRoundsAreBoundedByMaxReturns(t *testing.T) {
 		_, err := f.upload(r, cancellation.DocumentPassport, colourScan())
 		require.NoError(t, err)
 		f.submit(r)
-		next, err := f.svc.AskForMore(f.ctx, staff, r.ID(), askPassport)
+		next, err := f.askForMore(staff, r.ID(), askPassport)
 		if round > 2 {
 			require.ErrorIs(t, err, cancellation.ErrRoundsExhausted)
 			break
@@ -207,7 +218,7 @@ func TestAskForMoreOnAnUnverifiedAccountIsRefused(t *testing.T) {
 	f := setup(t).withStaff()
 	f.personal("acct-return-unverified")
 	r := f.toReview("acct-return-unverified")
-	_, err := f.svc.AskForMore(f.ctx, staff, r.ID(), askPassport)
+	_, err := f.askForMore(staff, r.ID(), askPassport)
 	require.ErrorIs(t, err, cancellation.ErrDocumentsNotRequired)
 }
 
@@ -261,10 +272,10 @@ func TestMostRoundsStayUnderTheCustomerHistoryLimit(t *testing.T) {
 		if round == cancellation.MaxReturnsLimit {
 			break
 		}
-		r, err = f.svc.AskForMore(f.ctx, staff, r.ID(), askPassport)
+		r, err = f.askForMore(staff, r.ID(), askPassport)
 		require.NoError(t, err)
 	}
-	_, err := f.svc.AskForMore(f.ctx, staff, r.ID(), askPassport)
+	_, err := f.askForMore(staff, r.ID(), askPassport)
 	require.ErrorIs(t, err, cancellation.ErrRoundsExhausted)
 	n := f.stored(r.ID()).HistoryLen()
 	t.Logf("%d rounds: %d events (customer limit %d)", cancellation.MaxReturnsLimit, n, cancellation.CustomerHistoryLimit)
@@ -280,7 +291,7 @@ func TestResubmittedReviewIsFlaggedOverdueAgain(t *testing.T) {
 	r := f.toReview("acct-return-overdue")
 	f.clock.Set(r.DueAt().Add(time.Hour))
 	f.maintain()
-	r, err := f.svc.AskForMore(f.ctx, staff, r.ID(), askPassport)
+	r, err := f.askForMore(staff, r.ID(), askPassport)
 	require.NoError(t, err)
 	_, err = f.upload(r, cancellation.DocumentPassport, colourScan())
 	require.NoError(t, err)

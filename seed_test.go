@@ -963,7 +963,7 @@ func TestStep5_ReviewDueInThreeBusinessDays(t *testing.T) {
 		require.Equal(t, []string{rs[0].ID(), rs[1].ID(), rs[2].ID()}, got)
 		require.Equal(t, []bool{true, false, false}, []bool{q[0].Overdue, q[1].Overdue, q[2].Overdue})
 
-		own := cancellation.Reviewer{ID: "rev-b", Account: rs[1].Account()}
+		own := f.staffMember("rev-b", ports.RoleSenior, rs[1].Account())
 		q, err = f.svc.Queue(f.ctx, own, 10, 0)
 		require.NoError(t, err)
 		require.Len(t, q, 2, "a reviewer does not see their own account's request")
@@ -1032,7 +1032,7 @@ func TestStep5_ReviewDueInThreeBusinessDays(t *testing.T) {
 		f := setup(t)
 		r := f.toReview(f.personal("acct-step5-self").ID)
 		before := f.storedJSON(r.ID())
-		self := cancellation.Reviewer{ID: "rev-self", Account: r.Account()}
+		self := f.staffMember("rev-self", ports.RoleSenior, r.Account())
 		_, err := f.svc.Approve(f.ctx, self, r.ID(), "")
 		require.ErrorIs(t, err, cancellation.ErrSelfReview)
 		_, err = f.svc.Reject(f.ctx, self, r.ID(), []cancellation.ReasonCode{cancellation.ReasonIdentityMismatch}, "")

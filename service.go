@@ -18,7 +18,7 @@ import (
 )
 
 // Config wires a Service. Store, Accounts, every Checkers port, OTP (or
-// Verifier), Notifier, Documents and Closer are required; the rest have
+// Verifier), Notifier, Documents, Closer and Staff are required; the rest have
 // defaults or are optional.
 type Config struct {
 	Store    Store
@@ -57,6 +57,9 @@ type Config struct {
 	// Staff resolves the staff ids of the back office (reviewers, seniors,
 	// admins) to people with roles; see staff.go.
 	Staff ports.StaffDirectory
+	// ClaimDuration is how long a reviewer's claim on a request lasts
+	// unless renewed (default DefaultClaimDuration); see claims.go.
+	ClaimDuration time.Duration
 
 	// Events, if not nil, receives a CloudEvent for each transition of
 	// every request, delivered as an effect: at least once, with a stable
@@ -233,6 +236,7 @@ func New(cfg Config) (*Service, error) {
 	need(cfg.Notifier != nil, "Notifier")
 	need(cfg.Documents != nil, "Documents")
 	need(cfg.Closer != nil, "Closer")
+	need(cfg.Staff != nil, "Staff (the StaffDirectory of the back office)")
 	if err := cfg.Effects.validate(); err != nil {
 		missing = append(missing, err)
 	}
@@ -741,50 +745,66 @@ func (s *Service) Withdraw(ctx context.Context, account ports.AccountID, id stri
 // Queue lists the requests in review, overdue first then by due date,
 // leaving out the reviewer's own account, limit at a time from offset.
 // An offset costs as much as reading what it skips: ReviewQueue pages by
-// cursor instead.
+// cursor instead. rv must be a reviewer (ErrForbidden otherwise).
 func (s *Service) Queue(ctx context.Context, rv Reviewer, limit, offset int) (_ []QueueItem, err error) {
 	defer s.hooks.operation(&ctx, OpQueue)(&err)
-	if err := rv.check(); err != nil {
+	_, rv, err = s.staffMember(ctx, "read the queue", rv)
+	if err != nil {
 		return nil, err
 	}
 	rs, err := s.queueList(ctx, Query{States: []State{StateInReview}, OrderByDue: true, ExcludeAccount: rv.Account, Limit: limit, Offset: offset})
 	if err != nil {
 		return nil, err
 	}
-	return s.queueItems(rs), nil
+	return s.queueItems(rv, rs), nil
 }
 
 // Review returns any request for a reviewer, holding its whole history,
-// verified.
+// verified. The first time a staff member opens a request is recorded in
+// its history (EventReviewOpened); see StaffActivityLimit.
 func (s *Service) Review(ctx context.Context, rv Reviewer, id string) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpReview)(&err)
-	r, err := s.reviewed(ctx, rv, id)
+	m, _, err := s.staffMember(ctx, "review", rv)
 	if err != nil {
+		return nil, err
+	}
+	r, err := s.reviewed(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r, err = s.recordView(ctx, m, r, "", ""); err != nil {
 		return nil, err
 	}
 	return s.fullHistory(ctx, r)
 }
 
 // reviewed reads any request for a reviewer, with its newest event only.
-func (s *Service) reviewed(ctx context.Context, rv Reviewer, id string) (*Request, error) {
-	if err := rv.check(); err != nil {
-		return nil, err
-	}
+func (s *Service) reviewed(ctx context.Context, id string) (*Request, error) {
 	if err := CheckID("id", id); err != nil {
 		return nil, err
 	}
 	return s.store.Get(ctx, id)
 }
 
-// ReviewDocument returns a document's bytes for a reviewer.
+// ReviewDocument returns a document's bytes for a reviewer. The first
+// time a staff member views a document is recorded in the request's
+// history (EventDocumentViewed) before the bytes are read; see
+// StaffActivityLimit.
 func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, kind DocumentKind) (_ Document, _ []byte, err error) {
 	defer s.hooks.operation(&ctx, OpReviewDocument)(&err)
-	r, err := s.reviewed(ctx, rv, id)
+	m, _, err := s.staffMember(ctx, "view a document", rv)
+	if err != nil {
+		return Document{}, nil, err
+	}
+	r, err := s.reviewed(ctx, id)
 	if err != nil {
 		return Document{}, nil, err
 	}
 	for _, d := range r.d.Documents {
 		if d.Kind == kind && d.ReplacedAt.IsZero() && d.PurgedAt.IsZero() {
+			if _, err := s.recordView(ctx, m, r, d.Key, d.Kind); err != nil {
+				return Document{}, nil, err
+			}
 			b, err := s.cfg.Documents.GetDocument(ctx, d.Key)
 			return d, b, err
 		}
@@ -815,14 +835,18 @@ func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, ki
 // stored. See Config.Effects.
 func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpApprove)(&err)
-	cur, err := s.reviewed(ctx, rv, id)
+	m, _, err := s.staffMember(ctx, "approve", rv)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := s.reviewed(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkVersion(ctx, cur); err != nil {
 		return nil, err
 	}
-	if err := cur.checkDecision("approve", StateApproved, rv); err != nil {
+	if err := cur.checkDecision("approve", StateApproved, m, s.now()); err != nil {
 		return nil, err
 	}
 	// A closed account is read all the same: a concurrent approval may have
@@ -837,7 +861,7 @@ func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (_ 
 	// Start from the copy just read; it is re-read only if it changed.
 	return s.mutateFrom(ctx, staff, id, cur, func(r *Request, ec effectCtx) error {
 		inReview := r.State() == StateInReview
-		if err := r.approve(ec, rv, note, rep, s.cfg.ClosingMode); err != nil {
+		if err := r.approve(ec, m, note, rep, s.cfg.ClosingMode); err != nil {
 			// Keep the change only when this approval itself rejected the
 			// request on eligibility; a request another reviewer already
 			// rejected must not be rewritten.
@@ -860,10 +884,14 @@ func (s *Service) Reject(ctx context.Context, rv Reviewer, id string, reasons []
 	if err := validateReasons(reasons, note); err != nil {
 		return nil, err
 	}
+	m, _, err := s.staffMember(ctx, "reject", rv)
+	if err != nil {
+		return nil, err
+	}
 	return s.mutate(ctx, staff, id, func(r *Request, ec effectCtx) error {
-		if err := r.checkDecision("reject", StateRejected, rv); err != nil {
+		if err := r.checkDecision("reject", StateRejected, m, ec.now); err != nil {
 			return err
 		}
-		return r.reject(ec, rv.actor(), reasons, note)
+		return r.reject(ec, staffActor(m), reasons, note)
 	})
 }

@@ -333,7 +333,8 @@ func (s *Service) StaffClosures(ctx context.Context, rv Reviewer, limit int) (_ 
 // evidence was purged, answers ErrNotFound.
 func (s *Service) ReviewEvidence(ctx context.Context, rv Reviewer, id string, n int) (_ Document, _ []byte, err error) {
 	defer s.hooks.operation(&ctx, OpReviewEvidence)(&err)
-	if _, err := s.authorize(ctx, "review staff evidence", rv, ports.RoleSenior); err != nil {
+	m, err := s.authorize(ctx, "review staff evidence", rv, ports.RoleSenior)
+	if err != nil {
 		return Document{}, nil, err
 	}
 	if err := CheckID("id", id); err != nil {
@@ -349,6 +350,10 @@ func (s *Service) ReviewEvidence(ctx context.Context, rv Reviewer, id string, n 
 			continue
 		}
 		if i == n && d.PurgedAt.IsZero() {
+			// Like any document view, recorded once per staff member.
+			if _, err := s.recordView(ctx, m, r, d.Key, d.Kind); err != nil {
+				return Document{}, nil, err
+			}
 			b, err := s.cfg.Documents.GetDocument(ctx, d.Key)
 			if err != nil {
 				return Document{}, nil, fmt.Errorf("cancellation: reading evidence %d of %s: %w", n, id, err)

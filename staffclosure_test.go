@@ -92,6 +92,17 @@ func TestStaffClosureNeedsSeniorsAndEvidence(t *testing.T) {
 		require.Equal(t, cancellation.DocumentEvidence, d.Kind)
 		require.NotZero(t, d.Facts.Width)
 	}
+	// Each view is in the history, once per staff member and document.
+	_, _, err = f.svc.ReviewEvidence(f.ctx, as(senior1), r.ID(), 0)
+	require.NoError(t, err)
+	viewed := 0
+	for _, e := range f.stored(r.ID()).History() {
+		if e.Type == cancellation.EventDocumentViewed {
+			require.Equal(t, senior1.ID, e.Actor.ID)
+			viewed++
+		}
+	}
+	require.Equal(t, 2, viewed, "two evidence documents viewed, the first twice")
 	_, _, err = f.svc.ReviewEvidence(f.ctx, as(senior1), r.ID(), 2)
 	require.ErrorIs(t, err, cancellation.ErrNotFound)
 	_, _, err = f.svc.ReviewEvidence(f.ctx, as(junior), r.ID(), 0)

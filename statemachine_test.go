@@ -105,7 +105,7 @@ func operations() []operation {
 			return err
 		}},
 		{"ask_for_more", cancellation.StateReturned, func(f *fixture, r *cancellation.Request) error {
-			_, err := f.svc.AskForMore(f.ctx, staff, r.ID(), askPassport)
+			_, err := f.svc.AskForMore(f.ctx, staff, r.ID(), askPassport) // a senior: no claim needed
 			return err
 		}},
 	}

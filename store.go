@@ -19,9 +19,10 @@ import (
 // conformance suite portstest.TestStore. A durable Store persists a
 // Request with MarshalBinary and restores it with UnmarshalBinary (one
 // that only keeps it in memory may keep Request.AsStored and copies of
-// NewEvents instead, which is what decoding would give), and indexes the values
-// of its accessors that Query filters on (ID, Account, State, DueAt,
-// NextWake, CreatedAt, FailingSince). A request's history is kept apart: MarshalBinary
+// NewEvents instead, which is what decoding would give), and indexes the
+// values of its accessors that Query filters on (ID, Account, AccountKind,
+// State, DueAt, NextWake, CreatedAt, FailingSince, and the By and Until of
+// Claim). A request's history is kept apart: MarshalBinary
 // holds only its newest event, and Create and Update append the request's
 // NewEvents (each encoded with Event.MarshalBinary) in the same atomic
 // write as the request, so that a change costs the same whatever the
@@ -80,6 +81,20 @@ type Query struct {
 	// ExcludeAccount leaves out the requests of one account (a
 	// reviewer's own).
 	ExcludeAccount ports.AccountID
+	// AccountKind keeps the requests of accounts of this kind
+	// (Request.AccountKind).
+	AccountKind ports.AccountKind
+	// UnclaimedAt keeps the requests that no claim holds at that time:
+	// without a claim, or with one whose Until is not after it
+	// (Request.Claim, Claim.HeldAt).
+	UnclaimedAt time.Time
+	// ClaimedBy keeps the requests whose claim names this staff member
+	// and holds at ClaimedAt (its Until is after ClaimedAt).
+	ClaimedBy string
+	ClaimedAt time.Time
+	// DueBefore keeps the requests whose DueAt is not zero and before it
+	// (overdue at that time).
+	DueBefore time.Time
 	// OrderByDue orders by DueAt, then ID (the review queue: overdue
 	// first); OrderByWake by NextWake, then ID (maintenance);
 	// OrderByFailing by FailingSince, then ID, keeping only requests whose
@@ -176,6 +191,19 @@ func (q Query) Matches(r *Request) bool {
 		return false
 	}
 	if q.ExcludeAccount != "" && r.Account() == q.ExcludeAccount {
+		return false
+	}
+	if q.AccountKind != "" && r.AccountKind() != q.AccountKind {
+		return false
+	}
+	c, _ := r.Claim()
+	if !q.UnclaimedAt.IsZero() && c.HeldAt(q.UnclaimedAt) {
+		return false
+	}
+	if q.ClaimedBy != "" && (c.By != q.ClaimedBy || !c.HeldAt(q.ClaimedAt)) {
+		return false
+	}
+	if !q.DueBefore.IsZero() && (r.DueAt().IsZero() || !r.DueAt().Before(q.DueBefore)) {
 		return false
 	}
 	if !q.After.IsZero() && q.compare(q.Cursor(r), q.After) <= 0 {

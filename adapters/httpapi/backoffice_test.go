@@ -73,6 +73,7 @@ func TestStuckEffectsAPI_ReviewerListsAdminGivesUpAndRetries(t *testing.T) {
 		phone string
 	}{{tokEligible, memory.AccountEligible, "+15550100001"}, {tokBalance, memory.AccountBalance, "+15550100005"}} {
 		id := e.toReview(c.tok, c.acct, c.phone, false)
+		require.Equal(t, http.StatusOK, e.do(http.MethodPost, "/v1/reviews/"+id+"/claim", tokReviewer, nil).Status) // a reviewer claims first
 		require.Equal(t, http.StatusOK, e.do(http.MethodPost, "/v1/reviews/"+id+"/approve", tokReviewer, map[string]string{}).Status)
 		ids = append(ids, id)
 	}

@@ -25,7 +25,8 @@
 //
 // Reviewer endpoints:
 //
-//	GET  /v1/reviews?limit=50&cursor=C          the queue, overdue first
+//	GET  /v1/reviews?limit=50&cursor=C          the queue, overdue first; filters claims=unclaimed|mine,
+//	                                            overdue=true, account_kind=personal|enterprise
 //	GET  /v1/reviews/{id}                       history (verified), documents' facts, consents
 //	GET  /v1/reviews/{id}/documents/{kind}      the image, Cache-Control: no-store
 //	POST /v1/reviews/{id}/approve               {"note": "..."}: steps 5 and 6
@@ -33,6 +34,10 @@
 //	GET  /v1/effects/stuck?limit=50&cursor=C    effects failing for AttentionAfter (reviewer role)
 //	POST /v1/reviews/{id}/effects/retry         {"key": "..."}: retry now (admin role)
 //	POST /v1/reviews/{id}/effects/give-up       {"key": "...", "reason": "..."}: never again (admin role)
+//	POST /v1/reviews/{id}/claim                 claim (or renew one's own): 409 claimed names the holder
+//	POST /v1/reviews/{id}/claim/renew           extend one's claim
+//	POST /v1/reviews/{id}/claim/release         release one's claim
+//	POST /v1/reviews/{id}/claim/reassign        {"to": "rev-2"}: admins only
 //
 // The host's Authenticator turns each request into a Principal (Customer
 // or Staff); without one the answer is 401 with WWW-Authenticate.
@@ -43,7 +48,8 @@
 // the blocked findings and their remedies), consent_required (422, what
 // to consent to), invalid_transition (409), validation_failed (422),
 // not_found (404), code_locked and code_rate_limited (429 with
-// Retry-After), unavailable (503 with Retry-After: a port failed and
+// Retry-After), claimed (409, with claimed_by and claimed_until) and
+// claim_required (403), unavailable (503 with Retry-After: a port failed and
 // nothing was decided), document_rejected (422 with document_problem),
 // document_too_large and body_too_large (413), unsupported_media_type
 // (415), and the others listed in openapi.yaml. A port's error text, a

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/accountkit/cancellation"
+	"github.com/accountkit/cancellation/ports"
 )
 
 func (h *Handler) notes(r *http.Request, _ Principal) (reply, error) {
@@ -310,7 +312,17 @@ func (h *Handler) queue(r *http.Request, p Principal) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	page, err := h.queuePage(r, *p.Reviewer, limit, r.URL.Query().Get("cursor"))
+	q := r.URL.Query()
+	opt := cancellation.QueueOptions{Limit: limit, After: q.Get("cursor"),
+		Claims: cancellation.QueueClaims(q.Get("claims")), AccountKind: ports.AccountKind(q.Get("account_kind"))}
+	switch q.Get("overdue") {
+	case "", "false":
+	case "true":
+		opt.Overdue = true
+	default:
+		return reply{}, &cancellation.ValidationError{Field: "overdue", Problem: "must be true or false"}
+	}
+	page, err := h.queuePage(r, *p.Reviewer, opt)
 	if err != nil {
 		return reply{}, err
 	}
@@ -318,10 +330,11 @@ func (h *Handler) queue(r *http.Request, p Principal) (reply, error) {
 }
 
 // queuePage is the one place that reads the Service's review queue. Pages
-// are read by keyset, so a page deep in the queue costs what the first
-// does and is never short because of the reviewer's own requests.
-func (h *Handler) queuePage(r *http.Request, rv cancellation.Reviewer, limit int, cursor string) (QueuePage, error) {
-	res, err := h.svc.ReviewQueue(r.Context(), rv, cancellation.QueueOptions{Limit: limit, After: cursor})
+// are read by keyset and filtered by the Store, so a page deep in the
+// queue costs what the first does and is never short because of the
+// reviewer's own requests or the filters.
+func (h *Handler) queuePage(r *http.Request, rv cancellation.Reviewer, opt cancellation.QueueOptions) (QueuePage, error) {
+	res, err := h.svc.ReviewQueue(r.Context(), rv, opt)
 	if err != nil {
 		return QueuePage{}, err
 	}
@@ -376,6 +389,48 @@ func contentType(f cancellation.DocumentFormat) string {
 		return t
 	}
 	return "application/octet-stream"
+}
+
+// claim claims the request for the reviewer, or renews their claim.
+func (h *Handler) claim(r *http.Request, p Principal) (reply, error) {
+	return h.claimOp(r, p, h.svc.Claim)
+}
+
+func (h *Handler) renewClaim(r *http.Request, p Principal) (reply, error) {
+	return h.claimOp(r, p, h.svc.RenewClaim)
+}
+
+func (h *Handler) releaseClaim(r *http.Request, p Principal) (reply, error) {
+	return h.claimOp(r, p, h.svc.ReleaseClaim)
+}
+
+func (h *Handler) claimOp(r *http.Request, p Principal, op func(context.Context, cancellation.Reviewer, string) (*cancellation.Request, error)) (reply, error) {
+	if err := h.empty(r); err != nil {
+		return reply{}, err
+	}
+	req, err := op(r.Context(), *p.Reviewer, r.PathValue("id"))
+	if err != nil {
+		return reply{}, err
+	}
+	return jsonReply(http.StatusOK, reviewView(req, h.opts.Clock.Now()), req.Version())
+}
+
+// ReassignBody is the body of POST /v1/reviews/{id}/claim/reassign.
+type ReassignBody struct {
+	// To is the staff id of the reviewer who gets the claim.
+	To string `json:"to"`
+}
+
+func (h *Handler) reassign(r *http.Request, p Principal) (reply, error) {
+	var b ReassignBody
+	if err := decodeJSON(r, h.opts.MaxJSONBytes, &b, false); err != nil {
+		return reply{}, err
+	}
+	req, err := h.svc.Reassign(r.Context(), *p.Reviewer, r.PathValue("id"), b.To)
+	if err != nil {
+		return reply{}, err
+	}
+	return jsonReply(http.StatusOK, reviewView(req, h.opts.Clock.Now()), req.Version())
 }
 
 // ApproveBody is the body of POST /v1/reviews/{id}/approve.

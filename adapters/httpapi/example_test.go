@@ -26,6 +26,9 @@ var sessions = map[string]struct {
 func Example() {
 	kit := memory.NewKit(t0)
 	kit.Platform.SeedDemo()
+	// The back office's staff, as the host's StaffDirectory knows them:
+	// bob reviews, and his own customer account is staff-bob.
+	kit.Staff.Put(ports.StaffMember{ID: "bob", Name: "Bob", Roles: []ports.Role{ports.RoleReviewer}, Account: "staff-bob"})
 	svc, err := cancellation.New(kit.Config())
 	if err != nil {
 		panic(err)
@@ -40,8 +43,9 @@ func Example() {
 		case !ok:
 			return httpapi.Principal{}, fmt.Errorf("session %s: %w", c.Value, httpapi.ErrUnauthenticated)
 		case s.staff:
-			// A reviewer's own customer account: they never decide on it.
-			return httpapi.Staff(cancellation.Reviewer{ID: "bob", Account: s.account}), nil
+			// The Service reads bob's roles and own account from the
+			// StaffDirectory.
+			return httpapi.Staff(cancellation.Reviewer{ID: "bob"}), nil
 		}
 		return httpapi.Customer(s.account), nil
 	})

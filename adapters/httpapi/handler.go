@@ -180,6 +180,10 @@ func (h *Handler) routes() {
 	h.handle("GET /v1/staff-closures/{id}/evidence/{n}", op{role: reviewers, fn: h.staffEvidence})
 	h.handle("POST /v1/staff-closures/{id}/approve", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.approveStaffClosure})
 	h.handle("POST /v1/staff-closures/{id}/decline", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.declineStaffClosure})
+	h.handle("POST /v1/reviews/{id}/claim", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.claim})
+	h.handle("POST /v1/reviews/{id}/claim/renew", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.renewClaim})
+	h.handle("POST /v1/reviews/{id}/claim/release", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.releaseClaim})
+	h.handle("POST /v1/reviews/{id}/claim/reassign", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.reassign})
 	// Everything else is a problem document too, not the mux's text/plain
 	// 404 or 405.
 	h.mux.HandleFunc("/", h.unrouted)

@@ -36,6 +36,11 @@ const (
 	tokReviewer   = "tok-reviewer"
 	// tokSelf is a reviewer whose own customer account is acct-eligible.
 	tokSelf = "tok-self"
+	// tokBo is a plain reviewer, who claims before deciding; tokKim an
+	// admin; tokNobody a staff token the StaffDirectory does not know.
+	tokBo     = "tok-bo"
+	tokKim    = "tok-kim"
+	tokNobody = "tok-nobody"
 )
 
 var tokens = httpapi.BearerTokens{
@@ -46,6 +51,20 @@ var tokens = httpapi.BearerTokens{
 	tokEnterprise: httpapi.Customer(memory.AccountEnterprise),
 	tokReviewer:   httpapi.Staff(cancellation.Reviewer{ID: "rev-ada"}),
 	tokSelf:       httpapi.Staff(cancellation.Reviewer{ID: "rev-self", Account: memory.AccountEligible}),
+	tokBo:         httpapi.Staff(cancellation.Reviewer{ID: "rev-bo"}),
+	tokKim:        httpapi.Staff(cancellation.Reviewer{ID: "adm-kim"}),
+	tokNobody:     httpapi.Staff(cancellation.Reviewer{ID: "nobody"}),
+}
+
+// putStaff puts the staff of the tokens into kit's directory: rev-ada, a
+// senior who decides without claiming; rev-self, a senior whose own
+// account is acct-eligible; rev-bo, a reviewer; adm-kim, an admin.
+func putStaff(kit *memory.Kit) {
+	kit.Staff.Put(ports.StaffMember{ID: "rev-ada", Name: "Ada", Roles: []ports.Role{ports.RoleSenior}})
+	kit.Staff.Put(ports.StaffMember{ID: "rev-self", Name: "Self", Roles: []ports.Role{ports.RoleSenior}, Account: memory.AccountEligible})
+	kit.Staff.Put(ports.StaffMember{ID: "rev-bo", Name: "Bo", Roles: []ports.Role{ports.RoleReviewer}})
+	kit.Staff.Put(ports.StaffMember{ID: "rev-audit", Name: "Audit", Roles: []ports.Role{ports.RoleSenior}})
+	kit.Staff.Put(ports.StaffMember{ID: "adm-kim", Name: "Kim", Roles: []ports.Role{ports.RoleAdmin}})
 }
 
 var colourScan = sync.OnceValue(func() []byte { return docfixtures.JPEG(docfixtures.ColourIDCard(1200, 800), 90) })
@@ -66,6 +85,7 @@ func newEnv(t testing.TB, mutate ...func(*cancellation.Config, *httpapi.Options)
 	t.Helper()
 	kit := memory.NewKit(t0)
 	kit.Platform.SeedDemo()
+	putStaff(kit)
 	cfg := kit.Config()
 	opts := httpapi.Options{Authenticator: tokens, Store: kit.Store, Clock: kit.Clock}
 	for _, m := range mutate {

@@ -43,6 +43,10 @@ type Problem struct {
 	DocumentProblem cancellation.DocumentProblem `json:"document_problem,omitempty"`
 	// Transition describes a refused state change (invalid_transition).
 	Transition *Transition `json:"transition,omitempty"`
+	// ClaimedBy and ClaimedUntil name the claim that holds the request
+	// (claimed): its holder's staff id, shown to staff only.
+	ClaimedBy    string     `json:"claimed_by,omitempty"`
+	ClaimedUntil *time.Time `json:"claimed_until,omitempty"`
 
 	retryAfter time.Duration
 }
@@ -145,6 +149,18 @@ var problems = []problemRule{
 	{cancellation.ErrRoundsExhausted, http.StatusConflict, "rounds_exhausted", "The request cannot be returned again: approve or reject it", nil},
 	// Before ErrForbidden, which it wraps.
 	{cancellation.ErrFourEyes, http.StatusForbidden, "four_eyes", "A second staff member must approve this closure", nil},
+	// Before ErrForbidden, which both wrap. A claim held by another is a
+	// conflict of the request's state (409); deciding without a claim is
+	// the reviewer's to fix by claiming (403).
+	{cancellation.ErrClaimed, http.StatusConflict, "claimed", "Another staff member holds the claim on this request", func(err error, p *Problem) {
+		var ce *cancellation.ClaimError
+		if errors.As(err, &ce) {
+			until := ce.Until.UTC()
+			p.ClaimedBy, p.ClaimedUntil = ce.Holder, &until
+			p.Detail = "It is claimed until " + until.Format(time.RFC3339) + "."
+		}
+	}},
+	{cancellation.ErrClaimRequired, http.StatusForbidden, "claim_required", "Claim the request before deciding it", nil},
 	{cancellation.ErrForbidden, http.StatusForbidden, "forbidden", "This staff member may not do this", nil},
 	// Organisation closures and kept identifiers have no endpoint yet; a
 	// host that serves them maps their errors here.

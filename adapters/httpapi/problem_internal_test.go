@@ -62,6 +62,8 @@ func TestProblemTable_EverySentinelHasItsProblem(t *testing.T) {
 		"ErrNotAsked":             {cancellation.ErrNotAsked, 422, "not_asked"},
 		"ErrRoundsExhausted":      {cancellation.ErrRoundsExhausted, 409, "rounds_exhausted"},
 		"ErrFourEyes":             {fmt.Errorf("%w (%w)", cancellation.ErrFourEyes, cancellation.ErrForbidden), 403, "four_eyes"},
+		"ErrClaimed":              {&cancellation.ClaimError{ID: "x", Holder: "rev-1", Until: now}, 409, "claimed"},
+		"ErrClaimRequired":        {&cancellation.ClaimError{ID: "x"}, 403, "claim_required"},
 		"ErrDocumentRejected":     {&cancellation.DocumentError{Problem: cancellation.DocumentNotColour, Detail: "scan it in colour"}, 422, "document_rejected"},
 		// A corrupt record is not the caller's problem: internal_error.
 		"ErrCorrupt": {cancellation.ErrCorrupt, 500, "internal_error"},

@@ -61,8 +61,8 @@ func TestErasureExtensionEndpoint_SeniorExtendsAndQueueShowsTheDeadline(t *testi
 	require.False(t, page.Items[0].ErasureOverdue)
 
 	body := map[string]any{"months": 1, "reason": "a second review is needed"}
-	// rev-ada is no senior until the directory says so.
-	e.do(http.MethodPost, "/v1/reviews/"+id+"/erasure-extension", tokReviewer, body).requireProblem(t, http.StatusForbidden, "forbidden")
+	// rev-bo is a plain reviewer: no senior, no extension.
+	e.do(http.MethodPost, "/v1/reviews/"+id+"/erasure-extension", tokBo, body).requireProblem(t, http.StatusForbidden, "forbidden")
 	e.kit.Staff.Put(ports.StaffMember{ID: "rev-ada", Name: "Ada", Roles: []ports.Role{ports.RoleSenior}})
 	e.do(http.MethodPost, "/v1/reviews/"+id+"/erasure-extension", tokReviewer, map[string]any{"months": 3, "reason": "x"}).
 		requireProblem(t, http.StatusUnprocessableEntity, "validation_failed")

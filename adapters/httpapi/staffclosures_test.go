@@ -40,6 +40,7 @@ func TestReturnEndpointAsksForMoreAndCustomerResubmits(t *testing.T) {
 	t.Parallel()
 	e := backOfficeEnv(t)
 	id := e.toReview(tokVerified, memory.AccountVerified, "+15550100002", true)
+	require.Equal(t, http.StatusOK, e.do(http.MethodPost, "/v1/reviews/"+id+"/claim", tokReviewer, nil).Status) // a reviewer claims first
 
 	r := e.do(http.MethodPost, "/v1/reviews/"+id+"/return", tokReviewer, map[string]any{
 		"reasons": []string{"document_expired"}, "documents": []string{"passport"}, "note": "expired in 2019",
@@ -66,10 +67,12 @@ func TestReturnEndpointAsksForMoreAndCustomerResubmits(t *testing.T) {
 	require.Equal(t, http.StatusOK, s.Status, "body: %s", s.Body)
 	require.Contains(t, string(s.Body), `"round":2`)
 
-	// Bad input and unknown staff are problems.
+	// Bad input and unknown staff are problems (the claim ended with the
+	// return: claim again).
+	require.Equal(t, http.StatusOK, e.do(http.MethodPost, "/v1/reviews/"+id+"/claim", tokReviewer, nil).Status)
 	e.do(http.MethodPost, "/v1/reviews/"+id+"/return", tokReviewer, map[string]any{"reasons": []string{}, "documents": []string{"passport"}}).
 		requireProblem(t, http.StatusUnprocessableEntity, "validation_failed")
-	e.do(http.MethodPost, "/v1/reviews/"+id+"/return", tokSelf, map[string]any{"reasons": []string{"name_mismatch"}, "documents": []string{"passport"}}).
+	e.do(http.MethodPost, "/v1/reviews/"+id+"/return", tokNobody, map[string]any{"reasons": []string{"name_mismatch"}, "documents": []string{"passport"}}).
 		requireProblem(t, http.StatusForbidden, "forbidden")
 }
 

@@ -29,13 +29,19 @@ type QueueEntry struct {
 	// whether it is undecided past it (cancellation.QueueItem).
 	ErasureDueAt   time.Time `json:"erasure_due_at,omitzero"`
 	ErasureOverdue bool      `json:"erasure_overdue,omitempty"`
+	// ClaimedBy and ClaimedUntil are the claim that holds the request
+	// now (absent when none does); Mine says the caller holds it.
+	ClaimedBy    string    `json:"claimed_by,omitempty"`
+	ClaimedUntil time.Time `json:"claimed_until,omitzero"`
+	Mine         bool      `json:"mine"`
 }
 
 func queueEntry(it cancellation.QueueItem) QueueEntry {
 	r := it.Request
 	return QueueEntry{ID: r.ID(), Account: r.Account(), AccountKind: r.AccountKind(), IdentityVerified: r.IdentityVerified(),
 		State: r.State(), SubmittedAt: r.SubmittedAt(), DueAt: r.DueAt(), Overdue: it.Overdue,
-		ErasureDueAt: it.ErasureDueAt, ErasureOverdue: it.ErasureOverdue}
+		ErasureDueAt: it.ErasureDueAt, ErasureOverdue: it.ErasureOverdue,
+		ClaimedBy: it.ClaimedBy, ClaimedUntil: it.ClaimedUntil, Mine: it.Mine}
 }
 
 // ReviewView is what a reviewer sees of a request: the customer's view
@@ -58,8 +64,10 @@ type ReviewView struct {
 	StaffClosure *cancellation.StaffClosure `json:"staff_closure,omitempty"`
 	// Eligibility is the report on record with the raw error of each
 	// checker that failed, which the customer's view leaves out.
-	Eligibility cancellation.Report  `json:"eligibility"`
-	History     []cancellation.Event `json:"history"`
+	Eligibility cancellation.Report `json:"eligibility"`
+	// Claim is the claim recorded on the request, while one holds it.
+	Claim   *cancellation.Claim  `json:"claim,omitempty"`
+	History []cancellation.Event `json:"history"`
 	// HistoryVerified reports that the Service verified the hash chain
 	// with its history keys and found it intact, and its last event
 	// agreeing with the request's state and version. It is always true: a
@@ -105,6 +113,9 @@ func reviewView(r *cancellation.Request, now time.Time) ReviewView {
 	}
 	if sc, ok := r.StaffClosure(); ok {
 		v.StaffClosure = &sc
+	}
+	if c, ok := r.Claim(); ok && c.HeldAt(now) {
+		v.Claim = &c
 	}
 	// A failed code delivery records the OTP port's own error text, which
 	// no response carries: the reviewer sees that it failed. (The chain

@@ -13,7 +13,9 @@ import (
 
 	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/adapters/httpclient"
+	"github.com/accountkit/cancellation/adapters/memory"
 	"github.com/accountkit/cancellation/adapters/sqlstore"
+	"github.com/accountkit/cancellation/ports"
 )
 
 // A host whose accounts live in its IAM service, balances in billing and
@@ -67,7 +69,10 @@ func Example() {
 		OTP: messaging, Notifier: messaging,
 		Documents: storage,
 		Closer:    iam,
-		Calendar:  cancellation.NewCalendar(loc, holidays...),
+		// The back office's staff: here an in-memory directory; a host
+		// wires its own identity system.
+		Staff:    memory.NewStaffDirectory(ports.StaffMember{ID: "rev-1", Name: "Ray", Roles: []ports.Role{ports.RoleReviewer}}),
+		Calendar: cancellation.NewCalendar(loc, holidays...),
 	})
 	if err != nil {
 		log.Fatal(err)

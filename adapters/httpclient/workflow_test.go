@@ -8,6 +8,7 @@ import (
 
 	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/adapters/httpclient"
+	"github.com/accountkit/cancellation/adapters/memory"
 	"github.com/accountkit/cancellation/adapters/sqlstore"
 	"github.com/accountkit/cancellation/ports"
 	"github.com/accountkit/cancellation/ports/portstest"
@@ -47,6 +48,7 @@ func TestWorkflowOverHTTPExactlyOnce(t *testing.T) {
 		Store: store, Accounts: c,
 		Checkers: cancellation.Checkers{Orders: c, Balances: c, Authorizations: c, SubUsers: c, APIKeys: c, Data: c, Complaints: c, Matters: c},
 		OTP:      c, Notifier: c, Documents: c, Closer: c, Clock: clock,
+		Staff: memory.NewStaffDirectory().SeedDemo(),
 	})
 	require.NoError(t, err)
 
@@ -69,7 +71,7 @@ func TestWorkflowOverHTTPExactlyOnce(t *testing.T) {
 	require.NoError(t, err)
 
 	h.injectOn("/accounts/"+string(acct)+"/close", portstest.FaultDropped, -1)
-	req, err = svc.Approve(ctx, cancellation.Reviewer{ID: "reviewer-1"}, req.ID(), "")
+	req, err = svc.Approve(ctx, cancellation.Reviewer{ID: memory.DemoSenior}, req.ID(), "")
 	require.NoError(t, err, "a port failure must not fail the reviewer's decision")
 	require.NotEmpty(t, req.PendingEffects(), "the close whose answer was lost is still pending")
 

@@ -19,6 +19,7 @@ func TestReceipt_DetectsHistoryCutShortAndRequestRolledBackInTheStore(t *testing
 	t.Parallel()
 	ctx := context.Background()
 	kit := NewKit(time.Date(2026, time.March, 2, 10, 0, 0, 0, time.UTC))
+	kit.Staff.Put(ports.StaffMember{ID: "rev-1", Roles: []ports.Role{ports.RoleSenior}}) // decides without a claim
 	svc, err := cancellation.New(kit.Config())
 	if err != nil {
 		t.Fatal(err)

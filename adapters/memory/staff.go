@@ -56,3 +56,24 @@ func (d *StaffDirectory) StaffMember(ctx context.Context, id string) (ports.Staf
 }
 
 var _ ports.StaffDirectory = (*StaffDirectory)(nil)
+
+// The demo staff that [StaffDirectory.SeedDemo] adds, one of each role.
+// They have no customer accounts of their own.
+const (
+	// DemoReviewer reviews: claims requests before deciding them.
+	DemoReviewer = "reviewer-1"
+	// DemoSenior may also decide requests without claiming them, and
+	// requests another reviewer claimed.
+	DemoSenior = "senior-1"
+	// DemoAdmin may also reassign claims.
+	DemoAdmin = "admin-1"
+)
+
+// SeedDemo adds the demo staff members DemoReviewer, DemoSenior and
+// DemoAdmin, replacing any member of the same id. It returns d.
+func (d *StaffDirectory) SeedDemo() *StaffDirectory {
+	d.Put(ports.StaffMember{ID: DemoReviewer, Name: "Rita Reviewer", Roles: []ports.Role{ports.RoleReviewer}})
+	d.Put(ports.StaffMember{ID: DemoSenior, Name: "Sam Senior", Roles: []ports.Role{ports.RoleSenior}})
+	d.Put(ports.StaffMember{ID: DemoAdmin, Name: "Ada Admin", Roles: []ports.Role{ports.RoleAdmin}})
+	return d
+}

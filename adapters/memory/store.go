@@ -25,7 +25,8 @@ import (
 // package's test, and this package's TestStoreKeepsWhatItsEncodingRoundTrips.)
 // Like a database, it indexes requests by account, by state and due date,
 // by wake time, by the time effects began failing and by creation time,
-// and filters on those columns before it copies anything: a query costs
+// and filters on those columns (and on the account kind and the claim,
+// kept beside them) before it copies anything: a query costs
 // what it returns, not what is stored. Not for production: nothing
 // survives the process.
 type Store struct {
@@ -54,8 +55,10 @@ type row struct {
 	events  *[]cancellation.Event
 	added   []cancellation.Event
 	account ports.AccountID
+	kind    ports.AccountKind
 	state   cancellation.State
 	version int64
+	claim   cancellation.Claim
 	due     key
 	wake    key
 	failing key
@@ -89,7 +92,8 @@ func NewStore() *Store {
 // encode turns r into a row: its own copies of the request as stored and
 // of its new events, with the indexed columns.
 func encode(r *cancellation.Request) *row {
-	return &row{req: r.AsStored(), added: r.NewEvents(), account: r.Account(), state: r.State(), version: r.Version(),
+	claim, _ := r.Claim()
+	return &row{req: r.AsStored(), added: r.NewEvents(), account: r.Account(), kind: r.AccountKind(), state: r.State(), version: r.Version(), claim: claim,
 		due: key{r.DueAt(), r.ID()}, wake: key{r.NextWake(), r.ID()}, failing: key{r.FailingSince(), r.ID()}, created: key{r.CreatedAt(), r.ID()}}
 }
 
@@ -340,6 +344,10 @@ func (s *Store) match(q cancellation.Query) []*row {
 		case len(q.States) > 0 && !slices.Contains(q.States, rw.state),
 			q.Account != "" && rw.account != q.Account,
 			q.ExcludeAccount != "" && rw.account == q.ExcludeAccount,
+			q.AccountKind != "" && rw.kind != q.AccountKind,
+			!q.UnclaimedAt.IsZero() && rw.claim.HeldAt(q.UnclaimedAt),
+			q.ClaimedBy != "" && (rw.claim.By != q.ClaimedBy || !rw.claim.HeldAt(q.ClaimedAt)),
+			!q.DueBefore.IsZero() && (rw.due.at.IsZero() || !rw.due.at.Before(q.DueBefore)),
 			!q.WakeBefore.IsZero() && (rw.wake.at.IsZero() || rw.wake.at.After(q.WakeBefore)),
 			(q.OrderByFailing || !q.FailingBefore.IsZero()) && rw.failing.at.IsZero(),
 			!q.FailingBefore.IsZero() && rw.failing.at.After(q.FailingBefore):
@@ -409,9 +417,13 @@ func (s *Store) match(q cancellation.Query) []*row {
 		if len(states) == 0 {
 			states = cancellation.States
 		}
+		var stop func(key) bool
+		if !q.DueBefore.IsZero() { // past the overdue ones, none matches
+			stop = func(k key) bool { return !k.at.Before(q.DueBefore) }
+		}
 		for _, st := range states {
 			if idx := s.due[st]; idx != nil {
-				walk(idx, nil)
+				walk(idx, stop)
 			}
 		}
 	case q.OrderByFailing || !q.FailingBefore.IsZero():

@@ -45,6 +45,7 @@ func newTelemetry(t *testing.T) *telemetry {
 	obs, err := otel.New(otel.Options{TracerProvider: tp, MeterProvider: mp})
 	require.NoError(t, err)
 	kit := memory.NewKit(t0)
+	kit.Staff.Put(ports.StaffMember{ID: reviewer.ID, Roles: []ports.Role{ports.RoleSenior}, Account: reviewer.Account})
 	svc, err := cancellation.New(obs.Instrument(kit.Config()))
 	require.NoError(t, err)
 	return &telemetry{kit: kit, svc: svc, spans: spans, reader: reader}

@@ -153,7 +153,17 @@ type env struct {
 	kit *memory.Kit
 }
 
-func newEnv() *env { return &env{kit: memory.NewKit(t0)} }
+func newEnv() *env {
+	kit := memory.NewKit(t0)
+	// The staff of these tests: seniors, who decide without claiming.
+	for _, id := range []string{"r", "reviewer", "x", "auditor", "rev-1"} {
+		kit.Staff.Put(ports.StaffMember{ID: id, Roles: []ports.Role{ports.RoleSenior}})
+	}
+	for g := range 16 {
+		kit.Staff.Put(ports.StaffMember{ID: fmt.Sprintf("reviewer-%d", g), Roles: []ports.Role{ports.RoleSenior}})
+	}
+	return &env{kit: kit}
+}
 
 // service returns a Service over store with the env's ports.
 func (e *env) service(t testing.TB, store cancellation.Store, opts ...func(*cancellation.Config)) *cancellation.Service {

@@ -22,10 +22,10 @@ const columns = `id, account, state, version, data`
 
 func newQueries(d Dialect) queries {
 	q := queries{dialect: d}
-	q.insert = q.bind(`INSERT INTO cancellation_requests (id, account, state, version, created_at, due_at, wake_at, failing_since, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	q.update = q.bind(`UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, failing_since = ?, data = ? WHERE id = ? AND version = ? AND account = ?`)
+	q.insert = q.bind(`INSERT INTO cancellation_requests (id, account, state, version, created_at, due_at, wake_at, failing_since, data, account_kind, claim_by, claim_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	q.update = q.bind(`UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, failing_since = ?, data = ?, account_kind = ?, claim_by = ?, claim_until = ? WHERE id = ? AND version = ? AND account = ?`)
 	q.insertEvent = q.bind(`INSERT INTO cancellation_events (request_id, seq, data) VALUES (?, ?, ?)`)
-	q.updateAppend = q.bind(`WITH u AS (UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, failing_since = ?, data = ? WHERE id = ? AND version = ? AND account = ? RETURNING id)
+	q.updateAppend = q.bind(`WITH u AS (UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, failing_since = ?, data = ?, account_kind = ?, claim_by = ?, claim_until = ? WHERE id = ? AND version = ? AND account = ? RETURNING id)
 INSERT INTO cancellation_events (request_id, seq, data) SELECT u.id, e.seq, e.data FROM u CROSS JOIN unnest(?::bigint[], ?::text[]) AS e(seq, data)`)
 	q.history = q.bind(`SELECT data FROM cancellation_events WHERE request_id = ? ORDER BY seq`)
 	q.probe = q.bind(`SELECT version, account FROM cancellation_requests WHERE id = ?`)
@@ -91,6 +91,22 @@ func (q queries) list(query cancellation.Query) (string, []any) {
 	if query.ExcludeAccount != "" {
 		where = append(where, "account <> ?")
 		args = append(args, string(query.ExcludeAccount))
+	}
+	if query.AccountKind != "" {
+		where = append(where, "account_kind = ?")
+		args = append(args, string(query.AccountKind))
+	}
+	if !query.UnclaimedAt.IsZero() {
+		where = append(where, "(claim_until IS NULL OR claim_until <= ?)")
+		args = append(args, unixNanos(query.UnclaimedAt))
+	}
+	if query.ClaimedBy != "" {
+		where = append(where, "claim_by = ? AND claim_until > ?")
+		args = append(args, query.ClaimedBy, unixNanos(query.ClaimedAt))
+	}
+	if !query.DueBefore.IsZero() {
+		where = append(where, "due_at < ?") // NULL, no due date, never matches
+		args = append(args, unixNanos(query.DueBefore))
 	}
 	if !query.WakeBefore.IsZero() {
 		where = append(where, "wake_at <= ?") // NULL, no wake, never matches

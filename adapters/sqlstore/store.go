@@ -138,6 +138,9 @@ type row struct {
 	dueAt, wakeAt      sql.NullInt64
 	failingSince       sql.NullInt64
 	data               []byte
+	kind               string
+	claimBy            sql.NullString
+	claimUntil         sql.NullInt64
 	events             []event
 }
 
@@ -157,7 +160,10 @@ func encode(r *cancellation.Request) (row, error) {
 	rw := row{
 		id: r.ID(), account: string(r.Account()), state: string(r.State()), version: r.Version(),
 		createdAt: unixNanos(r.CreatedAt()), dueAt: nullNanos(r.DueAt()), wakeAt: nullNanos(r.NextWake()),
-		failingSince: nullNanos(r.FailingSince()), data: b,
+		failingSince: nullNanos(r.FailingSince()), data: b, kind: string(r.AccountKind()),
+	}
+	if c, ok := r.Claim(); ok {
+		rw.claimBy, rw.claimUntil = sql.NullString{String: c.By, Valid: true}, sql.NullInt64{Int64: unixNanos(c.Until), Valid: true}
 	}
 	for _, e := range r.NewEvents() {
 		eb, err := e.MarshalBinary()
@@ -267,7 +273,8 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 	}
 	defer s.release()
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.txExec(ctx, tx, s.q.insert, rw.id, rw.account, rw.state, rw.version, rw.createdAt, rw.dueAt, rw.wakeAt, rw.failingSince, string(rw.data)); err != nil {
+		if _, err := s.txExec(ctx, tx, s.q.insert, rw.id, rw.account, rw.state, rw.version, rw.createdAt, rw.dueAt, rw.wakeAt, rw.failingSince, string(rw.data),
+			rw.kind, rw.claimBy, rw.claimUntil); err != nil {
 			return err
 		}
 		return s.appendEvents(ctx, tx, rw)
@@ -394,7 +401,10 @@ func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation
 		if err := rows.Scan(&rw.id, &rw.account, &rw.state, &rw.version, &rw.data); err != nil {
 			return nil, fmt.Errorf("sqlstore: listing requests: %w", err)
 		}
-		r, err := decode(rw.id, rw.account, rw.state, rw.version, rw.data)
+		// The first pages of the review queue are read over and over:
+		// rows whose bytes this Store decoded already are copied from its
+		// cache, the others decoded and validated.
+		r, err := s.decode(rw)
 		if err != nil {
 			bad = append(bad, err) // a damaged row must not hide the others
 			continue

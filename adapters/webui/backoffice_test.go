@@ -28,6 +28,7 @@ func TestStuckEffectsPage_AdminRetriesReviewerIsRefused(t *testing.T) {
 	id := c.as(customerToken(memory.AccountVerified)).toReview("+15550100002", doctest.ColourScan())
 	c.kit.Platform.SetOutage(memory.PortAccountCloser, errors.New("closer: 503"))
 	rv := c.as(tokReviewer)
+	rv.post("/review/requests/"+id+"/claim", nil) // a reviewer claims before deciding
 	rv.post("/review/requests/"+id+"/approve", nil)
 	c.kit.Clock.Advance(cancellation.DefaultAttentionAfter)
 

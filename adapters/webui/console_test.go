@@ -375,3 +375,39 @@ func TestQueueOverdueFirstWithDueDateAndAccountKind(t *testing.T) {
 	require.Contains(t, rows[3], "Enterprise, identity verified")
 	require.NotContains(t, rows[3], "Overdue")
 }
+
+// TestDeskClaimsAndFilters: a plain reviewer is told to claim before
+// deciding, claims, sees the claim on the page and in the queue (filtered
+// by mine and unclaimed), another reviewer sees who holds it, and the
+// holder releases it and decides.
+func TestDeskClaimsAndFilters(t *testing.T) {
+	c := newConsole(t)
+	id := c.as(customerToken(memory.AccountEligible)).toReview("+15550100001", nil)
+	me, other := c.as(tokClaimer), c.as(tokReviewer)
+	require.Contains(t, me.get("/review/?claims=unclaimed").body, id)
+	require.Contains(t, me.get("/review/").body, "Not claimed")
+
+	p := me.post("/review/requests/"+id+"/approve", nil)
+	require.Equal(t, http.StatusForbidden, p.status)
+	require.Contains(t, p.body, "Claim the request before you decide it.")
+
+	p = me.post("/review/requests/"+id+"/claim", nil)
+	require.Equal(t, http.StatusOK, p.status)
+	require.Contains(t, p.body, "Claimed by you until")
+	require.Contains(t, p.body, "Release my claim")
+	require.Contains(t, me.get("/review/?claims=mine").body, id)
+	require.NotContains(t, me.get("/review/?claims=unclaimed").body, id)
+	require.NotContains(t, me.get("/review/?kind=enterprise").body, id)
+	require.Contains(t, other.get("/review/").body, "Claimed by reviewer-3 until")
+	require.Contains(t, other.get("/review/requests/"+id).body, "Claimed by reviewer-3 until")
+
+	p = me.post("/review/requests/"+id+"/release", nil)
+	require.Contains(t, p.body, "Not claimed")
+	me.post("/review/requests/"+id+"/claim", nil)
+	p = me.post("/review/requests/"+id+"/reject", url.Values{"reason": {"identity_mismatch"}})
+	require.Equal(t, http.StatusOK, p.status)
+	require.Contains(t, p.body, "Rejected by reviewer-3")
+	cust := c.as(customerToken(memory.AccountEligible)).get("/requests/" + id)
+	require.Equal(t, http.StatusOK, cust.status)
+	require.NotContains(t, cust.body, "reviewer-3", "the customer's page names no staff member")
+}

@@ -42,6 +42,8 @@ type console struct {
 const (
 	tokReviewer     = "tok-reviewer"
 	tokSelfReviewer = "tok-self-reviewer"
+	// tokClaimer is a plain reviewer, who claims before deciding.
+	tokClaimer = "tok-claimer"
 )
 
 func customerToken(id ports.AccountID) string { return "tok-" + hex.EncodeToString([]byte(id)) }
@@ -52,8 +54,15 @@ func newConsole(t testing.TB, opts ...consoleOption) *console {
 	t.Helper()
 	kit := memory.NewKit(t0)
 	kit.Platform.SeedDemo()
+	// reviewer-1 is a senior, who decides without claiming; reviewer-2 a
+	// reviewer whose own customer account is acct-verified; reviewer-3 a
+	// plain reviewer, who claims first.
+	kit.Staff.Put(ports.StaffMember{ID: "reviewer-1", Name: "One", Roles: []ports.Role{ports.RoleSenior}})
+	kit.Staff.Put(ports.StaffMember{ID: "reviewer-2", Name: "Two", Roles: []ports.Role{ports.RoleReviewer}, Account: memory.AccountVerified})
+	kit.Staff.Put(ports.StaffMember{ID: "reviewer-3", Name: "Three", Roles: []ports.Role{ports.RoleReviewer}})
+	kit.Staff.Put(ports.StaffMember{ID: "x", Name: "X", Roles: []ports.Role{ports.RoleSenior}})
 	cfg := kit.Config()
-	wopts := webui.Options{}
+	wopts := webui.Options{Clock: kit.Clock}
 	for _, o := range opts {
 		o(&cfg, &wopts)
 	}
@@ -62,6 +71,7 @@ func newConsole(t testing.TB, opts ...consoleOption) *console {
 	c := &console{t: t, kit: kit, svc: svc, tokens: map[string]webui.Principal{
 		tokReviewer:     {Reviewer: &cancellation.Reviewer{ID: "reviewer-1"}},
 		tokSelfReviewer: {Reviewer: &cancellation.Reviewer{ID: "reviewer-2", Account: memory.AccountVerified}},
+		tokClaimer:      {Reviewer: &cancellation.Reviewer{ID: "reviewer-3"}},
 	}}
 	for _, id := range memory.DemoAccounts() {
 		c.tokens[customerToken(id)] = webui.Principal{Account: id}

@@ -59,6 +59,10 @@ func problemOf(err error) (int, string) {
 		return http.StatusForbidden, "four_eyes"
 	case errors.Is(err, cancellation.ErrSelfReview):
 		return http.StatusForbidden, "self_review"
+	case errors.Is(err, cancellation.ErrClaimed):
+		return http.StatusConflict, "claimed"
+	case errors.Is(err, cancellation.ErrClaimRequired):
+		return http.StatusForbidden, "claim_required"
 	case errors.Is(err, cancellation.ErrForbidden):
 		return http.StatusForbidden, "forbidden"
 	case errors.Is(err, cancellation.ErrActiveRequestExists):

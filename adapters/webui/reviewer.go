@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -26,6 +27,8 @@ func (h *Handler) reviewerRoutes() {
 	h.mux.HandleFunc("GET /review/requests/{id}/evidence/{n}", h.reviewer(h.evidence))
 	h.mux.HandleFunc("POST /review/requests/{id}/staff-approve", h.reviewer(h.approveStaffClosure))
 	h.mux.HandleFunc("POST /review/requests/{id}/staff-decline", h.reviewer(h.declineStaffClosure))
+	h.mux.HandleFunc("POST /review/requests/{id}/claim", h.reviewer(h.claim))
+	h.mux.HandleFunc("POST /review/requests/{id}/release", h.reviewer(h.release))
 }
 
 // desk is one reviewer request.
@@ -68,23 +71,34 @@ func (h *Handler) deskFail(d *desk, tmpl string, err error) {
 	h.render(d.w, status, tmpl, d.p)
 }
 
-// queueView is the data of the queue page.
+// queueView is the data of the queue page: a page, the link to the next
+// one (with the same filters) and the filters, as the form shows them.
 type queueView struct {
-	Items []cancellation.QueueItem
-	Next  string
+	Items  []cancellation.QueueItem
+	Next   string
+	Filter queueFilter
 	// StaffReasons feed the form that starts a staff closure.
 	StaffReasons []cancellation.StaffReason
 	// Closures are the staff closures awaiting approval, for seniors.
 	Closures []*cancellation.Request
 }
 
+// queueFilter is the queue's filters, as query parameters: claims
+// (unclaimed, mine), overdue ("1") and kind (personal, enterprise).
+type queueFilter struct {
+	Claims, Overdue, Kind string
+}
+
 func (h *Handler) queue(d *desk) {
-	page, err := h.svc.ReviewQueue(ctx(d.r), d.rv, cancellation.QueueOptions{After: d.r.URL.Query().Get("after")})
+	q := d.r.URL.Query()
+	f := queueFilter{Claims: q.Get("claims"), Overdue: q.Get("overdue"), Kind: q.Get("kind")}
+	page, err := h.svc.ReviewQueue(ctx(d.r), d.rv, cancellation.QueueOptions{After: q.Get("after"),
+		Claims: cancellation.QueueClaims(f.Claims), Overdue: f.Overdue == "1", AccountKind: ports.AccountKind(f.Kind)})
 	if err != nil {
 		h.deskFail(d, "", err)
 		return
 	}
-	v := queueView{Items: page.Items, StaffReasons: cancellation.StaffReasons}
+	v := queueView{Items: page.Items, StaffReasons: cancellation.StaffReasons, Filter: f}
 	// Seniors also see the staff closures awaiting a second approval; for
 	// others (ErrForbidden), or while the Store fails, the list is left out.
 	if closures, err := h.svc.StaffClosures(ctx(d.r), d.rv, 50); err == nil {
@@ -93,7 +107,13 @@ func (h *Handler) queue(d *desk) {
 		h.opts.Logger.Warn("webui: listing staff closures failed", "error", err)
 	}
 	if page.Next != "" {
-		v.Next = "/review/?" + url.Values{"after": {page.Next}}.Encode()
+		next := url.Values{"after": {page.Next}}
+		for k, val := range map[string]string{"claims": f.Claims, "overdue": f.Overdue, "kind": f.Kind} {
+			if val != "" {
+				next.Set(k, val)
+			}
+		}
+		v.Next = "/review/?" + next.Encode()
 	}
 	d.p.Data = v
 	h.render(d.w, http.StatusOK, "queue", d.p)
@@ -124,6 +144,10 @@ type reviewView struct {
 	// Evidence are the indexes of a staff closure's evidence documents
 	// (-1 for one purged).
 	Evidence []int
+	// Claim is the claim that holds the request now, if any; Mine says
+	// the reviewer holds it.
+	Claim *cancellation.Claim
+	Mine  bool
 }
 
 // consentRow is a consent on record with the finding's items.
@@ -162,6 +186,9 @@ func (h *Handler) renderReview(d *desk, status int, failure error) {
 	}
 	if sc, ok := r.StaffClosure(); ok {
 		v.Staff, v.StaffPending = &sc, r.State() == cancellation.StateAwaitingApproval
+	}
+	if c, ok := r.Claim(); ok && c.HeldAt(h.now()) {
+		v.Claim, v.Mine = &c, c.By == d.rv.ID
 	}
 	for _, doc := range r.Documents() {
 		switch {
@@ -233,6 +260,20 @@ func (h *Handler) approve(d *desk) {
 	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
 	_, err := h.svc.Approve(ctx(d.r), d.rv, d.r.PathValue("id"), d.r.PostFormValue("note"))
 	if err != nil && !errors.Is(err, cancellation.ErrNotEligible) && !errors.Is(err, cancellation.ErrConsentRequired) {
+		h.renderReview(d, 0, err)
+		return
+	}
+	http.Redirect(d.w, d.r, "/review/requests/"+url.PathEscape(d.r.PathValue("id")), http.StatusSeeOther)
+}
+
+// claim claims the request for the reviewer (or renews their claim).
+func (h *Handler) claim(d *desk) { h.claimOp(d, h.svc.Claim) }
+
+// release releases the reviewer's claim.
+func (h *Handler) release(d *desk) { h.claimOp(d, h.svc.ReleaseClaim) }
+
+func (h *Handler) claimOp(d *desk, op func(context.Context, cancellation.Reviewer, string) (*cancellation.Request, error)) {
+	if _, err := op(ctx(d.r), d.rv, d.r.PathValue("id")); err != nil {
 		h.renderReview(d, 0, err)
 		return
 	}

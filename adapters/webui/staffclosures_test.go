@@ -25,6 +25,7 @@ func TestDeskAsksForMoreAndWizardReuploadsOnlyWhatWasAsked(t *testing.T) {
 
 	rv := c.as(tokReviewer)
 	require.Contains(t, rv.get("/review/requests/"+id).body, "Return to the customer")
+	rv.post("/review/requests/"+id+"/claim", nil) // a reviewer claims before deciding
 	p := rv.post("/review/requests/"+id+"/return", url.Values{"reason": {"document_expired"}, "document": {"passport"}, "note": {"expired 2019"}})
 	require.Contains(t, p.body, "Round 1 returned by reviewer-1")
 	require.Contains(t, p.body, "expired 2019", "the desk shows the note")

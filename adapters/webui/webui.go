@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/ports"
@@ -83,7 +84,17 @@ type Options struct {
 	MaxUploadBytes int64
 	// Logger receives unexpected errors (default: discard).
 	Logger *slog.Logger
+	// Clock tells whether a claim still holds on a request's page
+	// (default: the system clock); give it the Service's Config.Clock.
+	Clock ports.Clock
 }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// now is the console's time, by Options.Clock.
+func (h *Handler) now() time.Time { return h.opts.Clock.Now() }
 
 // Handler serves the console: the customer's wizard under / and the
 // reviewer's desk under /review/. It is safe for concurrent use.
@@ -109,6 +120,9 @@ func New(svc *cancellation.Service, opts Options) (*Handler, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = systemClock{}
 	}
 	cat, err := loadCatalogues()
 	if err != nil {

@@ -46,6 +46,8 @@ func run(ctx context.Context, w io.Writer) error {
 		Kind: ports.RightVoucher, Ref: "voucher-spring", Description: "Spring promotion voucher",
 		Value: ports.Money{Amount: 2000, Currency: "USD"},
 	})
+	// The back office: ana reviews; her own customer account is acct-ana.
+	kit.Staff.Put(ports.StaffMember{ID: "reviewer-ana", Name: "Ana", Roles: []ports.Role{ports.RoleReviewer}, Account: "acct-ana"})
 	svc, err := cancellation.New(kit.Config())
 	if err != nil {
 		return err
@@ -177,7 +179,7 @@ func happyPath(ctx context.Context, p printer, kit *memory.Kit, svc *cancellatio
 		req.SubmittedAt().Format("Mon 2 Jan"), req.DueAt().Format("Mon 2 Jan"))
 
 	kit.Clock.Advance(2 * 24 * time.Hour)
-	reviewer := cancellation.Reviewer{ID: "reviewer-ana", Account: "acct-ana"}
+	reviewer := cancellation.Reviewer{ID: "reviewer-ana"}
 	queue, err := svc.Queue(ctx, reviewer, 10, 0)
 	if err != nil {
 		return err
@@ -185,6 +187,9 @@ func happyPath(ctx context.Context, p printer, kit *memory.Kit, svc *cancellatio
 	p.say("reviewer %s sees %d application(s) in the queue", reviewer.ID, len(queue))
 	for _, d := range queue[0].Request.Documents() {
 		p.say("  document %s: %s %dx%d, colourfulness %.0f", d.Kind, d.Facts.Format, d.Facts.Width, d.Facts.Height, d.Facts.Colourfulness)
+	}
+	if _, err := svc.Claim(ctx, reviewer, req.ID()); err != nil { // claimed, so no other reviewer decides it meanwhile
+		return err
 	}
 	req, err = svc.Approve(ctx, reviewer, req.ID(), "documents match the verified identity")
 	if err != nil {

@@ -40,7 +40,7 @@ func TestServer_WebConsole(t *testing.T) {
 	resp, body := get("/")
 	require.Equal(t, "/signin", resp.Request.URL.Path, "a stranger is sent to the dev sign-in page")
 	require.Contains(t, body, "acct-verified (identity-verified person")
-	require.Contains(t, body, "reviewer reviewer-demo")
+	require.Contains(t, body, "reviewer-1 (reviewer: claims before deciding)")
 	require.NotEmpty(t, resp.Header.Get("Content-Security-Policy"))
 
 	resp, body = post("/signin", url.Values{"token": {s.tokens["TOKEN_ELIGIBLE"]}, "next": {"/"}})

@@ -3,7 +3,7 @@
 // reviewer's desk at /review/, a dev sign-in page at /signin) for
 // development: the demo platform of adapters/memory behind it, requests
 // kept in a SQLite file (or PostgreSQL), one bearer token per demo account
-// and one for a reviewer.
+// and one per demo staff member (a reviewer, a senior and an admin).
 //
 //	go run ./examples/server                       # 127.0.0.1:8080, ./cancellation-server.db
 //	go run ./examples/server -addr 127.0.0.1:9000 -dsn 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
@@ -68,8 +68,15 @@ var demoAccounts = []struct {
 	{"TOKEN_COMPLAINT", memory.AccountComplaint, "blocked by an open complaint"},
 }
 
-// reviewer is the demo reviewer.
-var reviewer = cancellation.Reviewer{ID: "reviewer-demo"}
+// demoStaff are the staff members that get a token: the StaffDirectory
+// gives their roles (memory.StaffDirectory.SeedDemo).
+var demoStaff = []struct {
+	env, id, what string
+}{
+	{"TOKEN_REVIEWER", memory.DemoReviewer, "reviewer: claims before deciding"},
+	{"TOKEN_SENIOR", memory.DemoSenior, "senior: decides claimed or unclaimed requests"},
+	{"TOKEN_ADMIN", memory.DemoAdmin, "admin: also reassigns claims"},
+}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
@@ -94,6 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	kit := memory.NewKit(time.Now())
 	kit.Platform.SeedDemo()
+	kit.Staff.SeedDemo()
 	kit.OTP.OnDeliver(func(m ports.OTPMessage) {
 		log.Info("one-time code sent", "phone", m.Phone, "code", m.Code, "expires_at", m.ExpiresAt.UTC().Format(time.RFC3339))
 	})
@@ -121,10 +129,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		devAccounts = append(devAccounts, webui.DevAccount{Label: fmt.Sprintf("%s (%s)", a.id, a.what), Token: tok})
 		fmt.Fprintf(stdout, "export %s=%s   # %s: %s\n", a.env, tok, a.id, a.what)
 	}
-	revTok := "dev-" + hex.EncodeToString(randomBytes(16))
-	tokens[revTok] = httpapi.Staff(reviewer)
-	devAccounts = append(devAccounts, webui.DevAccount{Label: "reviewer " + reviewer.ID, Token: revTok})
-	fmt.Fprintf(stdout, "export TOKEN_REVIEWER=%s   # reviewer %s\n", revTok, reviewer.ID)
+	for _, m := range demoStaff {
+		tok := "dev-" + hex.EncodeToString(randomBytes(16))
+		tokens[tok] = httpapi.Staff(cancellation.Reviewer{ID: m.id})
+		devAccounts = append(devAccounts, webui.DevAccount{Label: fmt.Sprintf("%s (%s)", m.id, m.what), Token: tok})
+		fmt.Fprintf(stdout, "export %s=%s   # %s: %s\n", m.env, tok, m.id, m.what)
+	}
 
 	api, err := httpapi.New(svc, httpapi.Options{Authenticator: tokens, Store: store, Logger: log})
 	if err != nil {

@@ -260,6 +260,11 @@ func TestServer_EndToEnd(t *testing.T) {
 	stale := s.post("/v1/cancellations/"+id+"/withdraw", "TOKEN_VERIFIED", "", "If-Match", `"1"`)
 	require.Equal(t, "precondition_failed", s.must(stale, 412)["code"])
 
+	// The reviewer claims it before deciding: without the claim the
+	// decision is refused. Claiming is staff activity: the ETag read
+	// before it still matches.
+	require.Equal(t, "claim_required", s.must(s.post("/v1/reviews/"+id+"/approve", "TOKEN_REVIEWER", `{}`), 403)["code"])
+	s.must(s.post("/v1/reviews/"+id+"/claim", "TOKEN_REVIEWER", ""), 200)
 	s.must(s.post("/v1/reviews/"+id+"/approve", "TOKEN_REVIEWER", `{"note":"documents match"}`, "If-Match", review.header.Get("ETag")), 200)
 	done := s.must(s.call(http.MethodGet, "/v1/cancellations/"+id, "TOKEN_VERIFIED", nil), 200)
 	require.Equal(t, "cancelled", done["state"])
@@ -267,7 +272,8 @@ func TestServer_EndToEnd(t *testing.T) {
 
 	// A rejection, with reason codes.
 	eid := s.toReview("TOKEN_ENTERPRISE", "+15550100003", "business_licence")
-	rej := s.must(s.post("/v1/reviews/"+eid+"/reject", "TOKEN_REVIEWER", `{"reasons":["identity_mismatch"],"note":"name differs"}`), 200)
+	// A senior decides without claiming.
+	rej := s.must(s.post("/v1/reviews/"+eid+"/reject", "TOKEN_SENIOR", `{"reasons":["identity_mismatch"],"note":"name differs"}`), 200)
 	require.Equal(t, "rejected", rej["state"])
 	cust := s.must(s.call(http.MethodGet, "/v1/cancellations/"+eid, "TOKEN_ENTERPRISE", nil), 200)
 	require.Equal(t, []any{"identity_mismatch"}, cust["decision"].(map[string]any)["reasons"])

@@ -3,6 +3,7 @@ package portstest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -114,12 +115,34 @@ func (s fakeStaff) StaffMember(_ context.Context, id string) (ports.StaffMember,
 	return m, nil
 }
 
-// kitStaff are the staff of the kit's Config: the suites' reviewer, an
-// admin and a senior.
+// kitDirectory is the StaffDirectory of the kit's Config: the members of
+// kitStaff; any other id starting with "claimer-" is a reviewer, who
+// claims before deciding, and any starting with "reviewer-" a senior (the
+// suites' concurrent deciders, who decide without claiming).
+type kitDirectory struct{}
+
+func (kitDirectory) StaffMember(ctx context.Context, id string) (ports.StaffMember, error) {
+	if m, err := kitStaff.StaffMember(ctx, id); err == nil {
+		return m, nil
+	}
+	switch {
+	case strings.HasPrefix(id, "claimer-"):
+		return ports.StaffMember{ID: id, Roles: []ports.Role{ports.RoleReviewer}}, nil
+	case strings.HasPrefix(id, "reviewer-"):
+		return ports.StaffMember{ID: id, Roles: []ports.Role{ports.RoleSenior}}, nil
+	}
+	return kitStaff.StaffMember(ctx, id)
+}
+
+// kitStaff are the staff of the kit's Config: the suites' reviewer (a
+// senior, so that the suites decide without claiming), an admin and a
+// senior.
 var kitStaff = fakeStaff{
-	"reviewer-1": {ID: "reviewer-1", Name: "Reviewer One", Roles: []ports.Role{ports.RoleReviewer}, Account: "reviewer-own-account"},
+	"reviewer-1": {ID: "reviewer-1", Name: "Reviewer One", Roles: []ports.Role{ports.RoleSenior}, Account: "reviewer-own-account"},
 	"admin-1":    {ID: "admin-1", Name: "Admin One", Roles: []ports.Role{ports.RoleAdmin}},
 	fakeSenior:   {ID: fakeSenior, Name: "Senior", Roles: []ports.Role{ports.RoleSenior}},
+	// A staff id of unusual text (RoundTripKeepsUnusualText).
+	"rev ✓ \U0001F600 <i>": {ID: "rev ✓ \U0001F600 <i>", Roles: []ports.Role{ports.RoleSenior}},
 }
 
 // fakeOTP keeps the last code sent to each phone.
@@ -230,7 +253,7 @@ func (k *fakeKit) Config() cancellation.Config {
 			APIKeys: p, Data: p, Complaints: p, Matters: p,
 		},
 		OTP: k.OTP, Notifier: fakeNotifier{}, Documents: k.Documents, Closer: p, Clock: k.Clock,
-		Staff: kitStaff,
+		Staff: kitDirectory{},
 	}
 }
 

@@ -428,6 +428,42 @@ func (e StuckEffectsPageItemsKind) Valid() bool {
 	}
 }
 
+// Defines values for ListReviewsParamsClaims.
+const (
+	Mine      ListReviewsParamsClaims = "mine"
+	Unclaimed ListReviewsParamsClaims = "unclaimed"
+)
+
+// Valid indicates whether the value is a known member of the ListReviewsParamsClaims enum.
+func (e ListReviewsParamsClaims) Valid() bool {
+	switch e {
+	case Mine:
+		return true
+	case Unclaimed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListReviewsParamsAccountKind.
+const (
+	ListReviewsParamsAccountKindEnterprise ListReviewsParamsAccountKind = "enterprise"
+	ListReviewsParamsAccountKindPersonal   ListReviewsParamsAccountKind = "personal"
+)
+
+// Valid indicates whether the value is a known member of the ListReviewsParamsAccountKind enum.
+func (e ListReviewsParamsAccountKind) Valid() bool {
+	switch e {
+	case ListReviewsParamsAccountKindEnterprise:
+		return true
+	case ListReviewsParamsAccountKindPersonal:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AddStaffEvidenceMultipartBodyKind.
 const (
 	AddStaffEvidenceMultipartBodyKindEvidence AddStaffEvidenceMultipartBodyKind = "evidence"
@@ -640,7 +676,9 @@ type PastPage struct {
 
 // Problem defines model for Problem.
 type Problem struct {
-	AttemptsLeft *int `json:"attempts_left,omitempty"`
+	AttemptsLeft *int       `json:"attempts_left,omitempty"`
+	ClaimedBy    *string    `json:"claimed_by,omitempty"`
+	ClaimedUntil *time.Time `json:"claimed_until,omitempty"`
 
 	// Code Stable problem code: validation_failed, not_found,
 	// unknown_account, account_closed, active_request_exists,
@@ -648,6 +686,7 @@ type Problem struct {
 	// stale_notes, no_recovery_phone, code_mismatch, code_expired,
 	// code_locked, code_rate_limited, delivery_failed,
 	// documents_not_required, wrong_document_kind, history_full, self_review,
+	// claimed, claim_required,
 	// no_receipt, receipt_invalid,
 	// not_asked, rounds_exhausted, four_eyes,
 	// document_rejected, document_too_large, unauthenticated,
@@ -683,17 +722,24 @@ type QueuePage struct {
 		Account     string                    `json:"account"`
 		AccountKind QueuePageItemsAccountKind `json:"account_kind"`
 
+		// ClaimedBy The staff id of the claim that holds the request now; absent when none does.
+		ClaimedBy    *string    `json:"claimed_by,omitempty"`
+		ClaimedUntil *time.Time `json:"claimed_until,omitempty"`
+
 		// DueAt When the review is due; never after erasure_due_at, so the queue's order puts requests past their erasure deadline first.
 		DueAt        time.Time  `json:"due_at"`
 		ErasureDueAt *time.Time `json:"erasure_due_at,omitempty"`
 
 		// ErasureOverdue The request is still undecided (not approved, scheduled or ended) past its erasure deadline.
-		ErasureOverdue   *bool     `json:"erasure_overdue,omitempty"`
-		Id               string    `json:"id"`
-		IdentityVerified bool      `json:"identity_verified"`
-		Overdue          bool      `json:"overdue"`
-		State            State     `json:"state"`
-		SubmittedAt      time.Time `json:"submitted_at"`
+		ErasureOverdue   *bool  `json:"erasure_overdue,omitempty"`
+		Id               string `json:"id"`
+		IdentityVerified bool   `json:"identity_verified"`
+
+		// Mine The caller holds the claim.
+		Mine        bool      `json:"mine"`
+		Overdue     bool      `json:"overdue"`
+		State       State     `json:"state"`
+		SubmittedAt time.Time `json:"submitted_at"`
 	} `json:"items"`
 
 	// NextCursor Reads the next page as the cursor parameter; absent on the last page.
@@ -705,6 +751,12 @@ type QueuePageItemsAccountKind string
 
 // ReasonCode defines model for ReasonCode.
 type ReasonCode string
+
+// ReassignBody defines model for ReassignBody.
+type ReassignBody struct {
+	// To The staff id of the reviewer who gets the claim.
+	To string `json:"to"`
+}
 
 // RejectBody defines model for RejectBody.
 type RejectBody struct {
@@ -799,12 +851,19 @@ type ReturnedView struct {
 
 // Review defines model for Review.
 type Review struct {
-	Account       string            `json:"account"`
-	AccountKind   ReviewAccountKind `json:"account_kind"`
-	CodeExpiresAt *time.Time        `json:"code_expires_at,omitempty"`
-	Confirmation  *Confirmation     `json:"confirmation,omitempty"`
-	Consents      *[]Consent        `json:"consents,omitempty"`
-	CreatedAt     time.Time         `json:"created_at"`
+	Account     string            `json:"account"`
+	AccountKind ReviewAccountKind `json:"account_kind"`
+
+	// Claim The claim that holds the request now; absent when none does.
+	Claim *struct {
+		At    time.Time `json:"at"`
+		By    string    `json:"by"`
+		Until time.Time `json:"until"`
+	} `json:"claim,omitempty"`
+	CodeExpiresAt *time.Time    `json:"code_expires_at,omitempty"`
+	Confirmation  *Confirmation `json:"confirmation,omitempty"`
+	Consents      *[]Consent    `json:"consents,omitempty"`
+	CreatedAt     time.Time     `json:"created_at"`
 	Decision      *struct {
 		Actor    Actor         `json:"actor"`
 		Approved bool          `json:"approved"`
@@ -1058,12 +1117,61 @@ type ListStuckEffectsParams struct {
 type ListReviewsParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor The next_cursor of the previous page; absent for the first page.
+	// Cursor The next_cursor of the previous page (with the same filters); absent for the first page.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Claims unclaimed keeps the requests no claim holds; mine those the caller holds. The Store filters, so a page is never short.
+	Claims *ListReviewsParamsClaims `form:"claims,omitempty" json:"claims,omitempty"`
+
+	// Overdue true keeps the requests past their due date.
+	Overdue     *bool                         `form:"overdue,omitempty" json:"overdue,omitempty"`
+	AccountKind *ListReviewsParamsAccountKind `form:"account_kind,omitempty" json:"account_kind,omitempty"`
 }
+
+// ListReviewsParamsClaims defines parameters for ListReviews.
+type ListReviewsParamsClaims string
+
+// ListReviewsParamsAccountKind defines parameters for ListReviews.
+type ListReviewsParamsAccountKind string
 
 // ApproveReviewParams defines parameters for ApproveReview.
 type ApproveReviewParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The ETag of the request as last read ("*" matches any).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ClaimReviewParams defines parameters for ClaimReview.
+type ClaimReviewParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The ETag of the request as last read ("*" matches any).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ReassignClaimParams defines parameters for ReassignClaim.
+type ReassignClaimParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The ETag of the request as last read ("*" matches any).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ReleaseClaimParams defines parameters for ReleaseClaim.
+type ReleaseClaimParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch The ETag of the request as last read ("*" matches any).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// RenewClaimParams defines parameters for RenewClaim.
+type RenewClaimParams struct {
 	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
@@ -1192,6 +1300,18 @@ type WithdrawCancellationJSONRequestBody = Empty
 
 // ApproveReviewJSONRequestBody defines body for ApproveReview for application/json ContentType.
 type ApproveReviewJSONRequestBody = ApproveBody
+
+// ClaimReviewJSONRequestBody defines body for ClaimReview for application/json ContentType.
+type ClaimReviewJSONRequestBody = Empty
+
+// ReassignClaimJSONRequestBody defines body for ReassignClaim for application/json ContentType.
+type ReassignClaimJSONRequestBody = ReassignBody
+
+// ReleaseClaimJSONRequestBody defines body for ReleaseClaim for application/json ContentType.
+type ReleaseClaimJSONRequestBody = Empty
+
+// RenewClaimJSONRequestBody defines body for RenewClaim for application/json ContentType.
+type RenewClaimJSONRequestBody = Empty
 
 // GiveUpEffectJSONRequestBody defines body for GiveUpEffect for application/json ContentType.
 type GiveUpEffectJSONRequestBody = GiveUpEffectBody
@@ -1488,7 +1608,7 @@ type ClientInterface interface {
 
 	// ApproveReviewWithBody Approve (step 5); in the immediate mode the account is closed (step 6).
 	//
-	// 403 self_review for the reviewer's own account; 409 invalid_transition when another decision came first.
+	// 403 self_review for the reviewer's own account; 403 claim_required for a reviewer (not a senior) without the claim; 409 claimed while another staff member holds it (unless the caller is a senior); 409 invalid_transition when another decision came first.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1497,12 +1617,84 @@ type ClientInterface interface {
 
 	// ApproveReview Approve (step 5); in the immediate mode the account is closed (step 6).
 	//
-	// 403 self_review for the reviewer's own account; 409 invalid_transition when another decision came first.
+	// 403 self_review for the reviewer's own account; 403 claim_required for a reviewer (not a senior) without the claim; 409 claimed while another staff member holds it (unless the caller is a senior); 409 invalid_transition when another decision came first.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/reviews/{id}/approve (the `ApproveReview` operationId).
 	ApproveReview(ctx context.Context, id ID, params *ApproveReviewParams, body ApproveReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ClaimReviewWithBody Claim the request (a lease of the configured duration), or renew the caller's own claim.
+	//
+	// A plain reviewer must hold the claim to approve or reject; a senior need not. 409 claimed (with claimed_by and claimed_until) while another staff member holds it; 403 self_review for the caller's own account.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim (the `ClaimReview` operationId).
+	ClaimReviewWithBody(ctx context.Context, id ID, params *ClaimReviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ClaimReview Claim the request (a lease of the configured duration), or renew the caller's own claim.
+	//
+	// A plain reviewer must hold the claim to approve or reject; a senior need not. 409 claimed (with claimed_by and claimed_until) while another staff member holds it; 403 self_review for the caller's own account.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim (the `ClaimReview` operationId).
+	ClaimReview(ctx context.Context, id ID, params *ClaimReviewParams, body ClaimReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReassignClaimWithBody Give the claim to another reviewer, whoever holds it (admins only).
+	//
+	// 403 forbidden for a caller without the admin role or a target without the reviewer role.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim/reassign (the `ReassignClaim` operationId).
+	ReassignClaimWithBody(ctx context.Context, id ID, params *ReassignClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReassignClaim Give the claim to another reviewer, whoever holds it (admins only).
+	//
+	// 403 forbidden for a caller without the admin role or a target without the reviewer role.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim/reassign (the `ReassignClaim` operationId).
+	ReassignClaim(ctx context.Context, id ID, params *ReassignClaimParams, body ReassignClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReleaseClaimWithBody Release the caller's claim; a request the caller does not hold is returned unchanged.
+	//
+	// 409 claimed when another staff member holds it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim/release (the `ReleaseClaim` operationId).
+	ReleaseClaimWithBody(ctx context.Context, id ID, params *ReleaseClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReleaseClaim Release the caller's claim; a request the caller does not hold is returned unchanged.
+	//
+	// 409 claimed when another staff member holds it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim/release (the `ReleaseClaim` operationId).
+	ReleaseClaim(ctx context.Context, id ID, params *ReleaseClaimParams, body ReleaseClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RenewClaimWithBody Extend the caller's claim to the configured duration from now.
+	//
+	// 403 claim_required when the caller holds no claim; 409 claimed when another does.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim/renew (the `RenewClaim` operationId).
+	RenewClaimWithBody(ctx context.Context, id ID, params *RenewClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RenewClaim Extend the caller's claim to the configured duration from now.
+	//
+	// 403 claim_required when the caller holds no claim; 409 claimed when another does.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim/renew (the `RenewClaim` operationId).
+	RenewClaim(ctx context.Context, id ID, params *RenewClaimParams, body RenewClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReviewDocument The image of an uploaded document (Cache-Control no-store).
 	//
@@ -2139,7 +2331,7 @@ func (c *Client) GetReview(ctx context.Context, id ID, reqEditors ...RequestEdit
 
 // ApproveReviewWithBody Approve (step 5); in the immediate mode the account is closed (step 6).
 //
-// 403 self_review for the reviewer's own account; 409 invalid_transition when another decision came first.
+// 403 self_review for the reviewer's own account; 403 claim_required for a reviewer (not a senior) without the claim; 409 claimed while another staff member holds it (unless the caller is a senior); 409 invalid_transition when another decision came first.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2158,13 +2350,165 @@ func (c *Client) ApproveReviewWithBody(ctx context.Context, id ID, params *Appro
 
 // ApproveReview Approve (step 5); in the immediate mode the account is closed (step 6).
 //
-// 403 self_review for the reviewer's own account; 409 invalid_transition when another decision came first.
+// 403 self_review for the reviewer's own account; 403 claim_required for a reviewer (not a senior) without the claim; 409 claimed while another staff member holds it (unless the caller is a senior); 409 invalid_transition when another decision came first.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/reviews/{id}/approve (the `ApproveReview` operationId).
 func (c *Client) ApproveReview(ctx context.Context, id ID, params *ApproveReviewParams, body ApproveReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewApproveReviewRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ClaimReviewWithBody Claim the request (a lease of the configured duration), or renew the caller's own claim.
+//
+// A plain reviewer must hold the claim to approve or reject; a senior need not. 409 claimed (with claimed_by and claimed_until) while another staff member holds it; 403 self_review for the caller's own account.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/reviews/{id}/claim (the `ClaimReview` operationId).
+func (c *Client) ClaimReviewWithBody(ctx context.Context, id ID, params *ClaimReviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClaimReviewRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ClaimReview Claim the request (a lease of the configured duration), or renew the caller's own claim.
+//
+// A plain reviewer must hold the claim to approve or reject; a senior need not. 409 claimed (with claimed_by and claimed_until) while another staff member holds it; 403 self_review for the caller's own account.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/reviews/{id}/claim (the `ClaimReview` operationId).
+func (c *Client) ClaimReview(ctx context.Context, id ID, params *ClaimReviewParams, body ClaimReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClaimReviewRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReassignClaimWithBody Give the claim to another reviewer, whoever holds it (admins only).
+//
+// 403 forbidden for a caller without the admin role or a target without the reviewer role.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/reviews/{id}/claim/reassign (the `ReassignClaim` operationId).
+func (c *Client) ReassignClaimWithBody(ctx context.Context, id ID, params *ReassignClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReassignClaimRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReassignClaim Give the claim to another reviewer, whoever holds it (admins only).
+//
+// 403 forbidden for a caller without the admin role or a target without the reviewer role.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/reviews/{id}/claim/reassign (the `ReassignClaim` operationId).
+func (c *Client) ReassignClaim(ctx context.Context, id ID, params *ReassignClaimParams, body ReassignClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReassignClaimRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReleaseClaimWithBody Release the caller's claim; a request the caller does not hold is returned unchanged.
+//
+// 409 claimed when another staff member holds it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/reviews/{id}/claim/release (the `ReleaseClaim` operationId).
+func (c *Client) ReleaseClaimWithBody(ctx context.Context, id ID, params *ReleaseClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReleaseClaimRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReleaseClaim Release the caller's claim; a request the caller does not hold is returned unchanged.
+//
+// 409 claimed when another staff member holds it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/reviews/{id}/claim/release (the `ReleaseClaim` operationId).
+func (c *Client) ReleaseClaim(ctx context.Context, id ID, params *ReleaseClaimParams, body ReleaseClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReleaseClaimRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RenewClaimWithBody Extend the caller's claim to the configured duration from now.
+//
+// 403 claim_required when the caller holds no claim; 409 claimed when another does.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/reviews/{id}/claim/renew (the `RenewClaim` operationId).
+func (c *Client) RenewClaimWithBody(ctx context.Context, id ID, params *RenewClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRenewClaimRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RenewClaim Extend the caller's claim to the configured duration from now.
+//
+// 403 claim_required when the caller holds no claim; 409 claimed when another does.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/reviews/{id}/claim/renew (the `RenewClaim` operationId).
+func (c *Client) RenewClaim(ctx context.Context, id ID, params *RenewClaimParams, body RenewClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRenewClaimRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3533,6 +3877,42 @@ func NewListReviewsRequest(server string, params *ListReviewsParams) (*http.Requ
 
 		}
 
+		if params.Claims != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "claims", *params.Claims, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Overdue != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "overdue", *params.Overdue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AccountKind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_kind", *params.AccountKind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -3609,6 +3989,298 @@ func NewApproveReviewRequestWithBody(server string, id ID, params *ApproveReview
 	}
 
 	operationPath := fmt.Sprintf("/v1/reviews/%s/approve", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewClaimReviewRequest calls the generic ClaimReview builder with application/json body
+func NewClaimReviewRequest(server string, id ID, params *ClaimReviewParams, body ClaimReviewJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewClaimReviewRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewClaimReviewRequestWithBody constructs an http.Request for the ClaimReview method, with any body, and a specified content type
+func NewClaimReviewRequestWithBody(server string, id ID, params *ClaimReviewParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reviews/%s/claim", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewReassignClaimRequest calls the generic ReassignClaim builder with application/json body
+func NewReassignClaimRequest(server string, id ID, params *ReassignClaimParams, body ReassignClaimJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReassignClaimRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewReassignClaimRequestWithBody constructs an http.Request for the ReassignClaim method, with any body, and a specified content type
+func NewReassignClaimRequestWithBody(server string, id ID, params *ReassignClaimParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reviews/%s/claim/reassign", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewReleaseClaimRequest calls the generic ReleaseClaim builder with application/json body
+func NewReleaseClaimRequest(server string, id ID, params *ReleaseClaimParams, body ReleaseClaimJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReleaseClaimRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewReleaseClaimRequestWithBody constructs an http.Request for the ReleaseClaim method, with any body, and a specified content type
+func NewReleaseClaimRequestWithBody(server string, id ID, params *ReleaseClaimParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reviews/%s/claim/release", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRenewClaimRequest calls the generic RenewClaim builder with application/json body
+func NewRenewClaimRequest(server string, id ID, params *RenewClaimParams, body RenewClaimJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRenewClaimRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRenewClaimRequestWithBody constructs an http.Request for the RenewClaim method, with any body, and a specified content type
+func NewRenewClaimRequestWithBody(server string, id ID, params *RenewClaimParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/reviews/%s/claim/renew", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4676,7 +5348,7 @@ type ClientWithResponsesInterface interface {
 
 	// ApproveReviewWithBodyWithResponse Approve (step 5); in the immediate mode the account is closed (step 6).
 	//
-	// 403 self_review for the reviewer's own account; 409 invalid_transition when another decision came first.
+	// 403 self_review for the reviewer's own account; 403 claim_required for a reviewer (not a senior) without the claim; 409 claimed while another staff member holds it (unless the caller is a senior); 409 invalid_transition when another decision came first.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4685,12 +5357,84 @@ type ClientWithResponsesInterface interface {
 
 	// ApproveReviewWithResponse Approve (step 5); in the immediate mode the account is closed (step 6).
 	//
-	// 403 self_review for the reviewer's own account; 409 invalid_transition when another decision came first.
+	// 403 self_review for the reviewer's own account; 403 claim_required for a reviewer (not a senior) without the claim; 409 claimed while another staff member holds it (unless the caller is a senior); 409 invalid_transition when another decision came first.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/reviews/{id}/approve (the `ApproveReview` operationId).
 	ApproveReviewWithResponse(ctx context.Context, id ID, params *ApproveReviewParams, body ApproveReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*ApproveReviewResponse, error)
+
+	// ClaimReviewWithBodyWithResponse Claim the request (a lease of the configured duration), or renew the caller's own claim.
+	//
+	// A plain reviewer must hold the claim to approve or reject; a senior need not. 409 claimed (with claimed_by and claimed_until) while another staff member holds it; 403 self_review for the caller's own account.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim (the `ClaimReview` operationId).
+	ClaimReviewWithBodyWithResponse(ctx context.Context, id ID, params *ClaimReviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ClaimReviewResponse, error)
+
+	// ClaimReviewWithResponse Claim the request (a lease of the configured duration), or renew the caller's own claim.
+	//
+	// A plain reviewer must hold the claim to approve or reject; a senior need not. 409 claimed (with claimed_by and claimed_until) while another staff member holds it; 403 self_review for the caller's own account.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim (the `ClaimReview` operationId).
+	ClaimReviewWithResponse(ctx context.Context, id ID, params *ClaimReviewParams, body ClaimReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*ClaimReviewResponse, error)
+
+	// ReassignClaimWithBodyWithResponse Give the claim to another reviewer, whoever holds it (admins only).
+	//
+	// 403 forbidden for a caller without the admin role or a target without the reviewer role.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim/reassign (the `ReassignClaim` operationId).
+	ReassignClaimWithBodyWithResponse(ctx context.Context, id ID, params *ReassignClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReassignClaimResponse, error)
+
+	// ReassignClaimWithResponse Give the claim to another reviewer, whoever holds it (admins only).
+	//
+	// 403 forbidden for a caller without the admin role or a target without the reviewer role.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim/reassign (the `ReassignClaim` operationId).
+	ReassignClaimWithResponse(ctx context.Context, id ID, params *ReassignClaimParams, body ReassignClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*ReassignClaimResponse, error)
+
+	// ReleaseClaimWithBodyWithResponse Release the caller's claim; a request the caller does not hold is returned unchanged.
+	//
+	// 409 claimed when another staff member holds it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim/release (the `ReleaseClaim` operationId).
+	ReleaseClaimWithBodyWithResponse(ctx context.Context, id ID, params *ReleaseClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReleaseClaimResponse, error)
+
+	// ReleaseClaimWithResponse Release the caller's claim; a request the caller does not hold is returned unchanged.
+	//
+	// 409 claimed when another staff member holds it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim/release (the `ReleaseClaim` operationId).
+	ReleaseClaimWithResponse(ctx context.Context, id ID, params *ReleaseClaimParams, body ReleaseClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*ReleaseClaimResponse, error)
+
+	// RenewClaimWithBodyWithResponse Extend the caller's claim to the configured duration from now.
+	//
+	// 403 claim_required when the caller holds no claim; 409 claimed when another does.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim/renew (the `RenewClaim` operationId).
+	RenewClaimWithBodyWithResponse(ctx context.Context, id ID, params *RenewClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RenewClaimResponse, error)
+
+	// RenewClaimWithResponse Extend the caller's claim to the configured duration from now.
+	//
+	// 403 claim_required when the caller holds no claim; 409 claimed when another does.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/reviews/{id}/claim/renew (the `RenewClaim` operationId).
+	RenewClaimWithResponse(ctx context.Context, id ID, params *RenewClaimParams, body RenewClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*RenewClaimResponse, error)
 
 	// GetReviewDocumentWithResponse The image of an uploaded document (Cache-Control no-store).
 	//
@@ -6066,6 +6810,258 @@ func (r ApproveReviewResponse) ContentType() string {
 	return ""
 }
 
+// ClaimReviewResponse200Headers the declared response headers of an HTTP 200 response for ClaimReview
+type ClaimReviewResponse200Headers struct {
+	ETag *string
+}
+
+// ClaimReviewResponseDefaultHeaders the declared response headers of an HTTP default response for ClaimReview
+type ClaimReviewResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type ClaimReviewResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Review
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ClaimReviewResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ClaimReviewResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ClaimReviewResponse) GetJSON200() *Review {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ClaimReviewResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ClaimReviewResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ClaimReviewResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ClaimReviewResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ClaimReviewResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReassignClaimResponse200Headers the declared response headers of an HTTP 200 response for ReassignClaim
+type ReassignClaimResponse200Headers struct {
+	ETag *string
+}
+
+// ReassignClaimResponseDefaultHeaders the declared response headers of an HTTP default response for ReassignClaim
+type ReassignClaimResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type ReassignClaimResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Review
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReassignClaimResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ReassignClaimResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReassignClaimResponse) GetJSON200() *Review {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ReassignClaimResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReassignClaimResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReassignClaimResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReassignClaimResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReassignClaimResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReleaseClaimResponse200Headers the declared response headers of an HTTP 200 response for ReleaseClaim
+type ReleaseClaimResponse200Headers struct {
+	ETag *string
+}
+
+// ReleaseClaimResponseDefaultHeaders the declared response headers of an HTTP default response for ReleaseClaim
+type ReleaseClaimResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type ReleaseClaimResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Review
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReleaseClaimResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ReleaseClaimResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReleaseClaimResponse) GetJSON200() *Review {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ReleaseClaimResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReleaseClaimResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReleaseClaimResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReleaseClaimResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReleaseClaimResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RenewClaimResponse200Headers the declared response headers of an HTTP 200 response for RenewClaim
+type RenewClaimResponse200Headers struct {
+	ETag *string
+}
+
+// RenewClaimResponseDefaultHeaders the declared response headers of an HTTP default response for RenewClaim
+type RenewClaimResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type RenewClaimResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Review
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RenewClaimResponse200Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RenewClaimResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RenewClaimResponse) GetJSON200() *Review {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RenewClaimResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RenewClaimResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RenewClaimResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RenewClaimResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RenewClaimResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetReviewDocumentResponse200Headers the declared response headers of an HTTP 200 response for GetReviewDocument
 type GetReviewDocumentResponse200Headers struct {
 	CacheControl *string
@@ -7177,7 +8173,7 @@ func (c *ClientWithResponses) GetReviewWithResponse(ctx context.Context, id ID, 
 
 // ApproveReviewWithBodyWithResponse Approve (step 5); in the immediate mode the account is closed (step 6).
 //
-// 403 self_review for the reviewer's own account; 409 invalid_transition when another decision came first.
+// 403 self_review for the reviewer's own account; 403 claim_required for a reviewer (not a senior) without the claim; 409 claimed while another staff member holds it (unless the caller is a senior); 409 invalid_transition when another decision came first.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7192,7 +8188,7 @@ func (c *ClientWithResponses) ApproveReviewWithBodyWithResponse(ctx context.Cont
 
 // ApproveReviewWithResponse Approve (step 5); in the immediate mode the account is closed (step 6).
 //
-// 403 self_review for the reviewer's own account; 409 invalid_transition when another decision came first.
+// 403 self_review for the reviewer's own account; 403 claim_required for a reviewer (not a senior) without the claim; 409 claimed while another staff member holds it (unless the caller is a senior); 409 invalid_transition when another decision came first.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7203,6 +8199,126 @@ func (c *ClientWithResponses) ApproveReviewWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseApproveReviewResponse(rsp)
+}
+
+// ClaimReviewWithBodyWithResponse Claim the request (a lease of the configured duration), or renew the caller's own claim.
+//
+// A plain reviewer must hold the claim to approve or reject; a senior need not. 409 claimed (with claimed_by and claimed_until) while another staff member holds it; 403 self_review for the caller's own account.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/claim (the `ClaimReview` operationId).
+func (c *ClientWithResponses) ClaimReviewWithBodyWithResponse(ctx context.Context, id ID, params *ClaimReviewParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ClaimReviewResponse, error) {
+	rsp, err := c.ClaimReviewWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClaimReviewResponse(rsp)
+}
+
+// ClaimReviewWithResponse Claim the request (a lease of the configured duration), or renew the caller's own claim.
+//
+// A plain reviewer must hold the claim to approve or reject; a senior need not. 409 claimed (with claimed_by and claimed_until) while another staff member holds it; 403 self_review for the caller's own account.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/claim (the `ClaimReview` operationId).
+func (c *ClientWithResponses) ClaimReviewWithResponse(ctx context.Context, id ID, params *ClaimReviewParams, body ClaimReviewJSONRequestBody, reqEditors ...RequestEditorFn) (*ClaimReviewResponse, error) {
+	rsp, err := c.ClaimReview(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClaimReviewResponse(rsp)
+}
+
+// ReassignClaimWithBodyWithResponse Give the claim to another reviewer, whoever holds it (admins only).
+//
+// 403 forbidden for a caller without the admin role or a target without the reviewer role.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/claim/reassign (the `ReassignClaim` operationId).
+func (c *ClientWithResponses) ReassignClaimWithBodyWithResponse(ctx context.Context, id ID, params *ReassignClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReassignClaimResponse, error) {
+	rsp, err := c.ReassignClaimWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReassignClaimResponse(rsp)
+}
+
+// ReassignClaimWithResponse Give the claim to another reviewer, whoever holds it (admins only).
+//
+// 403 forbidden for a caller without the admin role or a target without the reviewer role.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/claim/reassign (the `ReassignClaim` operationId).
+func (c *ClientWithResponses) ReassignClaimWithResponse(ctx context.Context, id ID, params *ReassignClaimParams, body ReassignClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*ReassignClaimResponse, error) {
+	rsp, err := c.ReassignClaim(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReassignClaimResponse(rsp)
+}
+
+// ReleaseClaimWithBodyWithResponse Release the caller's claim; a request the caller does not hold is returned unchanged.
+//
+// 409 claimed when another staff member holds it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/claim/release (the `ReleaseClaim` operationId).
+func (c *ClientWithResponses) ReleaseClaimWithBodyWithResponse(ctx context.Context, id ID, params *ReleaseClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReleaseClaimResponse, error) {
+	rsp, err := c.ReleaseClaimWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReleaseClaimResponse(rsp)
+}
+
+// ReleaseClaimWithResponse Release the caller's claim; a request the caller does not hold is returned unchanged.
+//
+// 409 claimed when another staff member holds it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/claim/release (the `ReleaseClaim` operationId).
+func (c *ClientWithResponses) ReleaseClaimWithResponse(ctx context.Context, id ID, params *ReleaseClaimParams, body ReleaseClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*ReleaseClaimResponse, error) {
+	rsp, err := c.ReleaseClaim(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReleaseClaimResponse(rsp)
+}
+
+// RenewClaimWithBodyWithResponse Extend the caller's claim to the configured duration from now.
+//
+// 403 claim_required when the caller holds no claim; 409 claimed when another does.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/claim/renew (the `RenewClaim` operationId).
+func (c *ClientWithResponses) RenewClaimWithBodyWithResponse(ctx context.Context, id ID, params *RenewClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RenewClaimResponse, error) {
+	rsp, err := c.RenewClaimWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRenewClaimResponse(rsp)
+}
+
+// RenewClaimWithResponse Extend the caller's claim to the configured duration from now.
+//
+// 403 claim_required when the caller holds no claim; 409 claimed when another does.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/reviews/{id}/claim/renew (the `RenewClaim` operationId).
+func (c *ClientWithResponses) RenewClaimWithResponse(ctx context.Context, id ID, params *RenewClaimParams, body RenewClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*RenewClaimResponse, error) {
+	rsp, err := c.RenewClaim(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRenewClaimResponse(rsp)
 }
 
 // GetReviewDocumentWithResponse The image of an uploaded document (Cache-Control no-store).
@@ -8654,6 +9770,258 @@ func ParseApproveReviewResponse(rsp *http.Response) (*ApproveReviewResponse, err
 		response.Headers200 = &headers
 	case true:
 		var headers ApproveReviewResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseClaimReviewResponse parses an HTTP response from a ClaimReviewWithResponse call
+func ParseClaimReviewResponse(rsp *http.Response) (*ClaimReviewResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ClaimReviewResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Review
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ClaimReviewResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ClaimReviewResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReassignClaimResponse parses an HTTP response from a ReassignClaimWithResponse call
+func ParseReassignClaimResponse(rsp *http.Response) (*ReassignClaimResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReassignClaimResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Review
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReassignClaimResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ReassignClaimResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReleaseClaimResponse parses an HTTP response from a ReleaseClaimWithResponse call
+func ParseReleaseClaimResponse(rsp *http.Response) (*ReleaseClaimResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReleaseClaimResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Review
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReleaseClaimResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers ReleaseClaimResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRenewClaimResponse parses an HTTP response from a RenewClaimWithResponse call
+func ParseRenewClaimResponse(rsp *http.Response) (*RenewClaimResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RenewClaimResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Review
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RenewClaimResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers200 = &headers
+	case true:
+		var headers RenewClaimResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
