@@ -128,7 +128,8 @@
 // export is delivered before the account is closed, unless waived
 // ([Service.WaiveDataExport]). With Config.Organizations an organisation's
 // admin starts closing member accounts ([Service.CloseMembers]) under
-// Config.MemberQuota. The README's retention table lists every personal
+// Config.MemberQuota, as member requests or, with Config.MemberClosures
+// MemberStaffClosures, as staff closures two seniors approve. The README's retention table lists every personal
 // datum the library keeps and what purges it.
 //
 // # Wiring
