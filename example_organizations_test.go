@@ -3,11 +3,8 @@ package cancellation_test
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/accountkit/cancellation"
-	"github.com/accountkit/cancellation/adapters/memory"
-	"github.com/accountkit/cancellation/ports"
 )
 
 // A host that has staff close an organisation's member accounts: the
@@ -16,23 +13,7 @@ import (
 // and email when the account is closed.
 func ExampleService_CloseMembers_staffClosures() {
 	ctx := context.Background()
-	kit := memory.NewKit(time.Date(2026, time.November, 27, 9, 0, 0, 0, time.UTC))
-	var members []ports.AccountID
-	for i := range 10 {
-		id := ports.AccountID(fmt.Sprintf("member-%02d", i))
-		kit.Platform.AddAccount(ports.Account{ID: id, Kind: ports.Personal, RecoveryPhone: fmt.Sprintf("+155501000%02d", i), Email: string(id) + "@example.com"})
-		kit.Organizations.Add("org-acme", id, i == 0)
-		members = append(members, id)
-	}
-	kit.Staff.Put(ports.StaffMember{ID: "grace", Roles: []ports.Role{ports.RoleSenior}})
-	kit.Staff.Put(ports.StaffMember{ID: "linus", Roles: []ports.Role{ports.RoleSenior}})
-	cfg := kit.Config()
-	cfg.Organizations = kit.Organizations
-	cfg.MemberClosures = cancellation.MemberStaffClosures
-	svc, err := cancellation.New(cfg)
-	if err != nil {
-		panic(err)
-	}
+	svc, kit, members := exampleOrganization(10, cancellation.MemberStaffClosures)
 
 	out, err := svc.CloseMembers(ctx, "org-acme", "member-00", members[1:2])
 	if err != nil {

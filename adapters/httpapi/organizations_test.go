@@ -16,25 +16,15 @@ import (
 
 // orgEnv serves an organisation org-1 of 20 accounts whose admin is
 // acct-eligible (tokEligible) and whose members include acct-verified
-// (tokVerified) and m-00 ... m-17, with the two seniors of backOfficeEnv
-// and identifiers kept under one key; mode is Config.MemberClosures.
+// (tokVerified) and m-00 ... m-17, as backOfficeEnv (two seniors), with
+// identifiers kept under one key; mode is Config.MemberClosures.
 func orgEnv(t *testing.T, mode cancellation.MemberClosureMode) (*env, []ports.AccountID) {
 	t.Helper()
 	orgs := memory.NewOrganizations()
-	all := httpapi.BearerTokens{
-		tokSenior1: httpapi.Staff(cancellation.Reviewer{ID: "sen-1"}),
-		tokSenior2: httpapi.Staff(cancellation.Reviewer{ID: "sen-2"}),
-	}
-	for k, v := range tokens {
-		all[k] = v
-	}
-	e := newEnv(t, func(c *cancellation.Config, o *httpapi.Options) {
+	e := backOfficeEnv(t, func(c *cancellation.Config) {
 		c.Organizations, c.MemberClosures = orgs, mode
 		c.IdentifierKeys = []cancellation.IdentifierKey{{ID: "k1", Secret: []byte("0123456789abcdef0123456789abcdef")}}
-		o.Authenticator = all
 	})
-	e.kit.Staff.Put(ports.StaffMember{ID: "sen-1", Roles: []ports.Role{ports.RoleSenior}})
-	e.kit.Staff.Put(ports.StaffMember{ID: "sen-2", Roles: []ports.Role{ports.RoleSenior}})
 	orgs.Add("org-1", memory.AccountEligible, true)
 	orgs.Add("org-1", memory.AccountVerified, false)
 	var members []ports.AccountID
