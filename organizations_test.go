@@ -80,6 +80,24 @@ func TestCloseMembers_StaffMode_TwoDifferentSeniorsApproveWithoutEvidenceThenThe
 	require.Contains(t, sent, "cancelled/email/"+string(members[0])+"@example.com")
 }
 
+func TestCloseMembers_StaffMode_TheMemberWhoIsAlsoStaffApprovesNeitherTime(t *testing.T) {
+	f, orgs, _ := orgFixture(t, 20, staffMode)
+	f.withStaff()
+	member := ports.AccountID(senior1.Account)
+	f.personal(member)
+	orgs.Add("org-1", member, false)
+	out, err := f.svc.CloseMembers(f.ctx, "org-1", "adm", []ports.AccountID{member})
+	require.NoError(t, err)
+	id := out[0].Request.ID()
+	_, err = f.svc.ApproveStaffClosure(f.ctx, as(senior1), id, cancellation.StaffApproval{})
+	require.ErrorIs(t, err, cancellation.ErrSelfReview, "first approval")
+	_, err = f.svc.ApproveStaffClosure(f.ctx, as(senior2), id, cancellation.StaffApproval{})
+	require.NoError(t, err)
+	_, err = f.svc.ApproveStaffClosure(f.ctx, as(senior1), id, cancellation.StaffApproval{})
+	require.ErrorIs(t, err, cancellation.ErrSelfReview, "second approval")
+	require.Equal(t, cancellation.StateAwaitingApproval, f.stored(id).State())
+}
+
 func TestCloseMembers_StaffMode_TheAdminWhoIsAlsoStaffApprovesNeitherTime(t *testing.T) {
 	f, orgs, members := orgFixture(t, 20, staffMode)
 	f.withStaff()
