@@ -80,41 +80,37 @@ func TestCloseMembers_StaffMode_TwoDifferentSeniorsApproveWithoutEvidenceThenThe
 	require.Contains(t, sent, "cancelled/email/"+string(members[0])+"@example.com")
 }
 
-func TestCloseMembers_StaffMode_TheMemberWhoIsAlsoStaffApprovesNeitherTime(t *testing.T) {
-	f, orgs, _ := orgFixture(t, 20, staffMode)
-	f.withStaff()
-	member := ports.AccountID(senior1.Account)
-	f.personal(member)
-	orgs.Add("org-1", member, false)
-	out, err := f.svc.CloseMembers(f.ctx, "org-1", "adm", []ports.AccountID{member})
-	require.NoError(t, err)
-	id := out[0].Request.ID()
-	_, err = f.svc.ApproveStaffClosure(f.ctx, as(senior1), id, cancellation.StaffApproval{})
-	require.ErrorIs(t, err, cancellation.ErrSelfReview, "first approval")
-	_, err = f.svc.ApproveStaffClosure(f.ctx, as(senior2), id, cancellation.StaffApproval{})
-	require.NoError(t, err)
-	_, err = f.svc.ApproveStaffClosure(f.ctx, as(senior1), id, cancellation.StaffApproval{})
-	require.ErrorIs(t, err, cancellation.ErrSelfReview, "second approval")
-	require.Equal(t, cancellation.StateAwaitingApproval, f.stored(id).State())
-}
-
-func TestCloseMembers_StaffMode_TheAdminWhoIsAlsoStaffApprovesNeitherTime(t *testing.T) {
-	f, orgs, members := orgFixture(t, 20, staffMode)
-	f.withStaff()
-	// An admin of the organisation is senior2's own customer account.
-	orgsAdmin := ports.AccountID(senior2.Account)
-	f.personal(orgsAdmin)
-	orgs.Add("org-1", orgsAdmin, true)
-	out, err := f.svc.CloseMembers(f.ctx, "org-1", orgsAdmin, members[:1])
-	require.NoError(t, err)
-	id := out[0].Request.ID()
-	_, err = f.svc.ApproveStaffClosure(f.ctx, as(senior2), id, cancellation.StaffApproval{})
-	require.ErrorIs(t, err, cancellation.ErrFourEyes, "first approval")
-	_, err = f.svc.ApproveStaffClosure(f.ctx, as(senior1), id, cancellation.StaffApproval{})
-	require.NoError(t, err)
-	_, err = f.svc.ApproveStaffClosure(f.ctx, as(senior2), id, cancellation.StaffApproval{})
-	require.ErrorIs(t, err, cancellation.ErrFourEyes, "second approval")
-	require.Equal(t, cancellation.StateAwaitingApproval, f.stored(id).State())
+func TestCloseMembers_StaffMode_ASeniorWhoIsTheMemberOrTheAdminApprovesNeitherTime(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		admin   bool // senior1's own account is an admin of the organisation, else the member closed
+		refusal error
+	}{
+		{"member", false, cancellation.ErrSelfReview},
+		{"admin", true, cancellation.ErrFourEyes},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, orgs, members := orgFixture(t, 20, staffMode)
+			f.withStaff()
+			own := ports.AccountID(senior1.Account)
+			f.personal(own)
+			orgs.Add("org-1", own, c.admin)
+			admin, member := ports.AccountID("adm"), own
+			if c.admin {
+				admin, member = own, members[0]
+			}
+			out, err := f.svc.CloseMembers(f.ctx, "org-1", admin, []ports.AccountID{member})
+			require.NoError(t, err)
+			id := out[0].Request.ID()
+			_, err = f.svc.ApproveStaffClosure(f.ctx, as(senior1), id, cancellation.StaffApproval{})
+			require.ErrorIs(t, err, c.refusal, "first approval")
+			_, err = f.svc.ApproveStaffClosure(f.ctx, as(senior2), id, cancellation.StaffApproval{})
+			require.NoError(t, err)
+			_, err = f.svc.ApproveStaffClosure(f.ctx, as(senior1), id, cancellation.StaffApproval{})
+			require.ErrorIs(t, err, c.refusal, "second approval")
+			require.Equal(t, cancellation.StateAwaitingApproval, f.stored(id).State())
+		})
+	}
 }
 
 func TestCloseMembers_StaffMode_ABlockedMemberStartsAndOnlyTheSecondApproverOverrides(t *testing.T) {
