@@ -131,6 +131,9 @@ const (
 	// EventBlockersOverridden: a senior approved a staff closure over the
 	// eligibility blockers. Data: rules, justification.
 	EventBlockersOverridden EventType = "blockers_overridden"
+	// EventFirstApproval: the first of the two seniors approved a closure
+	// an organisation's admin asked for; it awaits the second.
+	EventFirstApproval EventType = "first_approval"
 )
 
 // Event is one entry of a request's history, which is its audit trail.
@@ -654,6 +657,8 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: request %s has no history", ErrCorrupt, d.ID)
 	case d.StaffClosure != nil && !slices.Contains(staffClosureStates, d.State):
 		return fmt.Errorf("%w: request %s is a staff closure in state %s, which only customers reach", ErrCorrupt, d.ID, d.State)
+	case d.StaffClosure != nil && !d.StaffClosure.consistent():
+		return fmt.Errorf("%w: request %s is a staff closure whose reason %q disagrees with who started it", ErrCorrupt, d.ID, d.StaffClosure.Reason)
 	case d.Return != nil && (d.Return.Round < 1 || d.Return.Round != d.Rounds):
 		return fmt.Errorf("%w: request %s records return round %d of %d rounds", ErrCorrupt, d.ID, d.Return.Round, d.Rounds)
 	}

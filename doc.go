@@ -35,7 +35,10 @@
 //	closing on a customer's behalf: StartStaffClosure (senior) ──▶
 //	awaiting_approval ──AddStaffEvidence, ApproveStaffClosure (a second
 //	senior: four eyes)──▶ approved ──▶ cancelled; DeclineStaffClosure ──▶
-//	rejected. Refused while the customer's own request is active.
+//	rejected. Refused while the customer's own request is active. Under
+//	Config.MemberClosures MemberStaffClosures, CloseMembers (an
+//	organisation's admin) opens it instead, and two different seniors
+//	approve it (ApproveStaffClosure twice), without evidence to upload.
 //
 // cancelled is final: there is no restore operation. Every transition is
 // checked against the state machine and its guard; a refused move returns an
@@ -128,7 +131,8 @@
 // export is delivered before the account is closed, unless waived
 // ([Service.WaiveDataExport]). With Config.Organizations an organisation's
 // admin starts closing member accounts ([Service.CloseMembers]) under
-// Config.MemberQuota. The README's retention table lists every personal
+// Config.MemberQuota, as member requests or, with Config.MemberClosures
+// MemberStaffClosures, as staff closures two seniors approve. The README's retention table lists every personal
 // datum the library keeps and what purges it.
 //
 // # Wiring

@@ -52,25 +52,36 @@ func ExampleService_RecentlyClosed() {
 	// after 180 days: false purged 2
 }
 
-// An organisation's admin starts closing member accounts; each member
-// completes the steps of their own request. The quota (10% of the
-// members per 30 days) refuses the excess with the date it frees up.
-func ExampleService_CloseMembers() {
-	ctx := context.Background()
+// exampleOrganization is a Service whose organisation org-acme has n
+// members, member-00 (its admin) to member-<n-1>, closed as mode says;
+// grace and linus are seniors.
+func exampleOrganization(n int, mode cancellation.MemberClosureMode) (*cancellation.Service, *memory.Kit, []ports.AccountID) {
 	kit := memory.NewKit(time.Date(2026, time.November, 27, 9, 0, 0, 0, time.UTC))
 	var members []ports.AccountID
-	for i := range 20 {
+	for i := range n {
 		id := ports.AccountID(fmt.Sprintf("member-%02d", i))
 		kit.Platform.AddAccount(ports.Account{ID: id, Kind: ports.Personal, RecoveryPhone: fmt.Sprintf("+155501000%02d", i), Email: string(id) + "@example.com"})
 		kit.Organizations.Add("org-acme", id, i == 0)
 		members = append(members, id)
 	}
+	kit.Staff.Put(ports.StaffMember{ID: "grace", Roles: []ports.Role{ports.RoleSenior}})
+	kit.Staff.Put(ports.StaffMember{ID: "linus", Roles: []ports.Role{ports.RoleSenior}})
 	cfg := kit.Config()
 	cfg.Organizations = kit.Organizations
+	cfg.MemberClosures = mode
 	svc, err := cancellation.New(cfg)
 	if err != nil {
 		panic(err)
 	}
+	return svc, kit, members
+}
+
+// An organisation's admin starts closing member accounts; each member
+// completes the steps of their own request. The quota (10% of the
+// members per 30 days) refuses the excess with the date it frees up.
+func ExampleService_CloseMembers() {
+	ctx := context.Background()
+	svc, _, members := exampleOrganization(20, cancellation.MemberSteps)
 	out, err := svc.CloseMembers(ctx, "org-acme", "member-00", members[1:3])
 	if err != nil {
 		panic(err)

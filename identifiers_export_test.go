@@ -280,11 +280,11 @@ func TestDataExport_ConfirmationMustAnswerAnOfferAndCannotRequestWithoutOne(t *t
 }
 
 // orgFixture is a fixture with an organisation of n members (m-00 ...)
-// and the admin adm, under the default quota.
-func orgFixture(t *testing.T, n int) (*fixture, *memory.Organizations, []ports.AccountID) {
+// and the admin adm, under the default quota, with opts applied.
+func orgFixture(t *testing.T, n int, opts ...option) (*fixture, *memory.Organizations, []ports.AccountID) {
 	t.Helper()
 	orgs := memory.NewOrganizations()
-	f := setup(t, func(c *cancellation.Config) { c.Organizations = orgs })
+	f := setup(t, append([]option{func(c *cancellation.Config) { c.Organizations = orgs }}, opts...)...)
 	f.personal("adm")
 	orgs.Add("org-1", "adm", true)
 	var members []ports.AccountID

@@ -22,6 +22,12 @@ import (
 // acting at once cannot exceed it. A batch over the quota is refused whole
 // with a QuotaExceededError that says how many would be admitted now and
 // when the batch fits.
+//
+// A host that wants staff to close member accounts instead sets
+// Config.MemberClosures to MemberStaffClosures: each admitted member then
+// gets a staff closure (StaffReasonOrganizationRequest) awaiting the
+// approval of two different seniors (see ApproveStaffClosure), under the
+// same quota and the same one-active-request rule.
 
 // ActorOrganizationAdmin is the kind of actor of a request an
 // organisation's admin started for a member (Actor.ID is the admin's
@@ -36,6 +42,40 @@ const TemplateOrganizationClosure = "organization_closure_started"
 // DataOrganization is the organisation's id in
 // TemplateOrganizationClosure's Data.
 const DataOrganization = "organization"
+
+// MemberClosureMode is what CloseMembers opens for each member
+// (Config.MemberClosures).
+type MemberClosureMode int
+
+const (
+	// MemberSteps (the default) opens a request that the member is
+	// notified of (TemplateOrganizationClosure) and completes with the
+	// usual steps.
+	MemberSteps MemberClosureMode = iota
+	// MemberStaffClosures opens a staff closure
+	// (StaffReasonOrganizationRequest) awaiting approval, which records
+	// the organisation and the admin who asked (StaffClosure.Organization,
+	// StaffClosure.RequestedBy). The admin's request, checked against the
+	// OrganizationDirectory, is its evidence: no upload is needed. Two
+	// different seniors approve it (ApproveStaffClosure twice), neither
+	// of them the member nor the admin; any senior declines it. The
+	// member is not notified until the account is closed, then by SMS and
+	// email (TemplateCancelled), as for any staff closure. A member whose
+	// account is blocked is not refused: the second approver sees the
+	// blockers and may override them with a justification.
+	MemberStaffClosures
+)
+
+// String returns "member_steps" or "staff_closures".
+func (m MemberClosureMode) String() string {
+	switch m {
+	case MemberSteps:
+		return "member_steps"
+	case MemberStaffClosures:
+		return "staff_closures"
+	}
+	return fmt.Sprintf("MemberClosureMode(%d)", int(m))
+}
 
 // Quota defaults.
 const (
@@ -139,6 +179,9 @@ func validateOrganizations(cfg Config) error {
 	if cfg.MemberQuota.Percent < 0 || cfg.MemberQuota.Percent > 100 {
 		return invalid("MemberQuota.Percent", "must be between 0 (default) and 100")
 	}
+	if cfg.MemberClosures != MemberSteps && cfg.MemberClosures != MemberStaffClosures {
+		return invalid("MemberClosures", fmt.Sprintf("unknown mode %d (MemberSteps or MemberStaffClosures)", int(cfg.MemberClosures)))
+	}
 	if cfg.MemberQuota.Window < 0 {
 		return invalid("MemberQuota.Window", "must not be negative")
 	}
@@ -153,13 +196,15 @@ func validateOrganizations(cfg Config) error {
 // CloseMembers starts closing the accounts of members of org on behalf of
 // admin, an admin of org: each becomes a request of its own that the
 // member is notified of and completes (see the comment at the top of
-// organizations.go).
+// organizations.go), or, under Config.MemberClosures
+// MemberStaffClosures, a staff closure awaiting approval.
 //
 // The batch is checked first: Config.Organizations must be set (else
 // ErrInvalidInput), admin must be an admin of org (else ErrForbidden),
 // members must be distinct members of org other than admin (else
 // ErrInvalidInput naming the first that is not). A member who cannot
-// start (closed, an active request, not eligible) is reported in its
+// start (closed, an active request, not eligible; under
+// MemberStaffClosures a blocked account does start) is reported in its
 // MemberClosure and not counted. The others are admitted against the
 // quota as one batch: over it, nothing starts and a QuotaExceededError
 // says how many would fit now and when the batch fits. A directory
@@ -220,7 +265,7 @@ func (s *Service) CloseMembers(ctx context.Context, org ports.OrganizationID, ad
 	var batch []ready
 	for i, m := range members {
 		out[i].Account = m
-		acct, earlier, rep, err := s.startable(ctx, m)
+		acct, earlier, rep, err := s.startable(ctx, m, s.cfg.MemberClosures == MemberSteps)
 		if err != nil {
 			if errors.Is(err, ErrUnavailable) {
 				return nil, err // an outage decides nothing, for any member
@@ -248,14 +293,8 @@ func (s *Service) CloseMembers(ctx context.Context, org ports.OrganizationID, ad
 	if !ok {
 		return nil, quotaExceeded(org, len(batch), limit, window, q.Window)
 	}
-	actor := Actor{Kind: ActorOrganizationAdmin, ID: string(admin)}
 	for _, b := range batch {
-		r := newRequest("can_"+randomID(12), b.acct, now, b.rep, s.cfg.ExpireAfter, actor, map[string]string{DataOrganization: string(org)})
-		r.d.Organization = org
-		r, err := s.create(ctx, r, b.earlier, func(r *Request, ec effectCtx) {
-			r.notify(TemplateOrganizationClosure, map[string]string{DataOrganization: string(org)}, ec.to,
-				[]ports.Channel{ports.ChannelEmail, ports.ChannelSMS}, ec.owner, ec.lease)
-		})
+		r, err := s.createMemberClosure(ctx, org, admin, b.acct, b.earlier, b.rep, now)
 		if err != nil {
 			// Not started: it does not count. A failed release leaves the
 			// quota used until the admission ages out, which errs safe.
@@ -268,6 +307,28 @@ func (s *Service) CloseMembers(ctx context.Context, org ports.OrganizationID, ad
 		out[b.i].Request = r
 	}
 	return out, nil
+}
+
+// createMemberClosure creates the request of one admitted member, as
+// Config.MemberClosures says.
+func (s *Service) createMemberClosure(ctx context.Context, org ports.OrganizationID, admin ports.AccountID, acct ports.Account, earlier []*Request, rep Report, now time.Time) (*Request, error) {
+	actor := Actor{Kind: ActorOrganizationAdmin, ID: string(admin)}
+	if s.cfg.MemberClosures == MemberStaffClosures {
+		r := newRequest("can_"+randomID(12), acct, now, rep, s.cfg.ExpireAfter, actor, map[string]string{"origin": "staff", DataOrganization: string(org)})
+		r.d.Organization = org
+		r.d.StaffClosure = &StaffClosure{Reason: StaffReasonOrganizationRequest, StartedAt: now, Organization: org, RequestedBy: admin}
+		if err := r.move("start a staff closure", StateAwaitingApproval, now, actor, EventAwaitingApproval,
+			map[string]string{"reason": string(StaffReasonOrganizationRequest), DataOrganization: string(org)}); err != nil {
+			return nil, err
+		}
+		return s.create(ctx, r, earlier, nil) // the member is told at closing
+	}
+	r := newRequest("can_"+randomID(12), acct, now, rep, s.cfg.ExpireAfter, actor, map[string]string{DataOrganization: string(org)})
+	r.d.Organization = org
+	return s.create(ctx, r, earlier, func(r *Request, ec effectCtx) {
+		r.notify(TemplateOrganizationClosure, map[string]string{DataOrganization: string(org)}, ec.to,
+			[]ports.Channel{ports.ChannelEmail, ports.ChannelSMS}, ec.owner, ec.lease)
+	})
 }
 
 // quotaExceeded builds the refusal of a batch of n: window holds the
@@ -283,8 +344,10 @@ func quotaExceeded(org ports.OrganizationID, n, limit int, window []time.Time, l
 }
 
 // startable checks that the account may start a request now, as Start
-// does: known, open, without an active request, not blocked.
-func (s *Service) startable(ctx context.Context, account ports.AccountID) (ports.Account, []*Request, Report, error) {
+// does: known, open, without an active request, and not blocked unless
+// refuseBlocked is false (a staff closure records the blockers for its
+// approver).
+func (s *Service) startable(ctx context.Context, account ports.AccountID, refuseBlocked bool) (ports.Account, []*Request, Report, error) {
 	acct, err := s.account(ctx, account)
 	if err != nil {
 		return ports.Account{}, nil, Report{}, err
@@ -302,7 +365,7 @@ func (s *Service) startable(ctx context.Context, account ports.AccountID) (ports
 		}
 	}
 	rep := s.evaluate(ctx, acct, s.now())
-	if rep.Outcome == OutcomeBlocked {
+	if refuseBlocked && rep.Outcome == OutcomeBlocked {
 		return ports.Account{}, nil, Report{}, notEligible("start", rep)
 	}
 	return acct, earlier, rep, nil

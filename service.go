@@ -54,6 +54,10 @@ type Config struct {
 	// MemberQuota bounds the member closures per organisation (default
 	// 10% of its members, at least one, per rolling 30 days).
 	MemberQuota MemberQuota
+	// MemberClosures says what CloseMembers opens for each member: a
+	// request the member completes (MemberSteps, the default) or a staff
+	// closure two seniors approve (MemberStaffClosures).
+	MemberClosures MemberClosureMode
 	// Staff resolves the staff ids of the back office (reviewers, seniors,
 	// admins) to people with roles; see staff.go.
 	Staff ports.StaffDirectory
@@ -442,7 +446,7 @@ func (s *Service) CheckEligibility(ctx context.Context, account ports.AccountID)
 // creates nothing. It never returns a request with an error.
 func (s *Service) Start(ctx context.Context, account ports.AccountID) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpStart)(&err)
-	acct, earlier, rep, err := s.startable(ctx, account)
+	acct, earlier, rep, err := s.startable(ctx, account, true)
 	if err != nil {
 		return nil, err
 	}

@@ -21,13 +21,19 @@ const (
 	StaffReasonFraud               StaffReason = "fraud"
 	StaffReasonDeceasedHolder      StaffReason = "deceased_holder"
 	StaffReasonOwnerRequestOffline StaffReason = "owner_request_offline"
+	// StaffReasonOrganizationRequest is set by CloseMembers under
+	// MemberStaffClosures (an organisation's admin asked); staff cannot
+	// start a closure for it (StartStaffClosure refuses it). Like every
+	// reason it is for staff: the customer's view never shows it.
+	StaffReasonOrganizationRequest StaffReason = "organization_request"
 )
 
+// staffReasons are the reasons staff start a closure for.
 var staffReasons = []StaffReason{StaffReasonLegalOrder, StaffReasonFraud, StaffReasonDeceasedHolder, StaffReasonOwnerRequestOffline}
 
 // StaffReasons lists every staff closure reason. It is a copy for
 // reading: changing it changes nothing the library accepts.
-var StaffReasons = slices.Clone(staffReasons)
+var StaffReasons = append(slices.Clone(staffReasons), StaffReasonOrganizationRequest)
 
 // staffClosureStates are the states a staff closure may be stored in.
 var staffClosureStates = []State{StateAwaitingApproval, StateApproved, StateCancelled, StateRejected}
@@ -39,10 +45,20 @@ const MaxEvidence = 20
 // (Request.StaffClosure). It is for staff: the customer's view shows only
 // that staff started it (RequestView.Origin).
 type StaffClosure struct {
-	Reason    StaffReason `json:"reason"`
-	Note      string      `json:"note,omitempty"`
-	StartedBy string      `json:"started_by"`
-	StartedAt time.Time   `json:"started_at"`
+	Reason StaffReason `json:"reason"`
+	Note   string      `json:"note,omitempty"`
+	// StartedBy is the staff member who started it; empty for a closure
+	// an organisation's admin asked for (StaffReasonOrganizationRequest).
+	StartedBy string    `json:"started_by"`
+	StartedAt time.Time `json:"started_at"`
+	// Organization and RequestedBy are the organisation and its admin's
+	// account, set exactly when Reason is StaffReasonOrganizationRequest.
+	Organization ports.OrganizationID `json:"organization,omitempty"`
+	RequestedBy  ports.AccountID      `json:"requested_by,omitempty"`
+	// FirstApprovedBy is the first of the two seniors who approve a
+	// closure an organisation asked for, at FirstApprovedAt.
+	FirstApprovedBy string    `json:"first_approved_by,omitempty"`
+	FirstApprovedAt time.Time `json:"first_approved_at,omitzero"`
 	// ApprovedBy is the second staff member, who approved it.
 	ApprovedBy string    `json:"approved_by,omitempty"`
 	ApprovedAt time.Time `json:"approved_at,omitzero"`
@@ -117,6 +133,9 @@ func (s *Service) StartStaffClosure(ctx context.Context, rv Reviewer, account po
 	m, err := s.authorize(ctx, "start a staff closure", rv, ports.RoleSenior)
 	if err != nil {
 		return nil, err
+	}
+	if c.Reason == StaffReasonOrganizationRequest {
+		return nil, invalid("reason", "organization_request is set when an organisation's admin asks (CloseMembers), not by staff")
 	}
 	if !slices.Contains(staffReasons, c.Reason) {
 		return nil, invalid("reason", fmt.Sprintf("unknown staff closure reason %q (known: %v)", c.Reason, staffReasons))
@@ -196,6 +215,15 @@ func (s *Service) AddStaffEvidence(ctx context.Context, rv Reviewer, id string, 
 // (UnavailableError), never overridden. Findings that need the customer's
 // consent do not hold a staff closure back.
 //
+// A closure an organisation's admin asked for (StaffReasonOrganizationRequest)
+// has no starting senior and no evidence to upload: the admin's recorded
+// request is its evidence. Two different seniors approve it instead: the
+// first approval (which takes no Justification, else ErrInvalidInput) is
+// recorded (StaffClosure.FirstApprovedBy, EventFirstApproval) and leaves
+// it awaiting approval; the second, by another senior (else ErrFourEyes),
+// decides as above. A senior whose own account is the admin's who asked
+// approves neither (ErrFourEyes).
+//
 // The account is then closed at once, whatever Config.ClosingMode (a
 // cooling-off period is the customer's, and staff closures are not the
 // customer's request): through the AccountCloser, with success sent to
@@ -242,10 +270,24 @@ func (r *Request) checkStaffDecision(op string, to State, m ports.StaffMember) e
 		return r.refuse(op, to, "only a staff closure awaiting approval is decided")
 	case to != StateApproved:
 		return nil
+	case r.d.StaffClosure.Reason == StaffReasonOrganizationRequest:
+		return r.d.StaffClosure.checkOrgApprover(r.d.ID, m)
 	case m.ID == r.d.StaffClosure.StartedBy:
 		return fmt.Errorf("%w (%w): %s started closure %s, so another staff member approves it", ErrFourEyes, ErrForbidden, m.ID, r.d.ID)
 	case !slices.ContainsFunc(r.d.Documents, func(d Document) bool { return d.Kind == DocumentEvidence && d.PurgedAt.IsZero() }):
 		return r.refuse(op, to, "a staff closure needs at least one evidence document (AddStaffEvidence)")
+	}
+	return nil
+}
+
+// checkOrgApprover is the four-eyes rule of a closure an organisation
+// asked for: two different seniors, neither the admin who asked.
+func (c *StaffClosure) checkOrgApprover(id string, m ports.StaffMember) error {
+	switch {
+	case m.Account != "" && m.Account == c.RequestedBy:
+		return fmt.Errorf("%w (%w): staff member %s is the admin %s who asked for closure %s", ErrFourEyes, ErrForbidden, m.ID, c.RequestedBy, id)
+	case m.ID == c.FirstApprovedBy:
+		return fmt.Errorf("%w (%w): %s approved closure %s first, so another senior approves it", ErrFourEyes, ErrForbidden, m.ID, id)
 	}
 	return nil
 }
@@ -256,6 +298,14 @@ func (r *Request) approveStaffClosure(ec effectCtx, m ports.StaffMember, a Staff
 		return err
 	}
 	by := Actor{Kind: ActorReviewer, ID: validText(m.ID)}
+	if sc := r.d.StaffClosure; sc.Reason == StaffReasonOrganizationRequest && sc.FirstApprovedBy == "" {
+		if strings.TrimSpace(a.Justification) != "" {
+			return invalid("justification", "blockers are overridden by the second approver of an organisation's request")
+		}
+		sc.FirstApprovedBy, sc.FirstApprovedAt = by.ID, ec.now
+		r.record(ec.now, by, EventFirstApproval, map[string]string{"note": validText(a.Note)})
+		return nil
+	}
 	blockers := rep.decisive()
 	switch {
 	case len(blockers) == 0 && rep.Outcome == OutcomeBlocked:
@@ -276,9 +326,13 @@ func (r *Request) approveStaffClosure(ec effectCtx, m ports.StaffMember, a Staff
 	note := validText(a.Note)
 	r.d.StaffClosure.ApprovedBy, r.d.StaffClosure.ApprovedAt = by.ID, ec.now
 	r.d.Decision = &Decision{Approved: true, Actor: by, Note: note, At: ec.now}
-	if err := r.move(op, StateApproved, ec.now, by, EventApproved, map[string]string{
+	data := map[string]string{
 		"note": note, "mode": Immediate.String(), "reason": string(r.d.StaffClosure.Reason), "started_by": r.d.StaffClosure.StartedBy,
-	}); err != nil {
+	}
+	if sc := r.d.StaffClosure; sc.Reason == StaffReasonOrganizationRequest {
+		data["first_approved_by"], data["requested_by"], data[DataOrganization] = sc.FirstApprovedBy, string(sc.RequestedBy), string(sc.Organization)
+	}
+	if err := r.move(op, StateApproved, ec.now, by, EventApproved, data); err != nil {
 		return err
 	}
 	r.d.Mode = Immediate.String()
@@ -363,4 +417,14 @@ func (s *Service) ReviewEvidence(ctx context.Context, rv Reviewer, id string, n 
 		i++
 	}
 	return Document{}, nil, fmt.Errorf("%w: request %s has no evidence document %d", ErrNotFound, id, n)
+}
+
+// consistent reports whether a stored staff closure names who started it
+// as its reason says: an organisation and its admin for
+// StaffReasonOrganizationRequest, a staff member otherwise.
+func (c *StaffClosure) consistent() bool {
+	if c.Reason == StaffReasonOrganizationRequest {
+		return c.Organization != "" && c.RequestedBy != "" && c.StartedBy == ""
+	}
+	return c.StartedBy != "" && c.Organization == "" && c.RequestedBy == "" && c.FirstApprovedBy == ""
 }

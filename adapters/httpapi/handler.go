@@ -184,6 +184,8 @@ func (h *Handler) routes() {
 	h.handle("POST /v1/reviews/{id}/claim/renew", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.renewClaim})
 	h.handle("POST /v1/reviews/{id}/claim/release", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.releaseClaim})
 	h.handle("POST /v1/reviews/{id}/claim/reassign", op{role: reviewers, body: jsonBody, ifMatch: true, fn: h.reassign})
+	h.handle("POST /v1/organizations/{org}/closures", op{role: customers, body: jsonBody, fn: h.closeMembers})
+	h.handle("POST /v1/identifiers/recently-closed", op{role: reviewers, body: jsonBody, fn: h.recentlyClosed})
 	// Everything else is a problem document too, not the mux's text/plain
 	// 404 or 405.
 	h.mux.HandleFunc("/", h.unrouted)

@@ -162,8 +162,7 @@ var problems = []problemRule{
 	}},
 	{cancellation.ErrClaimRequired, http.StatusForbidden, "claim_required", "Claim the request before deciding it", nil},
 	{cancellation.ErrForbidden, http.StatusForbidden, "forbidden", "This staff member may not do this", nil},
-	// Organisation closures and kept identifiers have no endpoint yet; a
-	// host that serves them maps their errors here.
+	// POST /v1/organizations/{org}/closures: the batch over the quota.
 	{cancellation.ErrQuotaExceeded, http.StatusTooManyRequests, "quota_exceeded", "The organisation's closure quota is used up", func(err error, p *Problem) {
 		var qe *cancellation.QuotaExceededError
 		if errors.As(err, &qe) {
@@ -174,6 +173,7 @@ var problems = []problemRule{
 			}
 		}
 	}},
+	// POST /v1/identifiers/recently-closed on a Service without keys.
 	{cancellation.ErrIdentifiersNotKept, http.StatusNotImplemented, "identifiers_not_kept", "This platform keeps no identifiers of closed accounts", nil},
 }
 

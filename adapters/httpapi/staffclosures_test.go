@@ -19,8 +19,8 @@ const (
 )
 
 // backOfficeEnv is newEnv with two seniors and the reviewer rev-ada in
-// the staff directory.
-func backOfficeEnv(t *testing.T) *env {
+// the staff directory, the Config adjusted by mutate.
+func backOfficeEnv(t *testing.T, mutate ...func(*cancellation.Config)) *env {
 	t.Helper()
 	all := httpapi.BearerTokens{
 		tokSenior1: httpapi.Staff(cancellation.Reviewer{ID: "sen-1"}),
@@ -29,7 +29,12 @@ func backOfficeEnv(t *testing.T) *env {
 	for k, v := range tokens {
 		all[k] = v
 	}
-	e := newEnv(t, func(_ *cancellation.Config, o *httpapi.Options) { o.Authenticator = all })
+	e := newEnv(t, func(c *cancellation.Config, o *httpapi.Options) {
+		o.Authenticator = all
+		for _, m := range mutate {
+			m(c)
+		}
+	})
 	e.kit.Staff.Put(ports.StaffMember{ID: "rev-ada", Roles: []ports.Role{ports.RoleReviewer}})
 	e.kit.Staff.Put(ports.StaffMember{ID: "sen-1", Roles: []ports.Role{ports.RoleSenior}})
 	e.kit.Staff.Put(ports.StaffMember{ID: "sen-2", Roles: []ports.Role{ports.RoleSenior}})

@@ -24,6 +24,24 @@ func (d backOfficeStaff) StaffMember(_ context.Context, id string) (ports.StaffM
 	return m, nil
 }
 
+// oneOrg is an OrganizationDirectory of one organisation: an admin and a
+// member.
+type oneOrg struct {
+	id            ports.OrganizationID
+	admin, member ports.AccountID
+}
+
+func (o *oneOrg) Members(_ context.Context, org ports.OrganizationID) ([]ports.AccountID, error) {
+	if org != o.id {
+		return nil, ports.ErrNotFound
+	}
+	return []ports.AccountID{o.admin, o.member}, nil
+}
+
+func (o *oneOrg) IsAdmin(_ context.Context, org ports.OrganizationID, a ports.AccountID) (bool, error) {
+	return org == o.id && a == o.admin, nil
+}
+
 // testBackOfficeStates stores requests in the states of the back office,
 // returned (asked for more) and awaiting_approval (a staff closure): each
 // is the account's active request (ActiveFor finds it, a second Start is
@@ -38,6 +56,11 @@ func testBackOfficeStates(t *testing.T, newStore func(t *testing.T) cancellation
 	cfg.Staff = backOfficeStaff{
 		"senior-1": {ID: "senior-1", Roles: []ports.Role{ports.RoleSenior}},
 		"senior-2": {ID: "senior-2", Roles: []ports.Role{ports.RoleSenior}},
+	}
+	orgs := &oneOrg{}
+	if _, ok := e.store.(cancellation.ClosureQuotaStore); ok {
+		cfg.Organizations = orgs
+		cfg.MemberClosures = cancellation.MemberStaffClosures
 	}
 	svc, err := cancellation.New(cfg)
 	require.NoError(t, err)
@@ -59,7 +82,24 @@ func testBackOfficeStates(t *testing.T, newStore func(t *testing.T) cancellation
 	c, err := svc.StartStaffClosure(ctx, cancellation.Reviewer{ID: "senior-1"}, closing, cancellation.StaffClosureStart{Reason: cancellation.StaffReasonFraud})
 	require.NoError(t, err)
 
-	for _, want := range []*cancellation.Request{r, c} {
+	wants := []*cancellation.Request{r, c}
+	if cfg.Organizations != nil {
+		// A staff closure an organisation's admin asked for, approved by
+		// the first of its two seniors, keeps who asked and who approved.
+		admin, member := e.account(t), e.account(t)
+		org := ports.OrganizationID("org-" + string(member))
+		orgs.id, orgs.admin, orgs.member = org, admin, member
+		out, err := svc.CloseMembers(ctx, org, admin, []ports.AccountID{member})
+		require.NoError(t, err)
+		require.NoError(t, out[0].Err)
+		o, err := svc.ApproveStaffClosure(ctx, cancellation.Reviewer{ID: "senior-1"}, out[0].Request.ID(), cancellation.StaffApproval{})
+		require.NoError(t, err)
+		sc, _ := o.StaffClosure()
+		require.Equal(t, admin, sc.RequestedBy)
+		require.Equal(t, "senior-1", sc.FirstApprovedBy)
+		wants = append(wants, o)
+	}
+	for _, want := range wants {
 		got, err := e.store.Get(ctx, want.ID())
 		require.NoError(t, err)
 		requireSameRequest(t, want, got)

@@ -22,15 +22,18 @@ import (
 
 // Defines values for ActorKind.
 const (
-	ActorKindCustomer ActorKind = "customer"
-	ActorKindReviewer ActorKind = "reviewer"
-	ActorKindSystem   ActorKind = "system"
+	ActorKindCustomer          ActorKind = "customer"
+	ActorKindOrganizationAdmin ActorKind = "organization_admin"
+	ActorKindReviewer          ActorKind = "reviewer"
+	ActorKindSystem            ActorKind = "system"
 )
 
 // Valid indicates whether the value is a known member of the ActorKind enum.
 func (e ActorKind) Valid() bool {
 	switch e {
 	case ActorKindCustomer:
+		return true
+	case ActorKindOrganizationAdmin:
 		return true
 	case ActorKindReviewer:
 		return true
@@ -140,6 +143,24 @@ func (e FindingOutcome) Valid() bool {
 	case FindingOutcomeNeedsConsent:
 		return true
 	case FindingOutcomePass:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MemberClosureRequestKind.
+const (
+	MemberSteps  MemberClosureRequestKind = "member_steps"
+	StaffClosure MemberClosureRequestKind = "staff_closure"
+)
+
+// Valid indicates whether the value is a known member of the MemberClosureRequestKind enum.
+func (e MemberClosureRequestKind) Valid() bool {
+	switch e {
+	case MemberSteps:
+		return true
+	case StaffClosure:
 		return true
 	default:
 		return false
@@ -310,6 +331,7 @@ const (
 	ReviewStaffClosureReasonDeceasedHolder      ReviewStaffClosureReason = "deceased_holder"
 	ReviewStaffClosureReasonFraud               ReviewStaffClosureReason = "fraud"
 	ReviewStaffClosureReasonLegalOrder          ReviewStaffClosureReason = "legal_order"
+	ReviewStaffClosureReasonOrganizationRequest ReviewStaffClosureReason = "organization_request"
 	ReviewStaffClosureReasonOwnerRequestOffline ReviewStaffClosureReason = "owner_request_offline"
 )
 
@@ -321,6 +343,8 @@ func (e ReviewStaffClosureReason) Valid() bool {
 	case ReviewStaffClosureReasonFraud:
 		return true
 	case ReviewStaffClosureReasonLegalOrder:
+		return true
+	case ReviewStaffClosureReasonOrganizationRequest:
 		return true
 	case ReviewStaffClosureReasonOwnerRequestOffline:
 		return true
@@ -645,6 +669,37 @@ type Item struct {
 	Value       *Money  `json:"value,omitempty"`
 }
 
+// MemberClosure One member's outcome; exactly one of request and problem is set.
+type MemberClosure struct {
+	Account string `json:"account"`
+
+	// Problem Why it did not start (a problem code of this API), without the member's details.
+	Problem *struct {
+		Code   string `json:"code"`
+		Status int    `json:"status"`
+		Title  string `json:"title"`
+	} `json:"problem,omitempty"`
+	Request *struct {
+		CreatedAt time.Time                `json:"created_at"`
+		Id        string                   `json:"id"`
+		Kind      MemberClosureRequestKind `json:"kind"`
+		State     State                    `json:"state"`
+	} `json:"request,omitempty"`
+}
+
+// MemberClosureRequestKind defines model for MemberClosure.Request.Kind.
+type MemberClosureRequestKind string
+
+// MemberClosuresBody defines model for MemberClosuresBody.
+type MemberClosuresBody struct {
+	Members []string `json:"members"`
+}
+
+// MemberClosuresResult defines model for MemberClosuresResult.
+type MemberClosuresResult struct {
+	Items []MemberClosure `json:"items"`
+}
+
 // Money defines model for Money.
 type Money struct {
 	// Amount Minor units.
@@ -756,6 +811,16 @@ type ReasonCode string
 type ReassignBody struct {
 	// To The staff id of the reviewer who gets the claim.
 	To string `json:"to"`
+}
+
+// RecentlyClosedBody defines model for RecentlyClosedBody.
+type RecentlyClosedBody struct {
+	Identifier string `json:"identifier"`
+}
+
+// RecentlyClosedResult defines model for RecentlyClosedResult.
+type RecentlyClosedResult struct {
+	RecentlyClosed bool `json:"recently_closed"`
 }
 
 // RejectBody defines model for RejectBody.
@@ -905,18 +970,30 @@ type Review struct {
 	Round        *int          `json:"round,omitempty"`
 	ScheduledFor *time.Time    `json:"scheduled_for,omitempty"`
 	StaffClosure *struct {
-		ApprovedAt *time.Time `json:"approved_at,omitempty"`
-		ApprovedBy *string    `json:"approved_by,omitempty"`
-		Note       *string    `json:"note,omitempty"`
-		Override   *struct {
+		ApprovedAt      *time.Time `json:"approved_at,omitempty"`
+		ApprovedBy      *string    `json:"approved_by,omitempty"`
+		FirstApprovedAt *time.Time `json:"first_approved_at,omitempty"`
+
+		// FirstApprovedBy The first of the two seniors (reason organization_request).
+		FirstApprovedBy *string `json:"first_approved_by,omitempty"`
+		Note            *string `json:"note,omitempty"`
+
+		// Organization Set with reason organization_request.
+		Organization *string `json:"organization,omitempty"`
+		Override     *struct {
 			At            time.Time `json:"at"`
 			By            string    `json:"by"`
 			Justification string    `json:"justification"`
 			Rules         []string  `json:"rules"`
 		} `json:"override,omitempty"`
-		Reason    ReviewStaffClosureReason `json:"reason"`
-		StartedAt time.Time                `json:"started_at"`
-		StartedBy string                   `json:"started_by"`
+		Reason ReviewStaffClosureReason `json:"reason"`
+
+		// RequestedBy The admin who asked (reason organization_request).
+		RequestedBy *string   `json:"requested_by,omitempty"`
+		StartedAt   time.Time `json:"started_at"`
+
+		// StartedBy Empty for a closure an organisation's admin asked for.
+		StartedBy string `json:"started_by"`
 	} `json:"staff_closure,omitempty"`
 	State       State      `json:"state"`
 	SubmittedAt *time.Time `json:"submitted_at,omitempty"`
@@ -1113,6 +1190,18 @@ type ListStuckEffectsParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// RecentlyClosedParams defines parameters for RecentlyClosed.
+type RecentlyClosedParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// CloseMembersParams defines parameters for CloseMembers.
+type CloseMembersParams struct {
+	// IdempotencyKey 1 to 255 visible ASCII characters, bare or as a quoted sf-string.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListReviewsParams defines parameters for ListReviews.
 type ListReviewsParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1297,6 +1386,12 @@ type SubmitCancellationJSONRequestBody = Empty
 
 // WithdrawCancellationJSONRequestBody defines body for WithdrawCancellation for application/json ContentType.
 type WithdrawCancellationJSONRequestBody = Empty
+
+// RecentlyClosedJSONRequestBody defines body for RecentlyClosed for application/json ContentType.
+type RecentlyClosedJSONRequestBody = RecentlyClosedBody
+
+// CloseMembersJSONRequestBody defines body for CloseMembers for application/json ContentType.
+type CloseMembersJSONRequestBody = MemberClosuresBody
 
 // ApproveReviewJSONRequestBody defines body for ApproveReview for application/json ContentType.
 type ApproveReviewJSONRequestBody = ApproveBody
@@ -1586,6 +1681,36 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/eligibility (the `CheckEligibility` operationId).
 	CheckEligibility(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// RecentlyClosedWithBody Did an identifier belong to a recently closed account? (staff principals)
+	//
+	// For the host's registration flow, which calls it as a staff
+	// principal: customers get 403, as the answer tells something of
+	// another person's account. The identifier (an email address, a
+	// phone number or another login identifier) travels in the body so
+	// that it stays out of access logs; only keyed hashes are kept. 501
+	// identifiers_not_kept when the platform keeps none; 422
+	// validation_failed for an empty identifier.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/identifiers/recently-closed (the `RecentlyClosed` operationId).
+	RecentlyClosedWithBody(ctx context.Context, params *RecentlyClosedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RecentlyClosed Did an identifier belong to a recently closed account? (staff principals)
+	//
+	// For the host's registration flow, which calls it as a staff
+	// principal: customers get 403, as the answer tells something of
+	// another person's account. The identifier (an email address, a
+	// phone number or another login identifier) travels in the body so
+	// that it stays out of access logs; only keyed hashes are kept. 501
+	// identifiers_not_kept when the platform keeps none; 422
+	// validation_failed for an empty identifier.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/identifiers/recently-closed (the `RecentlyClosed` operationId).
+	RecentlyClosed(ctx context.Context, params *RecentlyClosedParams, body RecentlyClosedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetNotes The notes to read before confirming (step 2), with their version.
 	//
 	// Corresponds with GET /v1/notes (the `GetNotes` operationId).
@@ -1595,6 +1720,40 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/openapi.yaml (the `GetOpenAPI` operationId).
 	GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseMembersWithBody Start closing member accounts of an organisation (its admin, a customer).
+	//
+	// The caller must be an admin of the organisation (403 forbidden
+	// otherwise). Each member gets a request of its own: one the member
+	// completes, or a staff closure two seniors approve, as the host
+	// configures. A member who cannot start (an active request of their
+	// own, a closed account, not eligible) is reported with a problem
+	// and not counted. A batch over the organisation's quota starts
+	// nothing: 429 quota_exceeded with retry_at, when the whole batch
+	// fits (absent when it never fits as one batch). Members named
+	// twice, non-members or the caller answer 422 validation_failed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/organizations/{org}/closures (the `CloseMembers` operationId).
+	CloseMembersWithBody(ctx context.Context, org string, params *CloseMembersParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseMembers Start closing member accounts of an organisation (its admin, a customer).
+	//
+	// The caller must be an admin of the organisation (403 forbidden
+	// otherwise). Each member gets a request of its own: one the member
+	// completes, or a staff closure two seniors approve, as the host
+	// configures. A member who cannot start (an active request of their
+	// own, a closed account, not eligible) is reported with a problem
+	// and not counted. A batch over the organisation's quota starts
+	// nothing: 429 quota_exceeded with retry_at, when the whole batch
+	// fits (absent when it never fits as one batch). Members named
+	// twice, non-members or the caller answer 422 validation_failed.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/organizations/{org}/closures (the `CloseMembers` operationId).
+	CloseMembers(ctx context.Context, org string, params *CloseMembersParams, body CloseMembersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListReviews The review queue, overdue first, then by due date.
 	//
@@ -1819,7 +1978,13 @@ type ClientInterface interface {
 	// 403 four_eyes for the staff member who started it; 422
 	// not_eligible when blockers remain and no justification is given
 	// (with one, the override is recorded in the history). The account
-	// is closed at once and the customer told by SMS and email.
+	// is closed at once and the customer told by SMS and email. A
+	// closure an organisation's admin asked for (reason
+	// organization_request) needs no evidence and two different seniors:
+	// the first approval is recorded (first_approved_by) and leaves it
+	// awaiting_approval (a justification then is 422 validation_failed);
+	// the second closes it. 403 four_eyes for the first approver again
+	// and for a senior whose own account is the admin's who asked.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1831,7 +1996,13 @@ type ClientInterface interface {
 	// 403 four_eyes for the staff member who started it; 422
 	// not_eligible when blockers remain and no justification is given
 	// (with one, the override is recorded in the history). The account
-	// is closed at once and the customer told by SMS and email.
+	// is closed at once and the customer told by SMS and email. A
+	// closure an organisation's admin asked for (reason
+	// organization_request) needs no evidence and two different seniors:
+	// the first approval is recorded (first_approved_by) and leaves it
+	// awaiting_approval (a justification then is 422 validation_failed);
+	// the second closes it. 403 four_eyes for the first approver again
+	// and for a senior whose own account is the admin's who asked.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2269,6 +2440,56 @@ func (c *Client) CheckEligibility(ctx context.Context, reqEditors ...RequestEdit
 	return c.Client.Do(req)
 }
 
+// RecentlyClosedWithBody Did an identifier belong to a recently closed account? (staff principals)
+//
+// For the host's registration flow, which calls it as a staff
+// principal: customers get 403, as the answer tells something of
+// another person's account. The identifier (an email address, a
+// phone number or another login identifier) travels in the body so
+// that it stays out of access logs; only keyed hashes are kept. 501
+// identifiers_not_kept when the platform keeps none; 422
+// validation_failed for an empty identifier.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/identifiers/recently-closed (the `RecentlyClosed` operationId).
+func (c *Client) RecentlyClosedWithBody(ctx context.Context, params *RecentlyClosedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecentlyClosedRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RecentlyClosed Did an identifier belong to a recently closed account? (staff principals)
+//
+// For the host's registration flow, which calls it as a staff
+// principal: customers get 403, as the answer tells something of
+// another person's account. The identifier (an email address, a
+// phone number or another login identifier) travels in the body so
+// that it stays out of access logs; only keyed hashes are kept. 501
+// identifiers_not_kept when the platform keeps none; 422
+// validation_failed for an empty identifier.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/identifiers/recently-closed (the `RecentlyClosed` operationId).
+func (c *Client) RecentlyClosed(ctx context.Context, params *RecentlyClosedParams, body RecentlyClosedJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRecentlyClosedRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetNotes The notes to read before confirming (step 2), with their version.
 //
 // Corresponds with GET /v1/notes (the `GetNotes` operationId).
@@ -2289,6 +2510,60 @@ func (c *Client) GetNotes(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // Corresponds with GET /v1/openapi.yaml (the `GetOpenAPI` operationId).
 func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOpenAPIRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseMembersWithBody Start closing member accounts of an organisation (its admin, a customer).
+//
+// The caller must be an admin of the organisation (403 forbidden
+// otherwise). Each member gets a request of its own: one the member
+// completes, or a staff closure two seniors approve, as the host
+// configures. A member who cannot start (an active request of their
+// own, a closed account, not eligible) is reported with a problem
+// and not counted. A batch over the organisation's quota starts
+// nothing: 429 quota_exceeded with retry_at, when the whole batch
+// fits (absent when it never fits as one batch). Members named
+// twice, non-members or the caller answer 422 validation_failed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/organizations/{org}/closures (the `CloseMembers` operationId).
+func (c *Client) CloseMembersWithBody(ctx context.Context, org string, params *CloseMembersParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseMembersRequestWithBody(c.Server, org, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseMembers Start closing member accounts of an organisation (its admin, a customer).
+//
+// The caller must be an admin of the organisation (403 forbidden
+// otherwise). Each member gets a request of its own: one the member
+// completes, or a staff closure two seniors approve, as the host
+// configures. A member who cannot start (an active request of their
+// own, a closed account, not eligible) is reported with a problem
+// and not counted. A batch over the organisation's quota starts
+// nothing: 429 quota_exceeded with retry_at, when the whole batch
+// fits (absent when it never fits as one batch). Members named
+// twice, non-members or the caller answer 422 validation_failed.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/organizations/{org}/closures (the `CloseMembers` operationId).
+func (c *Client) CloseMembers(ctx context.Context, org string, params *CloseMembersParams, body CloseMembersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseMembersRequest(c.Server, org, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2782,7 +3057,13 @@ func (c *Client) StartStaffClosure(ctx context.Context, params *StartStaffClosur
 // 403 four_eyes for the staff member who started it; 422
 // not_eligible when blockers remain and no justification is given
 // (with one, the override is recorded in the history). The account
-// is closed at once and the customer told by SMS and email.
+// is closed at once and the customer told by SMS and email. A
+// closure an organisation's admin asked for (reason
+// organization_request) needs no evidence and two different seniors:
+// the first approval is recorded (first_approved_by) and leaves it
+// awaiting_approval (a justification then is 422 validation_failed);
+// the second closes it. 403 four_eyes for the first approver again
+// and for a senior whose own account is the admin's who asked.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2804,7 +3085,13 @@ func (c *Client) ApproveStaffClosureWithBody(ctx context.Context, id ID, params 
 // 403 four_eyes for the staff member who started it; 422
 // not_eligible when blockers remain and no justification is given
 // (with one, the override is recorded in the history). The account
-// is closed at once and the customer told by SMS and email.
+// is closed at once and the customer told by SMS and email. A
+// closure an organisation's admin asked for (reason
+// organization_request) needs no evidence and two different seniors:
+// the first approval is recorded (first_approved_by) and leaves it
+// awaiting_approval (a justification then is 422 validation_failed);
+// the second closes it. 403 four_eyes for the first approver again
+// and for a senior whose own account is the admin's who asked.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3771,6 +4058,61 @@ func NewCheckEligibilityRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewRecentlyClosedRequest calls the generic RecentlyClosed builder with application/json body
+func NewRecentlyClosedRequest(server string, params *RecentlyClosedParams, body RecentlyClosedJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRecentlyClosedRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewRecentlyClosedRequestWithBody constructs an http.Request for the RecentlyClosed method, with any body, and a specified content type
+func NewRecentlyClosedRequestWithBody(server string, params *RecentlyClosedParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/identifiers/recently-closed")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetNotesRequest constructs an http.Request for the GetNotes method
 func NewGetNotesRequest(server string) (*http.Request, error) {
 	var err error
@@ -3820,6 +4162,68 @@ func NewGetOpenAPIRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCloseMembersRequest calls the generic CloseMembers builder with application/json body
+func NewCloseMembersRequest(server string, org string, params *CloseMembersParams, body CloseMembersJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCloseMembersRequestWithBody(server, org, params, "application/json", bodyReader)
+}
+
+// NewCloseMembersRequestWithBody constructs an http.Request for the CloseMembers method, with any body, and a specified content type
+func NewCloseMembersRequestWithBody(server string, org string, params *CloseMembersParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org", org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/organizations/%s/closures", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -5318,6 +5722,36 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/eligibility (the `CheckEligibility` operationId).
 	CheckEligibilityWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CheckEligibilityResponse, error)
 
+	// RecentlyClosedWithBodyWithResponse Did an identifier belong to a recently closed account? (staff principals)
+	//
+	// For the host's registration flow, which calls it as a staff
+	// principal: customers get 403, as the answer tells something of
+	// another person's account. The identifier (an email address, a
+	// phone number or another login identifier) travels in the body so
+	// that it stays out of access logs; only keyed hashes are kept. 501
+	// identifiers_not_kept when the platform keeps none; 422
+	// validation_failed for an empty identifier.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/identifiers/recently-closed (the `RecentlyClosed` operationId).
+	RecentlyClosedWithBodyWithResponse(ctx context.Context, params *RecentlyClosedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecentlyClosedResponse, error)
+
+	// RecentlyClosedWithResponse Did an identifier belong to a recently closed account? (staff principals)
+	//
+	// For the host's registration flow, which calls it as a staff
+	// principal: customers get 403, as the answer tells something of
+	// another person's account. The identifier (an email address, a
+	// phone number or another login identifier) travels in the body so
+	// that it stays out of access logs; only keyed hashes are kept. 501
+	// identifiers_not_kept when the platform keeps none; 422
+	// validation_failed for an empty identifier.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/identifiers/recently-closed (the `RecentlyClosed` operationId).
+	RecentlyClosedWithResponse(ctx context.Context, params *RecentlyClosedParams, body RecentlyClosedJSONRequestBody, reqEditors ...RequestEditorFn) (*RecentlyClosedResponse, error)
+
 	// GetNotesWithResponse The notes to read before confirming (step 2), with their version.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5331,6 +5765,40 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/openapi.yaml (the `GetOpenAPI` operationId).
 	GetOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIResponse, error)
+
+	// CloseMembersWithBodyWithResponse Start closing member accounts of an organisation (its admin, a customer).
+	//
+	// The caller must be an admin of the organisation (403 forbidden
+	// otherwise). Each member gets a request of its own: one the member
+	// completes, or a staff closure two seniors approve, as the host
+	// configures. A member who cannot start (an active request of their
+	// own, a closed account, not eligible) is reported with a problem
+	// and not counted. A batch over the organisation's quota starts
+	// nothing: 429 quota_exceeded with retry_at, when the whole batch
+	// fits (absent when it never fits as one batch). Members named
+	// twice, non-members or the caller answer 422 validation_failed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/organizations/{org}/closures (the `CloseMembers` operationId).
+	CloseMembersWithBodyWithResponse(ctx context.Context, org string, params *CloseMembersParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CloseMembersResponse, error)
+
+	// CloseMembersWithResponse Start closing member accounts of an organisation (its admin, a customer).
+	//
+	// The caller must be an admin of the organisation (403 forbidden
+	// otherwise). Each member gets a request of its own: one the member
+	// completes, or a staff closure two seniors approve, as the host
+	// configures. A member who cannot start (an active request of their
+	// own, a closed account, not eligible) is reported with a problem
+	// and not counted. A batch over the organisation's quota starts
+	// nothing: 429 quota_exceeded with retry_at, when the whole batch
+	// fits (absent when it never fits as one batch). Members named
+	// twice, non-members or the caller answer 422 validation_failed.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/organizations/{org}/closures (the `CloseMembers` operationId).
+	CloseMembersWithResponse(ctx context.Context, org string, params *CloseMembersParams, body CloseMembersJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseMembersResponse, error)
 
 	// ListReviewsWithResponse The review queue, overdue first, then by due date.
 	//
@@ -5563,7 +6031,13 @@ type ClientWithResponsesInterface interface {
 	// 403 four_eyes for the staff member who started it; 422
 	// not_eligible when blockers remain and no justification is given
 	// (with one, the override is recorded in the history). The account
-	// is closed at once and the customer told by SMS and email.
+	// is closed at once and the customer told by SMS and email. A
+	// closure an organisation's admin asked for (reason
+	// organization_request) needs no evidence and two different seniors:
+	// the first approval is recorded (first_approved_by) and leaves it
+	// awaiting_approval (a justification then is 422 validation_failed);
+	// the second closes it. 403 four_eyes for the first approver again
+	// and for a senior whose own account is the admin's who asked.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5575,7 +6049,13 @@ type ClientWithResponsesInterface interface {
 	// 403 four_eyes for the staff member who started it; 422
 	// not_eligible when blockers remain and no justification is given
 	// (with one, the override is recorded in the history). The account
-	// is closed at once and the customer told by SMS and email.
+	// is closed at once and the customer told by SMS and email. A
+	// closure an organisation's admin asked for (reason
+	// organization_request) needs no evidence and two different seniors:
+	// the first approval is recorded (first_approved_by) and leaves it
+	// awaiting_approval (a justification then is 422 validation_failed);
+	// the second closes it. 403 four_eyes for the first approver again
+	// and for a senior whose own account is the admin's who asked.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6531,6 +7011,62 @@ func (r CheckEligibilityResponse) ContentType() string {
 	return ""
 }
 
+// RecentlyClosedResponseDefaultHeaders the declared response headers of an HTTP default response for RecentlyClosed
+type RecentlyClosedResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type RecentlyClosedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecentlyClosedResult
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RecentlyClosedResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RecentlyClosedResponse) GetJSON200() *RecentlyClosedResult {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RecentlyClosedResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RecentlyClosedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RecentlyClosedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RecentlyClosedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RecentlyClosedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetNotesResponseDefaultHeaders the declared response headers of an HTTP default response for GetNotes
 type GetNotesResponseDefaultHeaders struct {
 	RetryAfter      *int
@@ -6622,6 +7158,62 @@ func (r GetOpenAPIResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetOpenAPIResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CloseMembersResponseDefaultHeaders the declared response headers of an HTTP default response for CloseMembers
+type CloseMembersResponseDefaultHeaders struct {
+	RetryAfter      *int
+	WWWAuthenticate *string
+}
+
+type CloseMembersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MemberClosuresResult
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CloseMembersResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CloseMembersResponse) GetJSON200() *MemberClosuresResult {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CloseMembersResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CloseMembersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CloseMembersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CloseMembersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CloseMembersResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8119,6 +8711,48 @@ func (c *ClientWithResponses) CheckEligibilityWithResponse(ctx context.Context, 
 	return ParseCheckEligibilityResponse(rsp)
 }
 
+// RecentlyClosedWithBodyWithResponse Did an identifier belong to a recently closed account? (staff principals)
+//
+// For the host's registration flow, which calls it as a staff
+// principal: customers get 403, as the answer tells something of
+// another person's account. The identifier (an email address, a
+// phone number or another login identifier) travels in the body so
+// that it stays out of access logs; only keyed hashes are kept. 501
+// identifiers_not_kept when the platform keeps none; 422
+// validation_failed for an empty identifier.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/identifiers/recently-closed (the `RecentlyClosed` operationId).
+func (c *ClientWithResponses) RecentlyClosedWithBodyWithResponse(ctx context.Context, params *RecentlyClosedParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RecentlyClosedResponse, error) {
+	rsp, err := c.RecentlyClosedWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecentlyClosedResponse(rsp)
+}
+
+// RecentlyClosedWithResponse Did an identifier belong to a recently closed account? (staff principals)
+//
+// For the host's registration flow, which calls it as a staff
+// principal: customers get 403, as the answer tells something of
+// another person's account. The identifier (an email address, a
+// phone number or another login identifier) travels in the body so
+// that it stays out of access logs; only keyed hashes are kept. 501
+// identifiers_not_kept when the platform keeps none; 422
+// validation_failed for an empty identifier.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/identifiers/recently-closed (the `RecentlyClosed` operationId).
+func (c *ClientWithResponses) RecentlyClosedWithResponse(ctx context.Context, params *RecentlyClosedParams, body RecentlyClosedJSONRequestBody, reqEditors ...RequestEditorFn) (*RecentlyClosedResponse, error) {
+	rsp, err := c.RecentlyClosed(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRecentlyClosedResponse(rsp)
+}
+
 // GetNotesWithResponse The notes to read before confirming (step 2), with their version.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -8143,6 +8777,52 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 		return nil, err
 	}
 	return ParseGetOpenAPIResponse(rsp)
+}
+
+// CloseMembersWithBodyWithResponse Start closing member accounts of an organisation (its admin, a customer).
+//
+// The caller must be an admin of the organisation (403 forbidden
+// otherwise). Each member gets a request of its own: one the member
+// completes, or a staff closure two seniors approve, as the host
+// configures. A member who cannot start (an active request of their
+// own, a closed account, not eligible) is reported with a problem
+// and not counted. A batch over the organisation's quota starts
+// nothing: 429 quota_exceeded with retry_at, when the whole batch
+// fits (absent when it never fits as one batch). Members named
+// twice, non-members or the caller answer 422 validation_failed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/organizations/{org}/closures (the `CloseMembers` operationId).
+func (c *ClientWithResponses) CloseMembersWithBodyWithResponse(ctx context.Context, org string, params *CloseMembersParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CloseMembersResponse, error) {
+	rsp, err := c.CloseMembersWithBody(ctx, org, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseMembersResponse(rsp)
+}
+
+// CloseMembersWithResponse Start closing member accounts of an organisation (its admin, a customer).
+//
+// The caller must be an admin of the organisation (403 forbidden
+// otherwise). Each member gets a request of its own: one the member
+// completes, or a staff closure two seniors approve, as the host
+// configures. A member who cannot start (an active request of their
+// own, a closed account, not eligible) is reported with a problem
+// and not counted. A batch over the organisation's quota starts
+// nothing: 429 quota_exceeded with retry_at, when the whole batch
+// fits (absent when it never fits as one batch). Members named
+// twice, non-members or the caller answer 422 validation_failed.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/organizations/{org}/closures (the `CloseMembers` operationId).
+func (c *ClientWithResponses) CloseMembersWithResponse(ctx context.Context, org string, params *CloseMembersParams, body CloseMembersJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseMembersResponse, error) {
+	rsp, err := c.CloseMembers(ctx, org, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseMembersResponse(rsp)
 }
 
 // ListReviewsWithResponse The review queue, overdue first, then by due date.
@@ -8532,7 +9212,13 @@ func (c *ClientWithResponses) StartStaffClosureWithResponse(ctx context.Context,
 // 403 four_eyes for the staff member who started it; 422
 // not_eligible when blockers remain and no justification is given
 // (with one, the override is recorded in the history). The account
-// is closed at once and the customer told by SMS and email.
+// is closed at once and the customer told by SMS and email. A
+// closure an organisation's admin asked for (reason
+// organization_request) needs no evidence and two different seniors:
+// the first approval is recorded (first_approved_by) and leaves it
+// awaiting_approval (a justification then is 422 validation_failed);
+// the second closes it. 403 four_eyes for the first approver again
+// and for a senior whose own account is the admin's who asked.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8550,7 +9236,13 @@ func (c *ClientWithResponses) ApproveStaffClosureWithBodyWithResponse(ctx contex
 // 403 four_eyes for the staff member who started it; 422
 // not_eligible when blockers remain and no justification is given
 // (with one, the override is recorded in the history). The account
-// is closed at once and the customer told by SMS and email.
+// is closed at once and the customer told by SMS and email. A
+// closure an organisation's admin asked for (reason
+// organization_request) needs no evidence and two different seniors:
+// the first approval is recorded (first_approved_by) and leaves it
+// awaiting_approval (a justification then is 422 validation_failed);
+// the second closes it. 403 four_eyes for the first approver again
+// and for a senior whose own account is the admin's who asked.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9532,6 +10224,59 @@ func ParseCheckEligibilityResponse(rsp *http.Response) (*CheckEligibilityRespons
 	return response, nil
 }
 
+// ParseRecentlyClosedResponse parses an HTTP response from a RecentlyClosedWithResponse call
+func ParseRecentlyClosedResponse(rsp *http.Response) (*RecentlyClosedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RecentlyClosedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecentlyClosedResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case true:
+		var headers RecentlyClosedResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetNotesResponse parses an HTTP response from a GetNotesWithResponse call
 func ParseGetNotesResponse(rsp *http.Response) (*GetNotesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -9606,6 +10351,59 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 		}
 		response.YAML200 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseCloseMembersResponse parses an HTTP response from a CloseMembersWithResponse call
+func ParseCloseMembersResponse(rsp *http.Response) (*CloseMembersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CloseMembersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MemberClosuresResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case true:
+		var headers CloseMembersResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil
