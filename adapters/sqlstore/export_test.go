@@ -17,7 +17,7 @@ func Bind(d Dialect, query string) string { return queries{dialect: d}.bind(quer
 type FloorSQL struct {
 	Get, Update, InsertEvent, UpdateAppend string
 	// UpdateArgs are Update's: state, version, due_at, wake_at,
-	// failing_since, data, id,
+	// failing_since, settled_at, data, id,
 	// version-1, account. Event is the data of r's one new event.
 	UpdateArgs []any
 	Event      string
