@@ -227,3 +227,28 @@ func TestNew_RecordRetentionNeedsARecordPurger(t *testing.T) {
 	_, err = kit.Store.Get(t.Context(), r.ID())
 	require.NoError(t, err, "the record is kept")
 }
+
+// TestRetention_StaffClosureEvidenceIsPurgedWithTheDocuments: the evidence
+// staff upload to a closure (DocumentEvidence) stays for
+// DocumentPolicy.Retention after the closure ends, is purged by the
+// purge_documents effect, and the record goes at the end of
+// RecordRetention.
+func TestRetention_StaffClosureEvidenceIsPurgedWithTheDocuments(t *testing.T) {
+	f := setup(t).withStaff()
+	r := f.staffClosure("acct-staff-evidence")
+	r, err := f.svc.ApproveStaffClosure(f.ctx, as(senior2), r.ID(), cancellation.StaffApproval{Note: "order verified"})
+	require.NoError(t, err)
+	require.Equal(t, cancellation.StateCancelled, r.State())
+	require.Equal(t, 1, f.kit.Documents.Len(), "the evidence stays for the documents' retention")
+	require.True(t, r.SettledAt().IsZero(), "its purge is pending")
+
+	f.clock.Advance(cancellation.DefaultDocumentRetention)
+	f.maintain()
+	require.Zero(t, f.kit.Documents.Len(), "the evidence is purged")
+	require.Equal(t, r.EndedAt(), f.stored(r.ID()).SettledAt())
+
+	f.clock.Set(r.EndedAt().Add(cancellation.DefaultRecordRetention))
+	require.Equal(t, 1, f.maintain().RecordsPurged)
+	_, err = f.kit.Store.Get(f.ctx, r.ID())
+	require.ErrorIs(t, err, cancellation.ErrNotFound)
+}
