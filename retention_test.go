@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/mock/gomock"
 
 	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/adapters/memory"
 	"github.com/accountkit/cancellation/ports"
+	"github.com/accountkit/cancellation/ports/mocks"
 )
 
 // TestRetention_NothingPersonalIsLeftAfterEveryRetention runs a whole
@@ -251,4 +253,41 @@ func TestRetention_StaffClosureEvidenceIsPurgedWithTheDocuments(t *testing.T) {
 	require.Equal(t, 1, f.maintain().RecordsPurged)
 	_, err = f.kit.Store.Get(f.ctx, r.ID())
 	require.ErrorIs(t, err, cancellation.ErrNotFound)
+}
+
+// purgingStore is the memory Store with a mocked RecordPurger.
+type purgingStore struct {
+	cancellation.Store
+	*mocks.MockRecordPurger
+}
+
+// TestRunMaintenance_PurgesRecordsInBatchesUntilAShortOneAndReportsAFailure:
+// maintenance asks the RecordPurger for batches of its batch size, bounded
+// by now minus RecordRetention, until a batch comes back short, counts what
+// was deleted, and a failing purge is an error of the pass that stops no
+// other work.
+func TestRunMaintenance_PurgesRecordsInBatchesUntilAShortOneAndReportsAFailure(t *testing.T) {
+	rp := mocks.NewMockRecordPurger(gomock.NewController(t))
+	f := setup(t, func(c *cancellation.Config) {
+		c.Store = purgingStore{c.Store, rp}
+		c.RecordRetention = 24 * time.Hour
+	})
+	cancellation.SetMaintenanceBatch(f.svc, 2)
+	bound := t0.Add(-24 * time.Hour)
+	gomock.InOrder(
+		rp.EXPECT().PurgeEnded(gomock.Any(), bound, 2).Return(2, nil),
+		rp.EXPECT().PurgeEnded(gomock.Any(), bound, 2).Return(2, nil),
+		rp.EXPECT().PurgeEnded(gomock.Any(), bound, 2).Return(1, nil),
+	)
+	require.Equal(t, 5, f.maintain().RecordsPurged)
+
+	a := f.personal("acct-purge-fails")
+	r := f.start(a.ID)
+	f.clock.Advance(8 * 24 * time.Hour) // past ExpireAfter
+	rp.EXPECT().PurgeEnded(gomock.Any(), f.clock.Now().Add(-24*time.Hour), 2).Return(1, errors.New("disk full"))
+	rep, err := f.svc.RunMaintenance(f.ctx)
+	require.ErrorContains(t, err, "purging the records of ended requests: disk full")
+	require.Equal(t, 1, rep.RecordsPurged)
+	require.Equal(t, 1, rep.Expired, "the rest of the pass still ran")
+	require.Equal(t, cancellation.StateExpired, f.stored(r.ID()).State())
 }

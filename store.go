@@ -1,6 +1,6 @@
 package cancellation
 
-//go:generate go tool mockgen -typed -destination=ports/mocks/store.go -package=mocks . Store
+//go:generate go tool mockgen -typed -destination=ports/mocks/store.go -package=mocks . Store,RecordPurger
 
 import (
 	"context"
