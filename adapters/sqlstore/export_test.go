@@ -42,3 +42,11 @@ func Floor(s *Store, r *cancellation.Request, id string) (FloorSQL, error) {
 // ListSQL is the SELECT a Store of dialect d sends for q, with its
 // arguments.
 func ListSQL(d Dialect, q cancellation.Query) (string, []any) { return newQueries(d).list(q) }
+
+// Cached reports whether s's cache holds the request with the id.
+func Cached(s *Store, id string) bool {
+	s.recent.mu.Lock()
+	defer s.recent.mu.Unlock()
+	_, ok := s.recent.m[id]
+	return ok
+}

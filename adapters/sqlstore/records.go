@@ -28,8 +28,9 @@ func terminalStates() string {
 // oldest first, at most limit of them, with their events, in one
 // transaction: the request rows first (RETURNING their ids, so a row
 // another replica changed meanwhile is not taken), then their events. It
-// selects through the (settled_at, id) index and holds at most limit ids
-// in memory. See cancellation.RecordPurger.
+// selects through the (settled_at, id) index, holds at most limit ids in
+// memory and drops the purged requests from this Store's cache. See
+// cancellation.RecordPurger.
 func (s *Store) PurgeEnded(ctx context.Context, endedBefore time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		return 0, errors.New("sqlstore: PurgeEnded needs a positive limit")
@@ -74,5 +75,6 @@ func (s *Store) PurgeEnded(ctx context.Context, endedBefore time.Time, limit int
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: purging ended requests: %w", err)
 	}
+	s.recent.drop(ids)
 	return len(ids), nil
 }

@@ -39,7 +39,8 @@ func TestRecordPurger(t *testing.T) {
 // its end time with a fraction of a second), a withdrawn one whose
 // notification is still pending and one in review, then opens the
 // database: migration 9 fills settled_at to the nanosecond for the settled
-// one only, and PurgeEnded deletes it and nothing else.
+// one only, and PurgeEnded deletes it and nothing else, and forgets the
+// copy the Store's cache held of it.
 func TestMigration9BackfillsSettledAtOfVersion3Database(t *testing.T) {
 	t.Parallel()
 	eachDialect(t, func(t *testing.T, d dialect) {
@@ -85,9 +86,13 @@ func TestMigration9BackfillsSettledAtOfVersion3Database(t *testing.T) {
 			require.NotNil(t, col, r.ID())
 			require.Equal(t, r.SettledAt().UnixNano(), *col, "the backfill keeps every nanosecond of %s", r.SettledAt())
 		}
+		_, err = s.Get(t.Context(), settled.ID())
+		require.NoError(t, err)
+		require.True(t, sqlstore.Cached(s, settled.ID()), "precondition: the read cached it")
 		n, err := s.PurgeEnded(t.Context(), settled.SettledAt(), 10)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
+		require.False(t, sqlstore.Cached(s, settled.ID()), "no copy of the purged record stays in the process")
 		_, err = s.Get(t.Context(), settled.ID())
 		require.ErrorIs(t, err, cancellation.ErrNotFound)
 		n, err = s.PurgeEnded(t.Context(), t0.Add(100*365*24*time.Hour), 10)
