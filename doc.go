@@ -87,7 +87,8 @@
 // and a host that needs exactly once on its side deduplicates by that key
 // (the memory adapters do). Maintenance also expires abandoned
 // applications, ends cooling-off and settlement periods, flags overdue
-// reviews and purges documents past retention; when a port fails at the
+// reviews, purges documents past retention and deletes the records of
+// requests ended longer than Config.RecordRetention ago; when a port fails at the
 // end of a cooling-off or settlement period it retries with backoff and,
 // after Config.AttentionAfter, flags the request for a person.
 // [Service.Run] is the runner that does all of it on every replica until
@@ -132,7 +133,11 @@
 // ([Service.WaiveDataExport]). With Config.Organizations an organisation's
 // admin starts closing member accounts ([Service.CloseMembers]) under
 // Config.MemberQuota, as member requests or, with Config.MemberClosures
-// MemberStaffClosures, as staff closures two seniors approve. The README's retention table lists every personal
+// MemberStaffClosures, as staff closures two seniors approve. An ended
+// request is kept, with its history and the platform's copy of its
+// receipt, for Config.RecordRetention (default three years) and then
+// deleted by maintenance through the Store's [RecordPurger]. The README's
+// retention table lists every personal
 // datum the library keeps and what purges it.
 //
 // # Wiring

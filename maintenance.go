@@ -401,6 +401,10 @@ type MaintenanceReport struct {
 	// once older than the quota's window (Stores that implement
 	// ClosureQuotaStore).
 	ClosureAdmissionsPurged int
+	// RecordsPurged counts ended requests deleted, with their history and
+	// receipt, at the end of Config.RecordRetention (Stores that implement
+	// RecordPurger).
+	RecordsPurged int
 }
 
 // maintenanceBatch is how many requests one List call of maintenance reads
@@ -417,8 +421,9 @@ var closingStates = []State{StateApproved, StateScheduled}
 // abandoned before submission, ends cooling-off and settlement periods
 // (evaluating eligibility once more; when a port fails it retries that
 // with backoff and flags the request for a person after
-// Config.AttentionAfter, never rejecting it), flags overdue reviews and
-// purges documents past retention. Service.Run calls it on a timer. It is
+// Config.AttentionAfter, never rejecting it), flags overdue reviews,
+// purges documents past retention and deletes the records of requests
+// ended longer than Config.RecordRetention ago (RecordPurger). Service.Run calls it on a timer. It is
 // safe to run on every replica at once: each effect is claimed through the
 // Store before it is carried out. Call it periodically (every minute, say).
 //
@@ -449,6 +454,9 @@ func (s *Service) runMaintenance(ctx, work context.Context, slots chan struct{})
 		errs = append(errs, err)
 	}
 	if err := s.purgeClosures(ctx, &rep); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.purgeRecords(ctx, &rep); err != nil {
 		errs = append(errs, err)
 	}
 	// The pool works on a batch while the next one is listed; every way

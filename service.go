@@ -163,6 +163,16 @@ type Config struct {
 	// DefaultIdentifierRetention, 180 days); RunMaintenance purges them
 	// after it.
 	IdentifierRetention time.Duration
+	// RecordRetention is how long an ended request (cancelled, rejected,
+	// withdrawn, expired) is kept, counted from Request.SettledAt, before
+	// RunMaintenance deletes it with its history and its receipt: 0 means
+	// DefaultRecordRetention (three years, a limitation period); a host
+	// may choose a longer or shorter one; negative is refused. A request
+	// with a pending effect or a document not yet purged is never deleted.
+	// Deleting needs a Store that implements RecordPurger: New refuses a
+	// RecordRetention set without one, and with the default logs a warning
+	// that records are kept for ever.
+	RecordRetention time.Duration
 }
 
 // RetryPolicy is exponential backoff for failed effects: the n-th failure
@@ -262,6 +272,9 @@ func New(cfg Config) (*Service, error) {
 	if err := validateIdentifierKeys(cfg); err != nil {
 		missing = append(missing, err)
 	}
+	if err := validateRecordRetention(cfg); err != nil {
+		missing = append(missing, err)
+	}
 	if err := validateEventSource(cfg.EventSource); err != nil {
 		missing = append(missing, err)
 	}
@@ -315,6 +328,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.AttentionAfter <= 0 {
 		cfg.AttentionAfter = DefaultAttentionAfter
+	}
+	if cfg.RecordRetention == 0 {
+		cfg.RecordRetention = DefaultRecordRetention
+		if _, ok := cfg.Store.(RecordPurger); !ok {
+			cfg.Logger.Warn("cancellation: the Store does not implement RecordPurger: the records of ended requests are kept for ever, past DefaultRecordRetention")
+		}
 	}
 	s := &Service{
 		cfg:      cfg,

@@ -1,6 +1,6 @@
 package cancellation
 
-//go:generate go tool mockgen -typed -destination=ports/mocks/store.go -package=mocks . Store
+//go:generate go tool mockgen -typed -destination=ports/mocks/store.go -package=mocks . Store,RecordPurger
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 // NewEvents instead, which is what decoding would give), and indexes the
 // values of its accessors that Query filters on (ID, Account, AccountKind,
 // State, DueAt, NextWake, CreatedAt, FailingSince, and the By and Until of
-// Claim). A request's history is kept apart: MarshalBinary
+// Claim; and SettledAt for a Store that implements RecordPurger). A request's history is kept apart: MarshalBinary
 // holds only its newest event, and Create and Update append the request's
 // NewEvents (each encoded with Event.MarshalBinary) in the same atomic
 // write as the request, so that a change costs the same whatever the

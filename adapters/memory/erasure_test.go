@@ -17,3 +17,8 @@ func TestClosureQuotaStore(t *testing.T) {
 	t.Parallel()
 	portstest.TestClosureQuotaStore(t, portstest.StoreFeatures{}, func(*testing.T) cancellation.Store { return memory.NewStore() })
 }
+
+func TestRecordPurger(t *testing.T) {
+	t.Parallel()
+	portstest.TestRecordPurger(t, portstest.StoreFeatures{}, func(*testing.T) cancellation.Store { return memory.NewStore() })
+}

@@ -24,7 +24,8 @@ import (
 // flow. (That the encoding round-trips what it keeps is the root
 // package's test, and this package's TestStoreKeepsWhatItsEncodingRoundTrips.)
 // Like a database, it indexes requests by account, by state and due date,
-// by wake time, by the time effects began failing and by creation time,
+// by wake time, by the time effects began failing, by the time the
+// request settled (RecordPurger) and by creation time,
 // and filters on those columns (and on the account kind and the claim,
 // kept beside them) before it copies anything: a query costs
 // what it returns, not what is stored. Not for production: nothing
@@ -37,6 +38,7 @@ type Store struct {
 	due     map[cancellation.State]*btree.BTreeG[key]
 	wake    *btree.BTreeG[key] // requests with a NextWake
 	failing *btree.BTreeG[key] // requests with a FailingSince
+	settled *btree.BTreeG[key] // requests with a SettledAt (RecordPurger)
 	created *btree.BTreeG[key]
 	idem    idempotency
 	ids     identifiers
@@ -62,6 +64,7 @@ type row struct {
 	due     key
 	wake    key
 	failing key
+	settled key
 	created key
 }
 
@@ -85,6 +88,7 @@ func NewStore() *Store {
 		due:     map[cancellation.State]*btree.BTreeG[key]{},
 		wake:    btree.NewG(16, lessKey),
 		failing: btree.NewG(16, lessKey),
+		settled: btree.NewG(16, lessKey),
 		created: btree.NewG(16, lessKey),
 	}
 }
@@ -94,7 +98,8 @@ func NewStore() *Store {
 func encode(r *cancellation.Request) *row {
 	claim, _ := r.Claim()
 	return &row{req: r.AsStored(), added: r.NewEvents(), account: r.Account(), kind: r.AccountKind(), state: r.State(), version: r.Version(), claim: claim,
-		due: key{r.DueAt(), r.ID()}, wake: key{r.NextWake(), r.ID()}, failing: key{r.FailingSince(), r.ID()}, created: key{r.CreatedAt(), r.ID()}}
+		due: key{r.DueAt(), r.ID()}, wake: key{r.NextWake(), r.ID()}, failing: key{r.FailingSince(), r.ID()},
+		settled: key{r.SettledAt(), r.ID()}, created: key{r.CreatedAt(), r.ID()}}
 }
 
 // decode returns the request rw holds: a copy of its decoded form.
@@ -123,6 +128,27 @@ func (s *Store) index(id string, rw *row) {
 	if !rw.failing.at.IsZero() {
 		s.failing.ReplaceOrInsert(rw.failing)
 	}
+	if !rw.settled.at.IsZero() {
+		s.settled.ReplaceOrInsert(rw.settled)
+	}
+}
+
+// unindex removes a deleted request's entries from every index; s.mu is
+// held for writing.
+func (s *Store) unindex(id string, rw *row) {
+	if ids := s.account[rw.account]; ids != nil {
+		delete(ids, id)
+		if len(ids) == 0 {
+			delete(s.account, rw.account)
+		}
+	}
+	if due := s.due[rw.state]; due != nil {
+		due.Delete(rw.due)
+	}
+	s.wake.Delete(rw.wake)
+	s.failing.Delete(rw.failing)
+	s.settled.Delete(rw.settled)
+	s.created.Delete(rw.created)
 }
 
 // reindex moves a request's entries from old to rw, touching only the
@@ -150,6 +176,12 @@ func (s *Store) reindex(old, rw *row) {
 		s.failing.Delete(old.failing)
 		if !rw.failing.at.IsZero() {
 			s.failing.ReplaceOrInsert(rw.failing)
+		}
+	}
+	if old.settled != rw.settled {
+		s.settled.Delete(old.settled)
+		if !rw.settled.at.IsZero() {
+			s.settled.ReplaceOrInsert(rw.settled)
 		}
 	}
 	if old.created != rw.created {

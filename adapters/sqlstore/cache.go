@@ -52,3 +52,13 @@ func (c *cache) put(r *cancellation.Request, data []byte) {
 	}
 	c.m[r.ID()] = cached{data: data, r: r}
 }
+
+// drop forgets the requests with the ids (deleted by PurgeEnded), so that
+// no copy of a purged record stays in this process.
+func (c *cache) drop(ids []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		delete(c.m, id)
+	}
+}

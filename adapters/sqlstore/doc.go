@@ -22,12 +22,14 @@
 // The table cancellation_requests holds one row per request: its id
 // (primary key), account, state, version, created_at, due_at, wake_at
 // (the request's NextWake, NULL when zero), failing_since (its
-// FailingSince, NULL when no effect is failing), and data, the request's JSON
+// FailingSince, NULL when no effect is failing), settled_at (its
+// SettledAt, NULL until it ended with nothing left to do), and data, the request's JSON
 // as Request.MarshalBinary wrote it (its state and newest event), kept as
 // text byte for byte. Times are Unix nanoseconds. Indexes serve List, each
 // ending in id for keyset paging (Query.After): (state, due_at, id) for
 // the review queue, (wake_at, id) for maintenance, (failing_since, id)
-// over the failing rows for stuck effects, (account, created_at, id) for
+// over the failing rows for stuck effects, (settled_at, id) over the
+// settled rows for the retention of records (PurgeEnded), (account, created_at, id) for
 // an account's requests (either way: its past requests are read newest
 // first) and (created_at, id). The table cancellation_events holds the
 // history, one row per event keyed by (request_id, seq), each as

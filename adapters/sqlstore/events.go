@@ -60,7 +60,7 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, rw row) error {
 // events, so a transition is one round trip; on SQLite, which runs in
 // process, a transaction.
 func (s *Store) update(ctx context.Context, rw row) (int64, error) {
-	args := []any{rw.state, rw.version, rw.dueAt, rw.wakeAt, rw.failingSince, string(rw.data), rw.kind, rw.claimBy, rw.claimUntil, rw.id, rw.version - 1, rw.account}
+	args := []any{rw.state, rw.version, rw.dueAt, rw.wakeAt, rw.failingSince, rw.settledAt, string(rw.data), rw.kind, rw.claimBy, rw.claimUntil, rw.id, rw.version - 1, rw.account}
 	if len(rw.events) > 0 && s.dialect == Postgres {
 		seqs, datas := eventArrays(rw)
 		res, err := s.db.ExecContext(ctx, s.q.updateAppend, append(args, seqs, datas)...)

@@ -17,7 +17,7 @@ func Bind(d Dialect, query string) string { return queries{dialect: d}.bind(quer
 type FloorSQL struct {
 	Get, Update, InsertEvent, UpdateAppend string
 	// UpdateArgs are Update's: state, version, due_at, wake_at,
-	// failing_since, data, id,
+	// failing_since, settled_at, data, id,
 	// version-1, account. Event is the data of r's one new event.
 	UpdateArgs []any
 	Event      string
@@ -42,3 +42,11 @@ func Floor(s *Store, r *cancellation.Request, id string) (FloorSQL, error) {
 // ListSQL is the SELECT a Store of dialect d sends for q, with its
 // arguments.
 func ListSQL(d Dialect, q cancellation.Query) (string, []any) { return newQueries(d).list(q) }
+
+// Cached reports whether s's cache holds the request with the id.
+func Cached(s *Store, id string) bool {
+	s.recent.mu.Lock()
+	defer s.recent.mu.Unlock()
+	_, ok := s.recent.m[id]
+	return ok
+}

@@ -16,7 +16,7 @@ import (
 
 // SchemaVersion is the schema version this code writes and reads: the
 // version of the last migration of each dialect.
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 // ErrSchemaTooNew is wrapped by the error of Migrate (and so of Open) when
 // the database was migrated by a newer version of this package than the

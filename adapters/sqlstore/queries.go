@@ -22,10 +22,10 @@ const columns = `id, account, state, version, data`
 
 func newQueries(d Dialect) queries {
 	q := queries{dialect: d}
-	q.insert = q.bind(`INSERT INTO cancellation_requests (id, account, state, version, created_at, due_at, wake_at, failing_since, data, account_kind, claim_by, claim_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	q.update = q.bind(`UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, failing_since = ?, data = ?, account_kind = ?, claim_by = ?, claim_until = ? WHERE id = ? AND version = ? AND account = ?`)
+	q.insert = q.bind(`INSERT INTO cancellation_requests (id, account, state, version, created_at, due_at, wake_at, failing_since, settled_at, data, account_kind, claim_by, claim_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	q.update = q.bind(`UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, failing_since = ?, settled_at = ?, data = ?, account_kind = ?, claim_by = ?, claim_until = ? WHERE id = ? AND version = ? AND account = ?`)
 	q.insertEvent = q.bind(`INSERT INTO cancellation_events (request_id, seq, data) VALUES (?, ?, ?)`)
-	q.updateAppend = q.bind(`WITH u AS (UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, failing_since = ?, data = ?, account_kind = ?, claim_by = ?, claim_until = ? WHERE id = ? AND version = ? AND account = ? RETURNING id)
+	q.updateAppend = q.bind(`WITH u AS (UPDATE cancellation_requests SET state = ?, version = ?, due_at = ?, wake_at = ?, failing_since = ?, settled_at = ?, data = ?, account_kind = ?, claim_by = ?, claim_until = ? WHERE id = ? AND version = ? AND account = ? RETURNING id)
 INSERT INTO cancellation_events (request_id, seq, data) SELECT u.id, e.seq, e.data FROM u CROSS JOIN unnest(?::bigint[], ?::text[]) AS e(seq, data)`)
 	q.history = q.bind(`SELECT data FROM cancellation_events WHERE request_id = ? ORDER BY seq`)
 	q.probe = q.bind(`SELECT version, account FROM cancellation_requests WHERE id = ?`)

@@ -137,6 +137,7 @@ type row struct {
 	createdAt          int64
 	dueAt, wakeAt      sql.NullInt64
 	failingSince       sql.NullInt64
+	settledAt          sql.NullInt64
 	data               []byte
 	kind               string
 	claimBy            sql.NullString
@@ -160,7 +161,7 @@ func encode(r *cancellation.Request) (row, error) {
 	rw := row{
 		id: r.ID(), account: string(r.Account()), state: string(r.State()), version: r.Version(),
 		createdAt: unixNanos(r.CreatedAt()), dueAt: nullNanos(r.DueAt()), wakeAt: nullNanos(r.NextWake()),
-		failingSince: nullNanos(r.FailingSince()), data: b, kind: string(r.AccountKind()),
+		failingSince: nullNanos(r.FailingSince()), settledAt: nullNanos(r.SettledAt()), data: b, kind: string(r.AccountKind()),
 	}
 	if c, ok := r.Claim(); ok {
 		rw.claimBy, rw.claimUntil = sql.NullString{String: c.By, Valid: true}, sql.NullInt64{Int64: unixNanos(c.Until), Valid: true}
@@ -273,7 +274,7 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 	}
 	defer s.release()
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.txExec(ctx, tx, s.q.insert, rw.id, rw.account, rw.state, rw.version, rw.createdAt, rw.dueAt, rw.wakeAt, rw.failingSince, string(rw.data),
+		if _, err := s.txExec(ctx, tx, s.q.insert, rw.id, rw.account, rw.state, rw.version, rw.createdAt, rw.dueAt, rw.wakeAt, rw.failingSince, rw.settledAt, string(rw.data),
 			rw.kind, rw.claimBy, rw.claimUntil); err != nil {
 			return err
 		}

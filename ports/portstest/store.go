@@ -604,14 +604,18 @@ func (e *storeEnv) service(t *testing.T) *cancellation.Service {
 	return e.serviceOn(t, e.store)
 }
 
-// serviceOn returns a Service over store and the env's ports.
-func (e *storeEnv) serviceOn(t *testing.T, store cancellation.Store) *cancellation.Service {
+// serviceOn returns a Service over store and the env's ports, its Config
+// changed by opts.
+func (e *storeEnv) serviceOn(t *testing.T, store cancellation.Store, opts ...func(*cancellation.Config)) *cancellation.Service {
 	t.Helper()
 	cfg := e.kit.Config()
 	cfg.Store = store
 	cfg.Verification.Key = e.otpKey
 	cfg.HistoryKeys = []cancellation.HistoryKey{e.historyKey}
 	cfg.ReceiptKey = &receiptKey
+	for _, o := range opts {
+		o(&cfg)
+	}
 	svc, err := cancellation.New(cfg)
 	require.NoError(t, err)
 	return svc
