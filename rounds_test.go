@@ -115,6 +115,32 @@ func TestAskForMoreNeedsAKnownStaffMemberWithReasonsAndDocuments(t *testing.T) {
 	f.requireUnchanged(r.ID(), before)
 }
 
+// Bad input is named whatever the request: a request not in review, one
+// another reviewer claims, or no request at all answers the field that was
+// wrong, not the state or the claim.
+func TestAskForMoreNamesBadInputBeforeReadingTheRequest(t *testing.T) {
+	f := setup(t).withStaff()
+	f.account("acct-return-early", ports.Personal, true)
+	started := f.start("acct-return-early")
+	f.account("acct-return-claimed", ports.Personal, true)
+	claimed := f.toReview("acct-return-claimed")
+	_, err := f.svc.Claim(f.ctx, as(junior), claimed.ID())
+	require.NoError(t, err)
+	for _, id := range []string{started.ID(), claimed.ID(), "can_unknownrequest"} {
+		for field, m := range map[string]cancellation.MoreRequest{
+			"reasons":      {Documents: askPassport.Documents},
+			"note":         {Reasons: []cancellation.ReturnReason{cancellation.ReturnOther}, Documents: askPassport.Documents},
+			"documents":    {Reasons: askPassport.Reasons},
+			"documents[1]": {Reasons: askPassport.Reasons, Documents: []cancellation.DocumentKind{cancellation.DocumentPassport, cancellation.DocumentPassport}},
+		} {
+			_, err := f.svc.AskForMore(f.ctx, as(senior1), id, m)
+			var ve *cancellation.ValidationError
+			require.ErrorAs(t, err, &ve, "%s on %s", field, id)
+			require.Equal(t, field, ve.Field, id)
+		}
+	}
+}
+
 func TestReturnedRequestReuploadsOnlyTheAskedKinds(t *testing.T) {
 	f := setup(t).withStaff()
 	r := f.returned("acct-return-kinds")
