@@ -188,6 +188,26 @@ func TestResubmissionIsDueThreeBusinessDaysFromTheResubmission(t *testing.T) {
 	require.Equal(t, []string{"1", "2"}, rounds, "the history shows each round")
 }
 
+// TestReturnReleasesTheClaimAndResubmissionIsDueNoLaterThanTheErasureDeadline:
+// the reviewer's claim goes with the move out of review (another
+// reviewer takes the resubmission), and a resubmission two days before
+// the erasure deadline is due at the deadline, not three business days
+// later.
+func TestReturnReleasesTheClaimAndResubmissionIsDueNoLaterThanTheErasureDeadline(t *testing.T) {
+	f := setup(t).withStaff()
+	r := f.returned("acct-return-erasure")
+	_, held := r.Claim()
+	require.False(t, held, "the return released the claim")
+	f.clock.Set(r.ErasureDueAt().Add(-48 * time.Hour))
+	_, err := f.upload(r, cancellation.DocumentPassport, colourScan())
+	require.NoError(t, err)
+	r, err = f.svc.Submit(f.ctx, r.Account(), r.ID())
+	require.NoError(t, err)
+	require.Equal(t, r.ErasureDueAt(), r.DueAt())
+	_, err = f.svc.Claim(f.ctx, as(junior), r.ID())
+	require.NoError(t, err, "nobody holds the resubmission")
+}
+
 func TestRoundsAreBoundedByMaxReturns(t *testing.T) {
 	f := setup(t, func(c *cancellation.Config) { c.MaxReturns = 2 }).withStaff()
 	r := f.returned("acct-return-bound")
