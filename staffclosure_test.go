@@ -155,7 +155,7 @@ func TestStaffClosureRefusedWhileCustomerRequestActiveAndViceVersa(t *testing.T)
 	requireTransition(t, err, cancellation.StateInReview, cancellation.StateApproved)
 }
 
-func TestStaffClosureDeclinedNeedsANoteAndNotifiesNobody(t *testing.T) {
+func TestStaffClosureDeclinedNeedsANoteNotifiesNobodyAndIsHiddenFromTheCustomer(t *testing.T) {
 	f := setup(t).withStaff()
 	r := f.staffClosure("acct-staff-decline")
 	_, err := f.svc.DeclineStaffClosure(f.ctx, as(senior1), r.ID(), "")
@@ -169,6 +169,10 @@ func TestStaffClosureDeclinedNeedsANoteAndNotifiesNobody(t *testing.T) {
 	past, err := f.svc.PastRequests(f.ctx, "acct-staff-decline", cancellation.PastOptions{})
 	require.NoError(t, err)
 	require.Empty(t, past.Requests, "the customer's past requests do not show it")
+	_, err = f.svc.Get(f.ctx, "acct-staff-decline", d.ID())
+	require.ErrorIs(t, err, cancellation.ErrNotFound, "nor does reading it by its id")
+	_, err = f.svc.Receipt(f.ctx, "acct-staff-decline", d.ID())
+	require.ErrorIs(t, err, cancellation.ErrNotFound, "nor downloading its receipt")
 	require.False(t, f.closed("acct-staff-decline"))
 	_, err = f.svc.Start(f.ctx, "acct-staff-decline")
 	require.NoError(t, err, "the account may apply again")
