@@ -385,6 +385,28 @@ func TestCloseMembers_TwoAdminsAtOnceCannotExceedTheQuota(t *testing.T) {
 	require.Equal(t, 5, refused)
 }
 
+// TestCloseMembers_NamesAMalformedBatchBeforeAskingTheDirectory: a
+// member named twice, the admin among the members or a malformed id is
+// named (members[i]) even by a caller who is no admin and while the
+// OrganizationDirectory is down: bad input is the caller's to fix first.
+func TestCloseMembers_NamesAMalformedBatchBeforeAskingTheDirectory(t *testing.T) {
+	f, orgs, members := orgFixture(t, 3)
+	orgs.SetFailure(errors.New("directory down"))
+	for field, batch := range map[string][]ports.AccountID{
+		"members[1]": {members[0], members[0]},
+		"members[0]": {"adm"},
+	} {
+		_, err := f.svc.CloseMembers(f.ctx, "org-1", "adm", batch)
+		var ve *cancellation.ValidationError
+		require.ErrorAs(t, err, &ve, field)
+		require.Equal(t, field, ve.Field)
+	}
+	_, err := f.svc.CloseMembers(f.ctx, "org-1", members[1], []ports.AccountID{""})
+	var ve *cancellation.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "members[0]", ve.Field)
+}
+
 func TestCloseMembers_RefusesNonAdminsNonMembersAndCountsOnlyStartedMembers(t *testing.T) {
 	f, _, members := orgFixture(t, 20)
 	_, err := f.svc.CloseMembers(f.ctx, "org-1", members[0], members[1:2])
