@@ -105,6 +105,10 @@ func TestStaffClosureNeedsSeniorsAndEvidence(t *testing.T) {
 	require.Equal(t, 2, viewed, "two evidence documents viewed, the first twice")
 	_, _, err = f.svc.ReviewEvidence(f.ctx, as(senior1), r.ID(), 2)
 	require.ErrorIs(t, err, cancellation.ErrNotFound)
+	_, _, err = f.svc.ReviewEvidence(f.ctx, as(senior1), "can_unknownrequest", -1)
+	var ve *cancellation.ValidationError
+	require.ErrorAs(t, err, &ve, "a negative n is named, whatever the request")
+	require.Equal(t, "n", ve.Field)
 	_, _, err = f.svc.ReviewEvidence(f.ctx, as(junior), r.ID(), 0)
 	require.ErrorIs(t, err, cancellation.ErrForbidden)
 }
