@@ -218,3 +218,27 @@ func TestStoredBackOfficeRecordsAreValidated(t *testing.T) {
 	require.ErrorIs(t, edit(r, "rounds", 0), cancellation.ErrCorrupt)
 	require.ErrorIs(t, edit(r, "rounds", 2), cancellation.ErrCorrupt)
 }
+
+// TestErasureExtensionOfAStaffClosureOnlyWhenTheCustomerAsked: extending
+// the erasure deadline notifies the customer, so a closure for a legal
+// order is refused (nothing sent, nothing changed); one for the owner's
+// request received offline is extended and the customer told.
+func TestErasureExtensionOfAStaffClosureOnlyWhenTheCustomerAsked(t *testing.T) {
+	f := setup(t).withStaff()
+	r := f.staffClosure("acct-staff-erasure")
+	before := f.storedJSON(r.ID())
+	_, err := f.svc.ExtendErasureDeadline(f.ctx, as(senior2), r.ID(), 1, "more time needed")
+	require.ErrorIs(t, err, cancellation.ErrInvalidTransition)
+	f.requireUnchanged(r.ID(), before)
+	require.Empty(t, sentTo(f.kit.Notifier), "the customer is not tipped off")
+
+	f.account("acct-staff-offline", ports.Personal, true)
+	o, err := f.svc.StartStaffClosure(f.ctx, as(senior1), "acct-staff-offline",
+		cancellation.StaffClosureStart{Reason: cancellation.StaffReasonOwnerRequestOffline, Note: "letter of 2 March"})
+	require.NoError(t, err)
+	o, err = f.svc.ExtendErasureDeadline(f.ctx, as(senior2), o.ID(), 1, "more time needed")
+	require.NoError(t, err)
+	_, extended := o.ErasureExtension()
+	require.True(t, extended)
+	require.NotEmpty(t, sentTo(f.kit.Notifier))
+}
