@@ -211,7 +211,10 @@ func (s *Service) RetryEffect(ctx context.Context, rv Reviewer, requestID, key s
 // success happens: a given-up close_account never marks the request
 // cancelled nor the account closed (the request stays approved or
 // scheduled, the account's active request, and is flagged NeedsAttention
-// if it was not, for staff to resolve); a given-up purge_documents leaves
+// if it was not, for staff to resolve); a given-up data_export of an
+// active request leaves its closing waiting for the export, as the
+// customer asked, until the customer waives it (WaiveDataExport), and
+// flags the request NeedsAttention; a given-up purge_documents leaves
 // the documents unmarked as purged; a given-up notify or publish_event
 // is not delivered (RetryEffect revives a given-up purge_documents: the
 // documents are still held, and the request is kept until they are
@@ -249,12 +252,17 @@ func (s *Service) GiveUpEffect(ctx context.Context, rv Reviewer, requestID, key,
 		e.GivenUpAt, e.GivenUpBy, e.GivenUpReason = ec.now, m.ID, reason
 		e.LeaseOwner, e.LeaseUntil = "", time.Time{}
 		r.record(ec.now, staffActor(m), EventEffectGivenUp, map[string]string{"effect": key, "kind": string(e.Kind), "reason": reason})
-		if e.Kind == EffectCloseAccount {
-			since := e.FailingSince
-			if since.IsZero() {
-				since = ec.now
-			}
+		since := e.FailingSince
+		if since.IsZero() {
+			since = ec.now
+		}
+		switch {
+		case e.Kind == EffectCloseAccount:
 			r.flagAttention(ec.now, since, 0, fmt.Sprintf("closing the account was given up by %s: %s", m.ID, reason))
+		case e.Kind == EffectDataExport && r.d.Export.pending() && Active(r.d.State):
+			// Closing still waits for the export the customer asked for:
+			// without a person it would wait for ever.
+			r.flagAttention(ec.now, since, 0, fmt.Sprintf("the data export was given up by %s: %s; the account is closed only once the customer waives it (WaiveDataExport)", m.ID, reason))
 		}
 		return nil
 	})

@@ -483,3 +483,34 @@ func TestDataExport_DeferredEffectsCloseOnlyAfterTheWaiverIsWorkedOff(t *testing
 	require.True(t, f.closed(a.ID))
 	require.Equal(t, cancellation.StateCancelled, f.stored(r.ID()).State())
 }
+
+// TestDataExport_AGivenUpExportKeepsClosingWaitingAndFlagsTheRequest: an
+// admin gives up a failing export after the approval; the account is not
+// closed without the export the customer asked for, the request is flagged
+// NeedsAttention so that it does not wait unseen, and the customer's
+// waiver then closes it.
+func TestDataExport_AGivenUpExportKeepsClosingWaitingAndFlagsTheRequest(t *testing.T) {
+	var x *memory.Exporter
+	f := setup(t, withExporter(&x)).withDesk()
+	a := f.personal("acct-export-given-up")
+	x.SetFailure(errors.New("export service down"))
+	r := f.approve(f.exportToReview(a.ID, cancellation.ExportRequested))
+	require.Equal(t, cancellation.StateApproved, r.State())
+	_, flagged := r.NeedsAttention()
+	require.False(t, flagged, "precondition: not flagged yet")
+
+	r, err := f.svc.GiveUpEffect(f.ctx, deskAdmin, r.ID(), r.ID()+"/data_export", "exporter retired")
+	require.NoError(t, err)
+	at, flagged := r.NeedsAttention()
+	require.True(t, flagged, "a closing waiting for a given-up export is for staff to see")
+	require.Contains(t, at.Reason, "WaiveDataExport")
+	f.clock.Advance(48 * time.Hour)
+	f.maintain()
+	require.Equal(t, cancellation.StateApproved, f.stored(r.ID()).State())
+	require.False(t, f.closed(a.ID), "not closed without the export or a waiver")
+
+	r, err = f.svc.WaiveDataExport(f.ctx, a.ID, r.ID())
+	require.NoError(t, err)
+	require.Equal(t, cancellation.StateCancelled, r.State())
+	require.True(t, f.closed(a.ID))
+}
