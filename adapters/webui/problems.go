@@ -56,6 +56,8 @@ func problemOf(err error) (int, string) {
 		return http.StatusUnprocessableEntity, "not_asked"
 	case errors.As(err, &re):
 		return http.StatusConflict, "effect_refused." + string(re.Reason)
+	case errors.Is(err, cancellation.ErrHistoryFull):
+		return http.StatusConflict, "history_full"
 	case errors.Is(err, cancellation.ErrConflict):
 		return http.StatusConflict, "conflict"
 	case errors.Is(err, cancellation.ErrRoundsExhausted):
