@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -92,7 +93,7 @@ func checkExtension(months int, reason string) error {
 	switch {
 	case months < 1 || months > MaxErasureExtension:
 		return invalid("months", fmt.Sprintf("an extension is 1 to %d months", MaxErasureExtension))
-	case reason == "" || len(reason) > maxReasonLen || !utf8.ValidString(reason):
+	case strings.TrimSpace(reason) == "" || len(reason) > maxReasonLen || !utf8.ValidString(reason):
 		return invalid("reason", fmt.Sprintf("the reason the customer is told is required: 1 to %d bytes of UTF-8", maxReasonLen))
 	}
 	return nil
