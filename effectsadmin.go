@@ -153,8 +153,9 @@ func (r *Request) FailingSince() time.Time {
 // the documents it would delete are still in the DocumentStore, so the
 // request never settles and Config.RecordRetention never deletes it
 // until they are purged. The revival clears the give-up and records
-// EventEffectRetried with "revived" "true". Other given-up effects stay
-// given up.
+// EventEffectRetried with "revived" "true"; one given up before the
+// documents' retention ended is carried out when it ends, not earlier.
+// Other given-up effects stay given up.
 //
 // An empty key is a ValidationError; an unknown request or key is
 // ErrNotFound; an effect that is done, given up (other than
@@ -189,11 +190,17 @@ func (s *Service) RetryEffect(ctx context.Context, rv Reviewer, requestID, key s
 			return &EffectRefusedError{RequestID: r.ID(), Key: key, Reason: EffectNotFailing}
 		}
 		kind = e.Kind
+		data["kind"] = string(e.Kind)
+		if ec.now.Before(e.NotBefore) {
+			// A purge given up before the documents' retention ended is
+			// revived for when it ends, not carried out early.
+			r.record(ec.now, staffActor(m), EventEffectRetried, data)
+			return nil
+		}
 		e.NextAttemptAt = ec.now
 		// Inline: this call holds it and carries it out below;
 		// deferred: unclaimed and due, so the runner is woken for it.
 		e.LeaseOwner, e.LeaseUntil = ec.owner, ec.lease
-		data["kind"] = string(e.Kind)
 		r.record(ec.now, staffActor(m), EventEffectRetried, data)
 		return nil
 	})

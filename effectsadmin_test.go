@@ -466,6 +466,30 @@ func TestRetryEffect_RevivesAGivenUpPurgeSoTheRecordRetentionEnds(t *testing.T) 
 	require.ErrorIs(t, err, cancellation.ErrNotFound)
 }
 
+// TestRetryEffect_RevivesAPurgeGivenUpEarlyForWhenTheRetentionEnds: a
+// purge given up before DocumentPolicy.Retention ended and revived at once
+// keeps the documents until the retention ends; maintenance then purges
+// them.
+func TestRetryEffect_RevivesAPurgeGivenUpEarlyForWhenTheRetentionEnds(t *testing.T) {
+	f := setup(t).withDesk()
+	f.account("acct-revive-early", ports.Personal, true)
+	r := f.approve(f.toReview("acct-revive-early"))
+	i := slices.IndexFunc(r.PendingEffects(), func(e cancellation.Effect) bool { return e.Kind == cancellation.EffectPurgeDocuments })
+	require.GreaterOrEqual(t, i, 0)
+	purge := r.PendingEffects()[i]
+	require.True(t, f.clock.Now().Before(purge.NotBefore), "precondition: the retention runs")
+	_, err := f.svc.GiveUpEffect(f.ctx, deskAdmin, r.ID(), purge.Key, "legal hold")
+	require.NoError(t, err)
+	r, err = f.svc.RetryEffect(f.ctx, deskAdmin, r.ID(), purge.Key)
+	require.NoError(t, err)
+	require.Positive(t, f.kit.Documents.Len(), "not purged before the retention ends")
+	require.Equal(t, purge.NotBefore, r.NextWake(), "due when the retention ends")
+	f.clock.Set(purge.NotBefore.Add(time.Minute))
+	f.maintain()
+	require.Zero(t, f.kit.Documents.Len())
+	require.Equal(t, 1, countEvents(f.stored(r.ID()).History(), cancellation.EventDocumentsPurged))
+}
+
 // TestRetryEffect_RefusesAnEffectBeingCarriedOut: while maintenance holds
 // the close (its port answering slowly), an admin's retry is refused with
 // ErrConflict, not run a second time beside it.
