@@ -53,7 +53,8 @@
 //
 // A request that ends as cancelled, rejected or withdrawn gets a signed
 // [Receipt] (Ed25519, JWS compact; [Config.ReceiptKey]): stored with it
-// ([Request.Receipt]), attached to the customer's email, downloadable
+// ([Request.Receipt]), attached to the customer's email (except for a
+// staff closure staff declined, which the customer never sees), downloadable
 // ([Service.Receipt]) and verified offline ([VerifyReceipt],
 // cmd/verify-receipt). It names the newest event of the history, so a
 // history cut short afterwards is detected ([Receipt.CheckHistory],
@@ -102,7 +103,8 @@
 // [Service.RetryEffect] or gives it up with a reason with
 // [Service.GiveUpEffect]: it is never attempted again and what its success
 // would have done does not happen (a given-up close never cancels the
-// request nor closes the account). [MaintenanceReport] counts stuck and
+// request nor closes the account), except that RetryEffect revives a
+// given-up purge_documents, whose documents are still held. [MaintenanceReport] counts stuck and
 // given-up effects and [HookEffectAdmin] hears each. A customer lists
 // their ended requests, customer-safe, with [Service.PastRequests].
 //

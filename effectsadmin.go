@@ -147,32 +147,61 @@ func (r *Request) FailingSince() time.Time {
 // whatever its backoff: with EffectsInline the call carries it out and
 // returns the request with its outcome; with EffectsDeferred the runner
 // (Service.Run) is woken for it, or the next RunMaintenance pass does it.
-// It records EventEffectRetried naming the admin. An unknown request or
-// key is ErrNotFound; an effect that is done, given up, not failing, or
-// being carried out right now is refused with an error wrapping
-// ErrConflict and nothing changes. A staff member without the admin role
+// It records EventEffectRetried naming the admin.
+//
+// A given-up purge_documents effect is revived by it (failing or not):
+// the documents it would delete are still in the DocumentStore, so the
+// request never settles and Config.RecordRetention never deletes it
+// until they are purged. The revival clears the give-up and records
+// EventEffectRetried with "revived" "true"; one given up before the
+// documents' retention ended is carried out when it ends, not earlier.
+// Other given-up effects stay given up.
+//
+// An empty key is a ValidationError; an unknown request or key is
+// ErrNotFound; an effect that is done, given up (other than
+// purge_documents), not failing, or being carried out right now is refused
+// with an EffectRefusedError (ErrEffectRefused, which wraps ErrConflict)
+// saying which, and nothing changes. A staff member without the admin role
 // gets ErrForbidden.
 func (s *Service) RetryEffect(ctx context.Context, rv Reviewer, requestID, key string) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpRetryEffect)(&err)
+	if err := checkEffectKey(key); err != nil {
+		return nil, err
+	}
 	m, err := s.authorize(ctx, "retry effect", rv, ports.RoleAdmin)
 	if err != nil {
 		return nil, err
 	}
 	var kind EffectKind
 	r, err := s.mutate(ctx, staff, requestID, func(r *Request, ec effectCtx) error {
+		data := map[string]string{"effect": key}
+		e := r.effect(key)
+		if e != nil && e.Kind == EffectPurgeDocuments && e.GivenUp() && !e.Done() {
+			// The documents are still held: purging them is always
+			// wanted, and only then does the record settle.
+			e.GivenUpAt, e.GivenUpBy, e.GivenUpReason = time.Time{}, "", ""
+			data["revived"] = "true"
+		}
 		e, err := r.adminEffect(key, ec.now)
 		if err != nil {
 			return err
 		}
-		if e.FailingSince.IsZero() {
-			return fmt.Errorf("%w: effect %s of request %s is not failing: it is carried out when due", ErrConflict, key, r.ID())
+		if e.FailingSince.IsZero() && data["revived"] == "" {
+			return &EffectRefusedError{RequestID: r.ID(), Key: key, Reason: EffectNotFailing}
 		}
 		kind = e.Kind
+		data["kind"] = string(e.Kind)
+		if ec.now.Before(e.NotBefore) {
+			// A purge given up before the documents' retention ended is
+			// revived for when it ends, not carried out early.
+			r.record(ec.now, staffActor(m), EventEffectRetried, data)
+			return nil
+		}
 		e.NextAttemptAt = ec.now
 		// Inline: this call holds it and carries it out below;
 		// deferred: unclaimed and due, so the runner is woken for it.
 		e.LeaseOwner, e.LeaseUntil = ec.owner, ec.lease
-		r.record(ec.now, staffActor(m), EventEffectRetried, map[string]string{"effect": key, "kind": string(e.Kind)})
+		r.record(ec.now, staffActor(m), EventEffectRetried, data)
 		return nil
 	})
 	if err == nil {
@@ -189,16 +218,22 @@ func (s *Service) RetryEffect(ctx context.Context, rv Reviewer, requestID, key s
 // success happens: a given-up close_account never marks the request
 // cancelled nor the account closed (the request stays approved or
 // scheduled, the account's active request, and is flagged NeedsAttention
-// if it was not, for staff to resolve); a given-up purge_documents leaves
+// if it was not, for staff to resolve); a given-up data_export of an
+// active request leaves its closing waiting for the export, as the
+// customer asked, until the customer waives it (WaiveDataExport), and
+// flags the request NeedsAttention; a given-up purge_documents leaves
 // the documents unmarked as purged; a given-up notify or publish_event
-// is not delivered. An unknown request or key is ErrNotFound; an effect
-// done, given up already or being carried out right now is refused with
-// an error wrapping ErrConflict and nothing changes. A staff member
-// without the admin role gets ErrForbidden.
+// is not delivered (RetryEffect revives a given-up purge_documents: the
+// documents are still held, and the request is kept until they are
+// purged). An empty key or a missing or overlong reason is a
+// ValidationError; an unknown request or key is ErrNotFound; an effect
+// done, given up already or being carried out right now is refused with an
+// EffectRefusedError (ErrEffectRefused, which wraps ErrConflict) saying
+// which, and nothing changes. A staff member without the admin role gets
+// ErrForbidden.
 func (s *Service) GiveUpEffect(ctx context.Context, rv Reviewer, requestID, key, reason string) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpGiveUpEffect)(&err)
-	m, err := s.authorize(ctx, "give up effect", rv, ports.RoleAdmin)
-	if err != nil {
+	if err := checkEffectKey(key); err != nil {
 		return nil, err
 	}
 	reason = strings.TrimSpace(reason)
@@ -210,6 +245,10 @@ func (s *Service) GiveUpEffect(ctx context.Context, rv Reviewer, requestID, key,
 	case utf8.RuneCountInString(reason) > MaxGiveUpReason:
 		return nil, invalid("reason", fmt.Sprintf("at most %d characters", MaxGiveUpReason))
 	}
+	m, err := s.authorize(ctx, "give up effect", rv, ports.RoleAdmin)
+	if err != nil {
+		return nil, err
+	}
 	var kind EffectKind
 	r, err := s.mutate(ctx, staff, requestID, func(r *Request, ec effectCtx) error {
 		e, err := r.adminEffect(key, ec.now)
@@ -220,12 +259,17 @@ func (s *Service) GiveUpEffect(ctx context.Context, rv Reviewer, requestID, key,
 		e.GivenUpAt, e.GivenUpBy, e.GivenUpReason = ec.now, m.ID, reason
 		e.LeaseOwner, e.LeaseUntil = "", time.Time{}
 		r.record(ec.now, staffActor(m), EventEffectGivenUp, map[string]string{"effect": key, "kind": string(e.Kind), "reason": reason})
-		if e.Kind == EffectCloseAccount {
-			since := e.FailingSince
-			if since.IsZero() {
-				since = ec.now
-			}
+		since := e.FailingSince
+		if since.IsZero() {
+			since = ec.now
+		}
+		switch {
+		case e.Kind == EffectCloseAccount:
 			r.flagAttention(ec.now, since, 0, fmt.Sprintf("closing the account was given up by %s: %s", m.ID, reason))
+		case e.Kind == EffectDataExport && r.d.Export.pending() && Active(r.d.State):
+			// Closing still waits for the export the customer asked for:
+			// without a person it would wait for ever.
+			r.flagAttention(ec.now, since, 0, fmt.Sprintf("the data export was given up by %s: %s; the account is closed only once the customer waives it (WaiveDataExport)", m.ID, reason))
 		}
 		return nil
 	})
@@ -244,14 +288,70 @@ func (r *Request) adminEffect(key string, now time.Time) (*Effect, error) {
 	case e == nil:
 		return nil, fmt.Errorf("%w: request %s has no effect %q", ErrNotFound, r.ID(), key)
 	case e.Done():
-		return nil, fmt.Errorf("%w: effect %s of request %s is done", ErrConflict, key, r.ID())
+		return nil, &EffectRefusedError{RequestID: r.ID(), Key: key, Reason: EffectIsDone}
 	case e.GivenUp():
-		return nil, fmt.Errorf("%w: effect %s of request %s was given up", ErrConflict, key, r.ID())
+		return nil, &EffectRefusedError{RequestID: r.ID(), Key: key, Reason: EffectIsGivenUp}
 	case e.LeaseOwner != "" && now.Before(e.LeaseUntil):
-		return nil, fmt.Errorf("%w: effect %s of request %s is being carried out until %s", ErrConflict, key, r.ID(), e.LeaseUntil.Format(time.RFC3339))
+		return nil, &EffectRefusedError{RequestID: r.ID(), Key: key, Reason: EffectInProgress, Until: e.LeaseUntil}
 	}
 	return e, nil
 }
+
+// checkEffectKey checks the key an admin names.
+func checkEffectKey(key string) error {
+	if strings.TrimSpace(key) == "" || len(key) > 512 || !utf8.ValidString(key) {
+		return invalid("key", "name the effect by its key (StuckEffect.Key), at most 512 bytes of UTF-8")
+	}
+	return nil
+}
+
+// ErrEffectRefused is wrapped by an EffectRefusedError: the effect's
+// state does not allow an admin's RetryEffect or GiveUpEffect. It wraps
+// ErrConflict.
+var ErrEffectRefused = fmt.Errorf("%w: the effect's state does not allow this", ErrConflict)
+
+// EffectRefusal says why an admin's action on an effect was refused.
+type EffectRefusal string
+
+// Effect refusals.
+const (
+	// EffectIsDone: the effect was carried out.
+	EffectIsDone EffectRefusal = "done"
+	// EffectIsGivenUp: the effect was given up already.
+	EffectIsGivenUp EffectRefusal = "given_up"
+	// EffectNotFailing: RetryEffect on an effect that has not failed; it
+	// is carried out when due.
+	EffectNotFailing EffectRefusal = "not_failing"
+	// EffectInProgress: an attempt holds the effect until Until.
+	EffectInProgress EffectRefusal = "in_progress"
+)
+
+// EffectRefusedError refuses RetryEffect or GiveUpEffect because of the
+// effect's state (Reason). It matches ErrEffectRefused and ErrConflict.
+type EffectRefusedError struct {
+	RequestID string
+	Key       string
+	Reason    EffectRefusal
+	// Until is when the running attempt's lease ends (EffectInProgress).
+	Until time.Time
+}
+
+func (e *EffectRefusedError) Error() string {
+	switch e.Reason {
+	case EffectIsDone:
+		return fmt.Sprintf("cancellation: effect %s of request %s is done", e.Key, e.RequestID)
+	case EffectIsGivenUp:
+		return fmt.Sprintf("cancellation: effect %s of request %s was given up", e.Key, e.RequestID)
+	case EffectNotFailing:
+		return fmt.Sprintf("cancellation: effect %s of request %s is not failing: it is carried out when due", e.Key, e.RequestID)
+	case EffectInProgress:
+		return fmt.Sprintf("cancellation: effect %s of request %s is being carried out until %s", e.Key, e.RequestID, e.Until.UTC().Format(time.RFC3339))
+	}
+	return fmt.Sprintf("cancellation: effect %s of request %s: %s", e.Key, e.RequestID, e.Reason)
+}
+
+// Unwrap returns ErrEffectRefused.
+func (e *EffectRefusedError) Unwrap() error { return ErrEffectRefused }
 
 // staffActor is the actor of a staff member's event.
 func staffActor(m ports.StaffMember) Actor { return Actor{Kind: ActorReviewer, ID: validText(m.ID)} }

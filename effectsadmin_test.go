@@ -197,14 +197,14 @@ func TestRetryEffect_RefusesDoneGivenUpHealthyAndUnknownEffects(t *testing.T) {
 	done := slices.IndexFunc(r.Effects(), func(x cancellation.Effect) bool { return x.Done() })
 	require.GreaterOrEqual(t, done, 0)
 	_, err = f.svc.RetryEffect(f.ctx, deskAdmin, r.ID(), r.Effects()[done].Key)
-	require.ErrorIs(t, err, cancellation.ErrConflict)
+	requireRefused(t, err, cancellation.EffectIsDone)
 
 	_, err = f.svc.GiveUpEffect(f.ctx, deskAdmin, r.ID(), e.Key, "court order")
 	require.NoError(t, err)
 	_, err = f.svc.RetryEffect(f.ctx, deskAdmin, r.ID(), e.Key)
-	require.ErrorIs(t, err, cancellation.ErrConflict, "a given-up effect is never attempted again")
+	requireRefused(t, err, cancellation.EffectIsGivenUp) // a given-up close is never attempted again
 	_, err = f.svc.GiveUpEffect(f.ctx, deskAdmin, r.ID(), e.Key, "again")
-	require.ErrorIs(t, err, cancellation.ErrConflict)
+	requireRefused(t, err, cancellation.EffectIsGivenUp)
 
 	// Healthy: pending but never failed (deferred, not yet carried out).
 	g := newFixture(t, func(c *cancellation.Config) { c.Effects = cancellation.EffectsDeferred }).withDesk()
@@ -213,7 +213,35 @@ func TestRetryEffect_RefusesDoneGivenUpHealthyAndUnknownEffects(t *testing.T) {
 	pending := h.PendingEffects()
 	require.NotEmpty(t, pending)
 	_, err = g.svc.RetryEffect(g.ctx, deskAdmin, h.ID(), pending[0].Key)
+	requireRefused(t, err, cancellation.EffectNotFailing)
+}
+
+// requireRefused checks that err is an EffectRefusedError for reason,
+// matching ErrEffectRefused and ErrConflict.
+func requireRefused(t *testing.T, err error, reason cancellation.EffectRefusal) {
+	t.Helper()
+	var re *cancellation.EffectRefusedError
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, reason, re.Reason)
+	require.ErrorIs(t, err, cancellation.ErrEffectRefused)
 	require.ErrorIs(t, err, cancellation.ErrConflict)
+}
+
+// TestRetryAndGiveUpEffect_NameAnEmptyKeyBeforeReadingTheRequest: a
+// missing key is a ValidationError naming "key", whatever the request
+// (here: none), and so is GiveUpEffect's missing reason.
+func TestRetryAndGiveUpEffect_NameAnEmptyKeyBeforeReadingTheRequest(t *testing.T) {
+	f := setup(t).withDesk()
+	var ve *cancellation.ValidationError
+	_, err := f.svc.RetryEffect(f.ctx, deskAdmin, "can_missing", " ")
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "key", ve.Field)
+	_, err = f.svc.GiveUpEffect(f.ctx, deskAdmin, "can_missing", "", "legal hold")
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "key", ve.Field)
+	_, err = f.svc.GiveUpEffect(f.ctx, cancellation.Reviewer{ID: "nobody-adm"}, "can_missing", "can_missing/close_account", "")
+	require.ErrorAs(t, err, &ve, "bad input is named before the caller is looked up")
+	require.Equal(t, "reason", ve.Field)
 }
 
 // TestGiveUpEffect_CloseAccountNeverClosesTheAccount: a given-up
@@ -401,6 +429,67 @@ func TestGiveUpEffect_PurgeLeavesTheDocumentsUnpurged(t *testing.T) {
 	require.Equal(t, cancellation.StateCancelled, r.State())
 }
 
+// TestRetryEffect_RevivesAGivenUpPurgeSoTheRecordRetentionEnds: a request
+// whose purge_documents was given up never settles, so record retention
+// keeps it; an admin's RetryEffect revives the purge (recorded as
+// "revived"), the documents go, and the record is deleted after
+// Config.RecordRetention. A given-up close stays given up.
+func TestRetryEffect_RevivesAGivenUpPurgeSoTheRecordRetentionEnds(t *testing.T) {
+	f := setup(t, func(c *cancellation.Config) { c.RecordRetention = 24 * time.Hour }).withDesk()
+	f.account("acct-revive", ports.Personal, true)
+	r := f.approve(f.toReview("acct-revive"))
+	i := slices.IndexFunc(r.PendingEffects(), func(e cancellation.Effect) bool { return e.Kind == cancellation.EffectPurgeDocuments })
+	require.GreaterOrEqual(t, i, 0, "the purge waits for retention")
+	key := r.PendingEffects()[i].Key
+	_, err := f.svc.GiveUpEffect(f.ctx, deskAdmin, r.ID(), key, "legal hold")
+	require.NoError(t, err)
+	f.clock.Advance(400 * 24 * time.Hour)
+	require.Zero(t, f.maintain().RecordsPurged, "documents still held: the record stays")
+	require.True(t, f.stored(r.ID()).SettledAt().IsZero())
+
+	_, err = f.svc.RetryEffect(f.ctx, deskReviewer, r.ID(), key)
+	require.ErrorIs(t, err, cancellation.ErrForbidden, "only an admin revives it")
+	r, err = f.svc.RetryEffect(f.ctx, deskAdmin, r.ID(), key)
+	require.NoError(t, err)
+	require.Equal(t, 1, countEvents(r.History(), cancellation.EventDocumentsPurged), "inline: purged in the call")
+	require.Zero(t, f.kit.Documents.Len())
+	var revived bool
+	for _, ev := range r.History() {
+		revived = revived || (ev.Type == cancellation.EventEffectRetried && ev.Data["revived"] == "true" && ev.Data["effect"] == key)
+	}
+	require.True(t, revived, "the history records the revival")
+	require.False(t, r.SettledAt().IsZero())
+
+	f.clock.Advance(25 * time.Hour)
+	require.Equal(t, 1, f.maintain().RecordsPurged)
+	_, err = f.kit.Store.Get(f.ctx, r.ID())
+	require.ErrorIs(t, err, cancellation.ErrNotFound)
+}
+
+// TestRetryEffect_RevivesAPurgeGivenUpEarlyForWhenTheRetentionEnds: a
+// purge given up before DocumentPolicy.Retention ended and revived at once
+// keeps the documents until the retention ends; maintenance then purges
+// them.
+func TestRetryEffect_RevivesAPurgeGivenUpEarlyForWhenTheRetentionEnds(t *testing.T) {
+	f := setup(t).withDesk()
+	f.account("acct-revive-early", ports.Personal, true)
+	r := f.approve(f.toReview("acct-revive-early"))
+	i := slices.IndexFunc(r.PendingEffects(), func(e cancellation.Effect) bool { return e.Kind == cancellation.EffectPurgeDocuments })
+	require.GreaterOrEqual(t, i, 0)
+	purge := r.PendingEffects()[i]
+	require.True(t, f.clock.Now().Before(purge.NotBefore), "precondition: the retention runs")
+	_, err := f.svc.GiveUpEffect(f.ctx, deskAdmin, r.ID(), purge.Key, "legal hold")
+	require.NoError(t, err)
+	r, err = f.svc.RetryEffect(f.ctx, deskAdmin, r.ID(), purge.Key)
+	require.NoError(t, err)
+	require.Positive(t, f.kit.Documents.Len(), "not purged before the retention ends")
+	require.Equal(t, purge.NotBefore, r.NextWake(), "due when the retention ends")
+	f.clock.Set(purge.NotBefore.Add(time.Minute))
+	f.maintain()
+	require.Zero(t, f.kit.Documents.Len())
+	require.Equal(t, 1, countEvents(f.stored(r.ID()).History(), cancellation.EventDocumentsPurged))
+}
+
 // TestRetryEffect_RefusesAnEffectBeingCarriedOut: while maintenance holds
 // the close (its port answering slowly), an admin's retry is refused with
 // ErrConflict, not run a second time beside it.
@@ -420,7 +509,7 @@ func TestRetryEffect_RefusesAnEffectBeingCarriedOut(t *testing.T) {
 		return err == nil && slices.ContainsFunc(cur.Effects(), func(x cancellation.Effect) bool { return x.Key == e.Key && x.LeaseOwner != "" })
 	}, 5*time.Second, time.Millisecond)
 	_, err := f.svc.RetryEffect(f.ctx, deskAdmin, r.ID(), e.Key)
-	require.ErrorIs(t, err, cancellation.ErrConflict)
+	requireRefused(t, err, cancellation.EffectInProgress)
 	require.Contains(t, err.Error(), "being carried out")
 	<-done
 	require.Equal(t, cancellation.StateCancelled, f.stored(r.ID()).State())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -92,7 +93,7 @@ func checkExtension(months int, reason string) error {
 	switch {
 	case months < 1 || months > MaxErasureExtension:
 		return invalid("months", fmt.Sprintf("an extension is 1 to %d months", MaxErasureExtension))
-	case reason == "" || len(reason) > maxReasonLen || !utf8.ValidString(reason):
+	case strings.TrimSpace(reason) == "" || len(reason) > maxReasonLen || !utf8.ValidString(reason):
 		return invalid("reason", fmt.Sprintf("the reason the customer is told is required: 1 to %d bytes of UTF-8", maxReasonLen))
 	}
 	return nil
@@ -107,6 +108,10 @@ func (r *Request) extendErasure(ec effectCtx, by string, months int, reason stri
 		return r.refuse(op, r.d.State, "the request has ended")
 	case r.d.ErasureDueAt.IsZero():
 		return r.refuse(op, r.d.State, "the request was started before erasure deadlines were recorded")
+	case r.d.StaffClosure != nil && r.d.StaffClosure.Reason != StaffReasonOwnerRequestOffline:
+		// The customer is told nothing of such a closure before it is
+		// approved: an extension's notification would tip them off.
+		return r.refuse(op, r.d.State, "the customer did not ask for this staff closure and is not told of it before the closing")
 	}
 	first := AddMonths(r.d.CreatedAt, 1)
 	if ec.now.After(first) {
@@ -140,7 +145,10 @@ func (r *Request) flagErasureOverdue(now time.Time) bool {
 // months (1 or 2) after its first one-month deadline, for the reason the
 // customer is told by notification (TemplateErasureExtended) and in their
 // view of the request. Only a senior (ports.RoleSenior or above) may, only
-// within the first month and while the request is open; a second call may
+// within the first month and while the request is open, and not for a
+// staff closure the customer did not ask for (any reason but
+// StaffReasonOwnerRequestOffline: the customer is told nothing of it
+// before the closing); a second call may
 // lengthen the extension up to MaxErasureExtension, never shorten it. Bad
 // input is a ValidationError and a refused move a TransitionError, with
 // nothing changed.

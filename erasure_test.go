@@ -122,7 +122,7 @@ func TestExtendErasureDeadline_BadInputAndLateOrShorterExtensionsChangeNothing(t
 	for _, c := range []struct {
 		months int
 		reason string
-	}{{0, "r"}, {3, "r"}, {-1, "r"}, {1, ""}, {1, strings.Repeat("x", 1001)}, {1, "\xff"}} {
+	}{{0, "r"}, {3, "r"}, {-1, "r"}, {1, ""}, {1, " \t\n"}, {1, strings.Repeat("x", 1001)}, {1, "\xff"}} {
 		_, err := f.svc.ExtendErasureDeadline(f.ctx, sen, r.ID(), c.months, c.reason)
 		require.ErrorAs(t, err, &ve, "months %d reason %q", c.months, c.reason)
 	}

@@ -385,6 +385,28 @@ func TestCloseMembers_TwoAdminsAtOnceCannotExceedTheQuota(t *testing.T) {
 	require.Equal(t, 5, refused)
 }
 
+// TestCloseMembers_NamesAMalformedBatchBeforeAskingTheDirectory: a
+// member named twice, the admin among the members or a malformed id is
+// named (members[i]) even by a caller who is no admin and while the
+// OrganizationDirectory is down: bad input is the caller's to fix first.
+func TestCloseMembers_NamesAMalformedBatchBeforeAskingTheDirectory(t *testing.T) {
+	f, orgs, members := orgFixture(t, 3)
+	orgs.SetFailure(errors.New("directory down"))
+	for field, batch := range map[string][]ports.AccountID{
+		"members[1]": {members[0], members[0]},
+		"members[0]": {"adm"},
+	} {
+		_, err := f.svc.CloseMembers(f.ctx, "org-1", "adm", batch)
+		var ve *cancellation.ValidationError
+		require.ErrorAs(t, err, &ve, field)
+		require.Equal(t, field, ve.Field)
+	}
+	_, err := f.svc.CloseMembers(f.ctx, "org-1", members[1], []ports.AccountID{""})
+	var ve *cancellation.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "members[0]", ve.Field)
+}
+
 func TestCloseMembers_RefusesNonAdminsNonMembersAndCountsOnlyStartedMembers(t *testing.T) {
 	f, _, members := orgFixture(t, 20)
 	_, err := f.svc.CloseMembers(f.ctx, "org-1", members[0], members[1:2])
@@ -460,4 +482,35 @@ func TestDataExport_DeferredEffectsCloseOnlyAfterTheWaiverIsWorkedOff(t *testing
 	f.maintain()
 	require.True(t, f.closed(a.ID))
 	require.Equal(t, cancellation.StateCancelled, f.stored(r.ID()).State())
+}
+
+// TestDataExport_AGivenUpExportKeepsClosingWaitingAndFlagsTheRequest: an
+// admin gives up a failing export after the approval; the account is not
+// closed without the export the customer asked for, the request is flagged
+// NeedsAttention so that it does not wait unseen, and the customer's
+// waiver then closes it.
+func TestDataExport_AGivenUpExportKeepsClosingWaitingAndFlagsTheRequest(t *testing.T) {
+	var x *memory.Exporter
+	f := setup(t, withExporter(&x)).withDesk()
+	a := f.personal("acct-export-given-up")
+	x.SetFailure(errors.New("export service down"))
+	r := f.approve(f.exportToReview(a.ID, cancellation.ExportRequested))
+	require.Equal(t, cancellation.StateApproved, r.State())
+	_, flagged := r.NeedsAttention()
+	require.False(t, flagged, "precondition: not flagged yet")
+
+	r, err := f.svc.GiveUpEffect(f.ctx, deskAdmin, r.ID(), r.ID()+"/data_export", "exporter retired")
+	require.NoError(t, err)
+	at, flagged := r.NeedsAttention()
+	require.True(t, flagged, "a closing waiting for a given-up export is for staff to see")
+	require.Contains(t, at.Reason, "WaiveDataExport")
+	f.clock.Advance(48 * time.Hour)
+	f.maintain()
+	require.Equal(t, cancellation.StateApproved, f.stored(r.ID()).State())
+	require.False(t, f.closed(a.ID), "not closed without the export or a waiver")
+
+	r, err = f.svc.WaiveDataExport(f.ctx, a.ID, r.ID())
+	require.NoError(t, err)
+	require.Equal(t, cancellation.StateCancelled, r.State())
+	require.True(t, f.closed(a.ID))
 }

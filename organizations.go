@@ -200,8 +200,10 @@ func validateOrganizations(cfg Config) error {
 // MemberStaffClosures, a staff closure awaiting approval.
 //
 // The batch is checked first: Config.Organizations must be set (else
-// ErrInvalidInput), admin must be an admin of org (else ErrForbidden),
-// members must be distinct members of org other than admin (else
+// ErrInvalidInput); members must be well-formed, distinct account ids
+// other than admin (else ErrInvalidInput naming the first that is not,
+// before the directory is asked); admin must be an admin of org (else
+// ErrForbidden); each member must be a member of org (else
 // ErrInvalidInput naming the first that is not). A member who cannot
 // start (closed, an active request, not eligible; under
 // MemberStaffClosures a blocked account does start) is reported in its
@@ -223,6 +225,20 @@ func (s *Service) CloseMembers(ctx context.Context, org ports.OrganizationID, ad
 	if len(members) == 0 {
 		return nil, invalid("members", "no member accounts to close")
 	}
+	// What needs no directory is named first, whoever asks.
+	seen := map[ports.AccountID]bool{}
+	for i, m := range members {
+		field := fmt.Sprintf("members[%d]", i)
+		switch {
+		case checkAccountID(m) != nil:
+			return nil, invalid(field, "is not an account id")
+		case seen[m]:
+			return nil, invalid(field, fmt.Sprintf("account %s is named twice", m))
+		case m == admin:
+			return nil, invalid(field, "an admin closes their own account through Start, not as a member")
+		}
+		seen[m] = true
+	}
 	isAdmin, err := s.cfg.Organizations.IsAdmin(ctx, org, admin)
 	if err != nil {
 		return nil, portUnavailable("read the admins of "+string(org), "OrganizationDirectory", err)
@@ -237,20 +253,10 @@ func (s *Service) CloseMembers(ctx context.Context, org ports.OrganizationID, ad
 	case err != nil:
 		return nil, portUnavailable("read the members of "+string(org), "OrganizationDirectory", err)
 	}
-	seen := map[ports.AccountID]bool{}
 	for i, m := range members {
-		field := fmt.Sprintf("members[%d]", i)
-		switch {
-		case checkAccountID(m) != nil:
-			return nil, invalid(field, "is not an account id")
-		case seen[m]:
-			return nil, invalid(field, fmt.Sprintf("account %s is named twice", m))
-		case m == admin:
-			return nil, invalid(field, "an admin closes their own account through Start, not as a member")
-		case !slices.Contains(all, m):
-			return nil, invalid(field, fmt.Sprintf("account %s is not a member of organisation %s", m, org))
+		if !slices.Contains(all, m) {
+			return nil, invalid(fmt.Sprintf("members[%d]", i), fmt.Sprintf("account %s is not a member of organisation %s", m, org))
 		}
-		seen[m] = true
 	}
 
 	// Each member is checked as Start checks a customer; the ones that may

@@ -72,9 +72,7 @@ func (s *Service) PastRequests(ctx context.Context, account ports.AccountID, opt
 		if r.Account() != account { // a Store that filtered wrongly leaks nothing
 			continue
 		}
-		if r.d.StaffClosure != nil && r.d.State == StateRejected {
-			// A declined staff closure was never announced to the
-			// customer (a fraud or legal case must not be tipped off).
+		if r.hiddenFromCustomer() {
 			continue
 		}
 		page.Requests = append(page.Requests, r.View())

@@ -439,7 +439,8 @@ func (s *Service) receiptKeys() []ReceiptKey {
 
 // Receipt returns the signed receipt of the account's request id: a JWS
 // compact serialization for the customer to keep or download. A request
-// of another account is ErrNotFound; one without a receipt ErrNoReceipt.
+// of another account, or a staff closure staff declined (never announced
+// to the customer), is ErrNotFound; one without a receipt ErrNoReceipt.
 func (s *Service) Receipt(ctx context.Context, account ports.AccountID, id string) (_ string, err error) {
 	defer s.hooks.operation(&ctx, OpReceipt)(&err)
 	r, err := s.load(ctx, account, id)

@@ -55,7 +55,10 @@ type MoreRequest struct {
 	Note string
 }
 
-func (m MoreRequest) validate(kind ports.AccountKind) error {
+// validate checks what needs no request: the reasons, the note, and the
+// document kinds named once each. checkKinds checks the kinds against the
+// request's account.
+func (m MoreRequest) validate() error {
 	if len(m.Reasons) == 0 {
 		return invalid("reasons", "asking for more needs at least one reason code")
 	}
@@ -71,11 +74,21 @@ func (m MoreRequest) validate(kind ports.AccountKind) error {
 		return invalid("documents", "name at least one document kind the customer must upload again")
 	}
 	for i, k := range m.Documents {
-		if !documentKindAllowed(kind, k) {
-			return invalid(fmt.Sprintf("documents[%d]", i), fmt.Sprintf("a %s account uploads one of %v, not %q", kind, documentKinds(kind), k))
+		if !slices.Contains(documentKinds(ports.Personal), k) && !slices.Contains(documentKinds(ports.Enterprise), k) {
+			return invalid(fmt.Sprintf("documents[%d]", i), fmt.Sprintf("unknown document kind %q", k))
 		}
 		if slices.Contains(m.Documents[:i], k) {
 			return invalid(fmt.Sprintf("documents[%d]", i), fmt.Sprintf("%q is named twice", k))
+		}
+	}
+	return nil
+}
+
+// checkKinds checks that each kind asked for fits the account's kind.
+func (m MoreRequest) checkKinds(kind ports.AccountKind) error {
+	for i, k := range m.Documents {
+		if !documentKindAllowed(kind, k) {
+			return invalid(fmt.Sprintf("documents[%d]", i), fmt.Sprintf("a %s account uploads one of %v, not %q", kind, documentKinds(kind), k))
 		}
 	}
 	return nil
@@ -166,7 +179,7 @@ func (r *Request) askForMore(ec effectCtx, by ports.StaffMember, m MoreRequest, 
 	if !r.d.IdentityVerified {
 		return fmt.Errorf("%w: account %s uploads no documents, so there is nothing to ask for again", ErrDocumentsNotRequired, r.d.Account)
 	}
-	if err := m.validate(r.d.AccountKind); err != nil {
+	if err := m.checkKinds(r.d.AccountKind); err != nil {
 		return err
 	}
 	if r.d.Rounds >= maxReturns {
@@ -212,6 +225,12 @@ func joinCodes[T ~string](codes []T) string {
 // returned event and the resubmission name its round.
 func (s *Service) AskForMore(ctx context.Context, rv Reviewer, id string, m MoreRequest) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpAskForMore)(&err)
+	if err := rv.check(); err != nil {
+		return nil, err
+	}
+	if err := m.validate(); err != nil { // bad input is named whatever the request's state
+		return nil, err
+	}
 	member, err := s.authorize(ctx, "ask for more", rv, ports.RoleReviewer)
 	if err != nil {
 		return nil, err

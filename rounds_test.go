@@ -115,6 +115,32 @@ func TestAskForMoreNeedsAKnownStaffMemberWithReasonsAndDocuments(t *testing.T) {
 	f.requireUnchanged(r.ID(), before)
 }
 
+// Bad input is named whatever the request: a request not in review, one
+// another reviewer claims, or no request at all answers the field that was
+// wrong, not the state or the claim.
+func TestAskForMoreNamesBadInputBeforeReadingTheRequest(t *testing.T) {
+	f := setup(t).withStaff()
+	f.account("acct-return-early", ports.Personal, true)
+	started := f.start("acct-return-early")
+	f.account("acct-return-claimed", ports.Personal, true)
+	claimed := f.toReview("acct-return-claimed")
+	_, err := f.svc.Claim(f.ctx, as(junior), claimed.ID())
+	require.NoError(t, err)
+	for _, id := range []string{started.ID(), claimed.ID(), "can_unknownrequest"} {
+		for field, m := range map[string]cancellation.MoreRequest{
+			"reasons":      {Documents: askPassport.Documents},
+			"note":         {Reasons: []cancellation.ReturnReason{cancellation.ReturnOther}, Documents: askPassport.Documents},
+			"documents":    {Reasons: askPassport.Reasons},
+			"documents[1]": {Reasons: askPassport.Reasons, Documents: []cancellation.DocumentKind{cancellation.DocumentPassport, cancellation.DocumentPassport}},
+		} {
+			_, err := f.svc.AskForMore(f.ctx, as(senior1), id, m)
+			var ve *cancellation.ValidationError
+			require.ErrorAs(t, err, &ve, "%s on %s", field, id)
+			require.Equal(t, field, ve.Field, id)
+		}
+	}
+}
+
 func TestReturnedRequestReuploadsOnlyTheAskedKinds(t *testing.T) {
 	f := setup(t).withStaff()
 	r := f.returned("acct-return-kinds")
@@ -160,6 +186,26 @@ func TestResubmissionIsDueThreeBusinessDaysFromTheResubmission(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"1", "2"}, rounds, "the history shows each round")
+}
+
+// TestReturnReleasesTheClaimAndResubmissionIsDueNoLaterThanTheErasureDeadline:
+// the reviewer's claim goes with the move out of review (another
+// reviewer takes the resubmission), and a resubmission two days before
+// the erasure deadline is due at the deadline, not three business days
+// later.
+func TestReturnReleasesTheClaimAndResubmissionIsDueNoLaterThanTheErasureDeadline(t *testing.T) {
+	f := setup(t).withStaff()
+	r := f.returned("acct-return-erasure")
+	_, held := r.Claim()
+	require.False(t, held, "the return released the claim")
+	f.clock.Set(r.ErasureDueAt().Add(-48 * time.Hour))
+	_, err := f.upload(r, cancellation.DocumentPassport, colourScan())
+	require.NoError(t, err)
+	r, err = f.svc.Submit(f.ctx, r.Account(), r.ID())
+	require.NoError(t, err)
+	require.Equal(t, r.ErasureDueAt(), r.DueAt())
+	_, err = f.svc.Claim(f.ctx, as(junior), r.ID())
+	require.NoError(t, err, "nobody holds the resubmission")
 }
 
 func TestRoundsAreBoundedByMaxReturns(t *testing.T) {

@@ -504,7 +504,8 @@ func (s *Service) create(ctx context.Context, r *Request, earlier []*Request, in
 
 // Get returns the account's request with the id, holding its whole
 // history, verified (see VerifyHistory). A request of another account is
-// reported as ErrNotFound, so callers see only their own.
+// reported as ErrNotFound, so callers see only their own, and so is a
+// staff closure staff declined, which the customer was never told of.
 func (s *Service) Get(ctx context.Context, account ports.AccountID, id string) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpGet)(&err)
 	r, err := s.load(ctx, account, id)
@@ -524,10 +525,18 @@ func (s *Service) load(ctx context.Context, account ports.AccountID, id string) 
 	if err != nil {
 		return nil, err
 	}
-	if r.Account() != account {
+	if r.Account() != account || r.hiddenFromCustomer() {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	return r, nil
+}
+
+// hiddenFromCustomer reports whether the customer must not see r at all:
+// a staff closure staff declined was never announced to them (a fraud or
+// legal case must not be tipped off), so Get, Receipt and PastRequests
+// answer as if it did not exist.
+func (r *Request) hiddenFromCustomer() bool {
+	return r.d.StaffClosure != nil && r.d.State == StateRejected
 }
 
 // Active returns the account's request in progress, or ErrNotFound. It

@@ -383,10 +383,14 @@ func (s *Service) StaffClosures(ctx context.Context, rv Reviewer, limit int) (_ 
 
 // ReviewEvidence returns the n-th evidence document (from 0, in upload
 // order) of a staff closure and its bytes, for a senior (who approves or
-// declines it). A request without that many evidence documents, or whose
-// evidence was purged, answers ErrNotFound.
+// declines it). A negative n is a ValidationError; a request without that
+// many evidence documents, or whose evidence was purged, answers
+// ErrNotFound.
 func (s *Service) ReviewEvidence(ctx context.Context, rv Reviewer, id string, n int) (_ Document, _ []byte, err error) {
 	defer s.hooks.operation(&ctx, OpReviewEvidence)(&err)
+	if n < 0 {
+		return Document{}, nil, invalid("n", "evidence documents are numbered from 0")
+	}
 	m, err := s.authorize(ctx, "review staff evidence", rv, ports.RoleSenior)
 	if err != nil {
 		return Document{}, nil, err

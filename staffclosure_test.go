@@ -105,6 +105,10 @@ func TestStaffClosureNeedsSeniorsAndEvidence(t *testing.T) {
 	require.Equal(t, 2, viewed, "two evidence documents viewed, the first twice")
 	_, _, err = f.svc.ReviewEvidence(f.ctx, as(senior1), r.ID(), 2)
 	require.ErrorIs(t, err, cancellation.ErrNotFound)
+	_, _, err = f.svc.ReviewEvidence(f.ctx, as(senior1), "can_unknownrequest", -1)
+	var ve *cancellation.ValidationError
+	require.ErrorAs(t, err, &ve, "a negative n is named, whatever the request")
+	require.Equal(t, "n", ve.Field)
 	_, _, err = f.svc.ReviewEvidence(f.ctx, as(junior), r.ID(), 0)
 	require.ErrorIs(t, err, cancellation.ErrForbidden)
 }
@@ -155,7 +159,7 @@ func TestStaffClosureRefusedWhileCustomerRequestActiveAndViceVersa(t *testing.T)
 	requireTransition(t, err, cancellation.StateInReview, cancellation.StateApproved)
 }
 
-func TestStaffClosureDeclinedNeedsANoteAndNotifiesNobody(t *testing.T) {
+func TestStaffClosureDeclinedNeedsANoteNotifiesNobodyAndIsHiddenFromTheCustomer(t *testing.T) {
 	f := setup(t).withStaff()
 	r := f.staffClosure("acct-staff-decline")
 	_, err := f.svc.DeclineStaffClosure(f.ctx, as(senior1), r.ID(), "")
@@ -169,6 +173,10 @@ func TestStaffClosureDeclinedNeedsANoteAndNotifiesNobody(t *testing.T) {
 	past, err := f.svc.PastRequests(f.ctx, "acct-staff-decline", cancellation.PastOptions{})
 	require.NoError(t, err)
 	require.Empty(t, past.Requests, "the customer's past requests do not show it")
+	_, err = f.svc.Get(f.ctx, "acct-staff-decline", d.ID())
+	require.ErrorIs(t, err, cancellation.ErrNotFound, "nor does reading it by its id")
+	_, err = f.svc.Receipt(f.ctx, "acct-staff-decline", d.ID())
+	require.ErrorIs(t, err, cancellation.ErrNotFound, "nor downloading its receipt")
 	require.False(t, f.closed("acct-staff-decline"))
 	_, err = f.svc.Start(f.ctx, "acct-staff-decline")
 	require.NoError(t, err, "the account may apply again")
@@ -209,4 +217,28 @@ func TestStoredBackOfficeRecordsAreValidated(t *testing.T) {
 	require.NoError(t, edit(r, "rounds", 1))
 	require.ErrorIs(t, edit(r, "rounds", 0), cancellation.ErrCorrupt)
 	require.ErrorIs(t, edit(r, "rounds", 2), cancellation.ErrCorrupt)
+}
+
+// TestErasureExtensionOfAStaffClosureOnlyWhenTheCustomerAsked: extending
+// the erasure deadline notifies the customer, so a closure for a legal
+// order is refused (nothing sent, nothing changed); one for the owner's
+// request received offline is extended and the customer told.
+func TestErasureExtensionOfAStaffClosureOnlyWhenTheCustomerAsked(t *testing.T) {
+	f := setup(t).withStaff()
+	r := f.staffClosure("acct-staff-erasure")
+	before := f.storedJSON(r.ID())
+	_, err := f.svc.ExtendErasureDeadline(f.ctx, as(senior2), r.ID(), 1, "more time needed")
+	require.ErrorIs(t, err, cancellation.ErrInvalidTransition)
+	f.requireUnchanged(r.ID(), before)
+	require.Empty(t, sentTo(f.kit.Notifier), "the customer is not tipped off")
+
+	f.account("acct-staff-offline", ports.Personal, true)
+	o, err := f.svc.StartStaffClosure(f.ctx, as(senior1), "acct-staff-offline",
+		cancellation.StaffClosureStart{Reason: cancellation.StaffReasonOwnerRequestOffline, Note: "letter of 2 March"})
+	require.NoError(t, err)
+	o, err = f.svc.ExtendErasureDeadline(f.ctx, as(senior2), o.ID(), 1, "more time needed")
+	require.NoError(t, err)
+	_, extended := o.ErasureExtension()
+	require.True(t, extended)
+	require.NotEmpty(t, sentTo(f.kit.Notifier))
 }

@@ -113,8 +113,11 @@ func TestStuckEffectsAPI_ReviewerListsAdminGivesUpAndRetries(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 	r.json(t, &rv)
 	require.Equal(t, cancellation.StateCancelled, rv.State)
-	e.do(http.MethodPost, "/v1/reviews/"+second.RequestID+"/effects/retry", tokAdmin, httpapi.RetryEffectBody{Key: second.Key}).
-		requireProblem(t, http.StatusConflict, "conflict")
+	// Retrying it again says why it is refused, not "changed concurrently".
+	p := e.do(http.MethodPost, "/v1/reviews/"+second.RequestID+"/effects/retry", tokAdmin, httpapi.RetryEffectBody{Key: second.Key}).
+		requireProblem(t, http.StatusConflict, "effect_refused")
+	require.Equal(t, cancellation.EffectIsDone, p.EffectState)
+	require.Contains(t, p.Detail, "carried out already")
 
 	r = e.do(http.MethodGet, "/v1/effects/stuck", tokReviewer, nil)
 	r.json(t, &page)

@@ -22,6 +22,7 @@
 //	POST /v1/cancellations/{id}/withdraw
 //	POST /v1/cancellations/{id}/data-export/waiver  waive the data export requested at confirmation
 //	GET  /v1/cancellations/past?limit=20&cursor=C the caller's own ended requests, newest first
+//	GET  /v1/cancellations/{id}/receipt         the signed closing receipt (application/jose); 404 no_receipt while open
 //
 // Reviewer endpoints:
 //
@@ -31,13 +32,25 @@
 //	GET  /v1/reviews/{id}/documents/{kind}      the image, Cache-Control: no-store
 //	POST /v1/reviews/{id}/approve               {"note": "..."}: steps 5 and 6
 //	POST /v1/reviews/{id}/reject                {"reasons": ["identity_mismatch"], "note": "..."}
+//	POST /v1/reviews/{id}/return                ask the customer for more: reason codes, kinds to upload again, note for staff
+//	POST /v1/reviews/{id}/erasure-extension     {"months": 2, "reason": "..."}: seniors extend the erasure deadline
 //	GET  /v1/effects/stuck?limit=50&cursor=C    effects failing for AttentionAfter (reviewer role)
 //	POST /v1/reviews/{id}/effects/retry         {"key": "..."}: retry now (admin role)
-//	POST /v1/reviews/{id}/effects/give-up       {"key": "...", "reason": "..."}: never again (admin role)
+//	POST /v1/reviews/{id}/effects/give-up       {"key": "...", "reason": "..."}: never again (admin role);
+//	                                            both answer 409 effect_refused with effect_state saying why
 //	POST /v1/reviews/{id}/claim                 claim (or renew one's own): 409 claimed names the holder
 //	POST /v1/reviews/{id}/claim/renew           extend one's claim
 //	POST /v1/reviews/{id}/claim/release         release one's claim
 //	POST /v1/reviews/{id}/claim/reassign        {"to": "rev-2"}: admins only
+//
+// Staff closures (roles checked by the Service):
+//
+//	GET  /v1/staff-closures                     closures awaiting approval (seniors)
+//	POST /v1/staff-closures                     start one for an account (seniors)
+//	POST /v1/staff-closures/{id}/evidence       add evidence: multipart, kind "evidence"
+//	GET  /v1/staff-closures/{id}/evidence/{n}   read the n-th evidence document
+//	POST /v1/staff-closures/{id}/approve        the second senior's approval; justification overrides blockers
+//	POST /v1/staff-closures/{id}/decline        {"note": "..."}: decline, the customer is not told
 //
 // Organisation and back-office endpoints:
 //

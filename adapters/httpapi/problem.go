@@ -47,6 +47,9 @@ type Problem struct {
 	// (claimed): its holder's staff id, shown to staff only.
 	ClaimedBy    string     `json:"claimed_by,omitempty"`
 	ClaimedUntil *time.Time `json:"claimed_until,omitempty"`
+	// EffectState says why an admin's retry or give-up was refused
+	// (effect_refused): done, given_up, not_failing or in_progress.
+	EffectState cancellation.EffectRefusal `json:"effect_state,omitempty"`
 
 	retryAfter time.Duration
 }
@@ -116,6 +119,9 @@ var problems = []problemRule{
 			p.Detail = "Read it again (its ETag is " + etag(ve.Got) + ") and decide on what it says now."
 		}
 	}},
+	// Before ErrConflict, which it wraps: an admin's retry or give-up
+	// refused by the effect's state, which the detail names.
+	{cancellation.ErrEffectRefused, http.StatusConflict, "effect_refused", "The effect's state does not allow this", effectRefusedDetail},
 	{cancellation.ErrConflict, http.StatusConflict, "conflict", "The request changed concurrently; read it and try again", nil},
 	{cancellation.ErrNotEligible, http.StatusUnprocessableEntity, "not_eligible", "The account cannot be cancelled yet", func(err error, p *Problem) {
 		var ne *cancellation.NotEligibleError
@@ -245,4 +251,23 @@ func writeProblem(w http.ResponseWriter, p Problem) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)
 	_, _ = w.Write(b)
+}
+
+// effectRefusedDetail says why an admin's action on an effect was refused.
+func effectRefusedDetail(err error, p *Problem) {
+	var re *cancellation.EffectRefusedError
+	if !errors.As(err, &re) {
+		return
+	}
+	p.EffectState = re.Reason
+	switch re.Reason {
+	case cancellation.EffectIsDone:
+		p.Detail = "The effect was carried out already."
+	case cancellation.EffectIsGivenUp:
+		p.Detail = "The effect was given up; only a given-up purge_documents is retried."
+	case cancellation.EffectNotFailing:
+		p.Detail = "The effect has not failed: it is carried out when due."
+	case cancellation.EffectInProgress:
+		p.Detail = "The effect is being carried out until " + re.Until.UTC().Format(time.RFC3339) + "; read the request again after."
+	}
 }

@@ -61,6 +61,7 @@ func TestProblemTable_EverySentinelHasItsProblem(t *testing.T) {
 		"ErrIdentifiersNotKept":   {cancellation.ErrIdentifiersNotKept, 501, "identifiers_not_kept"},
 		"ErrNotAsked":             {cancellation.ErrNotAsked, 422, "not_asked"},
 		"ErrRoundsExhausted":      {cancellation.ErrRoundsExhausted, 409, "rounds_exhausted"},
+		"ErrEffectRefused":        {&cancellation.EffectRefusedError{RequestID: "x", Key: "x/close_account", Reason: cancellation.EffectIsGivenUp}, 409, "effect_refused"},
 		"ErrFourEyes":             {fmt.Errorf("%w (%w)", cancellation.ErrFourEyes, cancellation.ErrForbidden), 403, "four_eyes"},
 		"ErrClaimed":              {&cancellation.ClaimError{ID: "x", Holder: "rev-1", Until: now}, 409, "claimed"},
 		"ErrClaimRequired":        {&cancellation.ClaimError{ID: "x"}, 403, "claim_required"},
@@ -88,6 +89,13 @@ func TestProblemTable_EverySentinelHasItsProblem(t *testing.T) {
 	p, _ = problemFor(fmt.Errorf("approving: %w", &cancellation.UnavailableError{Op: "approve", RetryAfter: 45 * time.Second}), now)
 	require.Equal(t, 45*time.Second, p.retryAfter, "an outage answers 503 with Retry-After")
 	require.Equal(t, http.StatusInternalServerError, errInternal.Status)
+	// A refused retry says why, not "changed concurrently".
+	p, _ = problemFor(fmt.Errorf("retrying: %w", &cancellation.EffectRefusedError{RequestID: "x", Key: "x/notify", Reason: cancellation.EffectNotFailing}), now)
+	require.Equal(t, "effect_refused", p.Code)
+	require.Equal(t, cancellation.EffectNotFailing, p.EffectState)
+	require.Contains(t, p.Detail, "has not failed")
+	p, _ = problemFor(&cancellation.EffectRefusedError{RequestID: "x", Key: "x/close_account", Reason: cancellation.EffectInProgress, Until: now}, now)
+	require.Contains(t, p.Detail, "being carried out until 2026-03-02T09:00:00Z")
 }
 
 // rootSentinels lists the exported package-level Err* variables declared in

@@ -47,6 +47,11 @@ func TestStuckEffectsPage_AdminRetriesReviewerIsRefused(t *testing.T) {
 	r, err := c.svc.Review(t.Context(), cancellation.Reviewer{ID: "admin-1"}, id)
 	require.NoError(t, err)
 	require.Equal(t, cancellation.StateCancelled, r.State())
+
+	// Retrying it again says why it is refused, not an internal error.
+	again := c.as("tok-admin").post("/review/effects/retry", form)
+	require.Equal(t, http.StatusConflict, again.status)
+	require.Contains(t, again.body, "This effect was carried out already.")
 }
 
 // TestWizardHomeListsEarlierRequests: the first step lists the

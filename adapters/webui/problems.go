@@ -19,6 +19,7 @@ func badForm(err error) error { return errors.Join(errBadForm, err) }
 // message (problem.<code> in the catalogues).
 func problemOf(err error) (int, string) {
 	var de *cancellation.DocumentError
+	var re *cancellation.EffectRefusedError
 	switch {
 	case errors.As(err, &de):
 		if de.Problem == cancellation.DocumentTooLarge {
@@ -53,6 +54,12 @@ func problemOf(err error) (int, string) {
 		return http.StatusUnprocessableEntity, "documents_not_required"
 	case errors.Is(err, cancellation.ErrNotAsked):
 		return http.StatusUnprocessableEntity, "not_asked"
+	case errors.As(err, &re):
+		return http.StatusConflict, "effect_refused." + string(re.Reason)
+	case errors.Is(err, cancellation.ErrHistoryFull):
+		return http.StatusConflict, "history_full"
+	case errors.Is(err, cancellation.ErrConflict):
+		return http.StatusConflict, "conflict"
 	case errors.Is(err, cancellation.ErrRoundsExhausted):
 		return http.StatusConflict, "rounds_exhausted"
 	case errors.Is(err, cancellation.ErrFourEyes):

@@ -167,6 +167,30 @@ func (e MemberClosureRequestKind) Valid() bool {
 	}
 }
 
+// Defines values for ProblemEffectState.
+const (
+	Done       ProblemEffectState = "done"
+	GivenUp    ProblemEffectState = "given_up"
+	InProgress ProblemEffectState = "in_progress"
+	NotFailing ProblemEffectState = "not_failing"
+)
+
+// Valid indicates whether the value is a known member of the ProblemEffectState enum.
+func (e ProblemEffectState) Valid() bool {
+	switch e {
+	case Done:
+		return true
+	case GivenUp:
+		return true
+	case InProgress:
+		return true
+	case NotFailing:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for QueuePageItemsAccountKind.
 const (
 	QueuePageItemsAccountKindEnterprise QueuePageItemsAccountKind = "enterprise"
@@ -743,7 +767,7 @@ type Problem struct {
 	// documents_not_required, wrong_document_kind, history_full, self_review,
 	// claimed, claim_required,
 	// no_receipt, receipt_invalid,
-	// not_asked, rounds_exhausted, four_eyes,
+	// not_asked, rounds_exhausted, four_eyes, effect_refused,
 	// document_rejected, document_too_large, unauthenticated,
 	// authentication_unavailable, forbidden, quota_exceeded,
 	// identifiers_not_kept, precondition_failed,
@@ -753,16 +777,19 @@ type Problem struct {
 	// body_unreadable, unsupported_media_type, malformed_json,
 	// malformed_multipart, no_such_endpoint, method_not_allowed,
 	// unavailable, internal_error.
-	Code            string     `json:"code"`
-	Detail          *string    `json:"detail,omitempty"`
-	DocumentProblem *string    `json:"document_problem,omitempty"`
-	Field           *string    `json:"field,omitempty"`
-	Findings        *[]Finding `json:"findings,omitempty"`
-	Missing         *[]string  `json:"missing,omitempty"`
-	RetryAt         *time.Time `json:"retry_at,omitempty"`
-	Status          int        `json:"status"`
-	Title           string     `json:"title"`
-	Transition      *struct {
+	Code            string  `json:"code"`
+	Detail          *string `json:"detail,omitempty"`
+	DocumentProblem *string `json:"document_problem,omitempty"`
+
+	// EffectState Why an admin's retry or give-up was refused (effect_refused).
+	EffectState *ProblemEffectState `json:"effect_state,omitempty"`
+	Field       *string             `json:"field,omitempty"`
+	Findings    *[]Finding          `json:"findings,omitempty"`
+	Missing     *[]string           `json:"missing,omitempty"`
+	RetryAt     *time.Time          `json:"retry_at,omitempty"`
+	Status      int                 `json:"status"`
+	Title       string              `json:"title"`
+	Transition  *struct {
 		From      State   `json:"from"`
 		Operation string  `json:"operation"`
 		Reason    *string `json:"reason,omitempty"`
@@ -770,6 +797,9 @@ type Problem struct {
 	} `json:"transition,omitempty"`
 	Type string `json:"type"`
 }
+
+// ProblemEffectState Why an admin's retry or give-up was refused (effect_refused).
+type ProblemEffectState string
 
 // QueuePage defines model for QueuePage.
 type QueuePage struct {
@@ -1860,28 +1890,28 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/reviews/{id}/documents/{kind} (the `GetReviewDocument` operationId).
 	GetReviewDocument(ctx context.Context, id ID, kind DocumentKind, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GiveUpEffectWithBody Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+	// GiveUpEffectWithBody Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account. 409 effect_refused (effect_state says why) for an effect done, given up or being carried out.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/reviews/{id}/effects/give-up (the `GiveUpEffect` operationId).
 	GiveUpEffectWithBody(ctx context.Context, id ID, params *GiveUpEffectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GiveUpEffect Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+	// GiveUpEffect Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account. 409 effect_refused (effect_state says why) for an effect done, given up or being carried out.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/reviews/{id}/effects/give-up (the `GiveUpEffect` operationId).
 	GiveUpEffect(ctx context.Context, id ID, params *GiveUpEffectParams, body GiveUpEffectJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RetryEffectWithBody Retry a failing effect now (admins); inline services carry it out in the call.
+	// RetryEffectWithBody Retry a failing effect now (admins); inline services carry it out in the call. A given-up purge_documents is revived. 409 effect_refused (effect_state says why) for an effect done, given up, not failing or being carried out.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v1/reviews/{id}/effects/retry (the `RetryEffect` operationId).
 	RetryEffectWithBody(ctx context.Context, id ID, params *RetryEffectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RetryEffect Retry a failing effect now (admins); inline services carry it out in the call.
+	// RetryEffect Retry a failing effect now (admins); inline services carry it out in the call. A given-up purge_documents is revived. 409 effect_refused (effect_state says why) for an effect done, given up, not failing or being carried out.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2809,7 +2839,7 @@ func (c *Client) GetReviewDocument(ctx context.Context, id ID, kind DocumentKind
 	return c.Client.Do(req)
 }
 
-// GiveUpEffectWithBody Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+// GiveUpEffectWithBody Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account. 409 effect_refused (effect_state says why) for an effect done, given up or being carried out.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2826,7 +2856,7 @@ func (c *Client) GiveUpEffectWithBody(ctx context.Context, id ID, params *GiveUp
 	return c.Client.Do(req)
 }
 
-// GiveUpEffect Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+// GiveUpEffect Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account. 409 effect_refused (effect_state says why) for an effect done, given up or being carried out.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2843,7 +2873,7 @@ func (c *Client) GiveUpEffect(ctx context.Context, id ID, params *GiveUpEffectPa
 	return c.Client.Do(req)
 }
 
-// RetryEffectWithBody Retry a failing effect now (admins); inline services carry it out in the call.
+// RetryEffectWithBody Retry a failing effect now (admins); inline services carry it out in the call. A given-up purge_documents is revived. 409 effect_refused (effect_state says why) for an effect done, given up, not failing or being carried out.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2860,7 +2890,7 @@ func (c *Client) RetryEffectWithBody(ctx context.Context, id ID, params *RetryEf
 	return c.Client.Do(req)
 }
 
-// RetryEffect Retry a failing effect now (admins); inline services carry it out in the call.
+// RetryEffect Retry a failing effect now (admins); inline services carry it out in the call. A given-up purge_documents is revived. 409 effect_refused (effect_state says why) for an effect done, given up, not failing or being carried out.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5911,28 +5941,28 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/reviews/{id}/documents/{kind} (the `GetReviewDocument` operationId).
 	GetReviewDocumentWithResponse(ctx context.Context, id ID, kind DocumentKind, reqEditors ...RequestEditorFn) (*GetReviewDocumentResponse, error)
 
-	// GiveUpEffectWithBodyWithResponse Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+	// GiveUpEffectWithBodyWithResponse Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account. 409 effect_refused (effect_state says why) for an effect done, given up or being carried out.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/reviews/{id}/effects/give-up (the `GiveUpEffect` operationId).
 	GiveUpEffectWithBodyWithResponse(ctx context.Context, id ID, params *GiveUpEffectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GiveUpEffectResponse, error)
 
-	// GiveUpEffectWithResponse Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+	// GiveUpEffectWithResponse Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account. 409 effect_refused (effect_state says why) for an effect done, given up or being carried out.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/reviews/{id}/effects/give-up (the `GiveUpEffect` operationId).
 	GiveUpEffectWithResponse(ctx context.Context, id ID, params *GiveUpEffectParams, body GiveUpEffectJSONRequestBody, reqEditors ...RequestEditorFn) (*GiveUpEffectResponse, error)
 
-	// RetryEffectWithBodyWithResponse Retry a failing effect now (admins); inline services carry it out in the call.
+	// RetryEffectWithBodyWithResponse Retry a failing effect now (admins); inline services carry it out in the call. A given-up purge_documents is revived. 409 effect_refused (effect_state says why) for an effect done, given up, not failing or being carried out.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/reviews/{id}/effects/retry (the `RetryEffect` operationId).
 	RetryEffectWithBodyWithResponse(ctx context.Context, id ID, params *RetryEffectParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RetryEffectResponse, error)
 
-	// RetryEffectWithResponse Retry a failing effect now (admins); inline services carry it out in the call.
+	// RetryEffectWithResponse Retry a failing effect now (admins); inline services carry it out in the call. A given-up purge_documents is revived. 409 effect_refused (effect_state says why) for an effect done, given up, not failing or being carried out.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9014,7 +9044,7 @@ func (c *ClientWithResponses) GetReviewDocumentWithResponse(ctx context.Context,
 	return ParseGetReviewDocumentResponse(rsp)
 }
 
-// GiveUpEffectWithBodyWithResponse Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+// GiveUpEffectWithBodyWithResponse Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account. 409 effect_refused (effect_state says why) for an effect done, given up or being carried out.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9027,7 +9057,7 @@ func (c *ClientWithResponses) GiveUpEffectWithBodyWithResponse(ctx context.Conte
 	return ParseGiveUpEffectResponse(rsp)
 }
 
-// GiveUpEffectWithResponse Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account.
+// GiveUpEffectWithResponse Give up an effect with a reason (admins); it is never attempted again, and a given-up close never closes the account. 409 effect_refused (effect_state says why) for an effect done, given up or being carried out.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9040,7 +9070,7 @@ func (c *ClientWithResponses) GiveUpEffectWithResponse(ctx context.Context, id I
 	return ParseGiveUpEffectResponse(rsp)
 }
 
-// RetryEffectWithBodyWithResponse Retry a failing effect now (admins); inline services carry it out in the call.
+// RetryEffectWithBodyWithResponse Retry a failing effect now (admins); inline services carry it out in the call. A given-up purge_documents is revived. 409 effect_refused (effect_state says why) for an effect done, given up, not failing or being carried out.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9053,7 +9083,7 @@ func (c *ClientWithResponses) RetryEffectWithBodyWithResponse(ctx context.Contex
 	return ParseRetryEffectResponse(rsp)
 }
 
-// RetryEffectWithResponse Retry a failing effect now (admins); inline services carry it out in the call.
+// RetryEffectWithResponse Retry a failing effect now (admins); inline services carry it out in the call. A given-up purge_documents is revived. 409 effect_refused (effect_state says why) for an effect done, given up, not failing or being carried out.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
