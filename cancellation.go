@@ -727,7 +727,7 @@ func (r *Request) Clone() *Request {
 	c.d.StaffClosure = r.d.StaffClosure.clone()
 	c.d.Effects = make([]Effect, len(r.d.Effects))
 	for i, e := range r.d.Effects {
-		c.d.Effects[i] = cloneEffect(e)
+		c.d.Effects[i] = copyEffect(e)
 	}
 	c.d.Reached = maps.Clone(r.d.Reached)
 	if r.d.ErasureExtension != nil {
@@ -741,6 +741,25 @@ func (r *Request) Clone() *Request {
 func cloneConfirmation(c Confirmation) Confirmation {
 	c.Consents = slices.Clone(c.Consents)
 	return c
+}
+
+// copyEffect copies e for a copy of its request: the notification and
+// event are copied, so that either copy can change them, but their data
+// (a map, bytes) is shared, since it is never changed in place once the
+// effect is recorded; what leaves the request (accessors, ports) is
+// deep-copied with cloneEffect or at the port.
+func copyEffect(e Effect) Effect {
+	if e.Notification != nil {
+		n := *e.Notification
+		n.Attachments = slices.Clone(n.Attachments)
+		e.Notification = &n
+	}
+	if e.Event != nil {
+		ev := *e.Event
+		e.Event = &ev
+	}
+	e.Identifiers = slices.Clone(e.Identifiers)
+	return e
 }
 
 func cloneEffect(e Effect) Effect {

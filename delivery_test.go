@@ -60,3 +60,37 @@ func TestDelivery_AtLeastOnceUnderOneKeyAndTheHostDedupes(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, notified, 3, "the approval's notice and the success SMS and email")
 }
+
+// TestDelivery_NotifierThatChangesItsMessageChangesNoStoredRequest: a
+// request's copies share their notifications' data (it never changes in
+// place), so the Notifier gets a copy of its own: a host that scribbles
+// on the message it was given changes nothing on record.
+func TestDelivery_NotifierThatChangesItsMessageChangesNoStoredRequest(t *testing.T) {
+	var f *fixture
+	f = setup(t, func(c *cancellation.Config) {
+		c.Notifier = notifierFunc(func(ctx context.Context, n ports.Notification) error {
+			for k := range n.Data {
+				n.Data[k] = "scribbled"
+			}
+			n.Data["added-by-host"] = "x"
+			return f.kit.Notifier.Notify(ctx, n)
+		})
+	})
+	a := f.personal("acct-scribbling-notifier")
+	r := f.approve(f.toReview(a.ID))
+	require.Equal(t, cancellation.StateCancelled, r.State())
+	var seen int
+	for _, got := range []*cancellation.Request{r, f.stored(r.ID())} {
+		for _, e := range got.Effects() {
+			if e.Notification == nil {
+				continue
+			}
+			seen++
+			require.NotContains(t, e.Notification.Data, "added-by-host", e.Key)
+			for k, v := range e.Notification.Data {
+				require.NotEqual(t, "scribbled", v, "%s: %s", e.Key, k)
+			}
+		}
+	}
+	require.NotZero(t, seen, "the flow notified")
+}

@@ -189,7 +189,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 		var mine []Effect
 		for _, e := range r.d.Effects {
 			if e.open() && e.LeaseOwner == s.instance && now.Before(e.LeaseUntil) && !r.effectWaits(e) {
-				mine = append(mine, cloneEffect(e))
+				mine = append(mine, cloneEffect(e)) // deep: the ports get data they may change
 			}
 		}
 		if len(mine) == 0 {
