@@ -100,7 +100,9 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 			}
 			next = cur
 		}
-		if !sc.staff && next.Account() != sc.account {
+		if !sc.staff && (next.Account() != sc.account || next.hiddenFromCustomer()) {
+			// A declined staff closure is not the customer's to see, not
+			// even through a refused change (see hiddenFromCustomer).
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 		}
 		if err := s.checkHead(next); err != nil {

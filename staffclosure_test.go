@@ -177,6 +177,14 @@ func TestStaffClosureDeclinedNeedsANoteNotifiesNobodyAndIsHiddenFromTheCustomer(
 	require.ErrorIs(t, err, cancellation.ErrNotFound, "nor does reading it by its id")
 	_, err = f.svc.Receipt(f.ctx, "acct-staff-decline", d.ID())
 	require.ErrorIs(t, err, cancellation.ErrNotFound, "nor downloading its receipt")
+	// Nor does a customer's change, which would otherwise answer with the
+	// state it refuses from.
+	_, err = f.svc.Withdraw(f.ctx, "acct-staff-decline", d.ID())
+	require.ErrorIs(t, err, cancellation.ErrNotFound, "withdraw")
+	_, err = f.svc.Submit(f.ctx, "acct-staff-decline", d.ID())
+	require.ErrorIs(t, err, cancellation.ErrNotFound, "submit")
+	_, err = f.svc.SendCode(f.ctx, "acct-staff-decline", d.ID())
+	require.ErrorIs(t, err, cancellation.ErrNotFound, "send a code")
 	require.False(t, f.closed("acct-staff-decline"))
 	_, err = f.svc.Start(f.ctx, "acct-staff-decline")
 	require.NoError(t, err, "the account may apply again")
