@@ -233,3 +233,33 @@ func ExampleService_Run() {
 	// Run returned: <nil>
 	// then: cancelled
 }
+
+// IfVersion makes a change conditional on the version the caller read,
+// as an HTTP If-Match does: of two tabs that both read version 1, the
+// first to confirm wins and the second is told the request moved on,
+// with nothing changed.
+func ExampleIfVersion() {
+	ctx := context.Background()
+	svc, _ := exampleService()
+	acct := memory.AccountEligible
+	req, _ := svc.Start(ctx, acct)
+	read := req.Version() // what both tabs show
+
+	c := cancellation.Confirmation{
+		NotesVersion: svc.Notes().Version,
+		Irreversible: true,
+		Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
+	}
+	first, err := svc.Confirm(cancellation.IfVersion(ctx, read), acct, req.ID(), c)
+	fmt.Println(first.State(), err)
+
+	_, err = svc.Withdraw(cancellation.IfVersion(ctx, read), acct, req.ID())
+	var mismatch *cancellation.VersionMismatchError
+	fmt.Println(errors.Is(err, cancellation.ErrVersionMismatch), errors.As(err, &mismatch) && mismatch.Want == read)
+	now, _ := svc.Get(ctx, acct, req.ID())
+	fmt.Println(now.State())
+	// Output:
+	// confirmed <nil>
+	// true true
+	// confirmed
+}
