@@ -405,7 +405,7 @@ func (s *Service) issueReceipt(r *Request, ec effectCtx) error {
 		return fmt.Errorf("cancellation: signing the receipt of %s: %w", r.d.ID, err)
 	}
 	r.d.Receipt = token
-	if r.d.StaffClosure != nil && r.d.State == StateRejected {
+	if r.hiddenFromCustomer() {
 		// A declined staff closure was never announced to the customer
 		// (see DeclineStaffClosure): its receipt is kept, not sent.
 		return nil

@@ -8,18 +8,15 @@ import (
 	"github.com/accountkit/cancellation/ports"
 )
 
-// authorize, for operation op, resolves rv through Config.Staff and checks that the member
-// holds role need (or a role above it). An unknown id, a member without
-// the role, or a Service without a StaffDirectory is refused with
+// authorize, for operation op, resolves rv through Config.Staff (which New
+// requires) and checks that the member holds role need (or a role above
+// it). An unknown id or a member without the role is refused with
 // ErrForbidden; a directory that fails is an outage (ErrUnavailable), and
 // the operation fails closed. The member's own account, as the directory
 // knows it, replaces rv.Account: a caller cannot claim not to have one.
 func (s *Service) authorize(ctx context.Context, op string, rv Reviewer, need ports.Role) (ports.StaffMember, error) {
 	if err := rv.check(); err != nil {
 		return ports.StaffMember{}, err
-	}
-	if s.cfg.Staff == nil {
-		return ports.StaffMember{}, fmt.Errorf("%w: no StaffDirectory is configured (Config.Staff)", ErrForbidden)
 	}
 	m, err := s.cfg.Staff.StaffMember(ctx, rv.ID)
 	switch {

@@ -35,31 +35,15 @@ func BenchmarkStuckEffectsPage(b *testing.B) {
 			tmpl := e.inReview(b, e.service(b, memory.NewStore()), e.account("tmpl-"+randomHex(4)))
 			data, err := tmpl.MarshalBinary()
 			require.NoError(b, err)
-			tx, err := s.DB().BeginTx(ctx, nil)
-			require.NoError(b, err)
-			const chunk = 500
-			insert := sqlstore.Bind(d.name, "INSERT INTO cancellation_requests (id, account, state, version, created_at, due_at, wake_at, failing_since, data) VALUES "+
-				strings.TrimSuffix(strings.Repeat("(?, ?, 'in_review', ?, ?, ?, ?, ?, ?), ", chunk), ", "))
-			args := make([]any, 0, 8*chunk)
-			for i := range rows {
+			bulkInsert(b, s, d.name, []string{"id", "account", "state", "version", "created_at", "due_at", "wake_at", "failing_since", "data"}, rows, func(i int) []any {
 				id, acct := fmt.Sprintf("can_f%07d", i), fmt.Sprintf("acct-f%07d", i)
 				doc := strings.NewReplacer(tmpl.ID(), id, `"`+string(tmpl.Account())+`"`, `"`+acct+`"`).Replace(string(data))
 				var failing any
 				if i%every == 0 {
 					failing = tmpl.CreatedAt().Add(time.Duration(i) * time.Second).UnixNano()
 				}
-				args = append(args, id, acct, tmpl.Version(), tmpl.CreatedAt().UnixNano(), tmpl.DueAt().UnixNano(), tmpl.NextWake().UnixNano(), failing, doc)
-				if len(args) == cap(args) {
-					_, err := tx.ExecContext(ctx, insert, args...)
-					require.NoError(b, err)
-					args = args[:0]
-				}
-			}
-			require.NoError(b, tx.Commit())
-			if d.name == sqlstore.Postgres {
-				_, err := s.DB().ExecContext(ctx, "ANALYZE cancellation_requests")
-				require.NoError(b, err)
-			}
+				return []any{id, acct, "in_review", tmpl.Version(), tmpl.CreatedAt().UnixNano(), tmpl.DueAt().UnixNano(), tmpl.NextWake().UnixNano(), failing, doc}
+			})
 			before := tmpl.CreatedAt().Add(rows * time.Second)
 			q := cancellation.Query{FailingBefore: before, OrderByFailing: true, Limit: page}
 			floor := sqlstore.Bind(d.name, "SELECT id, account, state, version, data FROM cancellation_requests WHERE failing_since <= ? ORDER BY failing_since, id LIMIT ?")

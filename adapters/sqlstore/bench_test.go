@@ -328,6 +328,48 @@ func BenchmarkServiceDecision(b *testing.B) {
 	}
 }
 
+// bulkInsert stores n request rows straight into cancellation_requests, in
+// one transaction, by INSERTs of up to 500 rows; row(i) gives the i-th
+// row's values in the order of columns. On PostgreSQL it then ANALYZEs the
+// table, so that the planner sees the rows. It seeds the benchmarks'
+// large tables, which the Service would take minutes to write.
+func bulkInsert(b *testing.B, s *sqlstore.Store, d sqlstore.Dialect, columns []string, n int, row func(i int) []any) {
+	b.Helper()
+	ctx := context.Background()
+	const chunk = 500
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
+	insert := func(rows int) string {
+		return sqlstore.Bind(d, "INSERT INTO cancellation_requests ("+strings.Join(columns, ", ")+") VALUES "+
+			strings.TrimSuffix(strings.Repeat(tuple+", ", rows), ", "))
+	}
+	tx, err := s.DB().BeginTx(ctx, nil)
+	require.NoError(b, err)
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	full := insert(chunk)
+	args := make([]any, 0, len(columns)*chunk)
+	flush := func(stmt string) {
+		_, err := tx.ExecContext(ctx, stmt, args...)
+		require.NoError(b, err)
+		args = args[:0]
+	}
+	for i := range n {
+		v := row(i)
+		require.Len(b, v, len(columns), "row %d", i)
+		args = append(args, v...)
+		if len(args) == cap(args) {
+			flush(full)
+		}
+	}
+	if len(args) > 0 {
+		flush(insert(len(args) / len(columns)))
+	}
+	require.NoError(b, tx.Commit())
+	if d == sqlstore.Postgres {
+		_, err := s.DB().ExecContext(ctx, "ANALYZE cancellation_requests")
+		require.NoError(b, err)
+	}
+}
+
 // BenchmarkQueueDepth lists a page of 50 of the review queue over 100,000
 // requests in review, on SQLite and PostgreSQL: the first page, the page
 // at depth 5,000 by cursor (Query.After) and the same by offset, and a
@@ -349,30 +391,14 @@ func BenchmarkQueueDepth(b *testing.B) {
 			data, err := tmpl.MarshalBinary()
 			require.NoError(b, err)
 			due := tmpl.DueAt().UTC().Format(time.RFC3339Nano)
-			tx, err := s.DB().BeginTx(ctx, nil)
-			require.NoError(b, err)
-			const chunk = 500
-			insert := sqlstore.Bind(d.name, "INSERT INTO cancellation_requests (id, account, state, version, created_at, due_at, wake_at, data) VALUES "+
-				strings.TrimSuffix(strings.Repeat("(?, ?, 'in_review', 1, ?, ?, ?, ?), ", chunk), ", "))
-			args := make([]any, 0, 6*chunk)
-			for i := range rows {
+			bulkInsert(b, s, d.name, []string{"id", "account", "state", "version", "created_at", "due_at", "wake_at", "data"}, rows, func(i int) []any {
 				id, acct := fmt.Sprintf("can_q%07d", i), fmt.Sprintf("acct-q%07d", i)
 				at := tmpl.DueAt().Add(time.Duration((i*7919)%rows) * time.Second)
 				doc := strings.NewReplacer(tmpl.ID(), id, `"`+string(tmpl.Account())+`"`, `"`+acct+`"`,
 					fmt.Sprintf(`"version":%d`, tmpl.Version()), `"version":1`,
 					`"due_at":"`+due+`"`, `"due_at":"`+at.UTC().Format(time.RFC3339Nano)+`"`).Replace(string(data))
-				args = append(args, id, acct, tmpl.CreatedAt().UnixNano(), at.UnixNano(), at.UnixNano(), doc)
-				if len(args) == cap(args) {
-					_, err := tx.ExecContext(ctx, insert, args...)
-					require.NoError(b, err)
-					args = args[:0]
-				}
-			}
-			require.NoError(b, tx.Commit())
-			if d.name == sqlstore.Postgres {
-				_, err := s.DB().ExecContext(ctx, "ANALYZE cancellation_requests")
-				require.NoError(b, err)
-			}
+				return []any{id, acct, "in_review", 1, tmpl.CreatedAt().UnixNano(), at.UnixNano(), at.UnixNano(), doc}
+			})
 			q := cancellation.Query{States: []cancellation.State{cancellation.StateInReview}, OrderByDue: true, Limit: page}
 			head, err := s.List(ctx, cancellation.Query{States: q.States, OrderByDue: true, Limit: depth})
 			require.NoError(b, err)

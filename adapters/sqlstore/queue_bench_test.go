@@ -114,27 +114,19 @@ WHERE state = 'in_review' AND (claim_until IS NULL OR claim_until <= ?) ORDER BY
 	}
 }
 
-// seedQueue stores rows requests, one in ten in review, by bulk INSERTs
-// of 500 in one transaction. The requests in review are copies of one
+// seedQueue stores rows requests, one in ten in review, by bulkInsert. The requests in review are copies of one
 // made by the Service, each with its own id, account, due date, account
 // kind and, for a third, a claim by "r" (the benchmark's reviewer) or
 // "other" that holds until half an hour from the kit's now.
 func seedQueue(b *testing.B, s *sqlstore.Store, e *env, d sqlstore.Dialect, rows int) {
 	b.Helper()
-	ctx := context.Background()
 	now := e.kit.Clock.Now()
 	tmpl := e.inReview(b, e.service(b, memory.NewStore()), e.account("tmpl-"+randomHex(4)))
 	data, err := tmpl.MarshalBinary()
 	require.NoError(b, err)
 	due := tmpl.DueAt().UTC().Format(time.RFC3339Nano)
 	until := now.Add(30 * time.Minute)
-	tx, err := s.DB().BeginTx(ctx, nil)
-	require.NoError(b, err)
-	const chunk = 500
-	insert := sqlstore.Bind(d, "INSERT INTO cancellation_requests (id, account, state, version, created_at, due_at, wake_at, data, account_kind, claim_by, claim_until) VALUES "+
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?), ", chunk), ", "))
-	args := make([]any, 0, 10*chunk)
-	for i := range rows {
+	bulkInsert(b, s, d, []string{"id", "account", "state", "version", "created_at", "due_at", "wake_at", "data", "account_kind", "claim_by", "claim_until"}, rows, func(i int) []any {
 		id, acct := fmt.Sprintf("can_b%07d", i), fmt.Sprintf("acct-b%07d", i)
 		at := now.Add(-24 * time.Hour).Add(time.Duration((i*7919)%rows) * time.Second)
 		state, kind, doc := "rejected", "personal", string(data)
@@ -156,16 +148,6 @@ func seedQueue(b *testing.B, s *sqlstore.Store, e *env, d sqlstore.Dialect, rows
 					by, now.UTC().Format(time.RFC3339Nano), until.UTC().Format(time.RFC3339Nano)), 1)
 			}
 		}
-		args = append(args, id, acct, state, tmpl.CreatedAt().UnixNano(), at.UnixNano(), at.UnixNano(), doc, kind, claimBy, claimUntil)
-		if len(args) == cap(args) {
-			_, err := tx.ExecContext(ctx, insert, args...)
-			require.NoError(b, err)
-			args = args[:0]
-		}
-	}
-	require.NoError(b, tx.Commit())
-	if d == sqlstore.Postgres {
-		_, err := s.DB().ExecContext(ctx, "ANALYZE cancellation_requests")
-		require.NoError(b, err)
-	}
+		return []any{id, acct, state, 1, tmpl.CreatedAt().UnixNano(), at.UnixNano(), at.UnixNano(), doc, kind, claimBy, claimUntil}
+	})
 }
