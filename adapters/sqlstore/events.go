@@ -60,7 +60,7 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, rw row) error {
 // events, so a transition is one round trip; on SQLite, which runs in
 // process, a transaction.
 func (s *Store) update(ctx context.Context, rw row) (int64, error) {
-	args := []any{rw.state, rw.version, rw.dueAt, rw.wakeAt, rw.failingSince, rw.settledAt, string(rw.data), rw.kind, rw.claimBy, rw.claimUntil, rw.id, rw.version - 1, rw.account}
+	args := rw.updateArgs()
 	if len(rw.events) > 0 && s.dialect == Postgres {
 		seqs, datas := eventArrays(rw)
 		res, err := s.db.ExecContext(ctx, s.q.updateAppend, append(args, seqs, datas)...)
@@ -96,6 +96,12 @@ func (s *Store) update(ctx context.Context, rw row) (int64, error) {
 		return 0, nr.err
 	}
 	return n, err
+}
+
+// updateArgs are the arguments of the update statement for rw: its
+// columns, then the id, the version it replaces and the account.
+func (rw row) updateArgs() []any {
+	return []any{rw.state, rw.version, rw.dueAt, rw.wakeAt, rw.failingSince, rw.settledAt, string(rw.data), rw.kind, rw.claimBy, rw.claimUntil, rw.id, rw.version - 1, rw.account}
 }
 
 // eventArrays returns rw's events as the arrays of a PostgreSQL unnest.

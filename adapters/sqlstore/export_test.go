@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/accountkit/cancellation"
 )
@@ -16,11 +17,19 @@ func Bind(d Dialect, query string) string { return queries{dialect: d}.bind(quer
 // statements itself with database/sql.
 type FloorSQL struct {
 	Get, Update, InsertEvent, UpdateAppend string
-	// UpdateArgs are Update's: state, version, due_at, wake_at,
-	// failing_since, settled_at, data, id,
-	// version-1, account. Event is the data of r's one new event.
-	UpdateArgs []any
-	Event      string
+	// Data is r's stored document; Event is the data of r's one new
+	// event.
+	Data, Event string
+	// args are Update's, as the Store builds them.
+	args []any
+}
+
+// UpdateArgs returns the arguments of the Update that takes the row from
+// version to version+1.
+func (f FloorSQL) UpdateArgs(version int64) []any {
+	args := slices.Clone(f.args)
+	args[1], args[len(args)-2] = version+1, version
+	return args
 }
 
 // Floor returns the FloorSQL of s for r, which must have one new event.
@@ -32,10 +41,10 @@ func Floor(s *Store, r *cancellation.Request, id string) (FloorSQL, error) {
 	if len(rw.events) != 1 {
 		return FloorSQL{}, fmt.Errorf("request %s has %d new events, want 1", r.ID(), len(rw.events))
 	}
+	rw.id, rw.account = id, id
 	return FloorSQL{
 		Get: s.q.get, Update: s.q.update, InsertEvent: s.q.insertEvents(1), UpdateAppend: s.q.updateAppend,
-		UpdateArgs: []any{rw.state, rw.version, rw.dueAt, rw.wakeAt, rw.failingSince, string(rw.data), id, rw.version - 1, id},
-		Event:      rw.events[0].data,
+		Data: string(rw.data), Event: rw.events[0].data, args: rw.updateArgs(),
 	}, nil
 }
 
