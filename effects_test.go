@@ -132,6 +132,9 @@ func TestEffects_LeaseExpiryAfterCrash(t *testing.T) {
 	}()
 	key := <-entered
 	require.Equal(t, r.ID()+"/close_account", key)
+	approved := r.ID() + "/review_approved/sms"
+	require.Eventually(t, func() bool { return f.kit.Notifier.Count(approved) == 1 }, 10*time.Second, time.Millisecond,
+		"the dying replica sends the approval notice while its close hangs")
 	require.Equal(t, cancellation.StateApproved, f.stored(r.ID()).State(), "the approval was stored before the effect ran")
 	require.Zero(t, f.maintain().Examined, "another replica leaves a leased effect alone")
 
@@ -141,7 +144,6 @@ func TestEffects_LeaseExpiryAfterCrash(t *testing.T) {
 	require.Equal(t, cancellation.StateCancelled, f.stored(r.ID()).State())
 	require.True(t, f.closed(a.ID))
 	require.Equal(t, 1, f.platform.CloseCalls(key), "the surviving replica closed with the same key")
-	approved := r.ID() + "/review_approved/sms"
 	require.Equal(t, 2, f.kit.Notifier.Count(approved), "sent by the dying replica, retried by the other")
 	require.Equal(t, 1, f.kit.Notifier.Deliveries(approved))
 

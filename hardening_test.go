@@ -608,3 +608,85 @@ func TestHardening_MaintenanceWorkerPanicIsAnError(t *testing.T) {
 	f.maintain()
 	require.Equal(t, cancellation.StateCancelled, f.stored(r.ID()).State())
 }
+
+// TestHardening_HangingRuleDoesNotMakeHealthyRulesUnavailable: the rules
+// start one after another on one goroutine, so a rule that hangs there
+// (ignoring its context) would hold every rule after it; those are
+// spread over goroutines of their own and answer, and only the hanging
+// rule is reported as not answering.
+func TestHardening_HangingRuleDoesNotMakeHealthyRulesUnavailable(t *testing.T) {
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	pass := func(name string) cancellation.Rule {
+		return cancellation.RuleFunc{RuleName: name, Func: func(context.Context, ports.Account) (cancellation.Finding, error) {
+			return cancellation.Finding{Outcome: cancellation.OutcomePass}, nil
+		}}
+	}
+	rules := []cancellation.Rule{pass("first"), cancellation.RuleFunc{RuleName: "hangs", Func: func(context.Context, ports.Account) (cancellation.Finding, error) {
+		<-stop // ignores its context
+		return cancellation.Finding{Outcome: cancellation.OutcomePass}, nil
+	}}}
+	for i := range 7 {
+		rules = append(rules, pass(fmt.Sprintf("healthy-%d", i)))
+	}
+	rep := cancellation.RuleSet{Rules: rules, Concurrency: 4, Timeout: 2 * time.Second}.Evaluate(context.Background(), ports.Account{ID: "acct-g"}, t0)
+	require.Equal(t, cancellation.OutcomeBlocked, rep.Outcome)
+	require.Equal(t, []string{"hangs"}, findingRules(rep.Blocked()), "only the hanging rule is blocked")
+	fd, _ := rep.Finding("hangs")
+	require.Contains(t, fd.Error, "did not answer within 2s")
+	for _, fd := range rep.Findings {
+		if fd.Rule != "hangs" {
+			require.Equal(t, cancellation.OutcomePass, fd.Outcome, fd.Rule)
+		}
+	}
+}
+
+// hangFirstNotifier hangs the first notification of a template until
+// released, and delivers the rest.
+type hangFirstNotifier struct {
+	ports.Notifier
+	template string
+	hung     atomic.Pointer[ports.Notification]
+	release  chan struct{}
+}
+
+func (n *hangFirstNotifier) Notify(ctx context.Context, msg ports.Notification) error {
+	if msg.Template == n.template && n.hung.CompareAndSwap(nil, &msg) {
+		select {
+		case <-n.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return n.Notifier.Notify(ctx, msg)
+}
+
+// TestHardening_HangingNotificationDoesNotHoldTheOthers: a request's
+// effects start one after another on the caller's goroutine; those not
+// started when one hangs are spread over goroutines of their own, so the
+// second success notice is delivered while the first still hangs.
+func TestHardening_HangingNotificationDoesNotHoldTheOthers(t *testing.T) {
+	notifier := &hangFirstNotifier{template: "cancelled", release: make(chan struct{})}
+	f := setup(t, func(c *cancellation.Config) {
+		notifier.Notifier = c.Notifier
+		c.Notifier = notifier
+	})
+	a := f.personal("acct-hanging-notice")
+	r := f.toReview(a.ID)
+	done := make(chan *cancellation.Request)
+	go func() {
+		r, err := f.svc.Approve(f.ctx, staff, r.ID(), "ok")
+		assert(t, err == nil, "approve: %v", err)
+		done <- r
+	}()
+	other := func() string {
+		if hung := notifier.hung.Load(); hung != nil && hung.Channel == ports.ChannelSMS {
+			return r.ID() + "/cancelled/email"
+		}
+		return r.ID() + "/cancelled/sms"
+	}
+	require.Eventually(t, func() bool { return notifier.hung.Load() != nil && f.kit.Notifier.Deliveries(other()) == 1 },
+		30*time.Second, 5*time.Millisecond, "the other notice is delivered while the first hangs")
+	close(notifier.release)
+	require.Equal(t, cancellation.StateCancelled, (<-done).State())
+}

@@ -170,16 +170,23 @@ func accountIdentifiers(acct ports.Account) []string {
 
 // hashIdentifiers hashes the account's identifiers under the first key,
 // to expire at until; nil when the Service keeps none.
-func (s *Service) hashIdentifiers(acct ports.Account, until time.Time) []IdentifierHash {
-	if len(s.cfg.IdentifierKeys) == 0 {
+func hashIdentifiers(keys []IdentifierKey, acct ports.Account, until time.Time) []IdentifierHash {
+	if len(keys) == 0 {
 		return nil
 	}
-	k := s.cfg.IdentifierKeys[0]
+	k := keys[0]
 	var out []IdentifierHash
 	for _, n := range accountIdentifiers(acct) {
 		out = append(out, IdentifierHash{Hash: identifierHash(k, n), KeyID: k.ID, ExpiresAt: until})
 	}
 	return out
+}
+
+// identifiers are the account's login identifiers, hashed, that a
+// cancellation keeps from reuse (nil when the Service keeps none): hashed
+// only by the change that needs them.
+func (ec effectCtx) identifiers() []IdentifierHash {
+	return hashIdentifiers(ec.identifierKeys, ec.acct, ec.identifiersUntil)
 }
 
 // RecentlyClosed reports whether identifier (an email address, a phone
@@ -214,10 +221,11 @@ func (s *Service) RecentlyClosed(ctx context.Context, identifier string) (_ bool
 // account's identifiers; the hashes are computed now, so the effect holds
 // nothing in the clear.
 func (r *Request) keepIdentifiers(ec effectCtx) {
-	if len(ec.identifiers) == 0 {
+	ids := ec.identifiers()
+	if len(ids) == 0 {
 		return
 	}
-	r.addEffect(Effect{Key: r.d.ID + "/keep_identifiers", Kind: EffectKeepIdentifiers, Identifiers: ec.identifiers}, ec.owner, ec.lease)
+	r.addEffect(Effect{Key: r.d.ID + "/keep_identifiers", Kind: EffectKeepIdentifiers, Identifiers: ids}, ec.owner, ec.lease)
 }
 
 // purgeIdentifiers deletes expired identifier hashes: the part of

@@ -176,7 +176,7 @@ func (s *Service) effectCtx(ctx context.Context, account ports.AccountID) (effec
 		return ec, portUnavailable("read account "+string(account), "AccountDirectory", err)
 	}
 	ec.to = contacts{phone: acct.RecoveryPhone, email: acct.Email, locale: acct.Locale}
-	ec.identifiers = s.hashIdentifiers(acct, now.Add(s.cfg.IdentifierRetention))
+	ec.acct, ec.identifierKeys, ec.identifiersUntil = acct, s.cfg.IdentifierKeys, now.Add(s.cfg.IdentifierRetention)
 	return ec, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -144,12 +145,17 @@ func (m *MaintenanceReport) add(o MaintenanceReport) {
 	m.ErasureOverdue += o.ErasureOverdue
 }
 
-// executeAll carries out a request's claimed effects at once, so that a
-// close never waits for a notification of its own request, and returns
-// their outcomes by key. Each call may take half the lease: an effect is
-// started only while that much of its claim is left, so that no other
-// replica can claim it while it runs; the others are left out of the
-// result and wait for maintenance.
+// executeAll carries out a request's claimed effects and returns their
+// outcomes by key. Each call may take half the lease: an effect is started
+// only while that much of its claim is left, so that no other replica can
+// claim it while it runs; the others are left out of the result and wait
+// for maintenance.
+//
+// The effects run one after another on the caller's goroutine, the
+// account's close first, since ports that answer at once cost less so
+// than handed to goroutines; those not started after effectSpreadAfter
+// are spread over a goroutine each, so that a slow port holds up the
+// others (a close never waits for a notification) by at most that.
 func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) map[string]error {
 	var start []Effect
 	for _, e := range effects {
@@ -162,18 +168,56 @@ func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) 
 		results[start[0].Key] = s.execute(ctx, r, start[0])
 		return results
 	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, e := range start {
-		wg.Add(1)
-		goWork(func() { // execute recovers a port's panic: the job does not panic
-			defer wg.Done()
-			err := s.execute(ctx, r, e)
+	slices.SortStableFunc(start, func(a, b Effect) int {
+		return cmpBool(b.Kind == EffectCloseAccount, a.Kind == EffectCloseAccount)
+	})
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		taken atomic.Int64
+	)
+	run := func() { // execute recovers a port's panic: run does not panic
+		for {
+			i := int(taken.Add(1) - 1)
+			if i >= len(start) {
+				return
+			}
+			err := s.execute(ctx, r, start[i])
 			mu.Lock()
-			results[e.Key] = err
+			results[start[i].Key] = err
 			mu.Unlock()
-		})
+		}
+	}
+	wg.Add(1) // the spreader's own
+	spread := time.AfterFunc(effectSpreadAfter, func() {
+		defer wg.Done()
+		for range len(start) - min(len(start), int(taken.Load())) {
+			wg.Add(1)
+			goWork(func() {
+				defer wg.Done()
+				run()
+			})
+		}
+	})
+	run()
+	if spread.Stop() {
+		wg.Done() // the spreader never ran
 	}
 	wg.Wait()
 	return results
+}
+
+// effectSpreadAfter is how long a request's effects run one after another
+// before those not yet started get a goroutine each.
+const effectSpreadAfter = 200 * time.Microsecond
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }

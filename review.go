@@ -218,9 +218,11 @@ type effectCtx struct {
 	owner     string
 	lease     time.Time
 	retention time.Duration
-	// identifiers are the account's login identifiers, hashed, that a
-	// cancellation keeps from reuse (nil when the Service keeps none).
-	identifiers []IdentifierHash
+	// The account as read, and what keeps its login identifiers from
+	// reuse at a cancellation (see effectCtx.identifiers).
+	acct             ports.Account
+	identifierKeys   []IdentifierKey
+	identifiersUntil time.Time
 }
 
 // submit moves a complete application into review (seed step 5).
