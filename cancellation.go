@@ -696,7 +696,10 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// Clone returns a deep copy of r.
+// Clone returns a copy of r that neither a change to r nor one to the copy
+// affects: what a change may alter is copied, and what is never altered
+// once recorded (sealed events and their data, the eligibility report,
+// an effect's notification data) is shared.
 func (r *Request) Clone() *Request {
 	c := &Request{d: r.d, stored: r.stored, sealed: r.sealed, headOK: r.headOK}
 	if r.d.Confirmation != nil {
@@ -729,12 +732,20 @@ func (r *Request) Clone() *Request {
 	for i, e := range r.d.Effects {
 		c.d.Effects[i] = copyEffect(e)
 	}
-	c.d.Reached = maps.Clone(r.d.Reached)
+	// Reached is replaced whole when it changes (see move), never written
+	// in place: the copies share it.
 	if r.d.ErasureExtension != nil {
 		x := *r.d.ErasureExtension
 		c.d.ErasureExtension = &x
 	}
-	c.d.History = slices.Clone(r.d.History)
+	// Sealed events are never changed (seal fixes only those recorded
+	// since): the copies share them, clipped so that either copy's next
+	// event goes to an array of its own. Events not sealed yet are copied.
+	if n := len(r.d.History); n > 0 && r.d.History[n-1].Seq <= r.sealed {
+		c.d.History = slices.Clip(r.d.History)
+	} else {
+		c.d.History = slices.Clone(r.d.History)
+	}
 	return c
 }
 
@@ -852,10 +863,12 @@ func (r *Request) move(op string, to State, now time.Time, actor Actor, typ Even
 	}
 	r.d.State = to
 	if _, ok := r.d.Reached[to]; !ok {
-		if r.d.Reached == nil {
-			r.d.Reached = map[State]time.Time{}
-		}
-		r.d.Reached[to] = now
+		// Copies of a request share Reached (see Clone): it is replaced,
+		// never written in place.
+		reached := make(map[State]time.Time, len(r.d.Reached)+1)
+		maps.Copy(reached, r.d.Reached)
+		reached[to] = now
+		r.d.Reached = reached
 	}
 	if to.Terminal() {
 		// A final request verifies no code: the pending code's hash goes

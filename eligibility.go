@@ -269,7 +269,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	parent, began := ctx, time.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ev := &evaluation{results: make([]ruleAnswer, n), left: n, done: make(chan struct{})}
+	ev := &evaluation{findings: make([]Finding, n), answers: make([]ruleAnswer, n), left: n, done: make(chan struct{})}
 	// The rules slow last time first, each to a worker started at once.
 	names, order := make([]string, n), make([]int, 0, n)
 	for i, rule := range rs.Rules {
@@ -297,7 +297,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 			}
 			i := order[k]
 			if err := ctx.Err(); err != nil {
-				ev.put(i, ruleResult{err: fmt.Errorf("rule did not start within %v: %w", timeout, err)}, 0)
+				ev.put(i, finding(names[i], ruleResult{err: fmt.Errorf("rule did not start within %v: %w", timeout, err)}), 0)
 				continue
 			}
 			t0 := time.Now()
@@ -307,7 +307,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 			if ctx.Err() != nil {
 				continue // answered past the deadline: did not answer
 			}
-			ev.put(i, res, latency)
+			ev.put(i, finding(names[i], res), latency)
 		}
 	}
 	if n > 0 {
@@ -331,16 +331,14 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 		}
 		spread.Stop()
 	}
-	answers := ev.close()
-	findings := make([]Finding, n)
+	findings, answers := ev.close()
 	for i, a := range answers {
 		latency := a.latency
 		if !a.ok {
-			a.res = ruleResult{err: fmt.Errorf("rule did not answer within %v: %w", timeout, ctx.Err())}
+			findings[i] = finding(names[i], ruleResult{err: fmt.Errorf("rule did not answer within %v: %w", timeout, ctx.Err())})
 			latency = time.Since(began)
 			markRule(names[i], latency)
 		}
-		findings[i] = finding(names[i], a.res)
 		rs.hooks.rule(parent, findings[i], latency)
 	}
 	rep := Report{Account: acct.ID, At: now, Outcome: OutcomePass, Findings: findings}
@@ -386,40 +384,40 @@ func markRule(name string, latency time.Duration) {
 
 // evaluation collects the answers of one Evaluate from its workers.
 type evaluation struct {
-	taken   atomic.Int64 // rules handed out; may pass len(results)
-	mu      sync.Mutex
-	results []ruleAnswer
-	left    int           // rules not answered
-	closed  bool          // Evaluate has returned: late answers are dropped
-	done    chan struct{} // closed when left reaches 0
+	taken    atomic.Int64 // rules handed out; may pass len(findings)
+	mu       sync.Mutex
+	findings []Finding
+	answers  []ruleAnswer
+	left     int           // rules not answered
+	closed   bool          // Evaluate has returned: late answers are dropped
+	done     chan struct{} // closed when left reaches 0
 }
 
 type ruleAnswer struct {
-	res     ruleResult
 	latency time.Duration
 	ok      bool // answered
 }
 
-// put records rule i's answer, unless the evaluation is over.
-func (ev *evaluation) put(i int, res ruleResult, latency time.Duration) {
+// put records rule i's finding, unless the evaluation is over.
+func (ev *evaluation) put(i int, f Finding, latency time.Duration) {
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
 	if ev.closed {
 		return
 	}
-	ev.results[i] = ruleAnswer{res, latency, true}
+	ev.findings[i], ev.answers[i] = f, ruleAnswer{latency, true}
 	if ev.left--; ev.left == 0 {
 		close(ev.done)
 	}
 }
 
-// close ends the evaluation and returns its answers, which no worker
-// writes from then on.
-func (ev *evaluation) close() []ruleAnswer {
+// close ends the evaluation and returns its findings and answers, which
+// no worker writes from then on.
+func (ev *evaluation) close() ([]Finding, []ruleAnswer) {
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
 	ev.closed = true
-	return ev.results
+	return ev.findings, ev.answers
 }
 
 type ruleResult struct {

@@ -302,7 +302,7 @@ func (r *Request) HistoryHead() Event {
 // them again, keeps this.
 func (r *Request) AsStored() *Request {
 	// Only the head is copied: the older events are not kept.
-	head := Request{d: r.d, headOK: r.headOK}
+	head := Request{d: r.d, headOK: r.headOK, sealed: r.sealed}
 	head.d.History = r.d.History[len(r.d.History)-1:]
 	c := head.Clone()
 	c.stored, c.sealed = c.head().Seq, c.head().Seq

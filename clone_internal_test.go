@@ -1,0 +1,95 @@
+package cancellation
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestClone_CopiesChangeIndependently: a copy shares what is never changed
+// once recorded (sealed events, Reached until it changes); a change to
+// either copy (a new event, sealed, and a move to another state) leaves
+// the other's stored form and history as they were.
+func TestClone_CopiesChangeIndependently(t *testing.T) {
+	t.Parallel()
+	key := &HistoryKey{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32)}
+	at := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+	actor := Actor{Kind: ActorCustomer, ID: "acct-clone"}
+	fresh := func() *Request {
+		r := &Request{d: requestData{ID: "can_clone", Account: "acct-clone", State: StateStarted, Version: 1, CreatedAt: at, UpdatedAt: at}}
+		r.record(at, actor, EventStarted, map[string]string{"k": "v"})
+		r.record(at, actor, EventConsented, nil)
+		r.seal(key, 1)
+		r.d.History = slices.Grow(r.d.History, 8) // room to append in place
+		return r
+	}
+	change := func(t *testing.T, r *Request) {
+		t.Helper()
+		if err := r.move("confirm", StateConfirmed, at.Add(time.Minute), actor, EventConfirmed, nil); err != nil {
+			t.Fatal(err)
+		}
+		r.seal(key, r.d.Version+1)
+	}
+	snapshot := func(t *testing.T, r *Request) ([]byte, []Event) {
+		t.Helper()
+		b, err := r.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, r.History()
+	}
+	for _, which := range []string{"copy", "original"} {
+		t.Run("changing the "+which, func(t *testing.T) {
+			t.Parallel()
+			r := fresh()
+			c := r.Clone()
+			changed, kept := c, r
+			if which == "original" {
+				changed, kept = r, c
+			}
+			wantBytes, wantHistory := snapshot(t, kept)
+			change(t, changed)
+			changed.record(at, actor, EventConsented, nil) // lands in the array of the first
+			changed.seal(key, changed.d.Version+1)
+			gotBytes, gotHistory := snapshot(t, kept)
+			if !bytes.Equal(gotBytes, wantBytes) {
+				t.Errorf("the other copy's stored form changed:\n got %s\nwant %s", gotBytes, wantBytes)
+			}
+			if len(gotHistory) != len(wantHistory) || gotHistory[len(gotHistory)-1].Hash != wantHistory[len(wantHistory)-1].Hash {
+				t.Errorf("the other copy's history changed: %d events, want %d", len(gotHistory), len(wantHistory))
+			}
+			if _, ok := kept.d.Reached[StateConfirmed]; ok {
+				t.Error("the other copy reached the changed copy's state")
+			}
+			if err := VerifyHistory(changed.History(), *key); err != nil {
+				t.Errorf("the changed copy's history: %v", err)
+			}
+		})
+	}
+	t.Run("changing both", func(t *testing.T) {
+		t.Parallel()
+		r := fresh()
+		c := r.Clone()
+		change(t, r)
+		_, want := snapshot(t, r)
+		c.record(at, actor, EventWithdrawn, nil)
+		c.seal(key, 2)
+		if _, got := snapshot(t, r); got[len(got)-1].Type != want[len(want)-1].Type || got[len(got)-1].Hash != want[len(want)-1].Hash {
+			t.Errorf("the copy's new event overwrote the original's: %s", got[len(got)-1].Type)
+		}
+		if err := VerifyHistory(r.History(), *key); err != nil {
+			t.Errorf("the original's history: %v", err)
+		}
+	})
+	t.Run("unsealed events are copied", func(t *testing.T) {
+		t.Parallel()
+		r := fresh()
+		r.record(at, actor, EventConsented, nil) // not sealed yet
+		c := r.Clone()
+		r.seal(key, 2)
+		if got := c.d.History[len(c.d.History)-1]; got.Hash != "" {
+			t.Errorf("sealing the original sealed the copy's event %d too", got.Seq)
+		}
+	})
+}
