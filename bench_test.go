@@ -2,13 +2,12 @@ package cancellation_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/ports"
@@ -60,11 +59,11 @@ const wholeFlowBatch = 64
 // nextFlow returns the fixture and a new account for flow i: every
 // wholeFlowBatch flows a fresh fixture, built (and passed to fresh, if
 // not nil) outside the timer and outside cpu.
-func nextFlow(b *testing.B, cpu *cpuMeter, f *fixture, i int, fresh func(*fixture)) (*fixture, ports.Account) {
+func nextFlow(b *testing.B, cpu *cpuMeter, f *fixture, i int, fresh func(*fixture), opts ...option) (*fixture, ports.Account) {
 	if i%wholeFlowBatch == 0 {
 		cpu.pause()
 		b.StopTimer()
-		f = newFixture(b)
+		f = newFixture(b, opts...)
 		if fresh != nil {
 			fresh(f)
 		}
@@ -108,65 +107,143 @@ func (m *cpuMeter) report(b *testing.B) {
 }
 
 // BenchmarkWholeFlow runs a whole cancellation over the memory adapters:
-// start, confirm, code, verify, submit, approve, cancelled. Compare it with
-// BenchmarkWholeFlowFloor, run beside it.
+// dry run, start, confirm, code, verify, submit, approve, cancelled; with
+// the kit's receipt key (receipt=signed: the cancellation's receipt is
+// signed) and without one (receipt=none: no receipt, as before receipts
+// existed, and as a Service without Config.ReceiptKey runs). Compare each
+// with BenchmarkWholeFlowFloor's of the same name, run beside it.
 func BenchmarkWholeFlow(b *testing.B) {
-	var f *fixture
-	var a ports.Account
-	b.ReportAllocs()
-	cpu := newCPUMeter()
-	for i := 0; b.Loop(); i++ {
-		f, a = nextFlow(b, cpu, f, i, nil)
-		r := f.approve(f.toReview(a.ID))
-		require.Equal(b, cancellation.StateCancelled, r.State())
+	for _, signed := range []bool{true, false} {
+		b.Run(receiptCase(signed), func(b *testing.B) {
+			var f *fixture
+			var a ports.Account
+			b.ReportAllocs()
+			cpu := newCPUMeter()
+			for i := 0; b.Loop(); i++ {
+				f, a = nextFlow(b, cpu, f, i, nil, withReceipts(signed))
+				wholeFlow(b, f, a.ID)
+			}
+			cpu.report(b)
+		})
 	}
-	cpu.report(b)
+}
+
+func receiptCase(signed bool) string {
+	if signed {
+		return "receipt=signed"
+	}
+	return "receipt=none"
+}
+
+// withReceipts keeps the kit's receipt key, or drops it.
+func withReceipts(signed bool) option {
+	return func(c *cancellation.Config) {
+		if !signed {
+			c.ReceiptKey = nil
+		}
+	}
+}
+
+// wholeFlow takes a new request of the account from the dry run to
+// cancelled, calling the Service as a host does. It checks what a host
+// would, and no more: the fixture's helpers (testing.TB.Helper and
+// require on every step) cost a tenth of a flow, which is not the
+// library's.
+func wholeFlow(b *testing.B, f *fixture, id ports.AccountID) {
+	must := func(r *cancellation.Request, err error, want cancellation.State) *cancellation.Request {
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.State() != want {
+			b.Fatalf("request %s is %s, want %s", r.ID(), r.State(), want)
+		}
+		return r
+	}
+	ctx, svc := f.ctx, f.svc
+	rep, err := svc.CheckEligibility(ctx, id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := svc.Start(ctx, id)
+	r = must(r, err, cancellation.StateStarted)
+	r, err = svc.Confirm(ctx, id, r.ID(), cancellation.Confirmation{
+		NotesVersion: svc.Notes().Version, Irreversible: true,
+		Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
+		Consents:     rep.Consents(),
+	})
+	r = must(r, err, cancellation.StateConfirmed)
+	if _, err := svc.SendCode(ctx, id, r.ID()); err != nil {
+		b.Fatal(err)
+	}
+	code, ok := f.kit.OTP.LastCode(phoneFor(id))
+	if !ok {
+		b.Fatal("no code reached the recovery phone")
+	}
+	r, err = svc.VerifyCode(ctx, id, r.ID(), code)
+	r = must(r, err, cancellation.StatePhoneVerified)
+	r, err = svc.Submit(ctx, id, r.ID())
+	r = must(r, err, cancellation.StateInReview)
+	r, err = svc.Approve(ctx, staff, r.ID(), "looks fine")
+	must(r, err, cancellation.StateCancelled)
 }
 
 // BenchmarkWholeFlowFloor does directly the work a whole flow cannot avoid:
 // the 45 rule checks (9 rules at the dry run, start, confirmation,
-// submission and approval), the 11 chained event hashes, the 4 HMACs of
-// the one-time code and the 8 writes of the request into a map. The ratio
-// BenchmarkWholeFlow / BenchmarkWholeFlowFloor is the library's overhead.
+// submission and approval), the 11 chained event HMACs (the kit keys the
+// history, as Config.HistoryKeys should be), the 4 HMACs of the one-time
+// code, the 8 writes of the request into a map and, for receipt=signed,
+// the Ed25519 signature of a receipt the size of the flow's (about 1 KB).
+// The ratio BenchmarkWholeFlow / BenchmarkWholeFlowFloor, case by case,
+// is the library's overhead.
 func BenchmarkWholeFlowFloor(b *testing.B) {
-	var f *fixture
-	var rules []cancellation.Rule
-	var stored map[string][]byte
-	event := make([]byte, 240) // about one event's encoding
-	key := []byte("0123456789abcdef0123456789abcdef")
-	var a ports.Account
-	b.ReportAllocs()
-	cpu := newCPUMeter()
-	for i := 0; b.Loop(); i++ {
-		f, a = nextFlow(b, cpu, f, i, func(f *fixture) {
-			rules = cancellation.DefaultRules(f.cfg.Checkers)
-			stored = map[string][]byte{}
-		})
-		for range 5 {
-			for _, r := range rules {
-				if fd, err := r.Check(f.ctx, a); err != nil || fd.Outcome != cancellation.OutcomePass {
-					b.Fatalf("%s: %v %v", r.Name(), fd.Outcome, err)
+	for _, signed := range []bool{true, false} {
+		b.Run(receiptCase(signed), func(b *testing.B) {
+			var f *fixture
+			var rules []cancellation.Rule
+			var stored map[string][]byte
+			var receiptKey ed25519.PrivateKey
+			event := make([]byte, 240)    // about one event's encoding
+			receipt := make([]byte, 1030) // the signed part of the flow's receipt
+			key := []byte("0123456789abcdef0123456789abcdef")
+			var a ports.Account
+			b.ReportAllocs()
+			cpu := newCPUMeter()
+			for i := 0; b.Loop(); i++ {
+				f, a = nextFlow(b, cpu, f, i, func(f *fixture) {
+					rules = cancellation.DefaultRules(f.cfg.Checkers)
+					stored = map[string][]byte{}
+					receiptKey = f.kit.ReceiptKey.Key
+				})
+				for range 5 {
+					for _, r := range rules {
+						if fd, err := r.Check(f.ctx, a); err != nil || fd.Outcome != cancellation.OutcomePass {
+							b.Fatalf("%s: %v %v", r.Name(), fd.Outcome, err)
+						}
+					}
+				}
+				var prev []byte
+				for range 11 {
+					m := hmac.New(sha256.New, key)
+					m.Write(event)
+					m.Write(prev)
+					prev = m.Sum(nil)
+				}
+				for range 4 {
+					m := hmac.New(sha256.New, key)
+					m.Write(event[:40])
+					event[0] = m.Sum(nil)[0]
+				}
+				if signed {
+					receipt[0] = ed25519.Sign(receiptKey, receipt)[0]
+				}
+				id := fmt.Sprintf("can_%d", i)
+				for range 8 {
+					stored[id] = event
 				}
 			}
-		}
-		prev := sha256.Sum256(nil)
-		for range 11 {
-			h := sha256.New()
-			h.Write(event)
-			h.Write(prev[:])
-			h.Sum(prev[:0])
-		}
-		for range 4 {
-			m := hmac.New(sha256.New, key)
-			m.Write(event[:40])
-			event[0] = m.Sum(nil)[0]
-		}
-		id := fmt.Sprintf("can_%d", i)
-		for range 8 {
-			stored[id] = event
-		}
+			cpu.report(b)
+		})
 	}
-	cpu.report(b)
 }
 
 // BenchmarkEvaluateInstant measures what RuleSet.Evaluate costs beyond its

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
-	"github.com/accountkit/cancellation"
 	"github.com/accountkit/cancellation/adapters/memory"
 	"github.com/accountkit/cancellation/ports"
 )
@@ -33,8 +30,7 @@ func BenchmarkWholeFlowEvents(b *testing.B) {
 					b.StartTimer()
 				}
 				a := f.personal(ports.AccountID(fmt.Sprintf("acct-bench-%d", i)))
-				r := f.approve(f.toReview(a.ID))
-				require.Equal(b, cancellation.StateCancelled, r.State())
+				wholeFlow(b, f, a.ID)
 			}
 		})
 	}
