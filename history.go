@@ -155,14 +155,29 @@ func (e Event) mac(secret []byte) string {
 	m := getMAC(secret)
 	defer macs.Put(m)
 	m.buf = e.appendFields(m.buf[:0])
+	return m.hexSum(m.buf)
+}
+
+// hexSum returns the hex HMAC of data under m's key.
+func (m *keyedMAC) hexSum(data []byte) string {
 	m.h.Reset()
-	m.h.Write(m.buf)
-	return hex.EncodeToString(m.h.Sum(m.sum[:0]))
+	m.h.Write(data)
+	var out [2 * sha256.Size]byte
+	return string(hex.AppendEncode(out[:0], m.h.Sum(m.sum[:0])))
+}
+
+// hmacHex returns the hex HMAC-SHA256 of data under secret, with an HMAC
+// from the pool.
+func hmacHex(secret, data []byte) string {
+	m := getMAC(secret)
+	defer macs.Put(m)
+	return m.hexSum(data)
 }
 
 // keyedMAC is an HMAC-SHA256 ready for a key, with a buffer for what it
-// hashes: events are sealed and verified by the thousand under one key,
-// and an HMAC set up once per key costs half as much per event.
+// hashes: events are sealed and verified by the thousand under one key
+// (and codes under another), and an HMAC set up once per key costs half
+// as much per event.
 type keyedMAC struct {
 	key []byte // a copy of the key h is set up with
 	h   hash.Hash

@@ -1,13 +1,12 @@
 package cancellation
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -96,18 +95,17 @@ func newCode(length int) (string, error) {
 // hashCode keys the code to the request and its serial number, so a hash
 // leaked from one request or code is useless for another.
 func hashCode(key []byte, requestID string, serial int, code string) string {
-	m := hmac.New(sha256.New, key)
-	fmt.Fprintf(m, "%s\x00%d\x00%s", requestID, serial, code)
-	return hex.EncodeToString(m.Sum(nil))
+	var stack [128]byte
+	b := append(stack[:0], requestID...)
+	b = append(strconv.AppendInt(append(b, 0), int64(serial), 10), 0)
+	return hmacHex(key, append(b, code...))
 }
 
 // keyID names a code key without revealing it, so a code hashed under
 // another key (another replica's random key, a rotated key) is recognised
 // as such instead of being counted as a wrong guess.
 func keyID(key []byte) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("cancellation one-time code key id"))
-	return hex.EncodeToString(m.Sum(nil))[:12]
+	return hmacHex(key, []byte("cancellation one-time code key id"))[:12]
 }
 
 // issueCode records a new code's hash after checking lock, cooldown and
