@@ -699,17 +699,15 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 // Clone returns a copy of r that neither a change to r nor one to the copy
 // affects: what a change may alter is copied, and what is never altered
 // once recorded (sealed events and their data, the eligibility report,
-// an effect's notification data) is shared.
+// the confirmation, the decision, an effect's notification data) is
+// shared.
 func (r *Request) Clone() *Request {
 	c := &Request{d: r.d, stored: r.stored, sealed: r.sealed, headOK: r.headOK}
-	if r.d.Confirmation != nil {
-		cf := cloneConfirmation(*r.d.Confirmation)
-		c.d.Confirmation = &cf
-	}
+	// The eligibility report, the confirmation, the decision and the
+	// events' data are shared: none is ever changed in place (a report, a
+	// confirmation and a decision are replaced whole, an event's data is
+	// fixed when it is recorded), and the accessors hand out copies.
 	c.d.Consents = slices.Clone(r.d.Consents)
-	// The eligibility report and the events' data are shared: neither is
-	// ever changed in place (a report is replaced whole, an event's data
-	// is fixed when it is recorded), and the accessors hand out copies.
 	c.d.Documents = slices.Clone(r.d.Documents)
 	if r.d.Export != nil {
 		x := *r.d.Export
@@ -720,11 +718,6 @@ func (r *Request) Clone() *Request {
 	if r.d.Claim != nil {
 		cl := *r.d.Claim
 		c.d.Claim = &cl
-	}
-	if r.d.Decision != nil {
-		d := *r.d.Decision
-		d.Reasons = slices.Clone(d.Reasons)
-		c.d.Decision = &d
 	}
 	c.d.Return = r.d.Return.clone()
 	c.d.StaffClosure = r.d.StaffClosure.clone()

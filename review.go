@@ -191,11 +191,12 @@ func (r *Request) notifyAs(name, template string, data map[string]string, to con
 		// The address decides the channels now but is not stored: the
 		// effect reads it from the AccountDirectory when it delivers, so no
 		// contact is ever written to the Store (retention).
+		key := r.d.ID + "/" + name + "/" + string(ch)
 		r.addEffect(Effect{
-			Key:  fmt.Sprintf("%s/%s/%s", r.d.ID, name, ch),
+			Key:  key,
 			Kind: EffectNotify,
 			Notification: &ports.Notification{
-				IdempotencyKey: fmt.Sprintf("%s/%s/%s", r.d.ID, name, ch),
+				IdempotencyKey: key,
 				Channel:        ch, Account: r.d.Account, Template: template, Data: d, Locale: to.locale,
 			},
 		}, owner, lease)
