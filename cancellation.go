@@ -826,11 +826,13 @@ func newRequest(id string, acct ports.Account, now time.Time, rep Report, expire
 func (r *Request) record(now time.Time, actor Actor, typ EventType, data map[string]string) {
 	actor.ID = strings.ToValidUTF8(actor.ID, "\uFFFD")
 	for k, v := range data {
-		if !utf8.ValidString(k) {
+		switch {
+		case !utf8.ValidString(k):
 			delete(data, k)
-			k = strings.ToValidUTF8(k, "\uFFFD")
+			data[strings.ToValidUTF8(k, "\uFFFD")] = strings.ToValidUTF8(v, "\uFFFD")
+		case !utf8.ValidString(v):
+			data[k] = strings.ToValidUTF8(v, "\uFFFD")
 		}
-		data[k] = strings.ToValidUTF8(v, "\uFFFD")
 	}
 	prev, seq := "", 1
 	if n := len(r.d.History); n > 0 {

@@ -93,3 +93,25 @@ func TestClone_CopiesChangeIndependently(t *testing.T) {
 		}
 	})
 }
+
+// TestRecord_MakesTextValidUTF8: an event's actor id, data keys and values
+// are made valid UTF-8 when recorded (JSON would replace the bad bytes
+// when stored, and the hash must survive that), and valid text is kept.
+func TestRecord_MakesTextValidUTF8(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+	r := &Request{d: requestData{ID: "can_utf8", Account: "acct-utf8", State: StateStarted, Version: 1, CreatedAt: at, UpdatedAt: at}}
+	r.record(at, Actor{Kind: ActorCustomer, ID: "acct\xff"}, EventStarted, map[string]string{
+		"ok": "fine é", "bad-value": "x\xc3", "bad\xffkey": "v",
+	})
+	e := r.d.History[0]
+	want := map[string]string{"ok": "fine é", "bad-value": "x\uFFFD", "bad\uFFFDkey": "v"}
+	if e.Actor.ID != "acct\uFFFD" || len(e.Data) != len(want) {
+		t.Fatalf("recorded actor %q data %q", e.Actor.ID, e.Data)
+	}
+	for k, v := range want {
+		if e.Data[k] != v {
+			t.Errorf("data[%q] = %q, want %q", k, e.Data[k], v)
+		}
+	}
+}

@@ -290,6 +290,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	// One job, run by every worker: each takes the next rule not taken,
 	// until none is left.
 	job := func() {
+		t0 := time.Now() // when the worker's next rule starts
 		for {
 			k := int(ev.taken.Add(1) - 1)
 			if k >= n {
@@ -300,9 +301,10 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 				ev.put(i, finding(names[i], ruleResult{err: fmt.Errorf("rule did not start within %v: %w", timeout, err)}), 0)
 				continue
 			}
-			t0 := time.Now()
 			res := checkRule(ctx, rs.Rules[i], acct)
-			latency := time.Since(t0)
+			t1 := time.Now()
+			latency := t1.Sub(t0)
+			t0 = t1
 			markRule(names[i], latency)
 			if ctx.Err() != nil {
 				continue // answered past the deadline: did not answer
