@@ -68,8 +68,10 @@
 // [DefaultRules] maps the nine notes of the cancellation notice onto the
 // ports. Each rule yields a [Finding]: pass, needs_consent (items the
 // customer forfeits or keeps, with values) or blocked (items and a remedy
-// saying what to do and where). [RuleSet.Evaluate] runs rules concurrently
-// with a per-rule timeout and fails closed: a checker that fails yields a
+// saying what to do and where). [RuleSet.Evaluate] runs the rules under one
+// deadline for the set, at the latency of the slowest (rules over
+// in-process ports one after another on one goroutine, slower ones side by
+// side), and fails closed: a checker that fails yields a
 // blocked finding with the code [FindingCheckerUnavailable] and the remedy
 // "try again later", which decides nothing: the Service returns an
 // [UnavailableError] ([ErrUnavailable]) and the request stays where it
