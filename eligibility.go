@@ -239,12 +239,15 @@ type RuleSet struct {
 	hooks *hookSet
 }
 
-// Evaluate runs every rule and returns the report, whose latency is that
-// of the slowest rule (plus at most 200 µs) rather than the sum. A
-// rule that errors, panics or times out yields a blocked finding that
-// names the rule and the cause (fail closed), and so does a finding whose
-// items carry a malformed ref (see CheckID). The report's Outcome is the
-// worst finding's; with no rules it is blocked, since nothing was checked.
+// Evaluate runs every rule and returns the report, whose latency is about
+// that of the slowest rule (plus the wait before the spread, below)
+// rather than the sum. A rule that errors, panics or times out yields a
+// blocked finding that names the rule and the cause (fail closed), and so
+// does a finding whose items carry a malformed ref (see CheckID). A rule
+// still running at the deadline did not answer, even if it answers
+// later; one that never started (Concurrency rules were still running)
+// did not start. The report's Outcome is the worst finding's; with no
+// rules it is blocked, since nothing was checked.
 //
 // The rules start one after another on one goroutine: rules over
 // in-process ports answer in microseconds, less than handing each to a
@@ -253,7 +256,7 @@ type RuleSet struct {
 // process) starts at once on a goroutine of its own, and those not
 // started after 200 µs (about a millisecond, with the timer's resolution)
 // are spread over goroutines of their own, so a slow or hanging rule holds
-// up the others by at most that. At most Concurrency rules run at once.
+// up the others by about that. At most Concurrency rules run at once.
 // It starts at most one goroutine per rule, keeps one deadline for the
 // set, and computes each finding's fingerprint once.
 func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Time) Report {
@@ -298,22 +301,25 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 			}
 			i := order[k]
 			if err := ctx.Err(); err != nil {
-				ev.put(i, finding(names[i], ruleResult{err: fmt.Errorf("rule did not start within %v: %w", timeout, err)}), 0)
+				ev.put(i, finding(names[i], ruleResult{err: fmt.Errorf("rule did not start within %v: %w", timeout, err)}), time.Since(began))
 				continue
 			}
+			ev.answers[i].started.Store(true)
 			res := checkRule(ctx, rs.Rules[i], acct)
 			t1 := time.Now()
-			latency := t1.Sub(t0)
+			markRule(names[i], t1.Sub(t0))
 			t0 = t1
-			markRule(names[i], latency)
 			if ctx.Err() != nil {
 				continue // answered past the deadline: did not answer
 			}
-			ev.put(i, finding(names[i], res), latency)
+			ev.put(i, finding(names[i], res), t1.Sub(began))
 		}
 	}
 	if n > 0 {
-		for range 1 + min(slow, limit-1) {
+		// A worker for each rule slow last time and one for the others,
+		// at most limit and at most one per rule.
+		workers := min(slow+1, n, limit)
+		for range workers {
 			goWork(job)
 		}
 		spread := time.NewTimer(min(ruleSpreadAfter, timeout/4))
@@ -323,10 +329,13 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 			case <-ev.done:
 				break wait
 			case <-spread.C:
-				// Up to limit workers in all; one per rule not yet taken.
-				for range min(limit-1, n-int(ev.taken.Load())) {
+				// Up to limit workers in all; one per rule that no
+				// worker has taken or is about to take.
+				more := max(0, min(limit-workers, n-max(workers, int(ev.taken.Load()))))
+				for range more {
 					goWork(job)
 				}
+				workers += more
 			case <-ctx.Done():
 				break wait
 			}
@@ -334,12 +343,20 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 		spread.Stop()
 	}
 	findings, answers := ev.close()
-	for i, a := range answers {
+	for i := range answers {
+		a := &answers[i] // a worker may still start the rule: no copy
 		latency := a.latency
 		if !a.ok {
-			findings[i] = finding(names[i], ruleResult{err: fmt.Errorf("rule did not answer within %v: %w", timeout, ctx.Err())})
+			// A rule no worker took (the workers were busy with rules that
+			// did not answer) did not start; one that did start did not
+			// answer, and was slow.
+			what := "start"
+			if a.started.Load() {
+				what = "answer"
+				markRule(names[i], time.Since(began))
+			}
+			findings[i] = finding(names[i], ruleResult{err: fmt.Errorf("rule did not %s within %v: %w", what, timeout, ctx.Err())})
 			latency = time.Since(began)
-			markRule(names[i], latency)
 		}
 		rs.hooks.rule(parent, findings[i], latency)
 	}
@@ -396,8 +413,11 @@ type evaluation struct {
 }
 
 type ruleAnswer struct {
-	latency time.Duration
-	ok      bool // answered
+	latency time.Duration // from the evaluation's start to the answer
+	ok      bool          // answered
+	// started is set, without the lock, by the worker that starts the
+	// rule: Evaluate reads it at the deadline while the rule may start.
+	started atomic.Bool
 }
 
 // put records rule i's finding, unless the evaluation is over.
@@ -407,7 +427,7 @@ func (ev *evaluation) put(i int, f Finding, latency time.Duration) {
 	if ev.closed {
 		return
 	}
-	ev.findings[i], ev.answers[i] = f, ruleAnswer{latency, true}
+	ev.findings[i], ev.answers[i].latency, ev.answers[i].ok = f, latency, true
 	if ev.left--; ev.left == 0 {
 		close(ev.done)
 	}

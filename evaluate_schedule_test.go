@@ -1,0 +1,116 @@
+package cancellation_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/accountkit/cancellation"
+	"github.com/accountkit/cancellation/ports"
+)
+
+// TestEvaluate_ConcurrencyBoundsRulesSlowLastTime: RuleSet.Concurrency
+// bounds the rules running at once, also when the rules were slow the
+// last time they were evaluated (and so start on workers of their own at
+// once) and some are left for the spread.
+func TestEvaluate_ConcurrencyBoundsRulesSlowLastTime(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("Concurrency=%d", limit), func(t *testing.T) {
+			t.Parallel()
+			var running, most atomic.Int32
+			rules := make([]cancellation.Rule, 6)
+			for i := range rules {
+				// Names of their own: which rules were slow is remembered
+				// process-wide, by name.
+				rules[i] = cancellation.RuleFunc{RuleName: fmt.Sprintf("bound-%d-%d", limit, i), Func: func(context.Context, ports.Account) (cancellation.Finding, error) {
+					n := running.Add(1)
+					for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+					}
+					time.Sleep(15 * time.Millisecond) // slow: more than 100 µs, and past the spread
+					running.Add(-1)
+					return cancellation.Finding{Outcome: cancellation.OutcomePass}, nil
+				}}
+			}
+			rs := cancellation.RuleSet{Rules: rules, Concurrency: limit, Timeout: time.Minute}
+			for round := range 2 { // the second round finds every rule slow last time
+				most.Store(0)
+				rep := rs.Evaluate(context.Background(), ports.Account{ID: "acct-bound"}, t0)
+				require.Equal(t, cancellation.OutcomePass, rep.Outcome, "round %d", round)
+				require.LessOrEqual(t, int(most.Load()), limit, "round %d: rules running at once", round)
+			}
+		})
+	}
+}
+
+// TestEvaluate_RuleQueuedBehindAHangingOneDidNotStart: with one rule at a
+// time, a rule that hangs keeps the next from starting; at the deadline
+// the hanging rule did not answer and the next did not start, and each
+// finding says which.
+func TestEvaluate_RuleQueuedBehindAHangingOneDidNotStart(t *testing.T) {
+	t.Parallel()
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	var ran atomic.Bool
+	rules := []cancellation.Rule{
+		cancellation.RuleFunc{RuleName: "queued-hangs", Func: func(context.Context, ports.Account) (cancellation.Finding, error) {
+			<-stop // ignores its context
+			return cancellation.Finding{Outcome: cancellation.OutcomePass}, nil
+		}},
+		cancellation.RuleFunc{RuleName: "queued-behind", Func: func(context.Context, ports.Account) (cancellation.Finding, error) {
+			ran.Store(true)
+			return cancellation.Finding{Outcome: cancellation.OutcomePass}, nil
+		}},
+	}
+	rep := cancellation.RuleSet{Rules: rules, Concurrency: 1, Timeout: 100 * time.Millisecond}.Evaluate(context.Background(), ports.Account{ID: "acct-q"}, t0)
+	require.False(t, ran.Load(), "the second rule never started")
+	hung, _ := rep.Finding("queued-hangs")
+	require.Contains(t, hung.Error, "did not answer within 100ms")
+	behind, _ := rep.Finding("queued-behind")
+	require.Equal(t, cancellation.OutcomeBlocked, behind.Outcome)
+	require.Contains(t, behind.Error, "did not start within 100ms")
+}
+
+// ruleLatencies records the latency HookRuleEvaluated reports per rule.
+type ruleLatencies struct {
+	cancellation.HookDefaults
+	mu  sync.Mutex
+	got map[string]time.Duration
+}
+
+func (h *ruleLatencies) RuleEvaluated(_ context.Context, e cancellation.RuleEvaluationInfo) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.got[e.Rule] = e.Latency
+}
+
+// TestHookRuleEvaluated_LatencyFromTheEvaluationsStart: the latency a
+// rule's hook reports is, as RuleEvaluationInfo.Latency says, the time
+// from the evaluation's start to the rule's answer, so that a rule
+// queued behind a slow one shows the wait its answer took.
+func TestHookRuleEvaluated_LatencyFromTheEvaluationsStart(t *testing.T) {
+	rec := &ruleLatencies{got: map[string]time.Duration{}}
+	f := setup(t, withHooks(rec), func(c *cancellation.Config) {
+		c.RuleConcurrency = 1
+		c.ExtraRules = append(c.ExtraRules,
+			cancellation.RuleFunc{RuleName: "latency-slow", Func: func(context.Context, ports.Account) (cancellation.Finding, error) {
+				time.Sleep(30 * time.Millisecond)
+				return cancellation.Finding{Outcome: cancellation.OutcomePass}, nil
+			}},
+			cancellation.RuleFunc{RuleName: "latency-after", Func: func(context.Context, ports.Account) (cancellation.Finding, error) {
+				return cancellation.Finding{Outcome: cancellation.OutcomePass}, nil
+			}})
+	})
+	f.platform.AddAccount(f.personal("acct-latency"))
+	_, err := f.svc.CheckEligibility(f.ctx, "acct-latency")
+	require.NoError(t, err)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	require.GreaterOrEqual(t, rec.got["latency-slow"], 30*time.Millisecond)
+	require.GreaterOrEqual(t, rec.got["latency-after"], 30*time.Millisecond, "answered after the slow rule, one rule at a time")
+}
