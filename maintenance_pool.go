@@ -154,12 +154,14 @@ func (m *MaintenanceReport) add(o MaintenanceReport) {
 // The effects run one after another on the caller's goroutine, the
 // account's close first, since ports that answer at once cost less so
 // than handed to goroutines; those not started after effectSpreadAfter
-// are spread over a goroutine each, so that a slow port holds up the
-// others (a close never waits for a notification) by at most that.
+// (about a millisecond, with the timer's resolution) are spread over a
+// goroutine each, so that a slow port holds up the others (a close never
+// waits for a notification) by about that. Each effect's claim is checked
+// as it starts, so one that the effects before it delayed is left out.
 func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) map[string]error {
 	var start []Effect
 	for _, e := range effects {
-		if s.now().Add(s.cfg.EffectLease / 2).Before(e.LeaseUntil) {
+		if s.leaseLeft(e.LeaseUntil) {
 			start = append(start, e)
 		}
 	}
@@ -181,6 +183,9 @@ func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) 
 			i := int(taken.Add(1) - 1)
 			if i >= len(start) {
 				return
+			}
+			if !s.leaseLeft(start[i].LeaseUntil) {
+				continue // the effects before it took that long: left out
 			}
 			err := s.execute(ctx, r, start[i])
 			mu.Lock()
@@ -205,6 +210,12 @@ func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) 
 	}
 	wg.Wait()
 	return results
+}
+
+// leaseLeft reports whether an effect claimed until leaseUntil may start
+// now: whether half the lease, the most a port call may take, is left.
+func (s *Service) leaseLeft(leaseUntil time.Time) bool {
+	return s.now().Add(s.cfg.EffectLease / 2).Before(leaseUntil)
 }
 
 // effectSpreadAfter is how long a request's effects run one after another
