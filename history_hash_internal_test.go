@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"sort"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -50,11 +52,20 @@ func referenceFields(e Event, h hash.Hash) {
 func TestEventHashesKeepTheirEncoding(t *testing.T) {
 	t.Parallel()
 	long := string(make([]byte, 2000))
+	manyKeys := map[string]string{}
+	for i := range 13 {
+		manyKeys[fmt.Sprintf("key-%02d", 12-i)] = strconv.Itoa(i)
+	}
 	secret := []byte("reference secret")
 	for _, e := range []Event{
 		{Seq: 1, At: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), Actor: Actor{Kind: "customer", ID: "acct_1"}, Type: "started"},
 		{Seq: 7, At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600)), Actor: Actor{Kind: "reviewer", ID: "rev"}, Type: "approved",
 			Data: map[string]string{"from": "in_review", "note": "ok", "b": long}, PrevHash: "abc", KeyID: "k1", State: StateApproved, Version: 9},
+		// Empty data (not nil) and more keys than appendFields sorts
+		// without allocating.
+		{Seq: 2, At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Actor: Actor{Kind: "system"}, Type: "expired", Data: map[string]string{}, PrevHash: "p", KeyID: "k1", State: StateExpired, Version: 3},
+		{Seq: 3, At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Actor: Actor{Kind: "customer", ID: "acct_1"}, Type: "confirmed", Data: manyKeys, PrevHash: "p", KeyID: "k2", State: StateConfirmed, Version: 4},
+		{Seq: 4, At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Actor: Actor{Kind: "customer", ID: "acct_1"}, Type: "confirmed", Data: manyKeys},
 	} {
 		plain := sha256.New()
 		referenceFields(e, plain)
@@ -67,4 +78,33 @@ func TestEventHashesKeepTheirEncoding(t *testing.T) {
 			t.Errorf("event %d: keyed hash %s, want %s", e.Seq, got, want)
 		}
 	}
+}
+
+// TestEventMACsUnderOneKeyEach: HMACs from the pool are set up for one
+// key; events MACed under keys in turn, from goroutines at once, each get
+// the MAC under their own key, never one left in the pool for another.
+func TestEventMACsUnderOneKeyEach(t *testing.T) {
+	t.Parallel()
+	e := Event{Seq: 5, At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Actor: Actor{Kind: "customer", ID: "acct_1"}, Type: "started",
+		Data: map[string]string{"a": "b"}, KeyID: "k", State: StateStarted, Version: 1}
+	secrets := [][]byte{[]byte("first secret"), []byte("second secret"), []byte("first secret!"), {}, make([]byte, 100)}
+	want := make([]string, len(secrets))
+	for i, secret := range secrets {
+		m := hmac.New(sha256.New, secret)
+		referenceFields(e, m)
+		want[i] = hex.EncodeToString(m.Sum(nil))
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for round := range 200 {
+				i := (g + round) % len(secrets)
+				if got := e.mac(secrets[i]); got != want[i] {
+					t.Errorf("MAC under secret %d: %s, want %s", i, got, want[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
