@@ -383,8 +383,16 @@ const ruleSlowAfter = 100 * time.Microsecond
 
 // slowRules holds the names of the rules slower than ruleSlowAfter the
 // last time they answered (or that did not answer): a scheduling hint
-// shared by every RuleSet, as rules of one name call the same port.
-var slowRules sync.Map // string → struct{}
+// shared by every RuleSet, as rules of one name call the same port. It
+// holds at most maxSlowRules names (slowRuleCount of them), so that a
+// rule that names itself anew on every call does not grow it without
+// bound; a slow rule not remembered only starts later.
+var (
+	slowRules     sync.Map // string → struct{}
+	slowRuleCount atomic.Int64
+)
+
+const maxSlowRules = 1024
 
 func slowRule(name string) bool {
 	_, ok := slowRules.Load(name)
@@ -395,9 +403,17 @@ func slowRule(name string) bool {
 func markRule(name string, latency time.Duration) {
 	switch slow := latency > ruleSlowAfter; {
 	case slow && !slowRule(name):
-		slowRules.Store(name, struct{}{})
+		if slowRuleCount.Add(1) > maxSlowRules {
+			slowRuleCount.Add(-1)
+			return
+		}
+		if _, loaded := slowRules.LoadOrStore(name, struct{}{}); loaded {
+			slowRuleCount.Add(-1)
+		}
 	case !slow && slowRule(name):
-		slowRules.Delete(name)
+		if _, loaded := slowRules.LoadAndDelete(name); loaded {
+			slowRuleCount.Add(-1)
+		}
 	}
 }
 
