@@ -274,22 +274,24 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	defer cancel()
 	ev := &evaluation{findings: make([]Finding, n), answers: make([]ruleAnswer, n), left: n, done: make(chan struct{})}
 	// The rules slow last time first, each to a worker started at once.
-	names, order := make([]string, n), make([]int, 0, n)
+	// Whether a rule was slow is read once: another evaluation may change
+	// it meanwhile, and order must hold every rule exactly once.
+	names, order := make([]string, n), make([]int, n)
+	slow, fast := 0, n
 	for i, rule := range rs.Rules {
 		names[i] = "unnamed rule"
 		if rule != nil {
 			names[i] = ruleName(rule)
 		}
 		if slowRule(names[i]) {
-			order = append(order, i)
+			order[slow] = i
+			slow++
+		} else {
+			fast--
+			order[fast] = i
 		}
 	}
-	slow := len(order)
-	for i := range rs.Rules {
-		if !slowRule(names[i]) {
-			order = append(order, i)
-		}
-	}
+	slices.Reverse(order[slow:]) // the others in their order
 	// One job, run by every worker: each takes the next rule not taken,
 	// until none is left.
 	job := func() {

@@ -114,3 +114,59 @@ func TestHookRuleEvaluated_LatencyFromTheEvaluationsStart(t *testing.T) {
 	require.GreaterOrEqual(t, rec.got["latency-slow"], 30*time.Millisecond)
 	require.GreaterOrEqual(t, rec.got["latency-after"], 30*time.Millisecond, "answered after the slow rule, one rule at a time")
 }
+
+// namedAfter is a rule whose Name first runs before, once: a way to
+// change, in the middle of an Evaluate, which rules count as slow last
+// time, as another evaluation running the same rules at once may.
+type namedAfter struct {
+	cancellation.RuleFunc
+	before func()
+	once   sync.Once
+}
+
+func (r *namedAfter) Name() string {
+	r.once.Do(r.before)
+	return r.RuleFunc.Name()
+}
+
+// TestEvaluate_RulesTurningSlowOrFastMeanwhile: another evaluation may
+// find a rule slow or fast while Evaluate orders its rules (slow last
+// time first); every rule is still run once and reported, and Evaluate
+// neither runs one twice nor leaves one out (nor indexes past its rules,
+// which would panic on a worker and end the process).
+func TestEvaluate_RulesTurningSlowOrFastMeanwhile(t *testing.T) {
+	t.Parallel()
+	pass := func(name string, d time.Duration, runs *atomic.Int32) cancellation.RuleFunc {
+		return cancellation.RuleFunc{RuleName: name, Func: func(context.Context, ports.Account) (cancellation.Finding, error) {
+			if runs != nil {
+				runs.Add(1)
+			}
+			time.Sleep(d)
+			return cancellation.Finding{Outcome: cancellation.OutcomePass}, nil
+		}}
+	}
+	evaluate := func(rules ...cancellation.Rule) cancellation.Report {
+		return cancellation.RuleSet{Rules: rules, Timeout: 2 * time.Second}.Evaluate(context.Background(), ports.Account{ID: "acct-meanwhile"}, t0)
+	}
+	for _, turns := range []string{"slow", "fast"} {
+		t.Run("turning "+turns, func(t *testing.T) {
+			t.Parallel()
+			x := "meanwhile-" + turns
+			if turns == "fast" {
+				evaluate(pass(x, 2*time.Millisecond, nil)) // slow last time
+			}
+			var runs atomic.Int32
+			flip := &namedAfter{RuleFunc: pass(x+"-flips", 0, nil), before: func() {
+				d := time.Duration(0)
+				if turns == "slow" {
+					d = 2 * time.Millisecond
+				}
+				evaluate(pass(x, d, nil))
+			}}
+			rep := evaluate(pass(x, 0, &runs), flip, pass(x+"-last", 0, nil))
+			require.Equal(t, cancellation.OutcomePass, rep.Outcome, "%+v", rep.Blocked())
+			require.Len(t, rep.Findings, 3)
+			require.EqualValues(t, 1, runs.Load(), "the rule turning %s ran once", turns)
+		})
+	}
+}
