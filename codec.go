@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math"
@@ -465,7 +466,7 @@ func decPlanFor(t reflect.Type) *plan[decFunc] { return planOf(&decPlans, t, com
 func unmarshalJSON(data []byte, v any) error {
 	rv := reflect.ValueOf(v)
 	if p := decPlanFor(rv.Type().Elem()); p.ok {
-		d := decoder{b: data}
+		d := newDecoder(data)
 		d.ws()
 		if err := p.f(&d, rv.Elem()); err == nil {
 			if d.ws(); d.i == len(d.b) {
@@ -479,10 +480,19 @@ func unmarshalJSON(data []byte, v any) error {
 
 // decoder reads one JSON document.
 type decoder struct {
-	b   []byte
+	b []byte
+	// s is b as a string, copied once: the strings decoded without
+	// escapes are substrings of it, not an allocation each. A decoded
+	// value keeps the whole document alive while it keeps one of them;
+	// the document is a few kilobytes, about what its strings take.
+	s   string
 	i   int
 	buf []byte // scratch for strings with escapes
 }
+
+// newDecoder returns a decoder of data, which it does not keep: the
+// strings it decodes are copies.
+func newDecoder(data []byte) decoder { return decoder{b: data, s: string(data)} }
 
 func (d *decoder) ws() {
 	for d.i < len(d.b) {
@@ -506,6 +516,10 @@ func (d *decoder) null() bool {
 
 // next consumes c, after white space.
 func (d *decoder) next(c byte) bool {
+	if d.i < len(d.b) && d.b[d.i] == c { // documents are written without white space
+		d.i++
+		return true
+	}
 	d.ws()
 	if d.i < len(d.b) && d.b[d.i] == c {
 		d.i++
@@ -523,6 +537,10 @@ func (d *decoder) str() (s []byte, err error) {
 	}
 	d.i++
 	start := d.i
+	// Eight bytes at a time while none of them ends the plain run.
+	for d.i+8 <= len(d.b) && plainWord(binary.LittleEndian.Uint64(d.b[d.i:])) {
+		d.i += 8
+	}
 	for d.i < len(d.b) && plainByte[d.b[d.i]] {
 		d.i++
 	}
@@ -534,6 +552,23 @@ func (d *decoder) str() (s []byte, err error) {
 	return d.slowStr(start)
 }
 
+// string reads a string as str does, returned as a Go string: a
+// substring of d.s when the string has no escapes, a copy otherwise. Every
+// escape decodes to fewer bytes than it takes, and text without escapes
+// decodes to itself (invalid UTF-8 falls back), so a string that decodes
+// to as many bytes as its quotes hold is those bytes.
+func (d *decoder) string() (string, error) {
+	start := d.i + 1
+	b, err := d.str()
+	if err != nil {
+		return "", err
+	}
+	if end := d.i - 1; end-start == len(b) {
+		return d.s[start:end], nil
+	}
+	return string(b), nil
+}
+
 // plainByte marks the bytes a string holds as they are: printable ASCII
 // but the quote and the backslash.
 var plainByte = func() (t [256]bool) {
@@ -542,6 +577,15 @@ var plainByte = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// plainWord reports whether the eight bytes of w are all plainByte: none
+// below 0x20, none from 0x80, no quote and no backslash (the SWAR tests
+// of "Bit Twiddling Hacks": a byte below n, a zero byte).
+func plainWord(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	below := func(x, n uint64) uint64 { return (x - ones*n) & ^x & highs }
+	return (w&highs | below(w, 0x20) | below(w^(ones*'"'), 1) | below(w^(ones*'\\'), 1)) == 0
+}
 
 // slowStr reads the rest of a string that has escapes or non-ASCII text.
 func (d *decoder) slowStr(start int) ([]byte, error) {
@@ -729,6 +773,25 @@ func (d *decoder) skip() ([]byte, error) {
 	return d.b[start:d.i], nil
 }
 
+// scratch is a slice that decoding fills before copying it out, kept in
+// a pool per slice type.
+type scratch struct{ v reflect.Value } // a settable slice
+
+// maxScratch is the most elements a scratch slice keeps for the next
+// decoding; a longer one is left to the garbage collector.
+const maxScratch = 1024
+
+// release zeroes the scratch slice (the next decoding needs zero
+// elements, and none of this one's pointers may stay behind) and returns
+// it to pool.
+func (sc *scratch) release(pool *sync.Pool) {
+	sc.v.Clear()
+	sc.v.SetLen(0)
+	if sc.v.Cap() <= maxScratch {
+		pool.Put(sc)
+	}
+}
+
 // decNumber decodes a number literal (or null) into v with set, which
 // reports whether the literal fits v's kind.
 func decNumber(set func(v reflect.Value, n []byte) bool) decFunc {
@@ -798,9 +861,9 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 			if d.null() {
 				return nil
 			}
-			s, err := d.str()
+			s, err := d.string()
 			if err == nil {
-				v.SetString(string(s))
+				v.SetString(s)
 			}
 			return err
 		}, nil
@@ -890,17 +953,29 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 		if err != nil {
 			return nil, err
 		}
+		// The elements are decoded into a scratch slice, then copied to
+		// one of their exact number: one allocation per slice rather than
+		// one per doubling.
+		scratches := &sync.Pool{New: func() any { return &scratch{v: reflect.New(t).Elem()} }}
 		return opened('[', func(d *decoder, v reflect.Value) error {
+			sc := scratches.Get().(*scratch)
+			s := sc.v
 			empty, err := d.items(']', func(n int) error {
-				if n == v.Cap() {
-					v.Grow(max(4, n))
+				if n == s.Cap() {
+					s.Grow(max(4, n))
 				}
-				v.SetLen(n + 1)
-				return elem(d, v.Index(n))
+				s.SetLen(n + 1)
+				return elem(d, s.Index(n))
 			})
-			if empty {
+			switch {
+			case empty:
 				v.Set(reflect.MakeSlice(t, 0, 0)) // [] is empty, not nil
+			case err == nil:
+				out := reflect.MakeSlice(t, s.Len(), s.Len())
+				reflect.Copy(out, s)
+				v.Set(out)
 			}
+			sc.release(scratches)
 			return err
 		}), nil
 	case reflect.Map:
@@ -913,17 +988,21 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 		}
 		return opened('{', func(d *decoder, v reflect.Value) error {
 			m := reflect.MakeMap(t)
-			if _, err := d.items('}', func(int) error {
-				k, err := d.str()
+			// One key and one element for all the members: SetMapIndex
+			// copies them into the map.
+			key, e := reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
+			if _, err := d.items('}', func(n int) error {
+				k, err := d.string()
 				if err != nil {
 					return err
 				}
-				key := reflect.New(t.Key()).Elem()
-				key.SetString(string(k))
+				key.SetString(k)
 				if m.MapIndex(key).IsValid() || !d.next(':') {
 					return errFallback // a repeated key: left to encoding/json
 				}
-				e := reflect.New(t.Elem()).Elem()
+				if n > 0 {
+					e.SetZero()
+				}
 				d.ws()
 				if err := elem(d, e); err != nil {
 					return err

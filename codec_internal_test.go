@@ -2,6 +2,7 @@ package cancellation
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -159,7 +160,7 @@ func decodeBoth[T any](t *testing.T, data []byte) (planned bool) {
 		t.Fatalf("decoding\n%s\ncodec gave %+v (%v)\nencoding/json gives %+v (%v)", data, got, gerr, want, werr)
 	}
 	var direct T
-	d := decoder{b: data}
+	d := newDecoder(data)
 	d.ws()
 	if err := decPlanFor(reflect.TypeFor[T]()).f(&d, reflect.ValueOf(&direct).Elem()); err != nil {
 		return false
@@ -269,4 +270,153 @@ func TestStoredDocumentWrittenBeforeTheCodecReadsAsEncodingJSONReadsIt(t *testin
 	if err != nil || !bytes.Equal(again, want) {
 		t.Fatalf("re-encoded:\n%s\nencoding/json (%v):\n%s", again, err, want)
 	}
+}
+
+// TestPlainWordIsPlainByteEightTimes: plainWord accepts eight bytes
+// exactly when plainByte accepts each, for every byte value at every
+// position, and for random words.
+func TestPlainWordIsPlainByteEightTimes(t *testing.T) {
+	t.Parallel()
+	check := func(w [8]byte) {
+		want := true
+		for _, c := range w {
+			want = want && plainByte[c]
+		}
+		if got := plainWord(binary.LittleEndian.Uint64(w[:])); got != want {
+			t.Fatalf("plainWord(%q) = %v, want %v", w[:], got, want)
+		}
+	}
+	for c := range 256 {
+		for at := range 8 {
+			w := [8]byte{'a', 'Z', '0', ' ', '~', '!', '#', '}'}
+			w[at] = byte(c)
+			check(w)
+		}
+	}
+	rnd := rand.New(rand.NewPCG(8, 8))
+	for range 100_000 {
+		var w [8]byte
+		for i := range w {
+			w[i] = byte(0x1e + rnd.IntN(0x64)) // around the bounds: 0x1e..0x81
+		}
+		check(w)
+	}
+}
+
+// TestDecodedStringsAreCopies: the strings decoded from a document are
+// substrings of one copy of it, never of the caller's bytes, which it may
+// change or reuse afterwards.
+func TestDecodedStringsAreCopies(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("testdata/approved-request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want requestData
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	var got Request
+	if err := got.UnmarshalBinary(raw); err != nil {
+		t.Fatal(err)
+	}
+	for i := range raw {
+		raw[i] = 'x'
+	}
+	want.History, want.Head = []Event{*want.Head}, nil
+	if !reflect.DeepEqual(got.d, want) {
+		t.Fatalf("the decoded request changed with the bytes it was decoded from:\n%+v\nwant\n%+v", got.d, want)
+	}
+}
+
+// TestDecodedSlicesAreExactAndFresh: each decoded slice has the length
+// and capacity of its elements (they are copied out of a scratch slice)
+// and holds nothing of an earlier decoding: a longer slice, a decoding
+// that failed half way (and fell back to encoding/json) and a slice nested
+// in an element of the same type all leave the next one as
+// encoding/json decodes it.
+func TestDecodedSlicesAreExactAndFresh(t *testing.T) {
+	t.Parallel()
+	type node struct {
+		Name string   `json:"name,omitempty"`
+		P    *int     `json:"p,omitempty"`
+		Kids []node   `json:"kids,omitempty"`
+		Tags []string `json:"tags,omitempty"`
+	}
+	for _, doc := range []string{
+		`{"kids":[{"name":"a","p":1,"tags":["x","y","z","w","v"]},{"name":"b","kids":[{"name":"c","p":2},{"name":"d"}]},{"p":3},{"name":"e"},{"name":"f","tags":["q"]}]}`,
+		`{"kids":[{"name":"g"},{"tags":["r"]}]}`,
+		`{"kids":[{"name":"h","p":4},{"name":"i","p":5},{"name":"j","unknown":1},{"name":"k"}]}`, // falls back at j
+		`{"kids":[{},{"kids":[]},{"kids":[{"tags":[]}]}]}`,
+		`{"kids":[{"name":"l"}]}`,
+	} {
+		decodeBoth[node](t, []byte(doc))
+		var got node
+		if err := unmarshalJSON([]byte(doc), &got); err != nil {
+			t.Fatal(err)
+		}
+		var walk func(n node)
+		walk = func(n node) {
+			if cap(n.Kids) != len(n.Kids) || cap(n.Tags) != len(n.Tags) {
+				t.Fatalf("%s: slices of length %d and %d have capacity %d and %d", doc, len(n.Kids), len(n.Tags), cap(n.Kids), cap(n.Tags))
+			}
+			for _, k := range n.Kids {
+				walk(k)
+			}
+		}
+		walk(got)
+	}
+	raw, err := os.ReadFile("testdata/approved-request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d requestData
+	if err := unmarshalJSON(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Effects) == 0 || cap(d.Effects) != len(d.Effects) || cap(d.Eligibility.Findings) != len(d.Eligibility.Findings) {
+		t.Fatalf("effects %d/%d, findings %d/%d: want their capacity to be their length", len(d.Effects), cap(d.Effects), len(d.Eligibility.Findings), cap(d.Eligibility.Findings))
+	}
+}
+
+// TestDecodedMapMembersStartZero: the members of a map are decoded one
+// after the other into the same element, zeroed between them, so that no
+// field of one member shows in the next that leaves it out.
+func TestDecodedMapMembersStartZero(t *testing.T) {
+	t.Parallel()
+	type member struct {
+		A int               `json:"a,omitempty"`
+		B *string           `json:"b,omitempty"`
+		C []string          `json:"c,omitempty"`
+		D map[string]string `json:"d,omitempty"`
+	}
+	for _, c := range []struct {
+		doc     string
+		planned bool
+	}{
+		{`{"x":{"a":1,"b":"s","c":["q"],"d":{"k":"v"}},"y":{},"z":{"d":{}}}`, true},
+		{`{"x":{"a":1},"y":null,"z":{"b":"t"}}`, true},
+		{`{"x":{"a":1},"x":{"b":"t"}}`, false}, // repeated: left to encoding/json
+	} {
+		if got := decodeBoth[map[string]member](t, []byte(c.doc)); got != c.planned {
+			t.Fatalf("%s: planned %v, want %v", c.doc, got, c.planned)
+		}
+	}
+}
+
+// FuzzCodecDecodesAsEncodingJSON: whatever the bytes, the planned
+// decoding of a stored request and of an event gives json.Unmarshal's
+// value, or fails where it fails, and never panics.
+func FuzzCodecDecodesAsEncodingJSON(f *testing.F) {
+	raw, err := os.ReadFile("testdata/approved-request.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(raw)
+	f.Add([]byte(`{"id":"a\u00e9\n\"","effects":[{"notification":{"Data":{"k":"v"}}},{}],"reached":{"started":"2025-03-03T09:00:00Z"}}`))
+	f.Add([]byte(`{"head":{"seq":1,"data":{"a":"b\\c"}},"history":[{"seq":1},{"seq":2}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		decodeBoth[requestData](t, data)
+		decodeBoth[Event](t, data)
+	})
 }
