@@ -59,3 +59,11 @@ func Cached(s *Store, id string) bool {
 	_, ok := s.recent.m[id]
 	return ok
 }
+
+// CachedRequest reports whether s's cache holds a decoded copy of the
+// request with the id, not only the bytes of its first read.
+func CachedRequest(s *Store, id string) bool {
+	s.recent.mu.Lock()
+	defer s.recent.mu.Unlock()
+	return s.recent.m[id].r != nil
+}

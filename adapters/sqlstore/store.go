@@ -327,14 +327,20 @@ func (s *Store) one(ctx context.Context, query, arg, what, notFound string) (*ca
 }
 
 // decode is the package's decode, answered from s.recent when the row's
-// bytes are the ones cached for it.
+// bytes are the ones cached for it. The first read of a row's bytes only
+// notes them; the second caches a copy of the request (see cache).
 func (s *Store) decode(rw row) (*cancellation.Request, error) {
-	if r := s.recent.get(rw.id, rw.data); r != nil && string(r.Account()) == rw.account && string(r.State()) == rw.state && r.Version() == rw.version {
+	r, seen := s.recent.get(rw.id, rw.data)
+	if r != nil && string(r.Account()) == rw.account && string(r.State()) == rw.state && r.Version() == rw.version {
 		return r, nil
 	}
 	r, err := decode(rw.id, rw.account, rw.state, rw.version, rw.data)
-	if err == nil {
+	switch {
+	case err != nil:
+	case seen:
 		s.recent.put(r.Clone(), rw.data)
+	default:
+		s.recent.saw(rw.id, rw.data)
 	}
 	return r, err
 }
