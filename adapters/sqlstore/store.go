@@ -37,7 +37,8 @@ type Store struct {
 	// query: SQLite spends as long preparing a small statement as running
 	// it. (pgx caches prepared statements itself.)
 	stmts sync.Map
-	// recent answers reads of rows this Store just wrote or read.
+	// recent answers reads of rows this Store just wrote, or read
+	// before in the same bytes (see cache).
 	recent cache
 }
 
@@ -409,8 +410,8 @@ func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation
 			return nil, fmt.Errorf("sqlstore: listing requests: %w", err)
 		}
 		// The first pages of the review queue are read over and over:
-		// rows whose bytes this Store decoded already are copied from its
-		// cache, the others decoded and validated.
+		// rows whose bytes this Store cached (on their second read) are
+		// copied from its cache, the others decoded and validated.
 		r, err := s.decode(rw)
 		if err != nil {
 			bad = append(bad, err) // a damaged row must not hide the others
