@@ -16,8 +16,8 @@ import (
 func TestCache_AnothersWriteIsCachedOnItsSecondRead(t *testing.T) {
 	t.Parallel()
 	eachDialect(t, func(t *testing.T, d dialect) {
-		dsn := d.newDSN(t)
-		writer, reader := openStore(t, dsn), openStore(t, dsn)
+		rs := replicas(t, d.newDSN(t), 2)
+		writer, reader := rs[0], rs[1]
 		e := newEnv()
 		r := e.inReview(t, e.service(t, writer), e.account("cache-"+randomHex(5)))
 		want, err := r.MarshalBinary()
@@ -36,12 +36,13 @@ func TestCache_AnothersWriteIsCachedOnItsSecondRead(t *testing.T) {
 
 // A row changed after a Store first read it, or after it cached it on its
 // second read, is decoded again: a damaged row is refused with
-// ErrCorrupt on every read, and never noted or cached.
+// ErrCorrupt on every read, and never noted or cached: what the cache
+// held for the intact bytes stays, and answers once they are back.
 func TestCache_AChangedRowIsDecodedAgain(t *testing.T) {
 	t.Parallel()
 	eachDialect(t, func(t *testing.T, d dialect) {
-		dsn := d.newDSN(t)
-		writer, reader := openStore(t, dsn), openStore(t, dsn)
+		rs := replicas(t, d.newDSN(t), 2)
+		writer, reader := rs[0], rs[1]
 		e := newEnv()
 		for _, reads := range []int{1, 2} {
 			for _, damage := range []struct {
@@ -69,10 +70,12 @@ func TestCache_AChangedRowIsDecodedAgain(t *testing.T) {
 					require.ErrorIs(t, err, cancellation.ErrCorrupt, "%s after %d reads", damage.name, reads)
 					require.ErrorContains(t, err, r.ID())
 				}
+				require.Equal(t, reads == 2, sqlstore.CachedRequest(reader, r.ID()), "the intact bytes' entry stays")
 				execSQL(t, writer, "UPDATE cancellation_requests SET data = ? WHERE id = ?", data, r.ID())
 				got, err := reader.Get(t.Context(), r.ID())
 				require.NoError(t, err, "the row restored reads again")
 				require.Equal(t, r.Version(), got.Version())
+				require.True(t, sqlstore.CachedRequest(reader, r.ID()), "the intact bytes read again: cached now if not before")
 			}
 		}
 	})
