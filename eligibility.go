@@ -309,7 +309,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 			ev.answers[i].started.Store(true)
 			res := checkRule(ctx, rs.Rules[i], acct)
 			t1 := time.Now()
-			markRule(names[i], t1.Sub(t0))
+			markRule(names[i], k < slow, t1.Sub(t0))
 			t0 = t1
 			if ctx.Err() != nil {
 				continue // answered past the deadline: did not answer
@@ -355,7 +355,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 			what := "start"
 			if a.started.Load() {
 				what = "answer"
-				markRule(names[i], time.Since(began))
+				markRule(names[i], slowRule(names[i]), time.Since(began))
 			}
 			findings[i] = finding(names[i], ruleResult{err: fmt.Errorf("rule did not %s within %v: %w", what, timeout, ctx.Err())})
 			latency = time.Since(began)
@@ -401,9 +401,14 @@ func slowRule(name string) bool {
 	return ok
 }
 
-// markRule records whether the rule of the name answered slowly.
-func markRule(name string, latency time.Duration) {
-	switch slow := latency > ruleSlowAfter; {
+// markRule records whether the rule of the name answered slowly; was is
+// whether it was slow the time before, as the evaluation read it.
+func markRule(name string, was bool, latency time.Duration) {
+	slow := latency > ruleSlowAfter
+	if slow == was {
+		return // the common case: nothing to change, nothing to look up
+	}
+	switch {
 	case slow && !slowRule(name):
 		if slowRuleCount.Add(1) > maxSlowRules {
 			slowRuleCount.Add(-1)

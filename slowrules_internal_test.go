@@ -18,11 +18,11 @@ func TestSlowRulesBounded(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		for _, name := range names {
-			markRule(name, 0)
+			markRule(name, slowRule(name), 0)
 		}
 	})
 	for _, name := range names {
-		markRule(name, time.Millisecond)
+		markRule(name, slowRule(name), time.Millisecond)
 	}
 	n := 0
 	slowRules.Range(func(any, any) bool { n++; return true })
@@ -31,13 +31,13 @@ func TestSlowRulesBounded(t *testing.T) {
 	}
 	// Forgetting the rules that answered fast frees their places.
 	for _, name := range names {
-		markRule(name, 0)
+		markRule(name, slowRule(name), 0)
 		if slowRule(name) {
 			t.Fatalf("%s answered fast and is still slow", name)
 		}
 	}
-	markRule("slow-rules-bounded-again", time.Millisecond)
-	defer markRule("slow-rules-bounded-again", 0)
+	markRule("slow-rules-bounded-again", slowRule("slow-rules-bounded-again"), time.Millisecond)
+	defer markRule("slow-rules-bounded-again", slowRule("slow-rules-bounded-again"), 0)
 	if !slowRule("slow-rules-bounded-again") {
 		t.Error("the places freed by rules that answered fast are not taken again")
 	}
