@@ -242,8 +242,9 @@ func (s *Service) GiveUpEffect(ctx context.Context, rv Reviewer, requestID, key,
 		return nil, invalid("reason", "giving up an effect needs a reason")
 	case !utf8.ValidString(reason):
 		return nil, invalid("reason", "not valid UTF-8")
-	case utf8.RuneCountInString(reason) > MaxGiveUpReason:
-		return nil, invalid("reason", fmt.Sprintf("at most %d characters", MaxGiveUpReason))
+	}
+	if err := checkText("reason", reason, MaxGiveUpReason); err != nil {
+		return nil, err
 	}
 	m, err := s.authorize(ctx, "give up effect", rv, ports.RoleAdmin)
 	if err != nil {

@@ -36,8 +36,10 @@ const (
 	EventErasureOverdue EventType = "erasure_overdue"
 )
 
-// maxReasonLen bounds an extension's reason, in bytes.
-const maxReasonLen = 1000
+// MaxErasureReason is the longest reason ExtendErasureDeadline accepts,
+// in characters (Unicode code points). The reason is sent to the customer
+// (TemplateErasureExtended), so it is held shorter than MaxNoteLength.
+const MaxErasureReason = 1000
 
 // AddMonths returns t moved n calendar months on, in UTC: the same day of
 // the month and time of day, or the last day of the target month when it
@@ -93,10 +95,12 @@ func checkExtension(months int, reason string) error {
 	switch {
 	case months < 1 || months > MaxErasureExtension:
 		return invalid("months", fmt.Sprintf("an extension is 1 to %d months", MaxErasureExtension))
-	case strings.TrimSpace(reason) == "" || len(reason) > maxReasonLen || !utf8.ValidString(reason):
-		return invalid("reason", fmt.Sprintf("the reason the customer is told is required: 1 to %d bytes of UTF-8", maxReasonLen))
+	case strings.TrimSpace(reason) == "":
+		return invalid("reason", "the reason the customer is told is required")
+	case !utf8.ValidString(reason):
+		return invalid("reason", "it is not valid UTF-8")
 	}
-	return nil
+	return checkText("reason", reason, MaxErasureReason)
 }
 
 // extendErasure extends the deadline to months (checked by
@@ -150,8 +154,10 @@ func (r *Request) flagErasureOverdue(now time.Time) bool {
 // StaffReasonOwnerRequestOffline: the customer is told nothing of it
 // before the closing); a second call may
 // lengthen the extension up to MaxErasureExtension, never shorten it. Bad
-// input is a ValidationError and a refused move a TransitionError, with
-// nothing changed.
+// input (months out of range; a reason that is blank, not valid UTF-8 or
+// longer than MaxErasureReason characters) is a ValidationError naming
+// the field, returned before anything is read or changed; a refused move
+// is a TransitionError, with nothing changed.
 func (s *Service) ExtendErasureDeadline(ctx context.Context, rv Reviewer, id string, months int, reason string) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpExtendErasure)(&err)
 	if err := checkExtension(months, reason); err != nil {

@@ -41,7 +41,8 @@ var reasonCodes = []ReasonCode{
 var ReasonCodes = slices.Clone(reasonCodes)
 
 // validateReasons checks a reviewer's rejection: at least one known code,
-// and a note when the code is ReasonOther.
+// a note when the code is ReasonOther, and a note of at most
+// MaxNoteLength characters.
 func validateReasons(reasons []ReasonCode, note string) error {
 	if len(reasons) == 0 {
 		return invalid("reasons", "a rejection needs at least one reason code")
@@ -54,7 +55,7 @@ func validateReasons(reasons []ReasonCode, note string) error {
 	if slices.Contains(reasons, ReasonOther) && strings.TrimSpace(note) == "" {
 		return invalid("note", `reason "other" needs a note that explains it`)
 	}
-	return nil
+	return checkNote("note", note)
 }
 
 // Reviewer names the staff member who calls a back-office operation: ID

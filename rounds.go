@@ -51,12 +51,13 @@ type MoreRequest struct {
 	// be uploaded while the request is returned.
 	Documents []DocumentKind
 	// Note is for staff only, never sent to the customer; ReturnOther
-	// needs one.
+	// needs one. It is at most MaxNoteLength characters.
 	Note string
 }
 
-// validate checks what needs no request: the reasons, the note, and the
-// document kinds named once each. checkKinds checks the kinds against the
+// validate checks what needs no request: the reasons, the note (given
+// for ReturnOther, at most MaxNoteLength characters), and the document
+// kinds named once each. checkKinds checks the kinds against the
 // request's account.
 func (m MoreRequest) validate() error {
 	if len(m.Reasons) == 0 {
@@ -69,6 +70,9 @@ func (m MoreRequest) validate() error {
 	}
 	if slices.Contains(m.Reasons, ReturnOther) && strings.TrimSpace(m.Note) == "" {
 		return invalid("note", `reason "other" needs a note that explains it`)
+	}
+	if err := checkNote("note", m.Note); err != nil {
+		return err
 	}
 	if len(m.Documents) == 0 {
 		return invalid("documents", "name at least one document kind the customer must upload again")
@@ -222,7 +226,9 @@ func joinCodes[T ~string](codes []T) string {
 // for Config.ExpireAfter expires like an unsubmitted one; the customer may
 // also withdraw it. A request is returned at most Config.MaxReturns times
 // (ErrRoundsExhausted after); the history records each round: the
-// returned event and the resubmission name its round.
+// returned event and the resubmission name its round. A note of more
+// than MaxNoteLength characters is a ValidationError (field "note"),
+// returned before anything is read or changed.
 func (s *Service) AskForMore(ctx context.Context, rv Reviewer, id string, m MoreRequest) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpAskForMore)(&err)
 	if err := rv.check(); err != nil {

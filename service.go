@@ -865,8 +865,15 @@ func (s *Service) ReviewDocument(ctx context.Context, rv Reviewer, id string, ki
 // the account, notifying) until they are done or ctx ends, whichever
 // comes first; with EffectsDeferred it returns once the approval is
 // stored. See Config.Effects.
+//
+// The note, for staff, is at most MaxNoteLength characters: a longer one
+// is a ValidationError (field "note") before anything is read or
+// changed.
 func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpApprove)(&err)
+	if err := checkNote("note", note); err != nil {
+		return nil, err
+	}
 	m, _, err := s.staffMember(ctx, "approve", rv)
 	if err != nil {
 		return nil, err
@@ -907,7 +914,10 @@ func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (_ 
 }
 
 // Reject records a reviewer's rejection with reason codes; the result is
-// notified and the customer may apply again.
+// notified and the customer may apply again. The note, for staff, is
+// required with ReasonOther and at most MaxNoteLength characters; bad
+// input is a ValidationError naming the field before anything is read or
+// changed.
 func (s *Service) Reject(ctx context.Context, rv Reviewer, id string, reasons []ReasonCode, note string) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpReject)(&err)
 	if err := rv.check(); err != nil {

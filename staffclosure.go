@@ -99,18 +99,32 @@ func (r *Request) StaffClosure() (StaffClosure, bool) {
 // StaffClosureStart is what StartStaffClosure needs.
 type StaffClosureStart struct {
 	Reason StaffReason
-	// Note is for staff (the case reference, what was received).
+	// Note is for staff (the case reference, what was received), at most
+	// MaxNoteLength characters.
 	Note string
 }
+
+// check checks the note.
+func (c StaffClosureStart) check() error { return checkNote("note", c.Note) }
 
 // StaffApproval is the second staff member's approval of a staff
 // closure.
 type StaffApproval struct {
+	// Note is for staff, at most MaxNoteLength characters.
 	Note string
 	// Justification is required to override eligibility blockers: without
 	// it a blocked account is refused with a NotEligibleError. It is
-	// recorded in the history (EventBlockersOverridden).
+	// recorded in the history (EventBlockersOverridden), and is at most
+	// MaxNoteLength characters.
 	Justification string
+}
+
+// check checks the note and the justification.
+func (a StaffApproval) check() error {
+	if err := checkNote("note", a.Note); err != nil {
+		return err
+	}
+	return checkNote("justification", a.Justification)
 }
 
 // StartStaffClosure starts a closure of the account on the customer's
@@ -128,8 +142,13 @@ type StaffApproval struct {
 // with ErrActiveRequestExists: the customer's request is decided (or
 // withdrawn) first, so the account never has two active requests. The
 // staff member may not start one for their own account (ErrSelfReview).
+// A note of more than MaxNoteLength characters is a ValidationError
+// (field "note"), returned before anything is read or changed.
 func (s *Service) StartStaffClosure(ctx context.Context, rv Reviewer, account ports.AccountID, c StaffClosureStart) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpStartStaffClosure)(&err)
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	m, err := s.authorize(ctx, "start a staff closure", rv, ports.RoleSenior)
 	if err != nil {
 		return nil, err
@@ -229,8 +248,15 @@ func (s *Service) AddStaffEvidence(ctx context.Context, rv Reviewer, id string, 
 // customer's request): through the AccountCloser, with success sent to
 // the customer by SMS and email (TemplateCancelled), and events, as any
 // closure.
+//
+// A note or justification of more than MaxNoteLength characters is a
+// ValidationError naming the field ("note", "justification"), returned
+// before anything is read or changed.
 func (s *Service) ApproveStaffClosure(ctx context.Context, rv Reviewer, id string, a StaffApproval) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpApproveStaffClosure)(&err)
+	if err := a.check(); err != nil {
+		return nil, err
+	}
 	m, err := s.authorize(ctx, "approve a staff closure", rv, ports.RoleSenior)
 	if err != nil {
 		return nil, err
@@ -342,10 +368,15 @@ func (r *Request) approveStaffClosure(ec effectCtx, m ports.StaffMember, a Staff
 
 // DeclineStaffClosure ends a staff closure awaiting approval without
 // closing the account (StateRejected): a senior, the starter included,
-// declines it with a note for staff (required). The customer, never told
-// of it, is not notified; its evidence is purged after the retention.
+// declines it with a note for staff (required, at most MaxNoteLength
+// characters: a longer one is a ValidationError, field "note", returned
+// before anything is read or changed). The customer, never told of it,
+// is not notified; its evidence is purged after the retention.
 func (s *Service) DeclineStaffClosure(ctx context.Context, rv Reviewer, id, note string) (_ *Request, err error) {
 	defer s.hooks.operation(&ctx, OpDeclineStaffClosure)(&err)
+	if err := checkNote("note", note); err != nil {
+		return nil, err
+	}
 	m, err := s.authorize(ctx, "decline a staff closure", rv, ports.RoleSenior)
 	if err != nil {
 		return nil, err

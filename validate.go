@@ -14,6 +14,32 @@ import (
 // reviewer ids and the refs of the items that rules report.
 const MaxIDLength = 256
 
+// MaxNoteLength is the longest free text staff write that the library
+// accepts, in characters (Unicode code points, as
+// utf8.RuneCountInString counts them): the note of Approve, Reject,
+// AskForMore (MoreRequest.Note), StartStaffClosure
+// (StaffClosureStart.Note), ApproveStaffClosure (StaffApproval.Note and
+// StaffApproval.Justification) and DeclineStaffClosure. Such text is
+// stored in the request and its history, and read with it on every
+// read. Longer text is a ValidationError naming the field ("note" or
+// "justification"), returned before anything is read or changed.
+const MaxNoteLength = 2000
+
+// checkText refuses text of more than max characters (code points) with
+// a ValidationError naming field; it does not echo the text.
+func checkText(field, text string, max int) error {
+	if len(text) <= max { // never more characters than bytes
+		return nil
+	}
+	if n := utf8.RuneCountInString(text); n > max {
+		return invalid(field, fmt.Sprintf("it is %d characters long, more than %d", n, max))
+	}
+	return nil
+}
+
+// checkNote is checkText with MaxNoteLength.
+func checkNote(field, text string) error { return checkText(field, text, MaxNoteLength) }
+
 // CheckID reports whether id is acceptable as an identifier: not empty
 // (nor only white space), at most MaxIDLength bytes, valid UTF-8 and free
 // of NUL and other control characters. The error is a *ValidationError
