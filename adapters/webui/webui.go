@@ -262,6 +262,10 @@ func parseTemplates() (map[string]*template.Template, error) {
 		"add":  func(a, b int) int { return a + b },
 		"mulf": func(f float64) float64 { return f * 100 },
 		"join": func(s []string) string { return strings.Join(s, ", ") },
+		// The bounds of free text, as the Service holds them, for the
+		// maxlength of the fields that take it.
+		"maxNote":         func() int { return cancellation.MaxNoteLength },
+		"maxGiveUpReason": func() int { return cancellation.MaxGiveUpReason },
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
