@@ -538,6 +538,7 @@ type ActorKind string
 
 // ApproveBody defines model for ApproveBody.
 type ApproveBody struct {
+	// Note For staff; at most 2000 characters (MaxNoteLength).
 	Note *string `json:"note,omitempty"`
 }
 
@@ -599,6 +600,7 @@ type DataExportChoice string
 
 // DeclineBody defines model for DeclineBody.
 type DeclineBody struct {
+	// Note For staff; at most 2000 characters (MaxNoteLength).
 	Note string `json:"note"`
 }
 
@@ -646,7 +648,7 @@ type ErasureExtension struct {
 type ErasureExtensionBody struct {
 	Months int `json:"months"`
 
-	// Reason What the customer is told.
+	// Reason What the customer is told; at most 1000 characters (MaxErasureReason).
 	Reason string `json:"reason"`
 }
 
@@ -681,7 +683,9 @@ type FindingOutcome string
 
 // GiveUpEffectBody defines model for GiveUpEffectBody.
 type GiveUpEffectBody struct {
-	Key    string `json:"key"`
+	Key string `json:"key"`
+
+	// Reason At most 1000 characters (MaxGiveUpReason).
 	Reason string `json:"reason"`
 }
 
@@ -855,7 +859,7 @@ type RecentlyClosedResult struct {
 
 // RejectBody defines model for RejectBody.
 type RejectBody struct {
-	// Note Required with reason "other".
+	// Note Required with reason "other"; at most 2000 characters (MaxNoteLength).
 	Note    *string      `json:"note,omitempty"`
 	Reasons []ReasonCode `json:"reasons"`
 }
@@ -927,7 +931,7 @@ type RetryEffectBody struct {
 type ReturnBody struct {
 	Documents []DocumentKind `json:"documents"`
 
-	// Note For staff only; required with reason "other".
+	// Note For staff only; required with reason "other"; at most 2000 characters (MaxNoteLength).
 	Note    *string        `json:"note,omitempty"`
 	Reasons []ReturnReason `json:"reasons"`
 }
@@ -1055,16 +1059,20 @@ type ReviewDocument struct {
 
 // StaffApprovalBody defines model for StaffApprovalBody.
 type StaffApprovalBody struct {
-	// Justification Overrides eligibility blockers; recorded in the history.
+	// Justification Overrides eligibility blockers; recorded in the history; at most 2000 characters (MaxNoteLength).
 	Justification *string `json:"justification,omitempty"`
-	Note          *string `json:"note,omitempty"`
+
+	// Note For staff; at most 2000 characters (MaxNoteLength).
+	Note *string `json:"note,omitempty"`
 }
 
 // StaffClosureBody defines model for StaffClosureBody.
 type StaffClosureBody struct {
-	Account string                 `json:"account"`
-	Note    *string                `json:"note,omitempty"`
-	Reason  StaffClosureBodyReason `json:"reason"`
+	Account string `json:"account"`
+
+	// Note For staff; at most 2000 characters (MaxNoteLength).
+	Note   *string                `json:"note,omitempty"`
+	Reason StaffClosureBodyReason `json:"reason"`
 }
 
 // StaffClosureBodyReason defines model for StaffClosureBody.Reason.
