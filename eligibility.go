@@ -226,7 +226,8 @@ const (
 	DefaultRuleTimeout     = 5 * time.Second
 )
 
-// RuleSet evaluates rules concurrently.
+// RuleSet evaluates rules under one deadline, side by side where they are
+// slow (see Evaluate).
 type RuleSet struct {
 	Rules []Rule
 	// Concurrency bounds the rules running at once (default 8).
