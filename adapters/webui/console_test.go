@@ -178,6 +178,9 @@ func TestLanguageFromAcceptLanguageAndTheSwitchIsRemembered(t *testing.T) {
 	for _, path := range []string{"/signin", "/review/"} {
 		require.Contains(t, c.as(tokReviewer).get(path).body, `hreflang="zh-CN"`, "a switch on %s", path)
 	}
+	// The switch keeps the page's other parameters (the queue's filters).
+	p = c.as(tokReviewer).get("/review/?claims=unclaimed&overdue=1&lang=en")
+	require.Contains(t, p.body, `href="/review/?claims=unclaimed&amp;lang=zh-CN&amp;overdue=1"`, "the switch keeps the filters")
 }
 
 // TestFormFromAnotherOriginIsRefused: a cross-site POST is 403 and changes

@@ -218,8 +218,11 @@ type stepView struct {
 
 func (h *Handler) newPage(r *http.Request, l *localizer, titleKey string) *page {
 	p := &page{L: l, Title: l.T(titleKey), Path: r.URL.Path}
+	// A switch keeps the page's other query parameters (the code page's
+	// masked phone and resend time, the queue's filters and cursor).
+	q := r.URL.Query()
 	for i, t := range supported {
-		q := url.Values{"lang": {t.String()}}
+		q.Set("lang", t.String())
 		p.Langs = append(p.Langs, langLink{Tag: t.String(), Name: langNames[i], Href: r.URL.Path + "?" + q.Encode(), Current: l.tag == t})
 	}
 	return p
