@@ -42,7 +42,7 @@ func (h *Handler) effectAction(giveUp bool) func(d *desk) {
 		id, key := d.r.PostFormValue("request"), d.r.PostFormValue("key")
 		var err error
 		if giveUp {
-			_, err = h.svc.GiveUpEffect(ctx(d.r), d.rv, id, key, d.r.PostFormValue("reason"))
+			_, err = h.svc.GiveUpEffect(ctx(d.r), d.rv, id, key, formText(d.r, "reason"))
 		} else {
 			_, err = h.svc.RetryEffect(ctx(d.r), d.rv, id, key)
 		}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -55,4 +56,15 @@ func TestDeskNoteFieldsCarryTheLibrarysBound(t *testing.T) {
 	r, err := c.kit.Store.Get(t.Context(), id)
 	require.NoError(t, err)
 	require.Equal(t, cancellation.StateInReview, r.State())
+
+	// A note at the bound whose line breaks the browser sent as CRLF (it
+	// counted each as one character) is taken, with LF line breaks.
+	line := strings.Repeat("n", 99) + "\r\n"
+	atBound := strings.Repeat(line, cancellation.MaxNoteLength/100)
+	require.Equal(t, cancellation.MaxNoteLength, utf8.RuneCountInString(strings.ReplaceAll(atBound, "\r\n", "\n")))
+	ok := rv.post("/review/requests/"+id+"/approve", url.Values{"note": {atBound}})
+	require.Less(t, ok.status, 400, "body: %s", ok.body)
+	r, err = c.kit.Store.Get(t.Context(), id)
+	require.NoError(t, err)
+	require.NotEqual(t, cancellation.StateInReview, r.State(), "approved")
 }

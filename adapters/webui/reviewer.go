@@ -258,7 +258,7 @@ func (h *Handler) image(d *desk, doc cancellation.Document, b []byte, err error)
 
 func (h *Handler) approve(d *desk) {
 	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
-	_, err := h.svc.Approve(ctx(d.r), d.rv, d.r.PathValue("id"), d.r.PostFormValue("note"))
+	_, err := h.svc.Approve(ctx(d.r), d.rv, d.r.PathValue("id"), formText(d.r, "note"))
 	if err != nil && !errors.Is(err, cancellation.ErrNotEligible) && !errors.Is(err, cancellation.ErrConsentRequired) {
 		h.renderReview(d, 0, err)
 		return
@@ -290,7 +290,7 @@ func (h *Handler) reject(d *desk) {
 	for _, rc := range d.r.PostForm["reason"] {
 		reasons = append(reasons, cancellation.ReasonCode(rc))
 	}
-	_, err := h.svc.Reject(ctx(d.r), d.rv, d.r.PathValue("id"), reasons, d.r.PostFormValue("note"))
+	_, err := h.svc.Reject(ctx(d.r), d.rv, d.r.PathValue("id"), reasons, formText(d.r, "note"))
 	if err != nil {
 		h.renderReview(d, 0, err)
 		return
@@ -316,7 +316,7 @@ func (h *Handler) askForMore(d *desk) {
 		h.renderReview(d, 0, badForm(err))
 		return
 	}
-	m := cancellation.MoreRequest{Note: d.r.PostFormValue("note")}
+	m := cancellation.MoreRequest{Note: formText(d.r, "note")}
 	for _, rc := range d.r.PostForm["reason"] {
 		m.Reasons = append(m.Reasons, cancellation.ReturnReason(rc))
 	}
@@ -332,7 +332,7 @@ func (h *Handler) askForMore(d *desk) {
 func (h *Handler) startStaffClosure(d *desk) {
 	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
 	r, err := h.svc.StartStaffClosure(ctx(d.r), d.rv, ports.AccountID(d.r.PostFormValue("account")), cancellation.StaffClosureStart{
-		Reason: cancellation.StaffReason(d.r.PostFormValue("reason")), Note: d.r.PostFormValue("note"),
+		Reason: cancellation.StaffReason(d.r.PostFormValue("reason")), Note: formText(d.r, "note"),
 	})
 	if err != nil {
 		h.deskFail(d, "", err)
@@ -358,13 +358,13 @@ func (h *Handler) addEvidence(d *desk) {
 func (h *Handler) approveStaffClosure(d *desk) {
 	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
 	_, err := h.svc.ApproveStaffClosure(ctx(d.r), d.rv, d.r.PathValue("id"), cancellation.StaffApproval{
-		Note: d.r.PostFormValue("note"), Justification: d.r.PostFormValue("justification"),
+		Note: formText(d.r, "note"), Justification: formText(d.r, "justification"),
 	})
 	h.backToReview(d, d.r.PathValue("id"), err)
 }
 
 func (h *Handler) declineStaffClosure(d *desk) {
 	d.r.Body = http.MaxBytesReader(d.w, d.r.Body, 64<<10)
-	_, err := h.svc.DeclineStaffClosure(ctx(d.r), d.rv, d.r.PathValue("id"), d.r.PostFormValue("note"))
+	_, err := h.svc.DeclineStaffClosure(ctx(d.r), d.rv, d.r.PathValue("id"), formText(d.r, "note"))
 	h.backToReview(d, d.r.PathValue("id"), err)
 }

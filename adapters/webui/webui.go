@@ -366,3 +366,11 @@ func safeNext(next string) string {
 // ctx is the request's context, detached from nothing: a helper for
 // readability.
 func ctx(r *http.Request) context.Context { return r.Context() }
+
+// formText returns a free-text form field as it was typed: a browser
+// sends each line break of a textarea as CRLF but counts it as one
+// character against maxlength, so a note at the library's bound with line
+// breaks would be refused as too long; the line breaks are sent on as LF.
+func formText(r *http.Request, name string) string {
+	return strings.ReplaceAll(r.PostFormValue(name), "\r\n", "\n")
+}
