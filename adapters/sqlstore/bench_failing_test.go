@@ -3,15 +3,11 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/accountkit/cancellation"
-	"github.com/accountkit/cancellation/adapters/memory"
 	"github.com/accountkit/cancellation/adapters/sqlstore"
 )
 
@@ -26,15 +22,11 @@ func BenchmarkStuckEffectsPage(b *testing.B) {
 	const rows, every, page = 100_000, 100, 51
 	for _, d := range dialects {
 		b.Run(string(d.name), func(b *testing.B) {
-			if d.name == sqlstore.Postgres && os.Getenv(postgresEnv) == "" {
-				b.Skipf("set %s to benchmark PostgreSQL", postgresEnv)
-			}
+			skipPostgresUnset(b, d)
 			s := openStore(b, d.newDSN(b))
 			e := newEnv()
 			ctx := context.Background()
-			tmpl := e.inReview(b, e.service(b, memory.NewStore()), e.account("tmpl-"+randomHex(4)))
-			data, err := tmpl.MarshalBinary()
-			require.NoError(b, err)
+			tmpl, data := e.templateInReview(b)
 			bulkInsert(b, s, d.name, []string{"id", "account", "state", "version", "created_at", "due_at", "wake_at", "failing_since", "data"}, rows, func(i int) []any {
 				id, acct := fmt.Sprintf("can_f%07d", i), fmt.Sprintf("acct-f%07d", i)
 				doc := strings.NewReplacer(tmpl.ID(), id, `"`+string(tmpl.Account())+`"`, `"`+acct+`"`).Replace(string(data))

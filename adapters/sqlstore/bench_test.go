@@ -63,9 +63,7 @@ func BenchmarkTransitions(b *testing.B) {
 				name := fmt.Sprintf("%s/events=%d/cache=%s", c.name, size, map[bool]string{false: "hit", true: "miss"}[miss])
 				b.Run(name, func(b *testing.B) {
 					d := c.d
-					if d.name == sqlstore.Postgres && os.Getenv(postgresEnv) == "" {
-						b.Skipf("set %s (e.g. %s) to benchmark PostgreSQL", postgresEnv, exampleDSN)
-					}
+					skipPostgresUnset(b, d)
 					dsn := d.newDSN(b)
 					dsn += map[bool]string{true: "&", false: "?"}[strings.Contains(dsn, "?")] + c.params
 					s := openStore(b, dsn)
@@ -116,6 +114,25 @@ func BenchmarkTransitions(b *testing.B) {
 			}
 		}
 	}
+}
+
+// skipPostgresUnset skips a PostgreSQL benchmark when postgresEnv is not
+// set; SQLite always runs.
+func skipPostgresUnset(b *testing.B, d dialect) {
+	b.Helper()
+	if d.name == sqlstore.Postgres && os.Getenv(postgresEnv) == "" {
+		b.Skipf("set %s (e.g. %s) to benchmark PostgreSQL", postgresEnv, exampleDSN)
+	}
+}
+
+// templateInReview is a request in review, built over a memory Store, and
+// its stored document: the template the 100,000-row benchmarks copy.
+func (e *env) templateInReview(b *testing.B) (*cancellation.Request, []byte) {
+	b.Helper()
+	tmpl := e.inReview(b, e.service(b, memory.NewStore()), e.account("tmpl-"+randomHex(4)))
+	data, err := tmpl.MarshalBinary()
+	require.NoError(b, err)
+	return tmpl, data
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -314,9 +331,7 @@ func (r *bareRow) threeStatements(b *testing.B, s *sqlstore.Store) {
 func BenchmarkServiceDecision(b *testing.B) {
 	for _, d := range dialects {
 		b.Run(string(d.name), func(b *testing.B) {
-			if d.name == sqlstore.Postgres && os.Getenv(postgresEnv) == "" {
-				b.Skipf("set %s to benchmark PostgreSQL", postgresEnv)
-			}
+			skipPostgresUnset(b, d)
 			s := openStore(b, d.newDSN(b))
 			e := newEnv()
 			svc := e.service(b, s)
@@ -388,15 +403,11 @@ func BenchmarkQueueDepth(b *testing.B) {
 	const rows, depth, page = 100_000, 5_000, 50
 	for _, d := range dialects {
 		b.Run(string(d.name), func(b *testing.B) {
-			if d.name == sqlstore.Postgres && os.Getenv(postgresEnv) == "" {
-				b.Skipf("set %s to benchmark PostgreSQL", postgresEnv)
-			}
+			skipPostgresUnset(b, d)
 			s := openStore(b, d.newDSN(b))
 			e := newEnv()
 			ctx := context.Background()
-			tmpl := e.inReview(b, e.service(b, memory.NewStore()), e.account("tmpl-"+randomHex(4)))
-			data, err := tmpl.MarshalBinary()
-			require.NoError(b, err)
+			tmpl, data := e.templateInReview(b)
 			due := tmpl.DueAt().UTC().Format(time.RFC3339Nano)
 			bulkInsert(b, s, d.name, []string{"id", "account", "state", "version", "created_at", "due_at", "wake_at", "data"}, rows, func(i int) []any {
 				id, acct := fmt.Sprintf("can_q%07d", i), fmt.Sprintf("acct-q%07d", i)

@@ -3,15 +3,11 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/accountkit/cancellation"
-	"github.com/accountkit/cancellation/adapters/memory"
 	"github.com/accountkit/cancellation/adapters/sqlstore"
 )
 
@@ -40,9 +36,7 @@ func BenchmarkReviewQueue(b *testing.B) {
 	const rows, page = 100_000, 50
 	for _, d := range dialects {
 		b.Run(string(d.name), func(b *testing.B) {
-			if d.name == sqlstore.Postgres && os.Getenv(postgresEnv) == "" {
-				b.Skipf("set %s to benchmark PostgreSQL", postgresEnv)
-			}
+			skipPostgresUnset(b, d)
 			s := openStore(b, d.newDSN(b))
 			e := newEnv()
 			ctx := context.Background()
@@ -121,9 +115,7 @@ WHERE state = 'in_review' AND (claim_until IS NULL OR claim_until <= ?) ORDER BY
 func seedQueue(b *testing.B, s *sqlstore.Store, e *env, d sqlstore.Dialect, rows int) {
 	b.Helper()
 	now := e.kit.Clock.Now()
-	tmpl := e.inReview(b, e.service(b, memory.NewStore()), e.account("tmpl-"+randomHex(4)))
-	data, err := tmpl.MarshalBinary()
-	require.NoError(b, err)
+	tmpl, data := e.templateInReview(b)
 	due := tmpl.DueAt().UTC().Format(time.RFC3339Nano)
 	until := now.Add(30 * time.Minute)
 	bulkInsert(b, s, d, []string{"id", "account", "state", "version", "created_at", "due_at", "wake_at", "data", "account_kind", "claim_by", "claim_until"}, rows, func(i int) []any {
