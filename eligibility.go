@@ -325,7 +325,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 		for range workers {
 			goWork(job)
 		}
-		spread := time.NewTimer(min(ruleSpreadAfter, timeout/4))
+		spread := time.NewTimer(min(spreadAfter, timeout/4))
 	wait:
 		for {
 			select {
@@ -374,11 +374,6 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	}
 	return rep
 }
-
-// ruleSpreadAfter is how long the rules of a set run one after another on
-// one goroutine before those not yet started are spread over goroutines
-// of their own (see RuleSet.Evaluate).
-const ruleSpreadAfter = 200 * time.Microsecond
 
 // ruleSlowAfter is the latency past which a rule starts, the next time a
 // rule of its name is evaluated, on a goroutine of its own at once.

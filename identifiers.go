@@ -2,9 +2,6 @@ package cancellation
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -148,10 +145,7 @@ func e164(s string) (string, bool) {
 
 // identifierHash is the keyed hash of a normalised identifier.
 func identifierHash(k IdentifierKey, normalized string) string {
-	m := hmac.New(sha256.New, k.Secret)
-	m.Write([]byte("cancellation login identifier\x00"))
-	m.Write([]byte(normalized))
-	return hex.EncodeToString(m.Sum(nil))
+	return hmacHex(k.Secret, append([]byte("cancellation login identifier\x00"), normalized...))
 }
 
 // accountIdentifiers lists the account's login identifiers, normalised,

@@ -153,7 +153,7 @@ func (m *MaintenanceReport) add(o MaintenanceReport) {
 //
 // The effects run one after another on the caller's goroutine, the
 // account's close first, since ports that answer at once cost less so
-// than handed to goroutines; those not started after effectSpreadAfter
+// than handed to goroutines; those not started after spreadAfter
 // (about a millisecond, with the timer's resolution) are spread over a
 // goroutine each, so that a slow port holds up the others (a close never
 // waits for a notification) by about that. Each effect's claim is checked
@@ -170,9 +170,10 @@ func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) 
 		results[start[0].Key] = s.execute(ctx, r, start[0])
 		return results
 	}
-	slices.SortStableFunc(start, func(a, b Effect) int {
-		return cmpBool(b.Kind == EffectCloseAccount, a.Kind == EffectCloseAccount)
-	})
+	// The account's close first (a request has one).
+	if i := slices.IndexFunc(start, func(e Effect) bool { return e.Kind == EffectCloseAccount }); i > 0 {
+		start[0], start[i] = start[i], start[0]
+	}
 	var (
 		mu    sync.Mutex
 		wg    sync.WaitGroup
@@ -194,7 +195,7 @@ func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) 
 		}
 	}
 	wg.Add(1) // the spreader's own
-	spread := time.AfterFunc(effectSpreadAfter, func() {
+	spread := time.AfterFunc(spreadAfter, func() {
 		defer wg.Done()
 		for range len(start) - min(len(start), int(taken.Load())) {
 			wg.Add(1)
@@ -216,19 +217,4 @@ func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) 
 // now: whether half the lease, the most a port call may take, is left.
 func (s *Service) leaseLeft(leaseUntil time.Time) bool {
 	return s.now().Add(s.cfg.EffectLease / 2).Before(leaseUntil)
-}
-
-// effectSpreadAfter is how long a request's effects run one after another
-// before those not yet started get a goroutine each.
-const effectSpreadAfter = 200 * time.Microsecond
-
-// cmpBool orders false before true.
-func cmpBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
-	}
-	return -1
 }

@@ -12,6 +12,11 @@ import "time"
 // a send succeeds only while a worker waits.
 var idleWorkers = make(chan func())
 
+// spreadAfter is how long the rules of an evaluation, or the effects of a
+// request, run one after another before those not yet started are spread
+// over goroutines of their own (see RuleSet.Evaluate and executeAll).
+const spreadAfter = 200 * time.Microsecond
+
 // workerIdle is how long a worker waits for another job before it ends.
 const workerIdle = time.Second
 

@@ -29,3 +29,19 @@ func TestHashCode_SameBytesAsBefore(t *testing.T) {
 		}
 	}
 }
+
+// TestIdentifierHash_SameBytesAsBefore: a kept identifier's hash is the
+// HMAC it always was, so identifiers kept before an upgrade are still
+// recognised by RecentlyClosed after it.
+func TestIdentifierHash_SameBytesAsBefore(t *testing.T) {
+	t.Parallel()
+	k := IdentifierKey{ID: "ik1", Secret: []byte("0123456789abcdef0123456789abcdef")}
+	for _, n := range []string{"grace@example.com", "+15550100", "é"} {
+		m := hmac.New(sha256.New, k.Secret)
+		m.Write([]byte("cancellation login identifier\x00"))
+		m.Write([]byte(n))
+		if got, want := identifierHash(k, n), hex.EncodeToString(m.Sum(nil)); got != want {
+			t.Errorf("identifierHash(%q) = %s, want %s", n, got, want)
+		}
+	}
+}
