@@ -1,7 +1,6 @@
 package cancellation
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -9,11 +8,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"slices"
 	"sort"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -152,50 +149,10 @@ func (e Event) computeHash() string {
 
 // mac is the HMAC-SHA256 of a keyed event under secret.
 func (e Event) mac(secret []byte) string {
-	m := getMAC(secret)
+	m := getMAC()
 	defer macs.Put(m)
 	m.buf = e.appendFields(m.buf[:0])
-	return m.hexSum(m.buf)
-}
-
-// hexSum returns the hex HMAC of data under m's key.
-func (m *keyedMAC) hexSum(data []byte) string {
-	m.h.Reset()
-	m.h.Write(data)
-	var out [2 * sha256.Size]byte
-	return string(hex.AppendEncode(out[:0], m.h.Sum(m.sum[:0])))
-}
-
-// hmacHex returns the hex HMAC-SHA256 of data under secret, with an HMAC
-// from the pool.
-func hmacHex(secret, data []byte) string {
-	m := getMAC(secret)
-	defer macs.Put(m)
-	return m.hexSum(data)
-}
-
-// keyedMAC is an HMAC-SHA256 ready for a key, with a buffer for what it
-// hashes: events are sealed and verified by the thousand under one key
-// (and codes under another), and an HMAC set up once per key costs half
-// as much per event.
-type keyedMAC struct {
-	key []byte // a copy of the key h is set up with
-	h   hash.Hash
-	buf []byte
-	sum [sha256.Size]byte
-}
-
-var macs = sync.Pool{New: func() any { return new(keyedMAC) }}
-
-// getMAC returns a keyedMAC for secret from the pool; put it back with
-// macs.Put.
-func getMAC(secret []byte) *keyedMAC {
-	m := macs.Get().(*keyedMAC)
-	if m.h == nil || !bytes.Equal(m.key, secret) {
-		m.key = append(m.key[:0], secret...)
-		m.h = hmac.New(sha256.New, m.key)
-	}
-	return m
+	return m.hexSum(secret, m.buf)
 }
 
 // checkHash verifies one event's own hash: an unkeyed event by SHA-256, a
