@@ -193,6 +193,25 @@ func (ec effectCtx) identifiers() []IdentifierHash {
 // moments after the account closes.
 func (s *Service) RecentlyClosed(ctx context.Context, identifier string) (_ bool, err error) {
 	defer s.hooks.operation(&ctx, OpRecentlyClosed)(&err)
+	return s.recentlyClosed(ctx, identifier)
+}
+
+// RecentlyClosedForStaff is RecentlyClosed asked by a staff member, as an
+// API that serves many callers asks it: rv must be known to the
+// StaffDirectory with at least the reviewer role, or the answer is an
+// error wrapping ErrForbidden, since it tells something of another
+// person's account. Code of the host's own that asks in process (its
+// registration service) calls RecentlyClosed.
+func (s *Service) RecentlyClosedForStaff(ctx context.Context, rv Reviewer, identifier string) (_ bool, err error) {
+	defer s.hooks.operation(&ctx, OpRecentlyClosed)(&err)
+	if _, err := s.authorize(ctx, "ask whether an identifier was recently closed", rv, ports.RoleReviewer); err != nil {
+		return false, err
+	}
+	return s.recentlyClosed(ctx, identifier)
+}
+
+// recentlyClosed is RecentlyClosed without the hook.
+func (s *Service) recentlyClosed(ctx context.Context, identifier string) (bool, error) {
 	if len(s.cfg.IdentifierKeys) == 0 {
 		return false, ErrIdentifiersNotKept
 	}

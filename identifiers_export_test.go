@@ -514,3 +514,23 @@ func TestDataExport_AGivenUpExportKeepsClosingWaitingAndFlagsTheRequest(t *testi
 	require.Equal(t, cancellation.StateCancelled, r.State())
 	require.True(t, f.closed(a.ID))
 }
+
+func TestRecentlyClosedForStaff_AnswersStaffTheDirectoryKnowsAndRefusesOthers(t *testing.T) {
+	f := setup(t, withIdentifierKeys(idKey))
+	a := f.personal("acct-ids-staff")
+	f.platform.AddAccount(a)
+	f.cancelAccount(a.ID)
+
+	kept, err := f.svc.RecentlyClosedForStaff(f.ctx, f.staffMember("rev-bo", ports.RoleReviewer, ""), a.Email)
+	require.NoError(t, err)
+	require.True(t, kept)
+
+	for _, rv := range []cancellation.Reviewer{{ID: "nobody"}, {}} {
+		kept, err := f.svc.RecentlyClosedForStaff(f.ctx, rv, a.Email)
+		require.Error(t, err, "staff member %q", rv.ID)
+		require.False(t, kept)
+		if rv.ID != "" {
+			require.ErrorIs(t, err, cancellation.ErrForbidden)
+		}
+	}
+}

@@ -55,7 +55,7 @@
 // Organisation and back-office endpoints:
 //
 //	POST /v1/organizations/{org}/closures       {"members": [...]}: an admin of org (a customer principal) starts closing member accounts; each member's outcome, 429 quota_exceeded with retry_at over the quota
-//	POST /v1/identifiers/recently-closed        {"identifier": "..."}: did it belong to a recently closed account? (staff principals only; in the body, out of access logs)
+//	POST /v1/identifiers/recently-closed        {"identifier": "..."}: did it belong to a recently closed account? (staff the StaffDirectory knows; in the body, out of access logs)
 //
 // The host's Authenticator turns each request into a Principal (Customer
 // or Staff); without one the answer is 401 with WWW-Authenticate.

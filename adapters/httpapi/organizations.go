@@ -99,14 +99,15 @@ type RecentlyClosedResult struct {
 }
 
 // recentlyClosed serves staff principals only (the host's registration
-// service authenticates as one): the answer tells something of another
-// person's account, so customers are refused.
-func (h *Handler) recentlyClosed(r *http.Request, _ Principal) (reply, error) {
+// service authenticates as one, and the StaffDirectory must know it with
+// at least the reviewer role): the answer tells something of another
+// person's account, so customers and unknown staff are refused.
+func (h *Handler) recentlyClosed(r *http.Request, p Principal) (reply, error) {
 	var b RecentlyClosedBody
 	if err := decodeJSON(r, h.opts.MaxJSONBytes, &b, false); err != nil {
 		return reply{}, err
 	}
-	closed, err := h.svc.RecentlyClosed(r.Context(), b.Identifier)
+	closed, err := h.svc.RecentlyClosedForStaff(r.Context(), *p.Reviewer, b.Identifier)
 	if err != nil {
 		return reply{}, err
 	}

@@ -138,6 +138,10 @@ func TestRecentlyClosedEndpoint_IsForStaffPrincipalsOnlyAndSays501WithoutKeys(t 
 	e, _ := orgEnv(t, cancellation.MemberSteps)
 	path := "/v1/identifiers/recently-closed"
 	e.do(http.MethodPost, path, tokEligible, map[string]string{"identifier": "a@example.com"}).requireProblem(t, http.StatusForbidden, "forbidden")
+	// A staff principal the StaffDirectory does not know is refused too.
+	e.do(http.MethodPost, path, tokNobody, map[string]string{"identifier": "a@example.com"}).requireProblem(t, http.StatusForbidden, "forbidden")
+	r := e.do(http.MethodPost, path, tokBo, map[string]string{"identifier": "a@example.com"})
+	require.Equal(t, http.StatusOK, r.Status, "a reviewer the directory knows: %s", r.Body)
 	e.do(http.MethodPost, path, tokSenior1, map[string]string{"identifier": "  "}).requireProblem(t, http.StatusUnprocessableEntity, "validation_failed")
 	e.do(http.MethodPost, path, tokSenior1, nil).requireProblem(t, http.StatusUnprocessableEntity, "malformed_json")
 	e.do(http.MethodGet, path+"?identifier=a@example.com", tokSenior1, nil).requireProblem(t, http.StatusMethodNotAllowed, "method_not_allowed")

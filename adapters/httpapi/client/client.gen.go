@@ -1722,8 +1722,9 @@ type ClientInterface interface {
 	// RecentlyClosedWithBody Did an identifier belong to a recently closed account? (staff principals)
 	//
 	// For the host's registration flow, which calls it as a staff
-	// principal: customers get 403, as the answer tells something of
-	// another person's account. The identifier (an email address, a
+	// principal the StaffDirectory knows with at least the reviewer
+	// role: customers and unknown staff get 403 forbidden, as the answer
+	// tells something of another person's account. The identifier (an email address, a
 	// phone number or another login identifier) travels in the body so
 	// that it stays out of access logs; only keyed hashes are kept. 501
 	// identifiers_not_kept when the platform keeps none; 422
@@ -1737,8 +1738,9 @@ type ClientInterface interface {
 	// RecentlyClosed Did an identifier belong to a recently closed account? (staff principals)
 	//
 	// For the host's registration flow, which calls it as a staff
-	// principal: customers get 403, as the answer tells something of
-	// another person's account. The identifier (an email address, a
+	// principal the StaffDirectory knows with at least the reviewer
+	// role: customers and unknown staff get 403 forbidden, as the answer
+	// tells something of another person's account. The identifier (an email address, a
 	// phone number or another login identifier) travels in the body so
 	// that it stays out of access logs; only keyed hashes are kept. 501
 	// identifiers_not_kept when the platform keeps none; 422
@@ -2481,8 +2483,9 @@ func (c *Client) CheckEligibility(ctx context.Context, reqEditors ...RequestEdit
 // RecentlyClosedWithBody Did an identifier belong to a recently closed account? (staff principals)
 //
 // For the host's registration flow, which calls it as a staff
-// principal: customers get 403, as the answer tells something of
-// another person's account. The identifier (an email address, a
+// principal the StaffDirectory knows with at least the reviewer
+// role: customers and unknown staff get 403 forbidden, as the answer
+// tells something of another person's account. The identifier (an email address, a
 // phone number or another login identifier) travels in the body so
 // that it stays out of access logs; only keyed hashes are kept. 501
 // identifiers_not_kept when the platform keeps none; 422
@@ -2506,8 +2509,9 @@ func (c *Client) RecentlyClosedWithBody(ctx context.Context, params *RecentlyClo
 // RecentlyClosed Did an identifier belong to a recently closed account? (staff principals)
 //
 // For the host's registration flow, which calls it as a staff
-// principal: customers get 403, as the answer tells something of
-// another person's account. The identifier (an email address, a
+// principal the StaffDirectory knows with at least the reviewer
+// role: customers and unknown staff get 403 forbidden, as the answer
+// tells something of another person's account. The identifier (an email address, a
 // phone number or another login identifier) travels in the body so
 // that it stays out of access logs; only keyed hashes are kept. 501
 // identifiers_not_kept when the platform keeps none; 422
@@ -5763,8 +5767,9 @@ type ClientWithResponsesInterface interface {
 	// RecentlyClosedWithBodyWithResponse Did an identifier belong to a recently closed account? (staff principals)
 	//
 	// For the host's registration flow, which calls it as a staff
-	// principal: customers get 403, as the answer tells something of
-	// another person's account. The identifier (an email address, a
+	// principal the StaffDirectory knows with at least the reviewer
+	// role: customers and unknown staff get 403 forbidden, as the answer
+	// tells something of another person's account. The identifier (an email address, a
 	// phone number or another login identifier) travels in the body so
 	// that it stays out of access logs; only keyed hashes are kept. 501
 	// identifiers_not_kept when the platform keeps none; 422
@@ -5778,8 +5783,9 @@ type ClientWithResponsesInterface interface {
 	// RecentlyClosedWithResponse Did an identifier belong to a recently closed account? (staff principals)
 	//
 	// For the host's registration flow, which calls it as a staff
-	// principal: customers get 403, as the answer tells something of
-	// another person's account. The identifier (an email address, a
+	// principal the StaffDirectory knows with at least the reviewer
+	// role: customers and unknown staff get 403 forbidden, as the answer
+	// tells something of another person's account. The identifier (an email address, a
 	// phone number or another login identifier) travels in the body so
 	// that it stays out of access logs; only keyed hashes are kept. 501
 	// identifiers_not_kept when the platform keeps none; 422
@@ -8752,8 +8758,9 @@ func (c *ClientWithResponses) CheckEligibilityWithResponse(ctx context.Context, 
 // RecentlyClosedWithBodyWithResponse Did an identifier belong to a recently closed account? (staff principals)
 //
 // For the host's registration flow, which calls it as a staff
-// principal: customers get 403, as the answer tells something of
-// another person's account. The identifier (an email address, a
+// principal the StaffDirectory knows with at least the reviewer
+// role: customers and unknown staff get 403 forbidden, as the answer
+// tells something of another person's account. The identifier (an email address, a
 // phone number or another login identifier) travels in the body so
 // that it stays out of access logs; only keyed hashes are kept. 501
 // identifiers_not_kept when the platform keeps none; 422
@@ -8773,8 +8780,9 @@ func (c *ClientWithResponses) RecentlyClosedWithBodyWithResponse(ctx context.Con
 // RecentlyClosedWithResponse Did an identifier belong to a recently closed account? (staff principals)
 //
 // For the host's registration flow, which calls it as a staff
-// principal: customers get 403, as the answer tells something of
-// another person's account. The identifier (an email address, a
+// principal the StaffDirectory knows with at least the reviewer
+// role: customers and unknown staff get 403 forbidden, as the answer
+// tells something of another person's account. The identifier (an email address, a
 // phone number or another login identifier) travels in the body so
 // that it stays out of access logs; only keyed hashes are kept. 501
 // identifiers_not_kept when the platform keeps none; 422
