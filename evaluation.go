@@ -31,9 +31,9 @@ type evaluation struct {
 	names         []string
 	order         []int
 	slow, queued  int
-	taken         atomic.Int64 // rules handed to workers; may pass queued
-	job           func()       // what every worker runs: ev.work
-	done          chan struct{}
+	taken         atomic.Int64  // rules handed to workers; may pass queued
+	job           func()        // what every worker runs: ev.work
+	done          chan struct{} // closed when left reaches 0; nil without workers
 	mu            sync.Mutex
 	findings      []Finding
 	answers       []ruleAnswer
@@ -196,6 +196,13 @@ func (ev *evaluation) grow() {
 
 // put records rule i's finding, unless the evaluation is over.
 func (ev *evaluation) put(i int, f Finding, latency time.Duration) {
+	if ev.done == nil {
+		// No workers: the caller, which runs every rule, is the only one
+		// here, and the evaluation is not over.
+		ev.findings[i], ev.answers[i].latency, ev.answers[i].ok = f, latency, true
+		ev.left--
+		return
+	}
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
 	if ev.closed {
