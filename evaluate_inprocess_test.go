@@ -188,6 +188,7 @@ func TestEvaluate_DefaultRulesOverTheMemoryPlatformRunOnTheCaller(t *testing.T) 
 	}
 
 	platform.SetLatency(200 * time.Microsecond)
+	cancellation.ForgetSlowRules(names...) // a loaded machine may have made one slow
 	g, me = evaluate()
 	for _, name := range names {
 		if name == cancellation.RuleAPIKeys {
@@ -262,6 +263,14 @@ func TestEvaluate_InProcessRuleSlowLastTimeRunsOnAWorker(t *testing.T) {
 	require.True(t, cancellation.SlowRule(name), "it took 2 ms")
 	wait.Store(0)
 	require.NotEqual(t, me, evaluate(), "slow last time: on a worker")
+	// It answers at once now, but a loaded machine may hold a worker up
+	// past 100 µs: it is back on the caller once it was fast.
+	for range 100 {
+		if !cancellation.SlowRule(name) {
+			break
+		}
+		evaluate()
+	}
 	require.False(t, cancellation.SlowRule(name), "it answered at once")
 	require.Equal(t, me, evaluate(), "fast last time: on the caller again")
 }
