@@ -69,13 +69,18 @@
 // ports. Each rule yields a [Finding]: pass, needs_consent (items the
 // customer forfeits or keeps, with values) or blocked (items and a remedy
 // saying what to do and where). [RuleSet.Evaluate] runs the rules under one
-// deadline for the set, at the latency of the slowest (rules over
-// in-process ports one after another on one goroutine, slower ones side by
-// side), and fails closed: a checker that fails yields a
-// blocked finding with the code [FindingCheckerUnavailable] and the remedy
-// "try again later", which decides nothing: the Service returns an
-// [UnavailableError] ([ErrUnavailable]) and the request stays where it
-// was, and customers never see the port's raw error. Eligibility is evaluated at
+// deadline for the set, at the latency of the slowest, and fails closed.
+// Rules over ports that answer in process ([ports.InProcess]: the memory
+// Platform without latency, [NotApplicable]) run one after another on the
+// caller's goroutine, with no hand-off; the others run on goroutines of
+// their own, side by side when they are slow. An in-process rule that
+// hangs holds up the caller until it returns, which is the deadline for a
+// rule that honours its context, and is reported as not answered. A
+// checker that fails yields a blocked finding with the code
+// [FindingCheckerUnavailable] and the remedy "try again later", which
+// decides nothing: the Service returns an [UnavailableError]
+// ([ErrUnavailable]) and the request stays where it was, and customers
+// never see the port's raw error. Eligibility is evaluated at
 // start, at confirmation, at submission, at approval and at closing;
 // [Service.CheckEligibility] is the dry run.
 //

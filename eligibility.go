@@ -200,6 +200,10 @@ func (r Report) clone() Report {
 // and Fingerprint. An error means the rule could not tell: the RuleSet then
 // blocks (fails closed). Check must honour ctx and be safe for concurrent
 // use.
+//
+// A rule that answers in the caller's process without blocking may also
+// implement [ports.InProcess], as the default rules do over ports that
+// do: RuleSet.Evaluate then runs it on the caller's goroutine.
 type Rule interface {
 	Name() string
 	Check(ctx context.Context, acct ports.Account) (Finding, error)
@@ -226,15 +230,18 @@ const (
 	DefaultRuleTimeout     = 5 * time.Second
 )
 
-// RuleSet evaluates rules under one deadline, side by side where they are
-// slow (see Evaluate).
+// RuleSet evaluates rules under one deadline, side by side where they may
+// be slow and on the caller's goroutine where they answer in process (see
+// Evaluate).
 type RuleSet struct {
 	Rules []Rule
 	// Concurrency bounds the rules running at once (default 8).
 	Concurrency int
 	// Timeout bounds the evaluation of the whole set (default 5s): a rule
 	// that has not answered by then, or not started, is reported blocked,
-	// even if it ignores its context.
+	// even if it ignores its context. Evaluate returns at the deadline,
+	// unless an in-process rule, which runs on the caller's goroutine (see
+	// Evaluate), ignores its context: then it returns when that rule does.
 	Timeout time.Duration
 	// hooks observe each rule's evaluation (set by the Service).
 	hooks *hookSet
@@ -250,16 +257,32 @@ type RuleSet struct {
 // did not start. The report's Outcome is the worst finding's; with no
 // rules it is blocked, since nothing was checked.
 //
-// The rules start one after another on one goroutine: rules over
-// in-process ports answer in microseconds, less than handing each to a
-// goroutine of its own would cost. A rule that took longer than 100 µs the
-// last time a rule of its name was evaluated (in any RuleSet of the
-// process) starts at once on a goroutine of its own, and those not
-// started after 200 µs (about a millisecond, with the timer's resolution)
-// are spread over goroutines of their own, so a slow or hanging rule holds
-// up the others by about that. At most Concurrency rules run at once.
-// It starts at most one goroutine per rule, keeps one deadline for the
-// set, and computes each finding's fingerprint once.
+// Where a rule runs depends on how it answered before and on what it says
+// of itself. A rule that took longer than 100 µs the last time a rule of
+// its name was evaluated (in any RuleSet of the process) starts at once on
+// a worker of its own. A rule that implements [ports.InProcess] and
+// reports true (the default rules do when their port does, as the memory
+// adapters' Platform and [NotApplicable] do) runs on the caller's
+// goroutine, with no hand-off: these rules run one after another, once
+// the workers for the others are started, and answer in microseconds,
+// less than handing them over would cost. The other rules start one after
+// another on one worker, and those not started after 200 µs (about a
+// millisecond, with the timer's resolution) are spread over workers of
+// their own, also while the caller runs its rules, so a slow or hanging
+// rule holds up the others by about that. At most Concurrency rules run
+// at once, the caller's among them while it runs rules: with Concurrency
+// 1 the workers start once the caller is done.
+//
+// Evaluate returns at the deadline however the rules on workers behave,
+// but it cannot leave a rule running on the caller's goroutine: an
+// in-process rule that hangs holds up the caller until the rule returns,
+// which is the deadline for a rule that honours its context, as every
+// rule must. Such a rule did not answer, like one on a worker, the rules
+// after it on the caller did not start, and the next evaluation runs it
+// on a worker of its own, as it was slow. Evaluate runs each rule on at
+// most one goroutine and starts at most one worker per rule not run on the
+// caller (reusing idle ones), keeps one deadline for the set, and
+// computes each finding's fingerprint once.
 func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Time) Report {
 	limit := rs.Concurrency
 	if limit <= 0 {
@@ -273,93 +296,55 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	parent, began := ctx, time.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ev := &evaluation{findings: make([]Finding, n), answers: make([]ruleAnswer, n), left: n, done: make(chan struct{})}
-	// The rules slow last time first, each to a worker started at once.
-	// Whether a rule was slow is read once: another evaluation may change
-	// it meanwhile, and order must hold every rule exactly once.
-	names, order := make([]string, n), make([]int, n)
-	slow, fast := 0, n
-	for i, rule := range rs.Rules {
-		names[i] = "unnamed rule"
-		if rule != nil {
-			names[i] = ruleName(rule)
-		}
-		if slowRule(names[i]) {
-			order[slow] = i
-			slow++
-		} else {
-			fast--
-			order[fast] = i
-		}
-	}
-	slices.Reverse(order[slow:]) // the others in their order
-	// One job, run by every worker: each takes the next rule not taken,
-	// until none is left.
-	job := func() {
-		t0 := time.Now() // when the worker's next rule starts
-		for {
-			k := int(ev.taken.Add(1) - 1)
-			if k >= n {
-				return
-			}
-			i := order[k]
-			if err := ctx.Err(); err != nil {
-				ev.put(i, finding(names[i], ruleResult{err: fmt.Errorf("rule did not start within %v: %w", timeout, err)}), time.Since(began))
-				continue
-			}
-			ev.answers[i].started.Store(true)
-			res := checkRule(ctx, rs.Rules[i], acct)
-			t1 := time.Now()
-			markRule(names[i], k < slow, t1.Sub(t0))
-			t0 = t1
-			if ctx.Err() != nil {
-				continue // answered past the deadline: did not answer
-			}
-			ev.put(i, finding(names[i], res), t1.Sub(began))
+	ev := newEvaluation(ctx, rs.Rules, acct, timeout, began, limit)
+	if ev.queued > 0 {
+		// The rules slow last time each to a worker started at once and
+		// the others to one more worker, as Concurrency allows with the
+		// caller running its rules; the rest at the spread, or when the
+		// caller is done.
+		ev.done = make(chan struct{})
+		ev.job = ev.work
+		ev.want = min(ev.slow+1, ev.queued, limit)
+		ev.caller = ev.queued < n
+		ev.mu.Lock()
+		ev.grow()
+		ev.mu.Unlock()
+		if ev.workers < ev.queued {
+			spread := time.AfterFunc(min(spreadAfter, timeout/4), ev.spread)
+			defer spread.Stop()
 		}
 	}
-	if n > 0 {
-		// A worker for each rule slow last time and one for the others,
-		// at most limit and at most one per rule.
-		workers := min(slow+1, n, limit)
-		for range workers {
-			goWork(job)
+	ev.runOnCaller()
+	if ev.queued > 0 {
+		if ev.caller {
+			// The caller's place under Concurrency is free for a worker.
+			ev.mu.Lock()
+			ev.caller = false
+			ev.grow()
+			ev.mu.Unlock()
 		}
-		spread := time.NewTimer(min(spreadAfter, timeout/4))
-	wait:
-		for {
-			select {
-			case <-ev.done:
-				break wait
-			case <-spread.C:
-				// Up to limit workers in all; one per rule that no
-				// worker has taken or is about to take.
-				more := max(0, min(limit-workers, n-max(workers, int(ev.taken.Load()))))
-				for range more {
-					goWork(job)
-				}
-				workers += more
-			case <-ctx.Done():
-				break wait
-			}
+		select {
+		case <-ev.done:
+		case <-ctx.Done():
 		}
-		spread.Stop()
 	}
 	findings, answers := ev.close()
 	for i := range answers {
 		a := &answers[i] // a worker may still start the rule: no copy
 		latency := a.latency
 		if !a.ok {
-			// A rule no worker took (the workers were busy with rules that
-			// did not answer) did not start; one that did start did not
-			// answer, and was slow.
+			// A rule not taken (the workers, or the caller, were busy with
+			// rules that did not answer) did not start; one that did start
+			// did not answer, and was slow.
 			what := "start"
 			if a.started.Load() {
 				what = "answer"
-				markRule(names[i], slowRule(names[i]), time.Since(began))
+				markRule(ev.names[i], slowRule(ev.names[i]), time.Since(began))
 			}
-			findings[i] = finding(names[i], ruleResult{err: fmt.Errorf("rule did not %s within %v: %w", what, timeout, ctx.Err())})
-			latency = time.Since(began)
+			findings[i] = finding(ev.names[i], ruleResult{err: fmt.Errorf("rule did not %s within %v: %w", what, timeout, ctx.Err())})
+			// A rule on the caller may have held it past the deadline: the
+			// evaluation gave up on the rule at the deadline.
+			latency = min(time.Since(began), timeout)
 		}
 		rs.hooks.rule(parent, findings[i], latency)
 	}
@@ -418,47 +403,6 @@ func markRule(name string, was bool, latency time.Duration) {
 			slowRuleCount.Add(-1)
 		}
 	}
-}
-
-// evaluation collects the answers of one Evaluate from its workers.
-type evaluation struct {
-	taken    atomic.Int64 // rules handed out; may pass len(findings)
-	mu       sync.Mutex
-	findings []Finding
-	answers  []ruleAnswer
-	left     int           // rules not answered
-	closed   bool          // Evaluate has returned: late answers are dropped
-	done     chan struct{} // closed when left reaches 0
-}
-
-type ruleAnswer struct {
-	latency time.Duration // from the evaluation's start to the answer
-	ok      bool          // answered
-	// started is set, without the lock, by the worker that starts the
-	// rule: Evaluate reads it at the deadline while the rule may start.
-	started atomic.Bool
-}
-
-// put records rule i's finding, unless the evaluation is over.
-func (ev *evaluation) put(i int, f Finding, latency time.Duration) {
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	if ev.closed {
-		return
-	}
-	ev.findings[i], ev.answers[i].latency, ev.answers[i].ok = f, latency, true
-	if ev.left--; ev.left == 0 {
-		close(ev.done)
-	}
-}
-
-// close ends the evaluation and returns its findings and answers, which
-// no worker writes from then on.
-func (ev *evaluation) close() ([]Finding, []ruleAnswer) {
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	ev.closed = true
-	return ev.findings, ev.answers
 }
 
 type ruleResult struct {
@@ -561,11 +505,25 @@ func (c Checkers) remedy(rule, action string) *Remedy {
 	return &Remedy{Action: action, Where: where}
 }
 
+// portRule is a default rule: a RuleFunc over one port, which runs on the
+// caller's goroutine (see RuleSet.Evaluate) when its port says it answers
+// there.
+type portRule struct {
+	RuleFunc
+	port any
+}
+
+// InProcess implements [ports.InProcess]: the rule is in process when its
+// port is. A nil port is not (the rule fails at once, on a worker, which
+// costs nothing that matters), nor is one whose InProcess panics, as a
+// typed nil pointer's may.
+func (r portRule) InProcess() bool { return inProcess(r.port) }
+
 // listRule builds a rule over a port that lists items: no items pass,
 // otherwise the finding has the outcome given and, when blocked, a remedy.
 func listRule[T any](c Checkers, name string, note int, port any, list func(context.Context, ports.AccountID) ([]T, error),
 	item func(T) Item, decide func([]T) (Outcome, string, string)) Rule {
-	return RuleFunc{RuleName: name, Func: func(ctx context.Context, acct ports.Account) (Finding, error) {
+	return portRule{port: port, RuleFunc: RuleFunc{RuleName: name, Func: func(ctx context.Context, acct ports.Account) (Finding, error) {
 		if port == nil {
 			return Finding{Note: note}, fmt.Errorf("no port is wired for note %d", note)
 		}
@@ -589,7 +547,7 @@ func listRule[T any](c Checkers, name string, note int, port any, list func(cont
 			f.Remedy = c.remedy(name, action)
 		}
 		return f, nil
-	}}
+	}}}
 }
 
 // DefaultRules maps the nine notes of the seed onto the ports:

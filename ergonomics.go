@@ -83,7 +83,12 @@ var (
 	_ ports.DataInventory      = NotApplicable{}
 	_ ports.ComplaintChecker   = NotApplicable{}
 	_ ports.MatterChecker      = NotApplicable{}
+	_ ports.InProcess          = NotApplicable{}
 )
+
+// InProcess implements [ports.InProcess]: NotApplicable answers nothing at
+// once, so its rules run on the caller's goroutine.
+func (NotApplicable) InProcess() bool { return true }
 
 // OpenObligations returns nothing.
 func (NotApplicable) OpenObligations(context.Context, ports.AccountID) ([]ports.Obligation, error) {

@@ -23,6 +23,13 @@
 // fingerprint of the items, so a Ref that changes on every call would make
 // the customer consent again. Callers may modify the slices returned.
 //
+// A port that answers in the host's process without blocking (an in-memory
+// cache, a map) may also implement the optional interface InProcess: the
+// workflow then runs the eligibility rules over it on the caller's
+// goroutine, one after another, instead of handing them to other
+// goroutines. There a port that ignores its context holds up the caller,
+// so only ports that never block implement it.
+//
 // Two ports are optional: an EventPublisher receives a CloudEvent for each
 // transition, and a VerificationService (a managed SMS verification
 // service) may replace the OTPSender.

@@ -79,6 +79,25 @@ type MatterChecker interface {
 	OpenMatters(ctx context.Context, id AccountID) ([]Matter, error)
 }
 
+// InProcess is an optional interface of a port: one that answers in the
+// caller's process, without blocking, implements it and returns true. Such
+// a call neither blocks nor waits on I/O (no network, no disk, no lock
+// held for longer than it takes to copy what the call returns), so it
+// answers in microseconds, and the library may run it on the caller's
+// goroutine instead of handing it to another: RuleSet.Evaluate runs the
+// default rules over such ports one after another on the caller.
+//
+// Hosts implement it only for ports that keep that promise, and may return
+// false when, at the time of the call, they do not (an in-memory port
+// configured to wait, say). A port that does not implement it, or returns
+// false or panics, is treated as one that may block. A decorator (tracing,
+// metrics, retries) must not forward it unless what it adds cannot block
+// either. InProcess itself must not block and must be safe for concurrent
+// use.
+type InProcess interface {
+	InProcess() bool
+}
+
 // OTPMessage is a one-time code to deliver to a phone.
 type OTPMessage struct {
 	// Phone is the recovery phone on file; the workflow never sends a code

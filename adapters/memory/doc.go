@@ -14,7 +14,9 @@
 //   - [Platform] holds the accounts and findings of a demo platform and
 //     implements AccountDirectory, the eight checker ports (OrderChecker,
 //     BalanceChecker, AuthorizationStore, SubUserStore, APIKeyStore,
-//     DataInventory, ComplaintChecker, MatterChecker) and AccountCloser.
+//     DataInventory, ComplaintChecker, MatterChecker) and AccountCloser,
+//     and says it answers in process (ports.InProcess) while it has no
+//     latency, so that the rules over it run on the caller's goroutine.
 //     [Platform.SeedDemo] adds the demo accounts named by the Account...
 //     constants.
 //   - [Notifier] and [OTPSender] record what they deliver, once per
@@ -35,7 +37,8 @@
 // ([Platform.FailNext]); [Outbox.FailNext] (of the Notifier and the
 // OTPSender) and [DocumentStore.FailNext] do the same for the other ports. Injected failures
 // default to [ErrInjected]. [Platform.SetLatency] delays every Platform call,
-// for benchmarks of concurrent rule evaluation; the delay ends early with
+// for benchmarks of concurrent rule evaluation (the Platform is then no
+// longer in process, and the rules over it run on workers); the delay ends early with
 // ctx.Err() when the context is done. Every method returns ctx.Err() at
 // once when its context is already done.
 //

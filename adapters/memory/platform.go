@@ -23,6 +23,7 @@ var (
 	_ ports.ComplaintChecker   = (*Platform)(nil)
 	_ ports.MatterChecker      = (*Platform)(nil)
 	_ ports.AccountCloser      = (*Platform)(nil)
+	_ ports.InProcess          = (*Platform)(nil)
 )
 
 // Port names one of the ports that Platform implements, for
@@ -249,6 +250,16 @@ func (p *Platform) DeleteMatters(id ports.AccountID) *Platform {
 // returns ctx.Err() at once.
 func (p *Platform) SetLatency(d time.Duration) *Platform {
 	return p.locked(func() { p.latency = d })
+}
+
+// InProcess implements [ports.InProcess]: the Platform answers in the
+// caller's process, holding its mutex only to copy what it returns, unless
+// SetLatency made its calls wait; it reports true while the latency is 0.
+// Injected outages and failures answer at once, and do not change it.
+func (p *Platform) InProcess() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.latency == 0
 }
 
 // SetOutage makes every call of port fail with err until SetOutage is

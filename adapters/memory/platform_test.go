@@ -423,3 +423,18 @@ func TestPlatformLatency(t *testing.T) {
 		require.Less(t, time.Since(start), calls*latency/2, "the latency is not served under the lock")
 	})
 }
+
+// TestPlatform_InProcessWhileItHasNoLatency: the Platform says it answers
+// in process (so the rules over it run on the caller's goroutine) only
+// while SetLatency has not made its calls wait; faults do not change it.
+func TestPlatform_InProcessWhileItHasNoLatency(t *testing.T) {
+	t.Parallel()
+	p := memory.NewPlatform()
+	require.True(t, p.InProcess())
+	p.SetOutage(memory.PortOrderChecker, memory.ErrInjected).FailNext(memory.PortAPIKeyStore, 1, nil)
+	require.True(t, p.InProcess(), "an injected failure answers at once")
+	p.SetLatency(time.Millisecond)
+	require.False(t, p.InProcess(), "a call waits")
+	p.SetLatency(0)
+	require.True(t, p.InProcess())
+}

@@ -260,6 +260,32 @@ func TestWrapPorts_KeepsNilPortsNil(t *testing.T) {
 	require.ErrorContains(t, err, "Notifier is required", "New still names the missing port")
 }
 
+// TestWrapPorts_LeavesNotApplicableAsItIs: a checker the host passes as
+// cancellation.NotApplicable stays so once wrapped, so that its rule still
+// passes with FindingNotApplicable instead of passing as if it had been
+// checked and found nothing.
+func TestWrapPorts_LeavesNotApplicableAsItIs(t *testing.T) {
+	t.Parallel()
+	obs, err := otel.New(otel.Options{})
+	require.NoError(t, err)
+	platform := memory.NewPlatform()
+	cfg := obs.WrapPorts(cancellation.Config{Checkers: cancellation.Checkers{
+		Orders: platform, Balances: platform, Authorizations: platform, Data: platform, Complaints: platform, Matters: platform,
+		SubUsers: cancellation.NotApplicable{},
+		APIKeys:  &cancellation.NotApplicable{},
+	}})
+	require.Equal(t, cancellation.NotApplicable{}, cfg.Checkers.SubUsers)
+	require.Equal(t, &cancellation.NotApplicable{}, cfg.Checkers.APIKeys)
+	require.NotEqual(t, platform, cfg.Checkers.Orders, "the other checkers are traced")
+	rep := cancellation.RuleSet{Rules: cancellation.DefaultRules(cfg.Checkers)}.Evaluate(t.Context(), ports.Account{ID: "acct-na"}, time.Now())
+	for _, rule := range []string{cancellation.RuleSubUsers, cancellation.RuleAPIKeys} {
+		f, ok := rep.Finding(rule)
+		require.True(t, ok, rule)
+		require.Equal(t, cancellation.OutcomePass, f.Outcome, rule)
+		require.Equal(t, cancellation.FindingNotApplicable, f.Code, rule)
+	}
+}
+
 func names(spans tracetest.SpanStubs) []string {
 	out := make([]string, len(spans))
 	for i, s := range spans {

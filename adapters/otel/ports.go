@@ -16,22 +16,30 @@ import (
 // ("cancellation.port Notifier.Notify", ...), ending with the call's error.
 // Spans carry ids and idempotency keys, never a phone number, a code or a
 // message. Nil ports stay
-// nil, so cancellation.New still names them; the Store, Clock, Calendar
-// and any port this package does not know are left as they are.
+// nil, so cancellation.New still names them; checkers that are
+// cancellation.NotApplicable stay as they are, so that their rules still
+// pass as not applicable (a decorator would hide it, and they make no call
+// to trace); the Store, Clock, Calendar and any port this package does not
+// know are left as they are.
+//
+// The decorators do not implement ports.InProcess, even over a port that
+// does: ending a span hands it to the span processor, whose exporter may
+// block (a synchronous one exports on the spot), so a rule over a traced
+// port runs on a goroutine of its own rather than on the caller's.
 func (o *Observer) WrapPorts(cfg cancellation.Config) cancellation.Config {
 	t := o.tracer
 	if cfg.Accounts != nil {
 		cfg.Accounts = directory{t, cfg.Accounts}
 	}
 	c := &cfg.Checkers
-	wrap(&c.Orders, func(p ports.OrderChecker) ports.OrderChecker { return orders{t, p} })
-	wrap(&c.Balances, func(p ports.BalanceChecker) ports.BalanceChecker { return balances{t, p} })
-	wrap(&c.Authorizations, func(p ports.AuthorizationStore) ports.AuthorizationStore { return authorizations{t, p} })
-	wrap(&c.SubUsers, func(p ports.SubUserStore) ports.SubUserStore { return subUsers{t, p} })
-	wrap(&c.APIKeys, func(p ports.APIKeyStore) ports.APIKeyStore { return apiKeys{t, p} })
-	wrap(&c.Data, func(p ports.DataInventory) ports.DataInventory { return data{t, p} })
-	wrap(&c.Complaints, func(p ports.ComplaintChecker) ports.ComplaintChecker { return complaints{t, p} })
-	wrap(&c.Matters, func(p ports.MatterChecker) ports.MatterChecker { return matters{t, p} })
+	wrapChecker(&c.Orders, func(p ports.OrderChecker) ports.OrderChecker { return orders{t, p} })
+	wrapChecker(&c.Balances, func(p ports.BalanceChecker) ports.BalanceChecker { return balances{t, p} })
+	wrapChecker(&c.Authorizations, func(p ports.AuthorizationStore) ports.AuthorizationStore { return authorizations{t, p} })
+	wrapChecker(&c.SubUsers, func(p ports.SubUserStore) ports.SubUserStore { return subUsers{t, p} })
+	wrapChecker(&c.APIKeys, func(p ports.APIKeyStore) ports.APIKeyStore { return apiKeys{t, p} })
+	wrapChecker(&c.Data, func(p ports.DataInventory) ports.DataInventory { return data{t, p} })
+	wrapChecker(&c.Complaints, func(p ports.ComplaintChecker) ports.ComplaintChecker { return complaints{t, p} })
+	wrapChecker(&c.Matters, func(p ports.MatterChecker) ports.MatterChecker { return matters{t, p} })
 	wrap(&cfg.OTP, func(p ports.OTPSender) ports.OTPSender { return otp{t, p} })
 	wrap(&cfg.Notifier, func(p ports.Notifier) ports.Notifier { return notifier{t, p} })
 	wrap(&cfg.Documents, func(p ports.DocumentStore) ports.DocumentStore { return documents{t, p} })
@@ -48,6 +56,16 @@ func wrap[P comparable](p *P, wrap func(P) P) {
 	if *p != zero {
 		*p = wrap(*p)
 	}
+}
+
+// wrapChecker is wrap for a checker, which it leaves as it is when it is
+// cancellation.NotApplicable.
+func wrapChecker[P comparable](p *P, wrapper func(P) P) {
+	switch any(*p).(type) {
+	case cancellation.NotApplicable, *cancellation.NotApplicable:
+		return
+	}
+	wrap(p, wrapper)
 }
 
 // traced runs call inside a client span named for the port's method.
