@@ -80,23 +80,17 @@ func planFor(t reflect.Type) *plan[encFunc] { return planOf(&encPlans, t, compil
 // marshalJSON returns what json.Marshal(v) returns, faster for the types
 // the plan knows. v is a pointer to a struct.
 func marshalJSON(v any) ([]byte, error) {
-	rv := reflect.ValueOf(v)
-	if p := planFor(rv.Type()); p.ok {
-		buf := encBuffers.Get().(*[]byte)
-		b, err := p.f((*buf)[:0], rv)
-		var out []byte
-		if err == nil {
-			out = bytes.Clone(b)
-		}
-		if cap(b) <= 64<<10 {
-			*buf = b[:0]
-			encBuffers.Put(buf)
-		}
-		if err == nil {
-			return out, nil
-		}
+	buf := encBuffers.Get().(*[]byte)
+	b, err := appendJSON((*buf)[:0], v)
+	var out []byte
+	if err == nil {
+		out = bytes.Clone(b)
 	}
-	return json.Marshal(v)
+	if cap(b) <= 64<<10 {
+		*buf = b[:0]
+		encBuffers.Put(buf)
+	}
+	return out, err
 }
 
 // encBuffers are scratch buffers for marshalJSON, which returns a copy of
@@ -332,8 +326,10 @@ func zeroFunc(t reflect.Type) (func(reflect.Value) bool, error) {
 }
 
 // encTime is time.Time's MarshalJSON, or a fallback where it would fail.
-func encTime(b []byte, v reflect.Value) ([]byte, error) {
-	t := timeOf(v)
+func encTime(b []byte, v reflect.Value) ([]byte, error) { return appendTime(b, timeOf(v)) }
+
+// appendTimeFormat is appendTime for any location, by the time package.
+func appendTimeFormat(b []byte, t time.Time) ([]byte, error) {
 	if y := t.Year(); y < 0 || y > 9999 {
 		return nil, errFallback
 	}
@@ -356,8 +352,10 @@ func timeOf(v reflect.Value) time.Time {
 
 // encRaw is json.RawMessage as encoding/json writes it: compacted, with
 // HTML characters escaped (here: a fallback).
-func encRaw(b []byte, v reflect.Value) ([]byte, error) {
-	raw := v.Bytes()
+func encRaw(b []byte, v reflect.Value) ([]byte, error) { return appendRaw(b, v.Bytes()) }
+
+// appendRaw appends raw JSON as encRaw does.
+func appendRaw(b, raw []byte) ([]byte, error) {
 	if len(raw) == 0 {
 		return append(b, "null"...), nil
 	}
@@ -372,8 +370,10 @@ func encRaw(b []byte, v reflect.Value) ([]byte, error) {
 }
 
 // encFloat is encoding/json's float64 encoding.
-func encFloat(b []byte, v reflect.Value) ([]byte, error) {
-	f := v.Float()
+func encFloat(b []byte, v reflect.Value) ([]byte, error) { return appendFloat(b, v.Float()) }
+
+// appendFloat appends f as encoding/json writes a float64.
+func appendFloat(b []byte, f float64) ([]byte, error) {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return nil, errFallback
 	}
@@ -399,6 +399,13 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none of them needs escaping.
+		for i+8 <= len(s) && safeWord(stringWord(s, i)) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		if c := s[i]; c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
 				i++
@@ -464,6 +471,18 @@ func decPlanFor(t reflect.Type) *plan[decFunc] { return planOf(&decPlans, t, com
 // unmarshalJSON is json.Unmarshal(data, v) for v a pointer to a zero
 // value.
 func unmarshalJSON(data []byte, v any) error {
+	if g := generated.Load(); g != nil {
+		d := newDecoder(data)
+		d.ws()
+		ok, err := g.dec(&d, v)
+		if ok {
+			if d.ws(); err == nil && d.i == len(d.b) {
+				return nil
+			}
+			reflect.ValueOf(v).Elem().SetZero()
+			return json.Unmarshal(data, v)
+		}
+	}
 	rv := reflect.ValueOf(v)
 	if p := decPlanFor(rv.Type().Elem()); p.ok {
 		d := newDecoder(data)
@@ -585,6 +604,27 @@ func plainWord(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	below := func(x, n uint64) uint64 { return (x - ones*n) & ^x & highs }
 	return (w&highs | below(w, 0x20) | below(w^(ones*'"'), 1) | below(w^(ones*'\\'), 1)) == 0
+}
+
+// safeWord reports whether the eight bytes of w are all ASCII that
+// appendJSONString writes as it is: plainWord's bytes but '<', '>' and
+// '&', which it escapes as encoding/json does.
+func safeWord(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	return plainWord(w) && (zero(w^(ones*'<'))|zero(w^(ones*'>'))|zero(w^(ones*'&'))) == 0
+}
+
+// safeByte is safeWord's test for one byte.
+func safeByte(c byte) bool { return plainByte[c] && c != '<' && c != '>' && c != '&' }
+
+// stringWord returns the eight bytes of s from i as a little-endian
+// word, as binary.LittleEndian.Uint64 reads a byte slice (the compiler
+// makes it one load).
+func stringWord(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // slowStr reads the rest of a string that has escapes or non-ASCII text.
