@@ -32,6 +32,12 @@ import (
 // encoding/json's. TestCodecMatchesEncodingJSON fills every field by
 // reflection and requires the same bytes, and no fallback, for Request
 // and Event.
+//
+// For the stored request and event themselves, the plan is the fallback
+// of a faster codec generated from the same types (codecgen.go,
+// codec_gen.go), used only while the types have the shape it was
+// generated from; both share the primitives below, and times in UTC are
+// written and read by hand (codec_time.go).
 
 // errFallback makes an encoding fall back to encoding/json.
 var errFallback = errors.New("cancellation: fall back to encoding/json")
@@ -556,13 +562,16 @@ func (d *decoder) str() (s []byte, err error) {
 	}
 	d.i++
 	start := d.i
-	// Eight bytes at a time while none of them ends the plain run.
-	for d.i+8 <= len(d.b) && plainWord(binary.LittleEndian.Uint64(d.b[d.i:])) {
-		d.i += 8
+	// Eight bytes at a time while none of them ends the plain run (in
+	// locals: the compiler keeps them in registers).
+	b, i := d.b, d.i
+	for i+8 <= len(b) && plainWord(binary.LittleEndian.Uint64(b[i:])) {
+		i += 8
 	}
-	for d.i < len(d.b) && plainByte[d.b[d.i]] {
-		d.i++
+	for i < len(b) && plainByte[b[i]] {
+		i++
 	}
+	d.i = i
 	if d.i < len(d.b) && d.b[d.i] == '"' {
 		s = d.b[start:d.i]
 		d.i++
