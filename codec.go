@@ -619,9 +619,13 @@ func plainWord(w uint64) bool {
 // appendJSONString writes as it is: plainWord's bytes but '<', '>' and
 // '&', which it escapes as encoding/json does.
 func safeWord(w uint64) bool {
+	// One expression, without closures, so that it is inlined into the
+	// loop. With no byte of x from 0x80 (w itself rules those out),
+	// (x - n*0x01...) &^ x has a high bit set exactly when a byte of x is
+	// below n; x is w, or w xor a byte repeated (zero where w holds it).
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
-	return plainWord(w) && (zero(w^(ones*'<'))|zero(w^(ones*'>'))|zero(w^(ones*'&'))) == 0
+	q, bs, lt, gt, amp := w^(ones*'"'), w^(ones*'\\'), w^(ones*'<'), w^(ones*'>'), w^(ones*'&')
+	return (w|(w-ones*0x20)&^w|(q-ones)&^q|(bs-ones)&^bs|(lt-ones)&^lt|(gt-ones)&^gt|(amp-ones)&^amp)&highs == 0
 }
 
 // safeByte is safeWord's test for one byte.

@@ -169,6 +169,33 @@ func decGenAttestations(d *decoder, v *Attestations) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"backup_done_or_waived\":") {
+		got |= 1 << 0
+		if err := decGenBool(d, &v.BackupDoneOrWaived); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"not_evading\":") {
+		got |= 1 << 1
+		if err := decGenBool(d, &v.NotEvading); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"other_matters_handled\":") {
+		got |= 1 << 2
+		if err := decGenBool(d, &v.OtherMattersHandled); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -207,13 +234,9 @@ func decGenAttestations(d *decoder, v *Attestations) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -237,6 +260,32 @@ func decGenConsent(d *decoder, v *Consent) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"rule\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Rule = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"fingerprint\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Fingerprint = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -253,27 +302,31 @@ func decGenConsent(d *decoder, v *Consent) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.Rule); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Rule = string(s)
 			}
 		case "fingerprint":
 			if got&(1<<1) != 0 {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenString(d, &v.Fingerprint); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Fingerprint = string(s)
 			}
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -336,6 +389,59 @@ func decGenConfirmation(d *decoder, v *Confirmation) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"notes_version\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.NotesVersion = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"irreversible\":") {
+		got |= 1 << 1
+		if err := decGenBool(d, &v.Irreversible); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"attestations\":") {
+		got |= 1 << 2
+		if err := decGenAttestations(d, &v.Attestations); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"consents\":") {
+		got |= 1 << 3
+		if err := decGenSliceOfConsent(d, &v.Consents); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"data_export\":") {
+		got |= 1 << 4
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.DataExport = ExportChoice(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -352,8 +458,12 @@ func decGenConfirmation(d *decoder, v *Confirmation) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.NotesVersion); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.NotesVersion = string(s)
 			}
 		case "irreversible":
 			if got&(1<<1) != 0 {
@@ -384,19 +494,19 @@ func decGenConfirmation(d *decoder, v *Confirmation) error {
 				return errFallback
 			}
 			got |= 1 << 4
-			if err := decGenExportChoice(d, &v.DataExport); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.DataExport = ExportChoice(s)
 			}
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -471,6 +581,28 @@ func decGenPortsMoney(d *decoder, v *ports.Money) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"amount\":") {
+		got |= 1 << 0
+		if err := decGenInt64(d, &v.Amount); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"currency\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Currency = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -495,19 +627,19 @@ func decGenPortsMoney(d *decoder, v *ports.Money) error {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenString(d, &v.Currency); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Currency = string(s)
 			}
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -542,6 +674,54 @@ func decGenItem(d *decoder, v *Item) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"kind\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Kind = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"ref\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Ref = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"description\":") {
+		got |= 1 << 2
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Description = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"value\":") {
+		got |= 1 << 3
+		if err := decGenPortsMoney(d, &v.Value); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -558,24 +738,36 @@ func decGenItem(d *decoder, v *Item) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.Kind); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Kind = string(s)
 			}
 		case "ref":
 			if got&(1<<1) != 0 {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenString(d, &v.Ref); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Ref = string(s)
 			}
 		case "description":
 			if got&(1<<2) != 0 {
 				return errFallback
 			}
 			got |= 1 << 2
-			if err := decGenString(d, &v.Description); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Description = string(s)
 			}
 		case "value":
 			if got&(1<<3) != 0 {
@@ -588,13 +780,9 @@ func decGenItem(d *decoder, v *Item) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -628,6 +816,32 @@ func decGenRemedy(d *decoder, v *Remedy) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"action\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Action = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"where\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Where = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -644,27 +858,31 @@ func decGenRemedy(d *decoder, v *Remedy) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.Action); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Action = string(s)
 			}
 		case "where":
 			if got&(1<<1) != 0 {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenString(d, &v.Where); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Where = string(s)
 			}
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -740,6 +958,111 @@ func decGenFinding(d *decoder, v *Finding) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"rule\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Rule = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"note\":") {
+		got |= 1 << 1
+		if err := decGenInt(d, &v.Note); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"outcome\":") {
+		got |= 1 << 2
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Outcome = Outcome(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"code\":") {
+		got |= 1 << 3
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Code = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"summary\":") {
+		got |= 1 << 4
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Summary = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"items\":") {
+		got |= 1 << 5
+		if err := decGenSliceOfItem(d, &v.Items); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"remedy\":") {
+		got |= 1 << 6
+		if err := decGenPtrToRemedy(d, &v.Remedy); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"error\":") {
+		got |= 1 << 7
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Error = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"fingerprint\":") {
+		got |= 1 << 8
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Fingerprint = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -756,8 +1079,12 @@ func decGenFinding(d *decoder, v *Finding) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.Rule); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Rule = string(s)
 			}
 		case "note":
 			if got&(1<<1) != 0 {
@@ -772,24 +1099,36 @@ func decGenFinding(d *decoder, v *Finding) error {
 				return errFallback
 			}
 			got |= 1 << 2
-			if err := decGenOutcome(d, &v.Outcome); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Outcome = Outcome(s)
 			}
 		case "code":
 			if got&(1<<3) != 0 {
 				return errFallback
 			}
 			got |= 1 << 3
-			if err := decGenString(d, &v.Code); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Code = string(s)
 			}
 		case "summary":
 			if got&(1<<4) != 0 {
 				return errFallback
 			}
 			got |= 1 << 4
-			if err := decGenString(d, &v.Summary); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Summary = string(s)
 			}
 		case "items":
 			if got&(1<<5) != 0 {
@@ -812,27 +1151,31 @@ func decGenFinding(d *decoder, v *Finding) error {
 				return errFallback
 			}
 			got |= 1 << 7
-			if err := decGenString(d, &v.Error); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Error = string(s)
 			}
 		case "fingerprint":
 			if got&(1<<8) != 0 {
 				return errFallback
 			}
 			got |= 1 << 8
-			if err := decGenString(d, &v.Fingerprint); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Fingerprint = string(s)
 			}
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -873,6 +1216,50 @@ func decGenReport(d *decoder, v *Report) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"account\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Account = ports.AccountID(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"at\":") {
+		got |= 1 << 1
+		if err := decTimeJSON(d, &v.At); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"outcome\":") {
+		got |= 1 << 2
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Outcome = Outcome(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"findings\":") {
+		got |= 1 << 3
+		if err := decGenSliceOfFinding(d, &v.Findings); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -889,8 +1276,12 @@ func decGenReport(d *decoder, v *Report) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenPortsAccountID(d, &v.Account); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Account = ports.AccountID(s)
 			}
 		case "at":
 			if got&(1<<1) != 0 {
@@ -905,8 +1296,12 @@ func decGenReport(d *decoder, v *Report) error {
 				return errFallback
 			}
 			got |= 1 << 2
-			if err := decGenOutcome(d, &v.Outcome); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Outcome = Outcome(s)
 			}
 		case "findings":
 			if got&(1<<3) != 0 {
@@ -919,13 +1314,9 @@ func decGenReport(d *decoder, v *Report) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -995,6 +1386,108 @@ func decGenOtpState(d *decoder, v *otpState) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"hash\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Hash = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"key_id\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.KeyID = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"serial\":") {
+		got |= 1 << 2
+		if err := decGenInt(d, &v.Serial); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"expires_at\":") {
+		got |= 1 << 3
+		if err := decTimeJSON(d, &v.ExpiresAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"attempts\":") {
+		got |= 1 << 4
+		if err := decGenInt(d, &v.Attempts); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"locked_until\":") {
+		got |= 1 << 5
+		if err := decTimeJSON(d, &v.LockedUntil); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"last_sent_at\":") {
+		got |= 1 << 6
+		if err := decTimeJSON(d, &v.LastSentAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"day\":") {
+		got |= 1 << 7
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Day = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"sent_on_day\":") {
+		got |= 1 << 8
+		if err := decGenInt(d, &v.SentOnDay); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"managed\":") {
+		got |= 1 << 9
+		if err := decGenBool(d, &v.Managed); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -1011,16 +1504,24 @@ func decGenOtpState(d *decoder, v *otpState) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.Hash); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Hash = string(s)
 			}
 		case "key_id":
 			if got&(1<<1) != 0 {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenString(d, &v.KeyID); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.KeyID = string(s)
 			}
 		case "serial":
 			if got&(1<<2) != 0 {
@@ -1067,8 +1568,12 @@ func decGenOtpState(d *decoder, v *otpState) error {
 				return errFallback
 			}
 			got |= 1 << 7
-			if err := decGenString(d, &v.Day); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Day = string(s)
 			}
 		case "sent_on_day":
 			if got&(1<<8) != 0 {
@@ -1089,13 +1594,9 @@ func decGenOtpState(d *decoder, v *otpState) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -1186,6 +1687,86 @@ func decGenDocinspectFacts(d *decoder, v *docinspect.Facts) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"format\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Format = docinspect.Format(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"width\":") {
+		got |= 1 << 1
+		if err := decGenInt(d, &v.Width); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"height\":") {
+		got |= 1 << 2
+		if err := decGenInt(d, &v.Height); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"bytes\":") {
+		got |= 1 << 3
+		if err := decGenInt64(d, &v.Bytes); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"colourfulness\":") {
+		got |= 1 << 4
+		if err := decGenFloat64(d, &v.Colourfulness); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"hue_variety\":") {
+		got |= 1 << 5
+		if err := decGenFloat64(d, &v.HueVariety); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"ink_coverage\":") {
+		got |= 1 << 6
+		if err := decGenFloat64(d, &v.InkCoverage); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"sha256\":") {
+		got |= 1 << 7
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.SHA256 = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -1202,8 +1783,12 @@ func decGenDocinspectFacts(d *decoder, v *docinspect.Facts) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenDocinspectFormat(d, &v.Format); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Format = docinspect.Format(s)
 			}
 		case "width":
 			if got&(1<<1) != 0 {
@@ -1258,19 +1843,19 @@ func decGenDocinspectFacts(d *decoder, v *docinspect.Facts) error {
 				return errFallback
 			}
 			got |= 1 << 7
-			if err := decGenString(d, &v.SHA256); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.SHA256 = string(s)
 			}
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -1319,6 +1904,81 @@ func decGenDocument(d *decoder, v *Document) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"kind\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Kind = DocumentKind(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"key\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Key = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"facts\":") {
+		got |= 1 << 2
+		if err := decGenDocinspectFacts(d, &v.Facts); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"uploaded_at\":") {
+		got |= 1 << 3
+		if err := decTimeJSON(d, &v.UploadedAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"duplicate\":") {
+		got |= 1 << 4
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Duplicate = DocumentKind(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"replaced_at\":") {
+		got |= 1 << 5
+		if err := decTimeJSON(d, &v.ReplacedAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"purged_at\":") {
+		got |= 1 << 6
+		if err := decTimeJSON(d, &v.PurgedAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -1335,16 +1995,24 @@ func decGenDocument(d *decoder, v *Document) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenDocumentKind(d, &v.Kind); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Kind = DocumentKind(s)
 			}
 		case "key":
 			if got&(1<<1) != 0 {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenString(d, &v.Key); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Key = string(s)
 			}
 		case "facts":
 			if got&(1<<2) != 0 {
@@ -1367,8 +2035,12 @@ func decGenDocument(d *decoder, v *Document) error {
 				return errFallback
 			}
 			got |= 1 << 4
-			if err := decGenDocumentKind(d, &v.Duplicate); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Duplicate = DocumentKind(s)
 			}
 		case "replaced_at":
 			if got&(1<<5) != 0 {
@@ -1389,13 +2061,9 @@ func decGenDocument(d *decoder, v *Document) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -1451,6 +2119,32 @@ func decGenActor(d *decoder, v *Actor) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"kind\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Kind = ActorKind(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"id\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.ID = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -1467,27 +2161,31 @@ func decGenActor(d *decoder, v *Actor) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenActorKind(d, &v.Kind); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Kind = ActorKind(s)
 			}
 		case "id":
 			if got&(1<<1) != 0 {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenString(d, &v.ID); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.ID = string(s)
 			}
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -1552,6 +2250,55 @@ func decGenDecision(d *decoder, v *Decision) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"approved\":") {
+		got |= 1 << 0
+		if err := decGenBool(d, &v.Approved); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"actor\":") {
+		got |= 1 << 1
+		if err := decGenActor(d, &v.Actor); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"reasons\":") {
+		got |= 1 << 2
+		if err := decGenSliceOfReasonCode(d, &v.Reasons); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"note\":") {
+		got |= 1 << 3
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Note = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"at\":") {
+		got |= 1 << 4
+		if err := decTimeJSON(d, &v.At); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -1592,8 +2339,12 @@ func decGenDecision(d *decoder, v *Decision) error {
 				return errFallback
 			}
 			got |= 1 << 3
-			if err := decGenString(d, &v.Note); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Note = string(s)
 			}
 		case "at":
 			if got&(1<<4) != 0 {
@@ -1606,13 +2357,9 @@ func decGenDecision(d *decoder, v *Decision) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -1724,6 +2471,41 @@ func decGenPortsAttachment(d *decoder, v *ports.Attachment) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"Filename\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Filename = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"ContentType\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.ContentType = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"Content\":") {
+		got |= 1 << 2
+		if err := decGenSliceOfUint8(d, &v.Content); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -1740,16 +2522,24 @@ func decGenPortsAttachment(d *decoder, v *ports.Attachment) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.Filename); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Filename = string(s)
 			}
 		case "ContentType":
 			if got&(1<<1) != 0 {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenString(d, &v.ContentType); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.ContentType = string(s)
 			}
 		case "Content":
 			if got&(1<<2) != 0 {
@@ -1762,13 +2552,9 @@ func decGenPortsAttachment(d *decoder, v *ports.Attachment) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -1817,6 +2603,102 @@ func decGenPortsNotification(d *decoder, v *ports.Notification) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"IdempotencyKey\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.IdempotencyKey = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"Channel\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Channel = ports.Channel(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"To\":") {
+		got |= 1 << 2
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.To = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"Account\":") {
+		got |= 1 << 3
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Account = ports.AccountID(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"Template\":") {
+		got |= 1 << 4
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Template = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"Data\":") {
+		got |= 1 << 5
+		if err := decGenMapOfStringToString(d, &v.Data); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"Locale\":") {
+		got |= 1 << 6
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Locale = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"Attachments\":") {
+		got |= 1 << 7
+		if err := decGenSliceOfPortsAttachment(d, &v.Attachments); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -1833,40 +2715,60 @@ func decGenPortsNotification(d *decoder, v *ports.Notification) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.IdempotencyKey); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.IdempotencyKey = string(s)
 			}
 		case "Channel":
 			if got&(1<<1) != 0 {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenPortsChannel(d, &v.Channel); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Channel = ports.Channel(s)
 			}
 		case "To":
 			if got&(1<<2) != 0 {
 				return errFallback
 			}
 			got |= 1 << 2
-			if err := decGenString(d, &v.To); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.To = string(s)
 			}
 		case "Account":
 			if got&(1<<3) != 0 {
 				return errFallback
 			}
 			got |= 1 << 3
-			if err := decGenPortsAccountID(d, &v.Account); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Account = ports.AccountID(s)
 			}
 		case "Template":
 			if got&(1<<4) != 0 {
 				return errFallback
 			}
 			got |= 1 << 4
-			if err := decGenString(d, &v.Template); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Template = string(s)
 			}
 		case "Data":
 			if got&(1<<5) != 0 {
@@ -1881,8 +2783,12 @@ func decGenPortsNotification(d *decoder, v *ports.Notification) error {
 				return errFallback
 			}
 			got |= 1 << 6
-			if err := decGenString(d, &v.Locale); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Locale = string(s)
 			}
 		case "Attachments":
 			if got&(1<<7) != 0 {
@@ -1895,13 +2801,9 @@ func decGenPortsNotification(d *decoder, v *ports.Notification) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -1973,6 +2875,115 @@ func decGenPortsCloudEvent(d *decoder, v *ports.CloudEvent) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"specversion\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.SpecVersion = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"id\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.ID = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"source\":") {
+		got |= 1 << 2
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Source = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"type\":") {
+		got |= 1 << 3
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Type = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"subject\":") {
+		got |= 1 << 4
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Subject = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"time\":") {
+		got |= 1 << 5
+		if err := decTimeJSON(d, &v.Time); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"datacontenttype\":") {
+		got |= 1 << 6
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.DataContentType = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"data\":") {
+		got |= 1 << 7
+		if err := decRawJSON(d, &v.Data); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"sequence\":") {
+		got |= 1 << 8
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Sequence = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -1989,40 +3000,60 @@ func decGenPortsCloudEvent(d *decoder, v *ports.CloudEvent) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.SpecVersion); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.SpecVersion = string(s)
 			}
 		case "id":
 			if got&(1<<1) != 0 {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenString(d, &v.ID); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.ID = string(s)
 			}
 		case "source":
 			if got&(1<<2) != 0 {
 				return errFallback
 			}
 			got |= 1 << 2
-			if err := decGenString(d, &v.Source); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Source = string(s)
 			}
 		case "type":
 			if got&(1<<3) != 0 {
 				return errFallback
 			}
 			got |= 1 << 3
-			if err := decGenString(d, &v.Type); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Type = string(s)
 			}
 		case "subject":
 			if got&(1<<4) != 0 {
 				return errFallback
 			}
 			got |= 1 << 4
-			if err := decGenString(d, &v.Subject); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Subject = string(s)
 			}
 		case "time":
 			if got&(1<<5) != 0 {
@@ -2037,8 +3068,12 @@ func decGenPortsCloudEvent(d *decoder, v *ports.CloudEvent) error {
 				return errFallback
 			}
 			got |= 1 << 6
-			if err := decGenString(d, &v.DataContentType); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.DataContentType = string(s)
 			}
 		case "data":
 			if got&(1<<7) != 0 {
@@ -2053,19 +3088,19 @@ func decGenPortsCloudEvent(d *decoder, v *ports.CloudEvent) error {
 				return errFallback
 			}
 			got |= 1 << 8
-			if err := decGenString(d, &v.Sequence); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Sequence = string(s)
 			}
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -2113,6 +3148,41 @@ func decGenIdentifierHash(d *decoder, v *IdentifierHash) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"hash\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Hash = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"key_id\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.KeyID = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"expires_at\":") {
+		got |= 1 << 2
+		if err := decTimeJSON(d, &v.ExpiresAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -2129,16 +3199,24 @@ func decGenIdentifierHash(d *decoder, v *IdentifierHash) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.Hash); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Hash = string(s)
 			}
 		case "key_id":
 			if got&(1<<1) != 0 {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenString(d, &v.KeyID); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.KeyID = string(s)
 			}
 		case "expires_at":
 			if got&(1<<2) != 0 {
@@ -2151,13 +3229,9 @@ func decGenIdentifierHash(d *decoder, v *IdentifierHash) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -2268,6 +3342,183 @@ func decGenEffect(d *decoder, v *Effect) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"key\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Key = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"kind\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Kind = EffectKind(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"notification\":") {
+		got |= 1 << 2
+		if err := decGenPtrToPortsNotification(d, &v.Notification); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"event\":") {
+		got |= 1 << 3
+		if err := decGenPtrToPortsCloudEvent(d, &v.Event); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"identifiers\":") {
+		got |= 1 << 4
+		if err := decGenSliceOfIdentifierHash(d, &v.Identifiers); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"not_before\":") {
+		got |= 1 << 5
+		if err := decTimeJSON(d, &v.NotBefore); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"attempts\":") {
+		got |= 1 << 6
+		if err := decGenInt(d, &v.Attempts); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"next_attempt_at\":") {
+		got |= 1 << 7
+		if err := decTimeJSON(d, &v.NextAttemptAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"lease_owner\":") {
+		got |= 1 << 8
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.LeaseOwner = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"lease_until\":") {
+		got |= 1 << 9
+		if err := decTimeJSON(d, &v.LeaseUntil); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"last_error\":") {
+		got |= 1 << 10
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.LastError = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"done_at\":") {
+		got |= 1 << 11
+		if err := decTimeJSON(d, &v.DoneAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"failing_since\":") {
+		got |= 1 << 12
+		if err := decTimeJSON(d, &v.FailingSince); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"stuck_at\":") {
+		got |= 1 << 13
+		if err := decTimeJSON(d, &v.StuckAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"given_up_at\":") {
+		got |= 1 << 14
+		if err := decTimeJSON(d, &v.GivenUpAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"given_up_by\":") {
+		got |= 1 << 15
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.GivenUpBy = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"given_up_reason\":") {
+		got |= 1 << 16
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.GivenUpReason = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -2284,16 +3535,24 @@ func decGenEffect(d *decoder, v *Effect) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.Key); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Key = string(s)
 			}
 		case "kind":
 			if got&(1<<1) != 0 {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenEffectKind(d, &v.Kind); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Kind = EffectKind(s)
 			}
 		case "notification":
 			if got&(1<<2) != 0 {
@@ -2348,8 +3607,12 @@ func decGenEffect(d *decoder, v *Effect) error {
 				return errFallback
 			}
 			got |= 1 << 8
-			if err := decGenString(d, &v.LeaseOwner); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.LeaseOwner = string(s)
 			}
 		case "lease_until":
 			if got&(1<<9) != 0 {
@@ -2364,8 +3627,12 @@ func decGenEffect(d *decoder, v *Effect) error {
 				return errFallback
 			}
 			got |= 1 << 10
-			if err := decGenString(d, &v.LastError); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.LastError = string(s)
 			}
 		case "done_at":
 			if got&(1<<11) != 0 {
@@ -2404,27 +3671,31 @@ func decGenEffect(d *decoder, v *Effect) error {
 				return errFallback
 			}
 			got |= 1 << 15
-			if err := decGenString(d, &v.GivenUpBy); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.GivenUpBy = string(s)
 			}
 		case "given_up_reason":
 			if got&(1<<16) != 0 {
 				return errFallback
 			}
 			got |= 1 << 16
-			if err := decGenString(d, &v.GivenUpReason); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.GivenUpReason = string(s)
 			}
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -2467,6 +3738,46 @@ func decGenClosingRetry(d *decoder, v *closingRetry) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"attempts\":") {
+		got |= 1 << 0
+		if err := decGenInt(d, &v.Attempts); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"since\":") {
+		got |= 1 << 1
+		if err := decTimeJSON(d, &v.Since); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"next_at\":") {
+		got |= 1 << 2
+		if err := decTimeJSON(d, &v.NextAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"last_error\":") {
+		got |= 1 << 3
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Last = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -2507,19 +3818,19 @@ func decGenClosingRetry(d *decoder, v *closingRetry) error {
 				return errFallback
 			}
 			got |= 1 << 3
-			if err := decGenString(d, &v.Last); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Last = string(s)
 			}
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -2569,6 +3880,37 @@ func decGenAttention(d *decoder, v *Attention) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"since\":") {
+		got |= 1 << 0
+		if err := decTimeJSON(d, &v.Since); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"flagged_at\":") {
+		got |= 1 << 1
+		if err := decTimeJSON(d, &v.FlaggedAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"reason\":") {
+		got |= 1 << 2
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Reason = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -2601,19 +3943,19 @@ func decGenAttention(d *decoder, v *Attention) error {
 				return errFallback
 			}
 			got |= 1 << 2
-			if err := decGenString(d, &v.Reason); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Reason = string(s)
 			}
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -2671,6 +4013,50 @@ func decGenErasureExtension(d *decoder, v *ErasureExtension) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"months\":") {
+		got |= 1 << 0
+		if err := decGenInt(d, &v.Months); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"reason\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Reason = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"by\":") {
+		got |= 1 << 2
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.By = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"at\":") {
+		got |= 1 << 3
+		if err := decTimeJSON(d, &v.At); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -2695,16 +4081,24 @@ func decGenErasureExtension(d *decoder, v *ErasureExtension) error {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenString(d, &v.Reason); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Reason = string(s)
 			}
 		case "by":
 			if got&(1<<2) != 0 {
 				return errFallback
 			}
 			got |= 1 << 2
-			if err := decGenString(d, &v.By); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.By = string(s)
 			}
 		case "at":
 			if got&(1<<3) != 0 {
@@ -2717,13 +4111,9 @@ func decGenErasureExtension(d *decoder, v *ErasureExtension) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -2815,6 +4205,46 @@ func decGenDataExport(d *decoder, v *DataExport) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"choice\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Choice = ExportChoice(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"requested_at\":") {
+		got |= 1 << 1
+		if err := decTimeJSON(d, &v.RequestedAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"delivered_at\":") {
+		got |= 1 << 2
+		if err := decTimeJSON(d, &v.DeliveredAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"waived_at\":") {
+		got |= 1 << 3
+		if err := decTimeJSON(d, &v.WaivedAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -2831,8 +4261,12 @@ func decGenDataExport(d *decoder, v *DataExport) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenExportChoice(d, &v.Choice); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Choice = ExportChoice(s)
 			}
 		case "requested_at":
 			if got&(1<<1) != 0 {
@@ -2861,13 +4295,9 @@ func decGenDataExport(d *decoder, v *DataExport) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -2963,6 +4393,73 @@ func decGenReturn(d *decoder, v *Return) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"round\":") {
+		got |= 1 << 0
+		if err := decGenInt(d, &v.Round); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"reasons\":") {
+		got |= 1 << 1
+		if err := decGenSliceOfReturnReason(d, &v.Reasons); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"documents\":") {
+		got |= 1 << 2
+		if err := decGenSliceOfDocumentKind(d, &v.Documents); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"note\":") {
+		got |= 1 << 3
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Note = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"by\":") {
+		got |= 1 << 4
+		if err := decGenActor(d, &v.By); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"at\":") {
+		got |= 1 << 5
+		if err := decTimeJSON(d, &v.At); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"since\":") {
+		got |= 1 << 6
+		if err := decGenInt(d, &v.Since); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -3003,8 +4500,12 @@ func decGenReturn(d *decoder, v *Return) error {
 				return errFallback
 			}
 			got |= 1 << 3
-			if err := decGenString(d, &v.Note); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Note = string(s)
 			}
 		case "by":
 			if got&(1<<4) != 0 {
@@ -3033,13 +4534,9 @@ func decGenReturn(d *decoder, v *Return) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -3107,6 +4604,50 @@ func decGenOverride(d *decoder, v *Override) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"by\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.By = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"rules\":") {
+		got |= 1 << 1
+		if err := decGenSliceOfString(d, &v.Rules); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"justification\":") {
+		got |= 1 << 2
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Justification = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"at\":") {
+		got |= 1 << 3
+		if err := decTimeJSON(d, &v.At); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -3123,8 +4664,12 @@ func decGenOverride(d *decoder, v *Override) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.By); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.By = string(s)
 			}
 		case "rules":
 			if got&(1<<1) != 0 {
@@ -3139,8 +4684,12 @@ func decGenOverride(d *decoder, v *Override) error {
 				return errFallback
 			}
 			got |= 1 << 2
-			if err := decGenString(d, &v.Justification); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Justification = string(s)
 			}
 		case "at":
 			if got&(1<<3) != 0 {
@@ -3153,13 +4702,9 @@ func decGenOverride(d *decoder, v *Override) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -3245,6 +4790,133 @@ func decGenStaffClosure(d *decoder, v *StaffClosure) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"reason\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Reason = StaffReason(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"note\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Note = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"started_by\":") {
+		got |= 1 << 2
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.StartedBy = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"started_at\":") {
+		got |= 1 << 3
+		if err := decTimeJSON(d, &v.StartedAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"organization\":") {
+		got |= 1 << 4
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Organization = ports.OrganizationID(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"requested_by\":") {
+		got |= 1 << 5
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.RequestedBy = ports.AccountID(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"first_approved_by\":") {
+		got |= 1 << 6
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.FirstApprovedBy = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"first_approved_at\":") {
+		got |= 1 << 7
+		if err := decTimeJSON(d, &v.FirstApprovedAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"approved_by\":") {
+		got |= 1 << 8
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.ApprovedBy = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"approved_at\":") {
+		got |= 1 << 9
+		if err := decTimeJSON(d, &v.ApprovedAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"override\":") {
+		got |= 1 << 10
+		if err := decGenPtrToOverride(d, &v.Override); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -3261,24 +4933,36 @@ func decGenStaffClosure(d *decoder, v *StaffClosure) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenStaffReason(d, &v.Reason); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Reason = StaffReason(s)
 			}
 		case "note":
 			if got&(1<<1) != 0 {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenString(d, &v.Note); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Note = string(s)
 			}
 		case "started_by":
 			if got&(1<<2) != 0 {
 				return errFallback
 			}
 			got |= 1 << 2
-			if err := decGenString(d, &v.StartedBy); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.StartedBy = string(s)
 			}
 		case "started_at":
 			if got&(1<<3) != 0 {
@@ -3293,24 +4977,36 @@ func decGenStaffClosure(d *decoder, v *StaffClosure) error {
 				return errFallback
 			}
 			got |= 1 << 4
-			if err := decGenPortsOrganizationID(d, &v.Organization); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Organization = ports.OrganizationID(s)
 			}
 		case "requested_by":
 			if got&(1<<5) != 0 {
 				return errFallback
 			}
 			got |= 1 << 5
-			if err := decGenPortsAccountID(d, &v.RequestedBy); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.RequestedBy = ports.AccountID(s)
 			}
 		case "first_approved_by":
 			if got&(1<<6) != 0 {
 				return errFallback
 			}
 			got |= 1 << 6
-			if err := decGenString(d, &v.FirstApprovedBy); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.FirstApprovedBy = string(s)
 			}
 		case "first_approved_at":
 			if got&(1<<7) != 0 {
@@ -3325,8 +5021,12 @@ func decGenStaffClosure(d *decoder, v *StaffClosure) error {
 				return errFallback
 			}
 			got |= 1 << 8
-			if err := decGenString(d, &v.ApprovedBy); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.ApprovedBy = string(s)
 			}
 		case "approved_at":
 			if got&(1<<9) != 0 {
@@ -3347,13 +5047,9 @@ func decGenStaffClosure(d *decoder, v *StaffClosure) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -3403,6 +5099,37 @@ func decGenClaim(d *decoder, v *Claim) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"by\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.By = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"at\":") {
+		got |= 1 << 1
+		if err := decTimeJSON(d, &v.At); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"until\":") {
+		got |= 1 << 2
+		if err := decTimeJSON(d, &v.Until); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -3419,8 +5146,12 @@ func decGenClaim(d *decoder, v *Claim) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.By); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.By = string(s)
 			}
 		case "at":
 			if got&(1<<1) != 0 {
@@ -3441,13 +5172,9 @@ func decGenClaim(d *decoder, v *Claim) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -3492,6 +5219,32 @@ func decGenStaffView(d *decoder, v *staffView) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"staff\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Staff = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"doc\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Doc = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -3508,27 +5261,31 @@ func decGenStaffView(d *decoder, v *staffView) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.Staff); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Staff = string(s)
 			}
 		case "doc":
 			if got&(1<<1) != 0 {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenString(d, &v.Doc); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Doc = string(s)
 			}
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -3607,6 +5364,116 @@ func decGenEvent(d *decoder, v *Event) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"seq\":") {
+		got |= 1 << 0
+		if err := decGenInt(d, &v.Seq); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"at\":") {
+		got |= 1 << 1
+		if err := decTimeJSON(d, &v.At); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"actor\":") {
+		got |= 1 << 2
+		if err := decGenActor(d, &v.Actor); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"type\":") {
+		got |= 1 << 3
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Type = EventType(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"data\":") {
+		got |= 1 << 4
+		if err := decGenMapOfStringToString(d, &v.Data); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"prev_hash\":") {
+		got |= 1 << 5
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.PrevHash = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"hash\":") {
+		got |= 1 << 6
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Hash = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"key_id\":") {
+		got |= 1 << 7
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.KeyID = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"state\":") {
+		got |= 1 << 8
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.State = State(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"version\":") {
+		got |= 1 << 9
+		if err := decGenInt64(d, &v.Version); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -3647,8 +5514,12 @@ func decGenEvent(d *decoder, v *Event) error {
 				return errFallback
 			}
 			got |= 1 << 3
-			if err := decGenEventType(d, &v.Type); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Type = EventType(s)
 			}
 		case "data":
 			if got&(1<<4) != 0 {
@@ -3663,32 +5534,48 @@ func decGenEvent(d *decoder, v *Event) error {
 				return errFallback
 			}
 			got |= 1 << 5
-			if err := decGenString(d, &v.PrevHash); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.PrevHash = string(s)
 			}
 		case "hash":
 			if got&(1<<6) != 0 {
 				return errFallback
 			}
 			got |= 1 << 6
-			if err := decGenString(d, &v.Hash); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Hash = string(s)
 			}
 		case "key_id":
 			if got&(1<<7) != 0 {
 				return errFallback
 			}
 			got |= 1 << 7
-			if err := decGenString(d, &v.KeyID); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.KeyID = string(s)
 			}
 		case "state":
 			if got&(1<<8) != 0 {
 				return errFallback
 			}
 			got |= 1 << 8
-			if err := decGenState(d, &v.State); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.State = State(s)
 			}
 		case "version":
 			if got&(1<<9) != 0 {
@@ -3701,13 +5588,9 @@ func decGenEvent(d *decoder, v *Event) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 
@@ -3939,6 +5822,385 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		return nil
 	}
 	var got uint64
+	if d.key("\"id\":") {
+		got |= 1 << 0
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.ID = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"account\":") {
+		got |= 1 << 1
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Account = ports.AccountID(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"account_kind\":") {
+		got |= 1 << 2
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.AccountKind = ports.AccountKind(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"identity_verified\":") {
+		got |= 1 << 3
+		if err := decGenBool(d, &v.IdentityVerified); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"state\":") {
+		got |= 1 << 4
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.State = State(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"version\":") {
+		got |= 1 << 5
+		if err := decGenInt64(d, &v.Version); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"created_at\":") {
+		got |= 1 << 6
+		if err := decTimeJSON(d, &v.CreatedAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"updated_at\":") {
+		got |= 1 << 7
+		if err := decTimeJSON(d, &v.UpdatedAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"confirmation\":") {
+		got |= 1 << 8
+		if err := decGenPtrToConfirmation(d, &v.Confirmation); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"consents\":") {
+		got |= 1 << 9
+		if err := decGenSliceOfConsent(d, &v.Consents); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"eligibility\":") {
+		got |= 1 << 10
+		if err := decGenReport(d, &v.Eligibility); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"otp\":") {
+		got |= 1 << 11
+		if err := decGenOtpState(d, &v.OTP); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"documents\":") {
+		got |= 1 << 12
+		if err := decGenSliceOfDocument(d, &v.Documents); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"reserved_documents\":") {
+		got |= 1 << 13
+		if err := decGenSliceOfString(d, &v.Reserved); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"submitted_at\":") {
+		got |= 1 << 14
+		if err := decTimeJSON(d, &v.SubmittedAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"due_at\":") {
+		got |= 1 << 15
+		if err := decTimeJSON(d, &v.DueAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"overdue_flagged\":") {
+		got |= 1 << 16
+		if err := decGenBool(d, &v.OverdueFlagged); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"decision\":") {
+		got |= 1 << 17
+		if err := decGenPtrToDecision(d, &v.Decision); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"mode\":") {
+		got |= 1 << 18
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Mode = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"scheduled_for\":") {
+		got |= 1 << 19
+		if err := decTimeJSON(d, &v.ScheduledFor); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"expire_after\":") {
+		got |= 1 << 20
+		if err := decGenTimeDuration(d, &v.ExpireAfter); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"effects\":") {
+		got |= 1 << 21
+		if err := decGenSliceOfEffect(d, &v.Effects); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"closing_retry\":") {
+		got |= 1 << 22
+		if err := decGenPtrToClosingRetry(d, &v.ClosingRetry); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"attention\":") {
+		got |= 1 << 23
+		if err := decGenPtrToAttention(d, &v.Attention); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"reached\":") {
+		got |= 1 << 24
+		if err := decGenMapOfStateToTimeTime(d, &v.Reached); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"receipt\":") {
+		got |= 1 << 25
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Receipt = string(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"erasure_due_at\":") {
+		got |= 1 << 26
+		if err := decTimeJSON(d, &v.ErasureDueAt); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"erasure_extension\":") {
+		got |= 1 << 27
+		if err := decGenPtrToErasureExtension(d, &v.ErasureExtension); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"erasure_overdue_flagged\":") {
+		got |= 1 << 28
+		if err := decGenBool(d, &v.ErasureOverdueFlagged); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"organization\":") {
+		got |= 1 << 29
+		if !d.null() {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			v.Organization = ports.OrganizationID(s)
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"data_export\":") {
+		got |= 1 << 30
+		if err := decGenPtrToDataExport(d, &v.Export); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"return\":") {
+		got |= 1 << 31
+		if err := decGenPtrToReturn(d, &v.Return); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"rounds\":") {
+		got |= 1 << 32
+		if err := decGenInt(d, &v.Rounds); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"staff_closure\":") {
+		got |= 1 << 33
+		if err := decGenPtrToStaffClosure(d, &v.StaffClosure); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"claim\":") {
+		got |= 1 << 34
+		if err := decGenPtrToClaim(d, &v.Claim); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"viewed\":") {
+		got |= 1 << 35
+		if err := decGenSliceOfStaffView(d, &v.Viewed); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"activity_since\":") {
+		got |= 1 << 36
+		if err := decGenInt64(d, &v.ActivitySince); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"head\":") {
+		got |= 1 << 37
+		if err := decGenPtrToEvent(d, &v.Head); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"history\":") {
+		got |= 1 << 38
+		if err := decGenSliceOfEvent(d, &v.History); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
 	for {
 		d.ws()
 		k, err := d.str()
@@ -3955,24 +6217,36 @@ func decGenRequestData(d *decoder, v *requestData) error {
 				return errFallback
 			}
 			got |= 1 << 0
-			if err := decGenString(d, &v.ID); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.ID = string(s)
 			}
 		case "account":
 			if got&(1<<1) != 0 {
 				return errFallback
 			}
 			got |= 1 << 1
-			if err := decGenPortsAccountID(d, &v.Account); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Account = ports.AccountID(s)
 			}
 		case "account_kind":
 			if got&(1<<2) != 0 {
 				return errFallback
 			}
 			got |= 1 << 2
-			if err := decGenPortsAccountKind(d, &v.AccountKind); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.AccountKind = ports.AccountKind(s)
 			}
 		case "identity_verified":
 			if got&(1<<3) != 0 {
@@ -3987,8 +6261,12 @@ func decGenRequestData(d *decoder, v *requestData) error {
 				return errFallback
 			}
 			got |= 1 << 4
-			if err := decGenState(d, &v.State); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.State = State(s)
 			}
 		case "version":
 			if got&(1<<5) != 0 {
@@ -4099,8 +6377,12 @@ func decGenRequestData(d *decoder, v *requestData) error {
 				return errFallback
 			}
 			got |= 1 << 18
-			if err := decGenString(d, &v.Mode); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Mode = string(s)
 			}
 		case "scheduled_for":
 			if got&(1<<19) != 0 {
@@ -4155,8 +6437,12 @@ func decGenRequestData(d *decoder, v *requestData) error {
 				return errFallback
 			}
 			got |= 1 << 25
-			if err := decGenString(d, &v.Receipt); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Receipt = string(s)
 			}
 		case "erasure_due_at":
 			if got&(1<<26) != 0 {
@@ -4187,8 +6473,12 @@ func decGenRequestData(d *decoder, v *requestData) error {
 				return errFallback
 			}
 			got |= 1 << 29
-			if err := decGenPortsOrganizationID(d, &v.Organization); err != nil {
-				return err
+			if !d.null() {
+				s, err := d.string()
+				if err != nil {
+					return err
+				}
+				v.Organization = ports.OrganizationID(s)
 			}
 		case "data_export":
 			if got&(1<<30) != 0 {
@@ -4265,13 +6555,9 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		default:
 			return errFallback
 		}
-		if d.next(',') {
-			continue
+		if end, err := d.after(); end || err != nil {
+			return err
 		}
-		if d.next('}') {
-			return nil
-		}
-		return errFallback
 	}
 }
 

@@ -278,6 +278,28 @@ func decMapJSON[K ~string, V any](d *decoder, v *map[K]V, elem func(*decoder, *V
 	}
 }
 
+// key consumes lit, a member's key and colon as the encoding writes them,
+// if it is next.
+func (d *decoder) key(lit string) bool {
+	if len(d.b)-d.i >= len(lit) && string(d.b[d.i:d.i+len(lit)]) == lit {
+		d.i += len(lit)
+		return true
+	}
+	return false
+}
+
+// after reads what follows an object's member: a comma (more members
+// follow) or the end of the object (end). Anything else falls back.
+func (d *decoder) after() (end bool, err error) {
+	if d.next(',') {
+		return false, nil
+	}
+	if d.next('}') {
+		return true, nil
+	}
+	return false, errFallback
+}
+
 // decBytesJSON decodes a base64 string (or null) into *v.
 func decBytesJSON(d *decoder, v *[]byte) error {
 	if d.null() {

@@ -280,7 +280,11 @@ func (g *codecGen) structBodies(t reflect.Type) (enc, dec string) {
 	// that may be left out were, "yes" after one that is always written.
 	wrote := "no"
 	dynamic := false
-	d.WriteString("if d.null() {\nreturn nil\n}\nif !d.next('{') {\nreturn errFallback\n}\nif d.next('}') {\nreturn nil\n}\nvar got uint64\nfor {\nd.ws()\nk, err := d.str()\nif err != nil {\nreturn err\n}\nif !d.next(':') {\nreturn errFallback\n}\nd.ws()\nswitch string(k) {\n")
+	// The decoder reads the members in the order the encoding writes
+	// them first, each key compared as the bytes written (inOrder), then
+	// any others in whatever order (the switch of the loop).
+	var inOrder strings.Builder
+	d.WriteString("for {\nd.ws()\nk, err := d.str()\nif err != nil {\nreturn err\n}\nif !d.next(':') {\nreturn errFallback\n}\nd.ws()\nswitch string(k) {\n")
 	n := 0
 	for i := range t.NumField() {
 		sf := t.Field(i)
@@ -342,6 +346,7 @@ func (g *codecGen) structBodies(t reflect.Type) (enc, dec string) {
 			g.fail("%s has more than 64 fields: the generator does not know it", t)
 		}
 		fmt.Fprintf(&d, "case %s:\nif got&(1<<%d) != 0 {\nreturn errFallback\n}\ngot |= 1 << %d\n%s", strconv.Quote(name), n, n, g.decValue(sf.Type, "&"+x))
+		fmt.Fprintf(&inOrder, "if d.key(%s) {\ngot |= 1 << %d\n%sif end, err := d.after(); end || err != nil {\nreturn err\n}\n}\n", strconv.Quote(key), n, g.decValue(sf.Type, "&"+x))
 		n++
 	}
 	e.WriteString("return append(b, '}'), nil")
@@ -352,8 +357,9 @@ func (g *codecGen) structBodies(t reflect.Type) (enc, dec string) {
 	if strings.Contains(enc, "err") {
 		enc = "var err error\n" + enc
 	}
-	d.WriteString("default:\nreturn errFallback\n}\nif d.next(',') {\ncontinue\n}\nif d.next('}') {\nreturn nil\n}\nreturn errFallback\n}")
-	return enc, d.String()
+	d.WriteString("default:\nreturn errFallback\n}\nif end, err := d.after(); end || err != nil {\nreturn err\n}\n}")
+	dec = "if d.null() {\nreturn nil\n}\nif !d.next('{') {\nreturn errFallback\n}\nif d.next('}') {\nreturn nil\n}\nvar got uint64\n" + inOrder.String() + d.String()
+	return enc, dec
 }
 
 // encValue encodes the field x of type t: inline for the plain kinds.
@@ -374,8 +380,12 @@ func (g *codecGen) encValue(t reflect.Type, x string) string {
 	return fmt.Sprintf("if b, err = %s(b, &%s); err != nil {\nreturn b, err\n}\n", g.enc(t), x)
 }
 
-// decValue decodes into the field at p of type t.
+// decValue decodes into the field at p of type t: a string inline.
 func (g *codecGen) decValue(t reflect.Type, p string) string {
+	if t.Kind() == reflect.String && !hasMethod(t, jsonUnmarshaler) && !hasMethod(t, textUnmarshaler) {
+		g.generate(t)
+		return fmt.Sprintf("if !d.null() {\ns, err := d.string()\nif err != nil {\nreturn err\n}\n%s = %s(s)\n}\n", strings.TrimPrefix(p, "&"), g.typeExpr(t))
+	}
 	return fmt.Sprintf("if err := %s(d, %s); err != nil {\nreturn err\n}\n", g.dec(t), p)
 }
 
