@@ -139,8 +139,9 @@ type row struct {
 	dueAt, wakeAt      sql.NullInt64
 	failingSince       sql.NullInt64
 	settledAt          sql.NullInt64
-	// data is a string, not bytes: it is bound as text, compared with
-	// the cache's and kept there, each without a copy.
+	// data is a string, not bytes: it is scanned, bound as text,
+	// compared with the cache's and kept there without a copy (only
+	// decoding copies it, as UnmarshalBinary takes bytes).
 	data       string
 	kind       string
 	claimBy    sql.NullString
