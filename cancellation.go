@@ -1,6 +1,7 @@
 package cancellation
 
 import (
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -631,6 +632,11 @@ func (r *Request) MarshalBinary() ([]byte, error) {
 	d.Head, d.History = r.head(), nil
 	return marshalJSON(&d)
 }
+
+var (
+	_ encoding.BinaryAppender = (*Request)(nil)
+	_ encoding.BinaryAppender = Event{}
+)
 
 // AppendBinary appends to b the bytes MarshalBinary returns
 // (encoding.BinaryAppender), so that a Store can encode into a buffer it
