@@ -16,7 +16,10 @@ import (
 // generated: the codec is installed only while the types have this shape.
 const generatedCodecShape = "bc2ea58e58d93cfea4e19db5522af1013ea0460219abe21458e928d37e6a977f"
 
-func init() { installGenerated(generatedCodecShape, encGenerated, decGenerated) }
+func init() {
+	generatedFile.shape, generatedFile.codec = generatedCodecShape, generatedCodec{enc: encGenerated, dec: decGenerated}
+	installGenerated(generatedCodecShape, encGenerated, decGenerated)
+}
 
 func encGenerated(b []byte, v any) ([]byte, bool, error) {
 	switch v := v.(type) {

@@ -89,7 +89,7 @@ func generateCodec(roots []reflect.Type) ([]byte, error) {
 	}
 	out.WriteString(")\n\n")
 	fmt.Fprintf(&out, "// generatedCodecShape is codecShape(codecTypes...) when this file was\n// generated: the codec is installed only while the types have this shape.\nconst generatedCodecShape = %q\n\n", codecShape(roots...))
-	out.WriteString("func init() { installGenerated(generatedCodecShape, encGenerated, decGenerated) }\n\n")
+	out.WriteString("func init() {\ngeneratedFile.shape, generatedFile.codec = generatedCodecShape, generatedCodec{enc: encGenerated, dec: decGenerated}\ninstallGenerated(generatedCodecShape, encGenerated, decGenerated)\n}\n\n")
 	fmt.Fprintf(&out, "func encGenerated(b []byte, v any) ([]byte, bool, error) {\nswitch v := v.(type) {\n%s}\nreturn b, false, nil\n}\n\n", dispatchEnc.String())
 	fmt.Fprintf(&out, "func decGenerated(d *decoder, v any) (bool, error) {\nswitch v := v.(type) {\n%s}\nreturn false, nil\n}\n\n", dispatchDec.String())
 	out.WriteString("// Scratch slices of the decoding of arrays, by element type.\nvar (\n")
@@ -465,8 +465,9 @@ func TestGeneratedCodecIsUsedOnlyWhileItFits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer installGenerated(generatedCodecShape, encGenerated, decGenerated)
-	if installGenerated("another shape", encGenerated, decGenerated) || generated.Load() != nil {
+	file := generatedFile.codec
+	defer installGenerated(generatedFile.shape, file.enc, file.dec)
+	if installGenerated("another shape", file.enc, file.dec) || generated.Load() != nil {
 		t.Fatal("a codec generated from another shape was installed")
 	}
 	got, err := marshalJSON(&d)
@@ -481,7 +482,7 @@ func TestGeneratedCodecIsUsedOnlyWhileItFits(t *testing.T) {
 	if err := json.Unmarshal(want, &wantBack); err != nil || !reflect.DeepEqual(back, wantBack) {
 		t.Fatalf("without the generated codec decoded %+v, want %+v (%v)", back, wantBack, err)
 	}
-	if !installGenerated(generatedCodecShape, encGenerated, decGenerated) || generated.Load() == nil {
+	if !installGenerated(generatedFile.shape, file.enc, file.dec) || generated.Load() == nil {
 		t.Fatal("the generated codec of the current shape was not installed")
 	}
 
