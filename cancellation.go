@@ -1,6 +1,7 @@
 package cancellation
 
 import (
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -632,6 +633,20 @@ func (r *Request) MarshalBinary() ([]byte, error) {
 	return marshalJSON(&d)
 }
 
+var (
+	_ encoding.BinaryAppender = (*Request)(nil)
+	_ encoding.BinaryAppender = Event{}
+)
+
+// AppendBinary appends to b the bytes MarshalBinary returns
+// (encoding.BinaryAppender), so that a Store can encode into a buffer it
+// reuses rather than into a new slice each time.
+func (r *Request) AppendBinary(b []byte) ([]byte, error) {
+	d := r.d
+	d.Head, d.History = r.head(), nil
+	return appendJSON(b, &d)
+}
+
 // UnmarshalBinary decodes a request written by MarshalBinary and validates
 // it: a known state, an identifier, an account, a head event that agrees
 // with its state and version, a staff closure only in the states staff
@@ -640,8 +655,21 @@ func (r *Request) MarshalBinary() ([]byte, error) {
 // is an intact chain. A failure wraps ErrCorrupt. Keyed hashes are checked
 // by the Service, which holds the keys.
 func (r *Request) UnmarshalBinary(b []byte) error {
-	var d requestData
-	if err := unmarshalJSON(b, &d); err != nil {
+	// Decoded in place, not into a copy: a request is a large value. The
+	// old value comes back on error.
+	old := *r
+	*r = Request{}
+	if err := r.unmarshalBinary(b); err != nil {
+		*r = old
+		return err
+	}
+	return nil
+}
+
+// unmarshalBinary is UnmarshalBinary into r, which is zero.
+func (r *Request) unmarshalBinary(b []byte) error {
+	d := &r.d
+	if err := unmarshalJSON(b, d); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	switch {
@@ -681,18 +709,16 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("request %s: %w", d.ID, err)
 	}
 	d.Head = nil
-	nr := Request{d: d}
-	if err := nr.headAgrees(); err != nil {
+	if err := r.headAgrees(); err != nil {
 		return err
 	}
 	if !legacy {
-		nr.stored = nr.head().Seq
+		r.stored = r.head().Seq
 	}
-	nr.sealed = nr.head().Seq
 	// A request written with its history inline has stored 0: all its
 	// events are NewEvents, which its next write moves to the Store's
 	// event rows (the migration of old records, one write at a time).
-	*r = nr
+	r.sealed = r.head().Seq
 	return nil
 }
 

@@ -32,6 +32,12 @@ import (
 // encoding/json's. TestCodecMatchesEncodingJSON fills every field by
 // reflection and requires the same bytes, and no fallback, for Request
 // and Event.
+//
+// For the stored request and event themselves, the plan is the fallback
+// of a faster codec generated from the same types (codecgen.go,
+// codec_gen.go), used only while the types have the shape it was
+// generated from; both share the primitives below, and times in UTC are
+// written and read by hand (codec_time.go).
 
 // errFallback makes an encoding fall back to encoding/json.
 var errFallback = errors.New("cancellation: fall back to encoding/json")
@@ -80,23 +86,17 @@ func planFor(t reflect.Type) *plan[encFunc] { return planOf(&encPlans, t, compil
 // marshalJSON returns what json.Marshal(v) returns, faster for the types
 // the plan knows. v is a pointer to a struct.
 func marshalJSON(v any) ([]byte, error) {
-	rv := reflect.ValueOf(v)
-	if p := planFor(rv.Type()); p.ok {
-		buf := encBuffers.Get().(*[]byte)
-		b, err := p.f((*buf)[:0], rv)
-		var out []byte
-		if err == nil {
-			out = bytes.Clone(b)
-		}
-		if cap(b) <= 64<<10 {
-			*buf = b[:0]
-			encBuffers.Put(buf)
-		}
-		if err == nil {
-			return out, nil
-		}
+	buf := encBuffers.Get().(*[]byte)
+	b, err := appendJSON((*buf)[:0], v)
+	var out []byte
+	if err == nil {
+		out = bytes.Clone(b)
 	}
-	return json.Marshal(v)
+	if cap(b) <= 64<<10 {
+		*buf = b[:0]
+		encBuffers.Put(buf)
+	}
+	return out, err
 }
 
 // encBuffers are scratch buffers for marshalJSON, which returns a copy of
@@ -332,8 +332,10 @@ func zeroFunc(t reflect.Type) (func(reflect.Value) bool, error) {
 }
 
 // encTime is time.Time's MarshalJSON, or a fallback where it would fail.
-func encTime(b []byte, v reflect.Value) ([]byte, error) {
-	t := timeOf(v)
+func encTime(b []byte, v reflect.Value) ([]byte, error) { return appendTime(b, timeOf(v)) }
+
+// appendTimeFormat is appendTime for any location, by the time package.
+func appendTimeFormat(b []byte, t time.Time) ([]byte, error) {
 	if y := t.Year(); y < 0 || y > 9999 {
 		return nil, errFallback
 	}
@@ -356,8 +358,10 @@ func timeOf(v reflect.Value) time.Time {
 
 // encRaw is json.RawMessage as encoding/json writes it: compacted, with
 // HTML characters escaped (here: a fallback).
-func encRaw(b []byte, v reflect.Value) ([]byte, error) {
-	raw := v.Bytes()
+func encRaw(b []byte, v reflect.Value) ([]byte, error) { return appendRaw(b, v.Bytes()) }
+
+// appendRaw appends raw JSON as encRaw does.
+func appendRaw(b, raw []byte) ([]byte, error) {
 	if len(raw) == 0 {
 		return append(b, "null"...), nil
 	}
@@ -372,8 +376,10 @@ func encRaw(b []byte, v reflect.Value) ([]byte, error) {
 }
 
 // encFloat is encoding/json's float64 encoding.
-func encFloat(b []byte, v reflect.Value) ([]byte, error) {
-	f := v.Float()
+func encFloat(b []byte, v reflect.Value) ([]byte, error) { return appendFloat(b, v.Float()) }
+
+// appendFloat appends f as encoding/json writes a float64.
+func appendFloat(b []byte, f float64) ([]byte, error) {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return nil, errFallback
 	}
@@ -399,6 +405,13 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none of them needs escaping.
+		for i+8 <= len(s) && safeWord(stringWord(s, i)) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		if c := s[i]; c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
 				i++
@@ -464,6 +477,18 @@ func decPlanFor(t reflect.Type) *plan[decFunc] { return planOf(&decPlans, t, com
 // unmarshalJSON is json.Unmarshal(data, v) for v a pointer to a zero
 // value.
 func unmarshalJSON(data []byte, v any) error {
+	if g := generated.Load(); g != nil {
+		d := newDecoder(data)
+		d.ws()
+		ok, err := g.dec(&d, v)
+		if ok {
+			if d.ws(); err == nil && d.i == len(d.b) {
+				return nil
+			}
+			reflect.ValueOf(v).Elem().SetZero()
+			return json.Unmarshal(data, v)
+		}
+	}
 	rv := reflect.ValueOf(v)
 	if p := decPlanFor(rv.Type().Elem()); p.ok {
 		d := newDecoder(data)
@@ -537,13 +562,16 @@ func (d *decoder) str() (s []byte, err error) {
 	}
 	d.i++
 	start := d.i
-	// Eight bytes at a time while none of them ends the plain run.
-	for d.i+8 <= len(d.b) && plainWord(binary.LittleEndian.Uint64(d.b[d.i:])) {
-		d.i += 8
+	// Eight bytes at a time while none of them ends the plain run (in
+	// locals: the compiler keeps them in registers).
+	b, i := d.b, d.i
+	for i+8 <= len(b) && plainWord(binary.LittleEndian.Uint64(b[i:])) {
+		i += 8
 	}
-	for d.i < len(d.b) && plainByte[d.b[d.i]] {
-		d.i++
+	for i < len(b) && plainByte[b[i]] {
+		i++
 	}
+	d.i = i
 	if d.i < len(d.b) && d.b[d.i] == '"' {
 		s = d.b[start:d.i]
 		d.i++
@@ -585,6 +613,31 @@ func plainWord(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	below := func(x, n uint64) uint64 { return (x - ones*n) & ^x & highs }
 	return (w&highs | below(w, 0x20) | below(w^(ones*'"'), 1) | below(w^(ones*'\\'), 1)) == 0
+}
+
+// safeWord reports whether the eight bytes of w are all ASCII that
+// appendJSONString writes as it is: plainWord's bytes but '<', '>' and
+// '&', which it escapes as encoding/json does.
+func safeWord(w uint64) bool {
+	// One expression, without closures, so that it is inlined into the
+	// loop. With no byte of x from 0x80 (w itself rules those out),
+	// (x - n*0x01...) &^ x has a high bit set exactly when a byte of x is
+	// below n; x is w, or w xor a byte repeated (zero where w holds it).
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q, bs, lt, gt, amp := w^(ones*'"'), w^(ones*'\\'), w^(ones*'<'), w^(ones*'>'), w^(ones*'&')
+	return (w|(w-ones*0x20)&^w|(q-ones)&^q|(bs-ones)&^bs|(lt-ones)&^lt|(gt-ones)&^gt|(amp-ones)&^amp)&highs == 0
+}
+
+// safeByte is safeWord's test for one byte.
+func safeByte(c byte) bool { return plainByte[c] && c != '<' && c != '>' && c != '&' }
+
+// stringWord returns the eight bytes of s from i as a little-endian
+// word, as binary.LittleEndian.Uint64 reads a byte slice (the compiler
+// makes it one load).
+func stringWord(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // slowStr reads the rest of a string that has escapes or non-ASCII text.

@@ -8,7 +8,8 @@ import (
 
 // BenchmarkStoredEncoding encodes and decodes the document of a request
 // at the end of a whole flow (as a Store writes and reads it) with the
-// planned codec (codec.go) beside encoding/json, which it replaces:
+// codec (the generated one of codec_gen.go, over codec.go's primitives)
+// beside encoding/json, which it replaces:
 // encode against encode-encoding-json, decode (Request.UnmarshalBinary,
 // which also validates) against decode-encoding-json (json.Unmarshal
 // alone).

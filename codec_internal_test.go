@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -100,12 +101,19 @@ func TestCodecMatchesEncodingJSON(t *testing.T) {
 		if (werr == nil) != (gerr == nil) || !bytes.Equal(got, want) {
 			t.Fatalf("%s: codec gave\n%s (%v)\nencoding/json gives\n%s (%v)", name, got, gerr, want, werr)
 		}
-		// And directly through the plan: no silent fallback hides a
-		// difference.
+		// And directly through the plan and the generated codec: no
+		// silent fallback hides a difference.
 		if werr == nil {
 			planned, err := planFor(reflect.TypeOf(v)).f(nil, reflect.ValueOf(v))
 			if err != nil || !bytes.Equal(planned, want) {
 				t.Fatalf("%s: the plan gave\n%s (%v)\nencoding/json gives\n%s", name, planned, err, want)
+			}
+			if generatedFile.codec.enc == nil {
+				t.Fatal("no generated codec: run go generate")
+			}
+			gen, ok, err := generatedFile.codec.enc(nil, v)
+			if !ok || err != nil || !bytes.Equal(gen, want) {
+				t.Fatalf("%s: the generated codec gave\n%s (%v, %v)\nencoding/json gives\n%s", name, gen, ok, err, want)
 			}
 		}
 	}
@@ -159,14 +167,31 @@ func decodeBoth[T any](t *testing.T, data []byte) (planned bool) {
 	if (gerr == nil) != (werr == nil) || (werr == nil && !reflect.DeepEqual(got, want)) {
 		t.Fatalf("decoding\n%s\ncodec gave %+v (%v)\nencoding/json gives %+v (%v)", data, got, gerr, want, werr)
 	}
-	var direct T
+	// The generated codec, directly: where it decodes the document
+	// itself, its value is encoding/json's.
+	generatedOK := true
+	var gen T
 	d := newDecoder(data)
+	d.ws()
+	if dec := generatedFile.codec.dec; dec != nil { // without codec_gen.go, TestGeneratedCodecIsCurrent fails
+		if ok, err := dec(&d, &gen); ok {
+			if d.ws(); err == nil && d.i == len(data) {
+				if werr != nil || !reflect.DeepEqual(gen, want) {
+					t.Fatalf("decoding\n%s\nthe generated codec gave %+v\nencoding/json gives %+v (%v)", data, gen, want, werr)
+				}
+			} else {
+				generatedOK = false
+			}
+		}
+	}
+	var direct T
+	d = newDecoder(data)
 	d.ws()
 	if err := decPlanFor(reflect.TypeFor[T]()).f(&d, reflect.ValueOf(&direct).Elem()); err != nil {
 		return false
 	}
 	d.ws()
-	return d.i == len(data)
+	return d.i == len(data) && generatedOK
 }
 
 // TestCodecDecodesAsEncodingJSON: the planned decoding of stored requests
@@ -272,18 +297,27 @@ func TestStoredDocumentWrittenBeforeTheCodecReadsAsEncodingJSONReadsIt(t *testin
 	}
 }
 
-// TestPlainWordIsPlainByteEightTimes: plainWord accepts eight bytes
-// exactly when plainByte accepts each, for every byte value at every
-// position, and for random words.
-func TestPlainWordIsPlainByteEightTimes(t *testing.T) {
+// TestWordTestsAreByteTestsEightTimes: plainWord accepts eight bytes
+// exactly when plainByte accepts each, and safeWord exactly when
+// safeByte does, for every byte value at every position, and for random
+// words.
+func TestWordTestsAreByteTestsEightTimes(t *testing.T) {
 	t.Parallel()
 	check := func(w [8]byte) {
-		want := true
+		plain, safe := true, true
 		for _, c := range w {
-			want = want && plainByte[c]
+			plain = plain && plainByte[c]
+			safe = safe && safeByte(c)
 		}
-		if got := plainWord(binary.LittleEndian.Uint64(w[:])); got != want {
-			t.Fatalf("plainWord(%q) = %v, want %v", w[:], got, want)
+		word := binary.LittleEndian.Uint64(w[:])
+		if got := plainWord(word); got != plain {
+			t.Fatalf("plainWord(%q) = %v, want %v", w[:], got, plain)
+		}
+		if got := safeWord(word); got != safe {
+			t.Fatalf("safeWord(%q) = %v, want %v", w[:], got, safe)
+		}
+		if got := stringWord(string(w[:]), 0); got != word {
+			t.Fatalf("stringWord(%q) = %#x, want %#x", w[:], got, word)
 		}
 	}
 	for c := range 256 {
@@ -291,6 +325,11 @@ func TestPlainWordIsPlainByteEightTimes(t *testing.T) {
 			w := [8]byte{'a', 'Z', '0', ' ', '~', '!', '#', '}'}
 			w[at] = byte(c)
 			check(w)
+			for d := range 256 { // two bytes: a borrow from one must not hide the other
+				w2 := w
+				w2[(at+1)%8] = byte(d)
+				check(w2)
+			}
 		}
 	}
 	rnd := rand.New(rand.NewPCG(8, 8))
@@ -300,6 +339,48 @@ func TestPlainWordIsPlainByteEightTimes(t *testing.T) {
 			w[i] = byte(0x1e + rnd.IntN(0x64)) // around the bounds: 0x1e..0x81
 		}
 		check(w)
+	}
+}
+
+// TestAppendJSONStringIsEncodingJSON: appendJSONString writes what
+// encoding/json writes for a string, HTML escapes and all, for strings of
+// every length around the eight-byte words, with a byte that needs
+// escaping (or non-ASCII text, or invalid UTF-8) at every position.
+func TestAppendJSONStringIsEncodingJSON(t *testing.T) {
+	t.Parallel()
+	check := func(s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONString([]byte("x"), s); string(got[1:]) != string(want) || got[0] != 'x' {
+			t.Fatalf("appendJSONString(%q) = %s, want x%s", s, got, want)
+		}
+	}
+	specials := []string{"\x00", "\x1f", "\"", "\\", "<", ">", "&", "\x7f", "é", "\u2028", "\u2029", "\xff", "\xe2\x80", "😀", "\n"}
+	for n := range 26 {
+		plain := strings.Repeat("abcdefgh", 4)[:n]
+		check(plain)
+		for at := range n + 1 {
+			for _, sp := range specials {
+				check(plain[:at] + sp + plain[at:])
+			}
+		}
+	}
+	rnd := rand.New(rand.NewPCG(5, 5))
+	for range 20_000 {
+		b := make([]byte, rnd.IntN(40))
+		for i := range b {
+			if rnd.IntN(4) == 0 {
+				b[i] = byte(rnd.IntN(256))
+			} else {
+				b[i] = byte(0x20 + rnd.IntN(0x5f))
+			}
+		}
+		check(string(b))
+	}
+	for _, s := range codecStrings {
+		check(s)
 	}
 }
 

@@ -226,6 +226,11 @@ func verifyChain(events []Event, prev string, keys []HistoryKey) error {
 // their own: its JSON.
 func (e Event) MarshalBinary() ([]byte, error) { return marshalJSON(&e) }
 
+// AppendBinary appends to b the bytes MarshalBinary returns
+// (encoding.BinaryAppender), so that a Store can encode into a buffer it
+// reuses.
+func (e Event) AppendBinary(b []byte) ([]byte, error) { return appendJSON(b, &e) }
+
 // UnmarshalBinary decodes an event written by MarshalBinary. A failure
 // wraps ErrCorrupt. The hash is not checked here: Service.Get and
 // VerifyHistory check the chain with the keys.

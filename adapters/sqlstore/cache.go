@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"bytes"
 	"sync"
 
 	"github.com/accountkit/cancellation"
@@ -28,7 +27,7 @@ type cache struct {
 }
 
 type cached struct {
-	data []byte
+	data string
 	r    *cancellation.Request // nil when the bytes were only seen
 }
 
@@ -37,11 +36,11 @@ const cacheSize = 1024
 // get returns a copy of the request cached for id if its bytes are data;
 // seen reports whether the bytes were read before, without the request
 // being cached (see saw).
-func (c *cache) get(id string, data []byte) (r *cancellation.Request, seen bool) {
+func (c *cache) get(id, data string) (r *cancellation.Request, seen bool) {
 	c.mu.Lock()
 	e, ok := c.m[id]
 	c.mu.Unlock()
-	if !ok || !bytes.Equal(e.data, data) {
+	if !ok || e.data != data {
 		return nil, false
 	}
 	if e.r == nil {
@@ -51,14 +50,13 @@ func (c *cache) get(id string, data []byte) (r *cancellation.Request, seen bool)
 }
 
 // put caches r, as stored with data. r must not change afterwards.
-func (c *cache) put(r *cancellation.Request, data []byte) {
+func (c *cache) put(r *cancellation.Request, data string) {
 	c.set(r.ID(), cached{data: data, r: r})
 }
 
 // saw notes that the request with the id was read as data, so that the
-// next read of the same bytes caches it. data must not change
-// afterwards.
-func (c *cache) saw(id string, data []byte) {
+// next read of the same bytes caches it.
+func (c *cache) saw(id, data string) {
 	c.set(id, cached{data: data})
 }
 

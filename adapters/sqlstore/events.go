@@ -101,7 +101,7 @@ func (s *Store) update(ctx context.Context, rw row) (int64, error) {
 // updateArgs are the arguments of the update statement for rw: its
 // columns, then the id, the version it replaces and the account.
 func (rw row) updateArgs() []any {
-	return []any{rw.state, rw.version, rw.dueAt, rw.wakeAt, rw.failingSince, rw.settledAt, string(rw.data), rw.kind, rw.claimBy, rw.claimUntil, rw.id, rw.version - 1, rw.account}
+	return []any{rw.state, rw.version, rw.dueAt, rw.wakeAt, rw.failingSince, rw.settledAt, rw.data, rw.kind, rw.claimBy, rw.claimUntil, rw.id, rw.version - 1, rw.account}
 }
 
 // eventArrays returns rw's events as the arrays of a PostgreSQL unnest.

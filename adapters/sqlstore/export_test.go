@@ -44,7 +44,7 @@ func Floor(s *Store, r *cancellation.Request, id string) (FloorSQL, error) {
 	rw.id, rw.account = id, id
 	return FloorSQL{
 		Get: s.q.get, Update: s.q.update, InsertEvent: s.q.insertEvents(1), UpdateAppend: s.q.updateAppend,
-		Data: string(rw.data), Event: rw.events[0].data, args: rw.updateArgs(),
+		Data: rw.data, Event: rw.events[0].data, args: rw.updateArgs(),
 	}, nil
 }
 

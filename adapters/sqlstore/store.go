@@ -139,11 +139,14 @@ type row struct {
 	dueAt, wakeAt      sql.NullInt64
 	failingSince       sql.NullInt64
 	settledAt          sql.NullInt64
-	data               []byte
-	kind               string
-	claimBy            sql.NullString
-	claimUntil         sql.NullInt64
-	events             []event
+	// data is a string, not bytes: it is scanned, bound as text,
+	// compared with the cache's and kept there without a copy (only
+	// decoding copies it, as UnmarshalBinary takes bytes).
+	data       string
+	kind       string
+	claimBy    sql.NullString
+	claimUntil sql.NullInt64
+	events     []event
 }
 
 // event is a row of cancellation_events.
@@ -152,23 +155,36 @@ type event struct {
 	data string
 }
 
+// encodeBuffers are the scratch buffers encode encodes into: each
+// encoding is copied out once, as the string that is bound and cached.
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
 // encode turns r into a row; the data column holds r.MarshalBinary (JSON),
-// and each new event its Event.MarshalBinary.
+// and each new event its Event.MarshalBinary (both appended to a reused
+// buffer with AppendBinary).
 func encode(r *cancellation.Request) (row, error) {
-	b, err := r.MarshalBinary()
+	buf := encodeBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= 64<<10 {
+			encodeBuffers.Put(buf)
+		}
+	}()
+	b, err := r.AppendBinary((*buf)[:0])
+	*buf = b[:0]
 	if err != nil {
 		return row{}, fmt.Errorf("sqlstore: encoding request %s: %w", r.ID(), err)
 	}
 	rw := row{
 		id: r.ID(), account: string(r.Account()), state: string(r.State()), version: r.Version(),
 		createdAt: unixNanos(r.CreatedAt()), dueAt: nullNanos(r.DueAt()), wakeAt: nullNanos(r.NextWake()),
-		failingSince: nullNanos(r.FailingSince()), settledAt: nullNanos(r.SettledAt()), data: b, kind: string(r.AccountKind()),
+		failingSince: nullNanos(r.FailingSince()), settledAt: nullNanos(r.SettledAt()), data: string(b), kind: string(r.AccountKind()),
 	}
 	if c, ok := r.Claim(); ok {
 		rw.claimBy, rw.claimUntil = sql.NullString{String: c.By, Valid: true}, sql.NullInt64{Int64: unixNanos(c.Until), Valid: true}
 	}
 	for _, e := range r.NewEvents() {
-		eb, err := e.MarshalBinary()
+		eb, err := e.AppendBinary((*buf)[:0])
+		*buf = eb[:0]
 		if err != nil {
 			return row{}, fmt.Errorf("sqlstore: encoding event %d of request %s: %w", e.Seq, r.ID(), err)
 		}
@@ -181,9 +197,9 @@ func encode(r *cancellation.Request) (row, error) {
 // and agree with the row's columns, or the error wraps
 // cancellation.ErrCorrupt and names the request.
 
-func decode(id, account, state string, version int64, data []byte) (*cancellation.Request, error) {
+func decode(id, account, state string, version int64, data string) (*cancellation.Request, error) {
 	r := new(cancellation.Request)
-	if err := r.UnmarshalBinary(data); err != nil {
+	if err := r.UnmarshalBinary([]byte(data)); err != nil {
 		if !errors.Is(err, cancellation.ErrCorrupt) {
 			err = fmt.Errorf("%w: %w", cancellation.ErrCorrupt, err)
 		}
@@ -275,7 +291,7 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 	}
 	defer s.release()
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.txExec(ctx, tx, s.q.insert, rw.id, rw.account, rw.state, rw.version, rw.createdAt, rw.dueAt, rw.wakeAt, rw.failingSince, rw.settledAt, string(rw.data),
+		if _, err := s.txExec(ctx, tx, s.q.insert, rw.id, rw.account, rw.state, rw.version, rw.createdAt, rw.dueAt, rw.wakeAt, rw.failingSince, rw.settledAt, rw.data,
 			rw.kind, rw.claimBy, rw.claimUntil); err != nil {
 			return err
 		}
