@@ -443,3 +443,62 @@ func TestEvaluate_TypedNilPortInCheckers(t *testing.T) {
 	require.Equal(t, cancellation.OutcomeBlocked, orders.Outcome)
 	require.Equal(t, cancellation.FindingCheckerUnavailable, orders.Code)
 }
+
+// laggingDeadline is a context whose deadline has passed before its Done
+// channel is closed and its Err says so, as a context.WithTimeout's does
+// for a moment: its timer cancels it on a goroutine of its own, which a
+// loaded machine may run after the caller wakes up past the deadline. Here
+// the moment lasts until the test ends.
+type laggingDeadline struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c laggingDeadline) Deadline() (time.Time, bool) { return c.deadline, true }
+
+// TestEvaluate_InProcessRulePastTheDeadlineBeforeTheContextSaysSo: a rule
+// on the caller that returns past the deadline did not answer, the rules
+// after it do not start, and Evaluate does not wait for a rule on a
+// worker, even while the context does not say yet that the deadline
+// passed.
+func TestEvaluate_InProcessRulePastTheDeadlineBeforeTheContextSaysSo(t *testing.T) {
+	t.Parallel()
+	const late, next, hangs = "lagging-deadline-late", "lagging-deadline-next", "lagging-deadline-hangs"
+	cancellation.ForgetSlowRules(late, next, hangs)
+	g := &onGoroutines{}
+	const within = 20 * time.Millisecond
+	release := make(chan struct{})
+	defer close(release)
+	rules := []cancellation.Rule{
+		sayRule{recordingRule(g, late, func(context.Context) error {
+			time.Sleep(2 * within) // past the deadline, which ctx does not tell
+			return nil
+		}), yes},
+		sayRule{recordingRule(g, next, nil), yes},
+		recordingRule(g, hangs, func(context.Context) error { <-release; return nil }), // on a worker
+	}
+	ctx := laggingDeadline{t.Context(), time.Now().Add(within)}
+	done := make(chan cancellation.Report, 1)
+	go func() {
+		done <- cancellation.RuleSet{Rules: rules, Timeout: time.Minute}.Evaluate(ctx, ports.Account{ID: "acct-lagging"}, t0)
+	}()
+	var rep cancellation.Report
+	select {
+	case rep = <-done:
+	case <-time.After(5 * time.Second):
+		require.FailNow(t, "Evaluate waited for the rule on a worker past the deadline")
+	}
+	require.Equal(t, cancellation.OutcomeBlocked, rep.Outcome)
+	hung, ok := rep.Finding(hangs)
+	require.True(t, ok)
+	require.Contains(t, hung.Error, "did not answer")
+	lateFinding, ok := rep.Finding(late)
+	require.True(t, ok)
+	require.Contains(t, lateFinding.Error, "did not answer")
+	require.Contains(t, lateFinding.Error, context.DeadlineExceeded.Error())
+	require.Zero(t, g.on(next), "the rule after it did not start")
+	nextFinding, ok := rep.Finding(next)
+	require.True(t, ok)
+	require.Contains(t, nextFinding.Error, "did not start")
+	require.Contains(t, nextFinding.Error, context.DeadlineExceeded.Error())
+}
