@@ -203,7 +203,9 @@ func (r Report) clone() Report {
 //
 // A rule that answers in the caller's process without blocking may also
 // implement [ports.InProcess], as the default rules do over ports that
-// do: RuleSet.Evaluate then runs it on the caller's goroutine.
+// do: RuleSet.Evaluate then runs it on the caller's goroutine (unless it
+// was slow the last time), where it holds the caller until it returns,
+// even past the deadline if it ignores ctx.
 type Rule interface {
 	Name() string
 	Check(ctx context.Context, acct ports.Account) (Finding, error)

@@ -502,3 +502,45 @@ func TestEvaluate_InProcessRulePastTheDeadlineBeforeTheContextSaysSo(t *testing.
 	require.Contains(t, nextFinding.Error, "did not start")
 	require.Contains(t, nextFinding.Error, context.DeadlineExceeded.Error())
 }
+
+// hostPlatform is a host's port that embeds the memory Platform and
+// overrides one checker with a call that blocks, ignoring its context.
+type hostPlatform struct {
+	*memory.Platform
+	release chan struct{}
+}
+
+func (h hostPlatform) OpenObligations(context.Context, ports.AccountID) ([]ports.Obligation, error) {
+	<-h.release
+	return nil, nil
+}
+
+// safeHostPlatform declares, as ports.InProcess asks, that it may block.
+type safeHostPlatform struct{ hostPlatform }
+
+func (safeHostPlatform) InProcess() bool { return false }
+
+// TestEvaluate_EmbeddedPlatformInheritsInProcess: a type that embeds the
+// memory Platform says it answers in process, though it overrides a
+// checker with a call that blocks; declaring its own InProcess, as
+// ports.InProcess and Platform.InProcess say it must, puts the rule over
+// it back on a worker, and Evaluate returns at the deadline.
+func TestEvaluate_EmbeddedPlatformInheritsInProcess(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	defer close(release)
+	host := hostPlatform{memory.NewPlatform(), release}
+	require.True(t, host.InProcess(), "inherited: the hazard the docs name")
+
+	safe := safeHostPlatform{host}
+	rule := cancellation.DefaultRules(cancellation.Checkers{Orders: safe})[0]
+	require.Equal(t, cancellation.RuleOpenObligations, rule.Name())
+	require.False(t, rule.(ports.InProcess).InProcess(), "a rule over the overriding type is not in process")
+	const timeout = 30 * time.Millisecond
+	began := time.Now()
+	rep := cancellation.RuleSet{Rules: []cancellation.Rule{rule}, Timeout: timeout}.Evaluate(t.Context(), ports.Account{ID: "acct-host"}, t0)
+	require.Less(t, time.Since(began), 20*timeout, "Evaluate returned at the deadline")
+	f, ok := rep.Finding(cancellation.RuleOpenObligations)
+	require.True(t, ok)
+	require.Contains(t, f.Error, "did not answer")
+}
