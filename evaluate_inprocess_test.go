@@ -492,7 +492,8 @@ func TestEvaluate_InProcessRulePastTheDeadlineBeforeTheContextSaysSo(t *testing.
 	require.Equal(t, cancellation.OutcomeBlocked, rep.Outcome)
 	hung, ok := rep.Finding(hangs)
 	require.True(t, ok)
-	require.Contains(t, hung.Error, "did not answer")
+	// Whether its worker started it by then depends on the machine's load.
+	require.Contains(t, hung.Error, context.DeadlineExceeded.Error())
 	lateFinding, ok := rep.Finding(late)
 	require.True(t, ok)
 	require.Contains(t, lateFinding.Error, "did not answer")
