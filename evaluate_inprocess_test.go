@@ -574,3 +574,36 @@ func TestEvaluate_InProcessRulesAllocateLittle(t *testing.T) {
 	// context.WithTimeout: about 4 (Go 1.26); the evaluation 1; findings 1.
 	require.LessOrEqual(t, least, 7.0, "allocations per Evaluate of nine in-process rules")
 }
+
+// ordersOnly embeds NotApplicable for the checkers it does not need and
+// overrides one with a call that may block, declaring, as
+// NotApplicable.InProcess says it must, that it is not in process.
+type ordersOnly struct {
+	cancellation.NotApplicable
+	release chan struct{}
+}
+
+func (o ordersOnly) OpenObligations(context.Context, ports.AccountID) ([]ports.Obligation, error) {
+	<-o.release // a call to the host's database, ignoring its context
+	return nil, nil
+}
+
+func (ordersOnly) InProcess() bool { return false }
+
+// TestEvaluate_EmbeddedNotApplicableOverridingACheckerRunsOnAWorker: the
+// rule over a type that embeds NotApplicable and declares its own
+// InProcess runs on a worker, so Evaluate returns at the deadline.
+func TestEvaluate_EmbeddedNotApplicableOverridingACheckerRunsOnAWorker(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	defer close(release)
+	rule := cancellation.DefaultRules(cancellation.Checkers{Orders: ordersOnly{release: release}})[0]
+	require.False(t, rule.(ports.InProcess).InProcess())
+	const timeout = 30 * time.Millisecond
+	began := time.Now()
+	rep := cancellation.RuleSet{Rules: []cancellation.Rule{rule}, Timeout: timeout}.Evaluate(t.Context(), ports.Account{ID: "acct-orders-only"}, t0)
+	require.Less(t, time.Since(began), 20*timeout, "Evaluate returned at the deadline")
+	f, ok := rep.Finding(cancellation.RuleOpenObligations)
+	require.True(t, ok)
+	require.Contains(t, f.Error, "did not answer")
+}
