@@ -467,18 +467,19 @@ func TestEvaluate_InProcessRulePastTheDeadlineBeforeTheContextSaysSo(t *testing.
 	const late, next, hangs = "lagging-deadline-late", "lagging-deadline-next", "lagging-deadline-hangs"
 	cancellation.ForgetSlowRules(late, next, hangs)
 	g := &onGoroutines{}
-	const within = 20 * time.Millisecond
+	// The deadline leaves a loaded machine time to start the late rule.
+	deadline := time.Now().Add(200 * time.Millisecond)
 	release := make(chan struct{})
 	defer close(release)
 	rules := []cancellation.Rule{
 		sayRule{recordingRule(g, late, func(context.Context) error {
-			time.Sleep(2 * within) // past the deadline, which ctx does not tell
+			time.Sleep(time.Until(deadline) + 20*time.Millisecond) // past the deadline, which ctx does not tell
 			return nil
 		}), yes},
 		sayRule{recordingRule(g, next, nil), yes},
 		recordingRule(g, hangs, func(context.Context) error { <-release; return nil }), // on a worker
 	}
-	ctx := laggingDeadline{t.Context(), time.Now().Add(within)}
+	ctx := laggingDeadline{t.Context(), deadline}
 	done := make(chan cancellation.Report, 1)
 	go func() {
 		done <- cancellation.RuleSet{Rules: rules, Timeout: time.Minute}.Evaluate(ctx, ports.Account{ID: "acct-lagging"}, t0)
