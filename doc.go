@@ -72,10 +72,11 @@
 // deadline for the set, at the latency of the slowest, and fails closed.
 // Rules over ports that answer in process ([ports.InProcess]: the memory
 // Platform without latency, [NotApplicable]) run one after another on the
-// caller's goroutine, with no hand-off; the others run on goroutines of
-// their own, side by side when they are slow. An in-process rule that
-// hangs holds up the caller until it returns, which is the deadline for a
-// rule that honours its context, and is reported as not answered. A
+// caller's goroutine, with no hand-off, unless they were slow the last
+// time; the others run on goroutines of their own, side by side when they
+// are slow. An in-process rule that hangs holds up the caller until it
+// returns, which is the deadline for a rule that honours its context, and
+// is reported as not answered. A
 // checker that fails yields a blocked finding with the code
 // [FindingCheckerUnavailable] and the remedy "try again later", which
 // decides nothing: the Service returns an [UnavailableError]

@@ -203,7 +203,9 @@ func (r Report) clone() Report {
 //
 // A rule that answers in the caller's process without blocking may also
 // implement [ports.InProcess], as the default rules do over ports that
-// do: RuleSet.Evaluate then runs it on the caller's goroutine.
+// do: RuleSet.Evaluate then runs it on the caller's goroutine (unless it
+// was slow the last time), where it holds the caller until it returns,
+// even past the deadline if it ignores ctx.
 type Rule interface {
 	Name() string
 	Check(ctx context.Context, acct ports.Account) (Finding, error)
@@ -315,7 +317,9 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 		}
 	}
 	ev.runOnCaller()
-	if ev.queued > 0 {
+	// A rule on the caller may have held it past the deadline, which ctx
+	// may not tell yet: then no worker starts and nothing is waited for.
+	if ev.queued > 0 && ev.over(time.Now()) == nil {
 		if ev.caller {
 			// The caller's place under Concurrency is free for a worker.
 			ev.mu.Lock()
@@ -329,6 +333,10 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 		}
 	}
 	findings, answers := ev.close()
+	over := ev.over(time.Now()) // why rules did not answer, if some did not
+	if over == nil {
+		over = context.DeadlineExceeded // cannot be: all answered
+	}
 	for i := range answers {
 		a := &answers[i] // a worker may still start the rule: no copy
 		latency := a.latency
@@ -341,7 +349,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 				what = "answer"
 				markRule(ev.names[i], slowRule(ev.names[i]), time.Since(began))
 			}
-			findings[i] = finding(ev.names[i], ruleResult{err: fmt.Errorf("rule did not %s within %v: %w", what, timeout, ctx.Err())})
+			findings[i] = finding(ev.names[i], ruleResult{err: fmt.Errorf("rule did not %s within %v: %w", what, timeout, over)})
 			// A rule on the caller may have held it past the deadline: the
 			// evaluation gave up on the rule at the deadline.
 			latency = min(time.Since(began), timeout)

@@ -87,7 +87,10 @@ var (
 )
 
 // InProcess implements [ports.InProcess]: NotApplicable answers nothing at
-// once, so its rules run on the caller's goroutine.
+// once, so its rules run on the caller's goroutine. A type that embeds
+// NotApplicable (for the methods it does not need) inherits it: if it
+// overrides one with a call that may block, it must declare its own
+// InProcess returning false (see [ports.InProcess]).
 func (NotApplicable) InProcess() bool { return true }
 
 // OpenObligations returns nothing.

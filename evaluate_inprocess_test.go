@@ -359,7 +359,8 @@ func TestEvaluate_InProcessRuleDoesNotExceedConcurrencyWhileSpreading(t *testing
 // evaluation runs the late rule on a worker, as it was slow.
 func TestEvaluate_InProcessRulePastTheDeadline(t *testing.T) {
 	t.Parallel()
-	const timeout = 50 * time.Millisecond
+	// Long enough for a loaded machine to start the rules on the caller.
+	const timeout = 100 * time.Millisecond
 	const late, next = "past-deadline-late", "past-deadline-next"
 	cancellation.ForgetSlowRules(late, next)
 	g := &onGoroutines{}
@@ -384,12 +385,13 @@ func TestEvaluate_InProcessRulePastTheDeadline(t *testing.T) {
 	lateFinding, ok := rep.Finding(late)
 	require.True(t, ok)
 	require.Equal(t, cancellation.OutcomeBlocked, lateFinding.Outcome)
-	require.Contains(t, lateFinding.Error, "did not answer within 50ms")
+	require.Contains(t, lateFinding.Error, "did not answer within 100ms")
 	nextFinding, ok := rep.Finding(next)
 	require.True(t, ok)
-	require.Contains(t, nextFinding.Error, "did not start within 50ms")
+	require.Contains(t, nextFinding.Error, "did not start within 100ms")
 
 	wait.Store(0)
+	rs.Timeout = time.Minute // where the rules run, not the deadline, is under test
 	rep = rs.Evaluate(t.Context(), ports.Account{ID: "acct-late"}, t0)
 	require.Equal(t, cancellation.OutcomePass, rep.Outcome, "%+v", rep.Blocked())
 	require.NotEqual(t, me, g.on(late), "slow last time: on a worker")
@@ -411,6 +413,7 @@ func TestEvaluate_InProcessRulePastTheDeadline(t *testing.T) {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		require.Contains(t, rec.got, late)
+		require.Contains(t, rec.got, next, "without it the bound on next below holds for nothing")
 		require.LessOrEqual(t, rec.got[late], timeout, "latency capped at the deadline")
 		require.LessOrEqual(t, rec.got[next], timeout, "latency capped at the deadline")
 	})
@@ -442,4 +445,168 @@ func TestEvaluate_TypedNilPortInCheckers(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, cancellation.OutcomeBlocked, orders.Outcome)
 	require.Equal(t, cancellation.FindingCheckerUnavailable, orders.Code)
+}
+
+// laggingDeadline is a context whose deadline has passed before its Done
+// channel is closed and its Err says so, as a context.WithTimeout's does
+// for a moment: its timer cancels it on a goroutine of its own, which a
+// loaded machine may run after the caller wakes up past the deadline. Here
+// the moment lasts until the test ends.
+type laggingDeadline struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c laggingDeadline) Deadline() (time.Time, bool) { return c.deadline, true }
+
+// TestEvaluate_InProcessRulePastTheDeadlineBeforeTheContextSaysSo: a rule
+// on the caller that returns past the deadline did not answer, the rules
+// after it do not start, and Evaluate does not wait for a rule on a
+// worker, even while the context does not say yet that the deadline
+// passed.
+func TestEvaluate_InProcessRulePastTheDeadlineBeforeTheContextSaysSo(t *testing.T) {
+	t.Parallel()
+	const late, next, hangs = "lagging-deadline-late", "lagging-deadline-next", "lagging-deadline-hangs"
+	cancellation.ForgetSlowRules(late, next, hangs)
+	g := &onGoroutines{}
+	// The deadline leaves a loaded machine time to start the late rule.
+	deadline := time.Now().Add(200 * time.Millisecond)
+	release := make(chan struct{})
+	defer close(release)
+	rules := []cancellation.Rule{
+		sayRule{recordingRule(g, late, func(context.Context) error {
+			time.Sleep(time.Until(deadline) + 20*time.Millisecond) // past the deadline, which ctx does not tell
+			return nil
+		}), yes},
+		sayRule{recordingRule(g, next, nil), yes},
+		recordingRule(g, hangs, func(context.Context) error { <-release; return nil }), // on a worker
+	}
+	ctx := laggingDeadline{t.Context(), deadline}
+	done := make(chan cancellation.Report, 1)
+	go func() {
+		done <- cancellation.RuleSet{Rules: rules, Timeout: time.Minute}.Evaluate(ctx, ports.Account{ID: "acct-lagging"}, t0)
+	}()
+	var rep cancellation.Report
+	select {
+	case rep = <-done:
+	case <-time.After(5 * time.Second):
+		require.FailNow(t, "Evaluate waited for the rule on a worker past the deadline")
+	}
+	require.Equal(t, cancellation.OutcomeBlocked, rep.Outcome)
+	hung, ok := rep.Finding(hangs)
+	require.True(t, ok)
+	// Whether its worker started it by then depends on the machine's load.
+	require.Contains(t, hung.Error, context.DeadlineExceeded.Error())
+	lateFinding, ok := rep.Finding(late)
+	require.True(t, ok)
+	require.Contains(t, lateFinding.Error, "did not answer")
+	require.Contains(t, lateFinding.Error, context.DeadlineExceeded.Error())
+	require.Zero(t, g.on(next), "the rule after it did not start")
+	nextFinding, ok := rep.Finding(next)
+	require.True(t, ok)
+	require.Contains(t, nextFinding.Error, "did not start")
+	require.Contains(t, nextFinding.Error, context.DeadlineExceeded.Error())
+}
+
+// hostPlatform is a host's port that embeds the memory Platform and
+// overrides one checker with a call that blocks, ignoring its context.
+type hostPlatform struct {
+	*memory.Platform
+	release chan struct{}
+}
+
+func (h hostPlatform) OpenObligations(context.Context, ports.AccountID) ([]ports.Obligation, error) {
+	<-h.release
+	return nil, nil
+}
+
+// safeHostPlatform declares, as ports.InProcess asks, that it may block.
+type safeHostPlatform struct{ hostPlatform }
+
+func (safeHostPlatform) InProcess() bool { return false }
+
+// TestEvaluate_EmbeddedPlatformInheritsInProcess: a type that embeds the
+// memory Platform says it answers in process, though it overrides a
+// checker with a call that blocks; declaring its own InProcess, as
+// ports.InProcess and Platform.InProcess say it must, puts the rule over
+// it back on a worker, and Evaluate returns at the deadline.
+func TestEvaluate_EmbeddedPlatformInheritsInProcess(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	defer close(release)
+	host := hostPlatform{memory.NewPlatform(), release}
+	require.True(t, host.InProcess(), "inherited: the hazard the docs name")
+
+	safe := safeHostPlatform{host}
+	rule := cancellation.DefaultRules(cancellation.Checkers{Orders: safe})[0]
+	require.Equal(t, cancellation.RuleOpenObligations, rule.Name())
+	require.False(t, rule.(ports.InProcess).InProcess(), "a rule over the overriding type is not in process")
+	const timeout = 30 * time.Millisecond
+	began := time.Now()
+	rep := cancellation.RuleSet{Rules: []cancellation.Rule{rule}, Timeout: timeout}.Evaluate(t.Context(), ports.Account{ID: "acct-host"}, t0)
+	require.Less(t, time.Since(began), 20*timeout, "Evaluate returned at the deadline")
+	f, ok := rep.Finding(cancellation.RuleOpenObligations)
+	require.True(t, ok)
+	require.Contains(t, f.Error, "did not answer")
+}
+
+// TestEvaluate_InProcessRulesAllocateLittle: evaluating the nine default
+// rules over ports that answer in process allocates the context's timer
+// and cancellation, one evaluation (which keeps the rules' bookkeeping
+// inline) and its findings: no worker, no channel, no timer of its own. Not parallel: AllocsPerRun
+// counts every goroutine's allocations.
+func TestEvaluate_InProcessRulesAllocateLittle(t *testing.T) {
+	na := cancellation.NotApplicable{}
+	rules := cancellation.DefaultRules(cancellation.Checkers{Orders: na, Balances: na, Authorizations: na,
+		SubUsers: na, APIKeys: na, Data: na, Complaints: na, Matters: na})
+	var names []string
+	for _, r := range rules {
+		names = append(names, r.Name())
+	}
+	cancellation.ForgetSlowRules(names...)
+	t.Cleanup(func() { cancellation.ForgetSlowRules(names...) })
+	rs := cancellation.RuleSet{Rules: rules}
+	acct := ports.Account{ID: "acct-allocs"}
+	ctx := context.Background()
+	// The least of a few runs: an idle worker of another test may
+	// allocate meanwhile.
+	least := 1e9
+	for range 5 {
+		least = min(least, testing.AllocsPerRun(100, func() { rs.Evaluate(ctx, acct, t0) }))
+	}
+	// context.WithTimeout: about 4 (Go 1.26); the evaluation 1; findings 1.
+	require.LessOrEqual(t, least, 7.0, "allocations per Evaluate of nine in-process rules")
+}
+
+// ordersOnly embeds NotApplicable for the checkers it does not need and
+// overrides one with a call that may block, declaring, as
+// NotApplicable.InProcess says it must, that it is not in process.
+type ordersOnly struct {
+	cancellation.NotApplicable
+	release chan struct{}
+}
+
+func (o ordersOnly) OpenObligations(context.Context, ports.AccountID) ([]ports.Obligation, error) {
+	<-o.release // a call to the host's database, ignoring its context
+	return nil, nil
+}
+
+func (ordersOnly) InProcess() bool { return false }
+
+// TestEvaluate_EmbeddedNotApplicableOverridingACheckerRunsOnAWorker: the
+// rule over a type that embeds NotApplicable and declares its own
+// InProcess runs on a worker, so Evaluate returns at the deadline.
+func TestEvaluate_EmbeddedNotApplicableOverridingACheckerRunsOnAWorker(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	defer close(release)
+	rule := cancellation.DefaultRules(cancellation.Checkers{Orders: ordersOnly{release: release}})[0]
+	require.False(t, rule.(ports.InProcess).InProcess())
+	const timeout = 30 * time.Millisecond
+	began := time.Now()
+	rep := cancellation.RuleSet{Rules: []cancellation.Rule{rule}, Timeout: timeout}.Evaluate(t.Context(), ports.Account{ID: "acct-orders-only"}, t0)
+	require.Less(t, time.Since(began), 20*timeout, "Evaluate returned at the deadline")
+	f, ok := rep.Finding(cancellation.RuleOpenObligations)
+	require.True(t, ok)
+	require.Contains(t, f.Error, "did not answer")
 }

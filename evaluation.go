@@ -17,12 +17,13 @@ const inlineRules = 16
 // evaluation is one RuleSet.Evaluate: where each rule runs, and the
 // answers its workers and the caller collect.
 type evaluation struct {
-	ctx     context.Context // the evaluation's, with its deadline
-	rules   []Rule
-	acct    ports.Account
-	timeout time.Duration
-	began   time.Time
-	limit   int // Concurrency
+	ctx      context.Context // the evaluation's, with its deadline
+	deadline time.Time       // ctx's: past it, ctx may not say so yet
+	rules    []Rule
+	acct     ports.Account
+	timeout  time.Duration
+	began    time.Time
+	limit    int // Concurrency
 
 	// names and order are set before any worker starts, and read only
 	// after. order holds the rules for workers, those slow last time first
@@ -66,7 +67,8 @@ type ruleAnswer struct {
 // and order must hold every rule exactly once.
 func newEvaluation(ctx context.Context, rules []Rule, acct ports.Account, timeout time.Duration, began time.Time, limit int) *evaluation {
 	n := len(rules)
-	ev := &evaluation{ctx: ctx, rules: rules, acct: acct, timeout: timeout, began: began, limit: limit, left: n, findings: make([]Finding, n)}
+	deadline, _ := ctx.Deadline() // set: ctx is a context.WithTimeout
+	ev := &evaluation{ctx: ctx, deadline: deadline, rules: rules, acct: acct, timeout: timeout, began: began, limit: limit, left: n, findings: make([]Finding, n)}
 	if n <= inlineRules {
 		ev.names, ev.order, ev.answers = ev.inline.names[:n], ev.inline.order[:n], ev.inline.answers[:n]
 	} else {
@@ -120,11 +122,26 @@ func inProcess(x any) (ok bool) {
 	return p.InProcess()
 }
 
+// over returns why the evaluation is over at now, or nil while it is not.
+// Past the deadline it is over even while ctx does not say so yet: a
+// context's timer cancels it on a goroutine of its own, which a loaded
+// machine may run after a rule on the caller returned past the deadline,
+// and that rule must not count as answered nor the next start.
+func (ev *evaluation) over(now time.Time) error {
+	if err := ev.ctx.Err(); err != nil {
+		return err
+	}
+	if !now.Before(ev.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
 // run runs the rule order[k] and records its answer; t0 is when it was
 // taken. It returns when the rule answered.
 func (ev *evaluation) run(k int, t0 time.Time) time.Time {
 	i := ev.order[k]
-	if err := ev.ctx.Err(); err != nil {
+	if err := ev.over(t0); err != nil {
 		// Past the deadline, which a rule before it on the caller may
 		// have overrun: the evaluation gave up on the rule at the deadline.
 		f := finding(ev.names[i], ruleResult{err: fmt.Errorf("rule did not start within %v: %w", ev.timeout, err)})
@@ -135,7 +152,7 @@ func (ev *evaluation) run(k int, t0 time.Time) time.Time {
 	res := checkRule(ev.ctx, ev.rules[i], ev.acct)
 	t1 := time.Now()
 	markRule(ev.names[i], k < ev.slow, t1.Sub(t0))
-	if ev.ctx.Err() != nil {
+	if ev.over(t1) != nil {
 		return t1 // answered past the deadline: did not answer
 	}
 	ev.put(i, finding(ev.names[i], res), t1.Sub(ev.began))

@@ -94,6 +94,14 @@ type MatterChecker interface {
 // metrics, retries) must not forward it unless what it adds cannot block
 // either. InProcess itself must not block and must be safe for concurrent
 // use.
+//
+// InProcess speaks for every method of the port, and Go promotes it with
+// the others: a type that embeds a port implementing it (a
+// *memory.Platform, say) says it answers in process too, even where it
+// overrides a method with one that calls a database or a service. Such a
+// type must declare its own InProcess, returning false, or the rules over
+// the overriding method run on the caller's goroutine, where a call that
+// ignores its context holds the caller past RuleSet.Timeout.
 type InProcess interface {
 	InProcess() bool
 }

@@ -256,6 +256,12 @@ func (p *Platform) SetLatency(d time.Duration) *Platform {
 // caller's process, holding its mutex only to copy what it returns, unless
 // SetLatency made its calls wait; it reports true while the latency is 0.
 // Injected outages and failures answer at once, and do not change it.
+//
+// A type that embeds *Platform inherits InProcess: if it overrides a
+// checker with a call that may block (a database, a service), it must
+// declare its own InProcess returning false, or the rule over that
+// checker runs on the caller's goroutine, where a call that ignores its
+// context holds the caller past the rules' deadline.
 func (p *Platform) InProcess() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()

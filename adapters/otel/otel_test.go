@@ -277,6 +277,11 @@ func TestWrapPorts_LeavesNotApplicableAsItIs(t *testing.T) {
 	require.Equal(t, cancellation.NotApplicable{}, cfg.Checkers.SubUsers)
 	require.Equal(t, &cancellation.NotApplicable{}, cfg.Checkers.APIKeys)
 	require.NotEqual(t, platform, cfg.Checkers.Orders, "the other checkers are traced")
+	for name, c := range map[string]any{"Orders": cfg.Checkers.Orders, "Balances": cfg.Checkers.Balances, "Authorizations": cfg.Checkers.Authorizations,
+		"Data": cfg.Checkers.Data, "Complaints": cfg.Checkers.Complaints, "Matters": cfg.Checkers.Matters} {
+		_, inProcess := c.(ports.InProcess)
+		require.False(t, inProcess, "%s: a traced port may block on its exporter, and does not say it is in process", name)
+	}
 	rep := cancellation.RuleSet{Rules: cancellation.DefaultRules(cfg.Checkers)}.Evaluate(t.Context(), ports.Account{ID: "acct-na"}, time.Now())
 	for _, rule := range []string{cancellation.RuleSubUsers, cancellation.RuleAPIKeys} {
 		f, ok := rep.Finding(rule)
