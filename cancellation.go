@@ -655,21 +655,34 @@ func (r *Request) AppendBinary(b []byte) ([]byte, error) {
 // is an intact chain. A failure wraps ErrCorrupt. Keyed hashes are checked
 // by the Service, which holds the keys.
 func (r *Request) UnmarshalBinary(b []byte) error {
+	return r.unmarshalInPlace(func(d *requestData) error { return unmarshalJSON(b, d) })
+}
+
+// UnmarshalString is UnmarshalBinary of s's bytes, for a Store whose
+// database driver hands it text: it decodes s without copying it, so
+// the request's strings share s's memory (s is immutable) and keep it
+// alive while they live.
+func (r *Request) UnmarshalString(s string) error {
+	return r.unmarshalInPlace(func(d *requestData) error { return unmarshalJSONString(s, d) })
+}
+
+// unmarshalInPlace decodes into r by decode and validates the result.
+func (r *Request) unmarshalInPlace(decode func(*requestData) error) error {
 	// Decoded in place, not into a copy: a request is a large value. The
 	// old value comes back on error.
 	old := *r
 	*r = Request{}
-	if err := r.unmarshalBinary(b); err != nil {
+	if err := r.unmarshalData(decode); err != nil {
 		*r = old
 		return err
 	}
 	return nil
 }
 
-// unmarshalBinary is UnmarshalBinary into r, which is zero.
-func (r *Request) unmarshalBinary(b []byte) error {
+// unmarshalData is unmarshalInPlace into r, which is zero.
+func (r *Request) unmarshalData(decode func(*requestData) error) error {
 	d := &r.d
-	if err := unmarshalJSON(b, d); err != nil {
+	if err := decode(d); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	switch {

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The storage encoding of requests and events is the JSON that
@@ -477,8 +478,21 @@ func decPlanFor(t reflect.Type) *plan[decFunc] { return planOf(&decPlans, t, com
 // unmarshalJSON is json.Unmarshal(data, v) for v a pointer to a zero
 // value.
 func unmarshalJSON(data []byte, v any) error {
+	return decodeJSON(newDecoder(data), v, func() []byte { return data })
+}
+
+// unmarshalJSONString is unmarshalJSON of s's bytes, without copying
+// them: the strings decoded without escapes are substrings of s.
+func unmarshalJSONString(s string, v any) error {
+	return decodeJSON(newStringDecoder(s), v, func() []byte { return []byte(s) })
+}
+
+// decodeJSON decodes d's document into v, a pointer to a zero value, by
+// the generated codec or the plan, or else by encoding/json from the
+// bytes data returns.
+func decodeJSON(d decoder, v any, data func() []byte) error {
+	start := d
 	if g := generated.Load(); g != nil {
-		d := newDecoder(data)
 		d.ws()
 		ok, err := g.dec(&d, v)
 		if ok {
@@ -486,12 +500,12 @@ func unmarshalJSON(data []byte, v any) error {
 				return nil
 			}
 			reflect.ValueOf(v).Elem().SetZero()
-			return json.Unmarshal(data, v)
+			return json.Unmarshal(data(), v)
 		}
+		d = start
 	}
 	rv := reflect.ValueOf(v)
 	if p := decPlanFor(rv.Type().Elem()); p.ok {
-		d := newDecoder(data)
 		d.ws()
 		if err := p.f(&d, rv.Elem()); err == nil {
 			if d.ws(); d.i == len(d.b) {
@@ -500,7 +514,7 @@ func unmarshalJSON(data []byte, v any) error {
 		}
 		rv.Elem().SetZero()
 	}
-	return json.Unmarshal(data, v)
+	return json.Unmarshal(data(), v)
 }
 
 // decoder reads one JSON document.
@@ -518,6 +532,12 @@ type decoder struct {
 // newDecoder returns a decoder of data, which it does not keep: the
 // strings it decodes are copies.
 func newDecoder(data []byte) decoder { return decoder{b: data, s: string(data)} }
+
+// newStringDecoder returns a decoder of s that reads s's own bytes: b is
+// a view of them, which the decoder only reads (strings are immutable).
+func newStringDecoder(s string) decoder {
+	return decoder{b: unsafe.Slice(unsafe.StringData(s), len(s)), s: s}
+}
 
 func (d *decoder) ws() {
 	for d.i < len(d.b) {

@@ -167,6 +167,12 @@ func decodeBoth[T any](t *testing.T, data []byte) (planned bool) {
 	if (gerr == nil) != (werr == nil) || (werr == nil && !reflect.DeepEqual(got, want)) {
 		t.Fatalf("decoding\n%s\ncodec gave %+v (%v)\nencoding/json gives %+v (%v)", data, got, gerr, want, werr)
 	}
+	// From a string, without a copy: the same.
+	var fromString T
+	serr := unmarshalJSONString(string(data), &fromString)
+	if (serr == nil) != (werr == nil) || (werr == nil && !reflect.DeepEqual(fromString, want)) {
+		t.Fatalf("decoding\n%s\nfrom a string the codec gave %+v (%v)\nencoding/json gives %+v (%v)", data, fromString, serr, want, werr)
+	}
 	// The generated codec, directly: where it decodes the document
 	// itself, its value is encoding/json's.
 	generatedOK := true

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unsafe"
 )
 
 var regenerateCodec = flag.Bool("regenerate-codec", false, "write codec_gen.go from the types (go generate runs it)")
@@ -589,5 +590,60 @@ func TestUnmarshalBinaryChangesNothingOnError(t *testing.T) {
 		if !reflect.DeepEqual(r, want) {
 			t.Fatalf("decoding %.60s failed and changed the request:\n%+v\nwant\n%+v", bad, r, want)
 		}
+	}
+}
+
+// TestUnmarshalStringIsUnmarshalBinaryWithoutACopy holds UnmarshalString
+// to its doc: the request, or the error, UnmarshalBinary gives for the
+// same bytes, nothing changed on error, and strings that share s's
+// memory (it was not copied).
+func TestUnmarshalStringIsUnmarshalBinaryWithoutACopy(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("testdata/approved-request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	for _, s := range []string{
+		doc,
+		// An escape, an unknown key and a key out of order: the slower
+		// paths and encoding/json's.
+		strings.Replace(doc, `"state":"`, `"note":"a\"b\u00e9","state":"`, 1),
+		strings.Replace(doc, `{`, `{"unknown":[1,{"x":null}],`, 1),
+		string(raw[:len(raw)/2]),
+		strings.Replace(doc, `"state":"`, `"state":"x`, 1),
+		`{"id":"can_1","account":"a","state":"started","version":1}`,
+		`{"id":"can_1"}`,
+		``,
+	} {
+		var fromBytes, fromString Request
+		errB := fromBytes.UnmarshalBinary([]byte(s))
+		errS := fromString.UnmarshalString(s)
+		if (errB == nil) != (errS == nil) || (errB != nil && errB.Error() != errS.Error()) {
+			t.Fatalf("decoding %.60s: UnmarshalString says %v, UnmarshalBinary %v", s, errS, errB)
+		}
+		if !reflect.DeepEqual(fromString, fromBytes) {
+			t.Fatalf("decoding %.60s: UnmarshalString gave\n%+v\nUnmarshalBinary\n%+v", s, fromString, fromBytes)
+		}
+	}
+
+	var r Request
+	if err := r.UnmarshalString(doc); err != nil {
+		t.Fatal(err)
+	}
+	start := uintptr(unsafe.Pointer(unsafe.StringData(doc)))
+	id := uintptr(unsafe.Pointer(unsafe.StringData(r.ID())))
+	if id < start || id >= start+uintptr(len(doc)) {
+		t.Fatal("the request's id is a copy, not a substring of the document it was decoded from")
+	}
+
+	r.headOK = &Service{}
+	want := r
+	want.d = r.Clone().d
+	if err := r.UnmarshalString(doc[:len(doc)/2]); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("decoding half a document: %v, want ErrCorrupt", err)
+	}
+	if !reflect.DeepEqual(r, want) {
+		t.Fatal("decoding half a document failed and changed the request")
 	}
 }

@@ -140,8 +140,8 @@ type row struct {
 	failingSince       sql.NullInt64
 	settledAt          sql.NullInt64
 	// data is a string, not bytes: it is scanned, bound as text,
-	// compared with the cache's and kept there without a copy (only
-	// decoding copies it, as UnmarshalBinary takes bytes).
+	// compared with the cache's, kept there and decoded
+	// (Request.UnmarshalString) without a copy.
 	data       string
 	kind       string
 	claimBy    sql.NullString
@@ -199,7 +199,7 @@ func encode(r *cancellation.Request) (row, error) {
 
 func decode(id, account, state string, version int64, data string) (*cancellation.Request, error) {
 	r := new(cancellation.Request)
-	if err := r.UnmarshalBinary([]byte(data)); err != nil {
+	if err := r.UnmarshalString(data); err != nil {
 		if !errors.Is(err, cancellation.ErrCorrupt) {
 			err = fmt.Errorf("%w: %w", cancellation.ErrCorrupt, err)
 		}
