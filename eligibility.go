@@ -294,7 +294,8 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	}
 	n := len(rs.Rules)
 	parent, began := ctx, time.Now()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	// A lazy deadline: rules that answer at once never start its timer.
+	ctx, cancel := withLazyDeadline(ctx, began.Add(timeout))
 	defer cancel()
 	ev := newEvaluation(ctx, rs.Rules, acct, timeout, began, limit)
 	if ev.queued > 0 {
@@ -348,6 +349,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 		}
 		rs.hooks.rule(parent, findings[i], latency)
 	}
+	ev.release()
 	rep := Report{Account: acct.ID, At: now, Outcome: OutcomePass, Findings: findings}
 	if len(findings) == 0 {
 		rep.Outcome = OutcomeBlocked

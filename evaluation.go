@@ -60,13 +60,29 @@ type ruleAnswer struct {
 	started atomic.Bool
 }
 
+// evaluations holds evaluations for reuse: one whose every rule ran on the
+// caller is referred to by nothing once Evaluate returns (no worker, no
+// timer), and its kilobyte is used again rather than collected.
+var evaluations = sync.Pool{New: func() any { return new(evaluation) }}
+
+// release returns ev for reuse, when no worker was started: its findings
+// are the report's, and are not reused.
+func (ev *evaluation) release() {
+	if ev.queued > 0 {
+		return // a worker or the spread may still hold it
+	}
+	*ev = evaluation{}
+	evaluations.Put(ev)
+}
+
 // newEvaluation names the rules and decides, once, where each runs:
 // whether a rule was slow last time, or is in process, is read once, as
 // another evaluation may change the first meanwhile and a port the second,
 // and order must hold every rule exactly once.
 func newEvaluation(ctx context.Context, rules []Rule, acct ports.Account, timeout time.Duration, began time.Time, limit int) *evaluation {
 	n := len(rules)
-	ev := &evaluation{ctx: ctx, rules: rules, acct: acct, timeout: timeout, began: began, limit: limit, left: n, findings: make([]Finding, n)}
+	ev := evaluations.Get().(*evaluation)
+	*ev = evaluation{ctx: ctx, rules: rules, acct: acct, timeout: timeout, began: began, limit: limit, left: n, findings: make([]Finding, n)}
 	if n <= inlineRules {
 		ev.names, ev.order, ev.answers = ev.inline.names[:n], ev.inline.order[:n], ev.inline.answers[:n]
 	} else {
