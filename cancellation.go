@@ -699,8 +699,8 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 // Clone returns a copy of r that neither a change to r nor one to the copy
 // affects: what a change may alter is copied, and what is never altered
 // once recorded (sealed events and their data, the eligibility report,
-// the confirmation, the decision, an effect's notification data) is
-// shared.
+// the confirmation, the decision, an effect's notification, event and
+// identifiers) is shared.
 func (r *Request) Clone() *Request {
 	c := &Request{d: r.d, stored: r.stored, sealed: r.sealed, headOK: r.headOK}
 	// The eligibility report, the confirmation, the decision and the
@@ -721,10 +721,10 @@ func (r *Request) Clone() *Request {
 	}
 	c.d.Return = r.d.Return.clone()
 	c.d.StaffClosure = r.d.StaffClosure.clone()
-	c.d.Effects = make([]Effect, len(r.d.Effects))
-	for i, e := range r.d.Effects {
-		c.d.Effects[i] = copyEffect(e)
-	}
+	// An effect's notification, event and identifiers are replaced whole
+	// when they change (see withNotification), never written in place:
+	// the copies share them, and copy only the effects' own fields.
+	c.d.Effects = slices.Clone(r.d.Effects)
 	// Reached is replaced whole when it changes (see move), never written
 	// in place: the copies share it.
 	if r.d.ErasureExtension != nil {
@@ -747,23 +747,16 @@ func cloneConfirmation(c Confirmation) Confirmation {
 	return c
 }
 
-// copyEffect copies e for a copy of its request: the notification and
-// event are copied, so that either copy can change them, but their data
-// (a map, bytes) is shared, since it is never changed in place once the
-// effect is recorded; what leaves the request (accessors, ports) is
-// deep-copied with cloneEffect or at the port.
-func copyEffect(e Effect) Effect {
-	if e.Notification != nil {
-		n := *e.Notification
-		n.Attachments = slices.Clone(n.Attachments)
-		e.Notification = &n
-	}
-	if e.Event != nil {
-		ev := *e.Event
-		e.Event = &ev
-	}
-	e.Identifiers = slices.Clone(e.Identifiers)
-	return e
+// withNotification replaces e's notification with a copy that change has
+// altered: copies of the request share an effect's notification (see
+// Clone), so it is never changed in place once recorded. The copy's
+// attachments are its own to append to. What leaves the request
+// (accessors, ports) is deep-copied with cloneEffect or at the port.
+func (e *Effect) withNotification(change func(n *ports.Notification)) {
+	n := *e.Notification
+	n.Attachments = slices.Clip(n.Attachments)
+	change(&n)
+	e.Notification = &n
 }
 
 func cloneEffect(e Effect) Effect {

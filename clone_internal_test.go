@@ -5,12 +5,16 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/accountkit/cancellation/ports"
 )
 
 // TestClone_CopiesChangeIndependently: a copy shares what is never changed
-// once recorded (sealed events, Reached until it changes); a change to
-// either copy (a new event, sealed, and a move to another state) leaves
-// the other's stored form and history as they were.
+// once recorded (sealed events, Reached until it changes, effects'
+// notifications, events and identifiers); a change to either copy (a new
+// event, sealed, a move to another state, an effect delivered and a
+// receipt attached) leaves the other's stored form and history as they
+// were.
 func TestClone_CopiesChangeIndependently(t *testing.T) {
 	t.Parallel()
 	key := &HistoryKey{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32)}
@@ -80,6 +84,59 @@ func TestClone_CopiesChangeIndependently(t *testing.T) {
 		}
 		if err := VerifyHistory(r.History(), *key); err != nil {
 			t.Errorf("the original's history: %v", err)
+		}
+	})
+	// Effects share their notification, event and identifiers: changing
+	// them in either copy (a delivery dropping the address and the
+	// event's data, the receipt attached) replaces them there only.
+	withEffects := func() *Request {
+		r := fresh()
+		attach := make([]ports.Attachment, 1, 4) // room to append in place
+		attach[0] = ports.Attachment{Filename: "a.txt"}
+		r.d.Effects = []Effect{
+			{Key: "n", Kind: EffectNotify, Notification: &ports.Notification{To: "x@example.com", Template: "t", Data: map[string]string{"k": "v"}, Attachments: attach}},
+			{Key: "e", Kind: EffectPublishEvent, Event: &ports.CloudEvent{ID: "e", Data: []byte(`{"a":1}`)}},
+			{Key: "i", Kind: EffectKeepIdentifiers, Identifiers: []IdentifierHash{{Hash: "h"}}},
+		}
+		return r
+	}
+	deliver := func(r *Request, file string) {
+		for i := range r.d.Effects {
+			dropDeliveredData(&r.d.Effects[i])
+		}
+		r.d.Effects[0].withNotification(func(n *ports.Notification) {
+			n.Attachments = append(n.Attachments, ports.Attachment{Filename: file})
+		})
+		r.d.Effects[0].Attempts++
+	}
+	for _, which := range []string{"copy", "original"} {
+		t.Run("changing the effects of the "+which, func(t *testing.T) {
+			t.Parallel()
+			r := withEffects()
+			c := r.Clone()
+			changed, kept := c, r
+			if which == "original" {
+				changed, kept = r, c
+			}
+			want, _ := snapshot(t, kept)
+			deliver(changed, "receipt.jws")
+			if got, _ := snapshot(t, kept); !bytes.Equal(got, want) {
+				t.Errorf("the other copy's effects changed:\n got %s\nwant %s", got, want)
+			}
+			n := changed.d.Effects[0].Notification
+			if n.To != "" || len(n.Attachments) != 2 || changed.d.Effects[1].Event.Data != nil {
+				t.Errorf("the changed copy's effects did not change: %+v", changed.d.Effects)
+			}
+		})
+	}
+	t.Run("attaching to both", func(t *testing.T) {
+		t.Parallel()
+		r := withEffects()
+		c := r.Clone()
+		deliver(r, "r.jws")
+		deliver(c, "c.jws")
+		if got := r.d.Effects[0].Notification.Attachments[1].Filename; got != "r.jws" {
+			t.Errorf("the copy's attachment overwrote the original's: %s", got)
 		}
 	})
 	t.Run("unsealed events are copied", func(t *testing.T) {
