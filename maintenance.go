@@ -188,10 +188,13 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 	var done, failed int
 	for round := 0; round < 4; round++ {
 		now := s.now()
-		var mine []Effect
-		for _, e := range r.d.Effects {
-			if e.open() && e.LeaseOwner == s.instance && now.Before(e.LeaseUntil) && !r.effectWaits(e) {
-				mine = append(mine, cloneEffect(e)) // deep: the ports get data they may change
+		// r does not change here (a change below works on a copy): the
+		// effects are read where they are, and what a port gets is
+		// copied for it in execute.
+		var mine []*Effect
+		for i := range r.d.Effects {
+			if e := &r.d.Effects[i]; e.open() && e.LeaseOwner == s.instance && now.Before(e.LeaseUntil) && !r.effectWaits(*e) {
+				mine = append(mine, e)
 			}
 		}
 		if len(mine) == 0 {
@@ -244,7 +247,8 @@ func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error)
 		if e.Notification == nil {
 			return errors.New("notify effect without a notification")
 		}
-		n := *e.Notification
+		n := *e.Notification // the port's own copy: it may change it
+		n.Data, n.Attachments = cloneMap(n.Data), slices.Clone(n.Attachments)
 		if n.To == "" { // recorded without its address: read it now
 			to, err := s.address(ctx, r.Account(), n.Channel)
 			if err != nil {

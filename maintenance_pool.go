@@ -158,8 +158,10 @@ func (m *MaintenanceReport) add(o MaintenanceReport) {
 // goroutine each, so that a slow port holds up the others (a close never
 // waits for a notification) by about that. Each effect's claim is checked
 // as it starts, so one that the effects before it delayed is left out.
-func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) map[string]error {
-	var start []Effect
+// effects point into r, which nothing changes meanwhile; execute copies
+// what each port gets.
+func (s *Service) executeAll(ctx context.Context, r *Request, effects []*Effect) map[string]error {
+	start := make([]*Effect, 0, len(effects))
 	for _, e := range effects {
 		if s.leaseLeft(e.LeaseUntil) {
 			start = append(start, e)
@@ -167,11 +169,11 @@ func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) 
 	}
 	results := make(map[string]error, len(start))
 	if len(start) == 1 { // the common case needs no goroutine
-		results[start[0].Key] = s.execute(ctx, r, start[0])
+		results[start[0].Key] = s.execute(ctx, r, *start[0])
 		return results
 	}
 	// The account's close first (a request has one).
-	if i := slices.IndexFunc(start, func(e Effect) bool { return e.Kind == EffectCloseAccount }); i > 0 {
+	if i := slices.IndexFunc(start, func(e *Effect) bool { return e.Kind == EffectCloseAccount }); i > 0 {
 		start[0], start[i] = start[i], start[0]
 	}
 	var (
@@ -188,7 +190,7 @@ func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) 
 			if !s.leaseLeft(start[i].LeaseUntil) {
 				continue // the effects before it took that long: left out
 			}
-			err := s.execute(ctx, r, start[i])
+			err := s.execute(ctx, r, *start[i])
 			mu.Lock()
 			results[start[i].Key] = err
 			mu.Unlock()
