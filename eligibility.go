@@ -295,7 +295,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	n := len(rs.Rules)
 	parent, began := ctx, time.Now()
 	// A lazy deadline: rules that answer at once never start its timer.
-	ctx, cancel := withLazyDeadline(ctx, began.Add(timeout))
+	ctx, cancel := withLazyDeadline(ctx, began, timeout)
 	defer cancel()
 	ev := newEvaluation(ctx, rs.Rules, acct, timeout, began, limit)
 	if ev.queued > 0 {

@@ -137,10 +137,13 @@ func inProcess(x any) (ok bool) {
 }
 
 // run runs the rule order[k] and records its answer; t0 is when it was
-// taken. It returns when the rule answered.
-func (ev *evaluation) run(k int, t0 time.Time) time.Time {
+// taken. It returns when the rule answered. Times are durations since
+// ev.began, read from the monotonic clock only (time.Since), which costs
+// half a time.Now; the deadline is checked against them, not the clock
+// again.
+func (ev *evaluation) run(k int, t0 time.Duration) time.Duration {
 	i := ev.order[k]
-	if err := ev.ctx.Err(); err != nil {
+	if err := errAt(ev.ctx, t0); err != nil {
 		// Past the deadline, which a rule before it on the caller may
 		// have overrun: the evaluation gave up on the rule at the deadline.
 		f := finding(ev.names[i], ruleResult{err: fmt.Errorf("rule did not start within %v: %w", ev.timeout, err)})
@@ -149,19 +152,19 @@ func (ev *evaluation) run(k int, t0 time.Time) time.Time {
 	}
 	ev.answers[i].started.Store(true)
 	res := checkRule(ev.ctx, ev.rules[i], ev.acct)
-	t1 := time.Now()
-	markRule(ev.names[i], k < ev.slow, t1.Sub(t0))
-	if ev.ctx.Err() != nil {
+	t1 := time.Since(ev.began)
+	markRule(ev.names[i], k < ev.slow, t1-t0)
+	if errAt(ev.ctx, t1) != nil {
 		return t1 // answered past the deadline: did not answer
 	}
-	ev.put(i, finding(ev.names[i], res), t1.Sub(ev.began))
+	ev.put(i, finding(ev.names[i], res), t1)
 	return t1
 }
 
 // work is the job of every worker: it takes the next rule for workers not
 // taken, until none is left.
 func (ev *evaluation) work() {
-	t0 := time.Now() // when the worker's next rule starts
+	t0 := time.Since(ev.began) // when the worker's next rule starts
 	for {
 		k := int(ev.taken.Add(1) - 1)
 		if k >= ev.queued {
@@ -173,7 +176,7 @@ func (ev *evaluation) work() {
 
 // runOnCaller runs the rules for the caller, one after another.
 func (ev *evaluation) runOnCaller() {
-	t0 := time.Now()
+	t0 := time.Since(ev.began)
 	for k := ev.queued; k < len(ev.order); k++ {
 		t0 = ev.run(k, t0)
 	}

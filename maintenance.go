@@ -235,7 +235,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 // the lease and regardless of the caller's cancellation.
 func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error) {
 	defer s.hooks.effect(ctx, r.ID(), e, time.Now(), &err)
-	ctx, cancel := withLazyDeadline(context.WithoutCancel(ctx), time.Now().Add(s.cfg.EffectLease/2))
+	ctx, cancel := withLazyDeadline(context.WithoutCancel(ctx), time.Now(), s.cfg.EffectLease/2)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
