@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -463,6 +464,29 @@ type Request struct {
 	// every change; nil when no Service has. Copies keep it: their head
 	// is the same. It vouches only to that Service, whose keys did it.
 	headOK *Service
+	// effectsOwn is 1 while no other copy shares the array of d.Effects,
+	// which r may then change in place (see ownEffects). It is read and
+	// cleared atomically, since copies of one request may be made at once.
+	effectsOwn uint32
+}
+
+// shareEffects records that another copy shares r's array of effects.
+func (r *Request) shareEffects() {
+	if atomic.LoadUint32(&r.effectsOwn) != 0 {
+		atomic.StoreUint32(&r.effectsOwn, 0)
+	}
+}
+
+// ownEffects makes the array of r.d.Effects r's own, copying it (with
+// room for extra more) unless it already is, so that r may change its
+// effects in place. Every change to an effect in place comes after it:
+// copies of a request share their effects until then (see Clone).
+func (r *Request) ownEffects(extra int) {
+	if atomic.LoadUint32(&r.effectsOwn) != 0 {
+		return
+	}
+	r.d.Effects = append(make([]Effect, 0, len(r.d.Effects)+extra), r.d.Effects...)
+	atomic.StoreUint32(&r.effectsOwn, 1)
 }
 
 // ID returns the request's identifier.
@@ -721,10 +745,14 @@ func (r *Request) Clone() *Request {
 	}
 	c.d.Return = r.d.Return.clone()
 	c.d.StaffClosure = r.d.StaffClosure.clone()
-	// An effect's notification, event and identifiers are replaced whole
-	// when they change (see withNotification), never written in place:
-	// the copies share them, and copy only the effects' own fields.
-	c.d.Effects = slices.Clone(r.d.Effects)
+	// The effects are shared until either copy changes one (see
+	// ownEffects): clipped, so that either's next effect goes to an array
+	// of its own, and neither is the array's owner any more. An effect's
+	// notification, event and identifiers are replaced whole when they
+	// change (see withNotification), never written in place, so even an
+	// owner's copy of the array shares them.
+	c.d.Effects = slices.Clip(r.d.Effects)
+	r.shareEffects()
 	// Reached is replaced whole when it changes (see move), never written
 	// in place: the copies share it.
 	if r.d.ErasureExtension != nil {
@@ -899,12 +927,27 @@ func (r *Request) addEffect(e Effect, owner string, leaseUntil time.Time) {
 	if owner != "" {
 		e.LeaseOwner, e.LeaseUntil = owner, leaseUntil
 	}
+	r.ownEffects(4) // a transition records a few
 	r.d.Effects = append(r.d.Effects, e)
 }
 
+// findEffect returns the effect with the key, to read only (copies of
+// r may share it; see ownEffects), or nil.
+func (r *Request) findEffect(key string) *Effect {
+	for i := range r.d.Effects {
+		if r.d.Effects[i].Key == key {
+			return &r.d.Effects[i]
+		}
+	}
+	return nil
+}
+
+// effect returns the effect with the key, r's own to change (see
+// ownEffects), or nil.
 func (r *Request) effect(key string) *Effect {
 	for i := range r.d.Effects {
 		if r.d.Effects[i].Key == key {
+			r.ownEffects(0)
 			return &r.d.Effects[i]
 		}
 	}

@@ -91,6 +91,7 @@ func TestClone_CopiesChangeIndependently(t *testing.T) {
 	// event's data, the receipt attached) replaces them there only.
 	withEffects := func() *Request {
 		r := fresh()
+		r.effectsOwn = 1                         // as if it had changed them: Clone must share them
 		attach := make([]ports.Attachment, 1, 4) // room to append in place
 		attach[0] = ports.Attachment{Filename: "a.txt"}
 		r.d.Effects = []Effect{
@@ -100,14 +101,18 @@ func TestClone_CopiesChangeIndependently(t *testing.T) {
 		}
 		return r
 	}
+	// deliver changes the effects as the library does: through effect,
+	// which makes them the request's own first.
 	deliver := func(r *Request, file string) {
-		for i := range r.d.Effects {
-			dropDeliveredData(&r.d.Effects[i])
+		for _, key := range []string{"n", "e", "i"} {
+			dropDeliveredData(r.effect(key))
 		}
-		r.d.Effects[0].withNotification(func(n *ports.Notification) {
+		n := r.effect("n")
+		n.withNotification(func(n *ports.Notification) {
 			n.Attachments = append(n.Attachments, ports.Attachment{Filename: file})
 		})
-		r.d.Effects[0].Attempts++
+		n.Attempts++
+		r.addEffect(Effect{Key: "added-" + file, Kind: EffectNotify}, "", time.Time{})
 	}
 	for _, which := range []string{"copy", "original"} {
 		t.Run("changing the effects of the "+which, func(t *testing.T) {
@@ -124,11 +129,21 @@ func TestClone_CopiesChangeIndependently(t *testing.T) {
 				t.Errorf("the other copy's effects changed:\n got %s\nwant %s", got, want)
 			}
 			n := changed.d.Effects[0].Notification
-			if n.To != "" || len(n.Attachments) != 2 || changed.d.Effects[1].Event.Data != nil {
+			if n.To != "" || len(n.Attachments) != 2 || changed.d.Effects[1].Event.Data != nil || changed.d.Effects[0].Attempts != 1 || len(changed.d.Effects) != 4 {
 				t.Errorf("the changed copy's effects did not change: %+v", changed.d.Effects)
 			}
 		})
 	}
+	t.Run("changing the effects of what was stored", func(t *testing.T) {
+		t.Parallel()
+		r := withEffects()
+		stored := r.AsStored() // what a Store keeps, sharing the effects
+		want, _ := snapshot(t, stored)
+		deliver(r, "receipt.jws")
+		if got, _ := snapshot(t, stored); !bytes.Equal(got, want) {
+			t.Errorf("the stored copy's effects changed:\n got %s\nwant %s", got, want)
+		}
+	})
 	t.Run("attaching to both", func(t *testing.T) {
 		t.Parallel()
 		r := withEffects()
@@ -137,6 +152,9 @@ func TestClone_CopiesChangeIndependently(t *testing.T) {
 		deliver(c, "c.jws")
 		if got := r.d.Effects[0].Notification.Attachments[1].Filename; got != "r.jws" {
 			t.Errorf("the copy's attachment overwrote the original's: %s", got)
+		}
+		if got := r.d.Effects[3].Key; got != "added-r.jws" {
+			t.Errorf("the copy's new effect overwrote the original's: %s", got)
 		}
 	})
 	t.Run("unsealed events are copied", func(t *testing.T) {

@@ -313,6 +313,7 @@ func (s *Service) address(ctx context.Context, account ports.AccountID, ch ports
 // or failed, with the next attempt's time.
 func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, results map[string]error) error {
 	changed := false
+	r.ownEffects(2) // changed in place below; a success may add some
 	// Walk the effects in their recorded order, not the map's, so that the
 	// history a retry writes is the same on every run.
 	for i := range r.d.Effects {
@@ -569,8 +570,9 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 		overdue = r.flagOverdue(ec.now)
 		erasure = r.flagErasureOverdue(ec.now)
 		for i := range r.d.Effects {
-			e := &r.d.Effects[i]
-			if e.open() && !ec.now.Before(e.dueAt()) && !r.effectWaits(*e) {
+			if e := &r.d.Effects[i]; e.open() && !ec.now.Before(e.dueAt()) && !r.effectWaits(*e) {
+				r.ownEffects(0) // changed in place
+				e = &r.d.Effects[i]
 				e.LeaseOwner, e.LeaseUntil = s.instance, ec.now.Add(s.cfg.EffectLease)
 				claimed = true
 			}
