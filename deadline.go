@@ -139,3 +139,13 @@ func errAt(ctx context.Context, elapsed time.Duration) error {
 func (c *lazyDeadline) String() string {
 	return "cancellation.withLazyDeadline(" + c.deadline.String() + ")"
 }
+
+// uncancelled is context.WithoutCancel(ctx), or ctx itself when nothing
+// can cancel it (Done is nil, as for the context settle works under):
+// wrapping it again would only cost an allocation per effect.
+func uncancelled(ctx context.Context) context.Context {
+	if ctx.Done() == nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}

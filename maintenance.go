@@ -216,7 +216,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 		}
 		// Record the outcomes on the version just written; re-read only
 		// if another writer changed it since.
-		next, err := s.change(context.WithoutCancel(ctx), staff, r.ID(), r, func(r *Request, ec effectCtx) error {
+		next, err := s.change(uncancelled(ctx), staff, r.ID(), r, func(r *Request, ec effectCtx) error {
 			return s.applyResults(ctx, r, ec, results)
 		})
 		if err != nil || next == nil {
@@ -235,7 +235,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 // the lease and regardless of the caller's cancellation.
 func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error) {
 	defer s.hooks.effect(ctx, r.ID(), e, time.Now(), &err)
-	ctx, cancel := withLazyDeadline(context.WithoutCancel(ctx), time.Now(), s.cfg.EffectLease/2)
+	ctx, cancel := withLazyDeadline(uncancelled(ctx), time.Now(), s.cfg.EffectLease/2)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
