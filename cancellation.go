@@ -723,15 +723,16 @@ func (r *Request) UnmarshalBinary(b []byte) error {
 // Clone returns a copy of r that neither a change to r nor one to the copy
 // affects: what a change may alter is copied, and what is never altered
 // once recorded (sealed events and their data, the eligibility report,
-// the confirmation, the decision, an effect's notification, event and
-// identifiers) is shared.
+// the confirmation, the decision, the consents, an effect's notification,
+// event and identifiers) is shared, as are the effects until a copy
+// changes one.
 func (r *Request) Clone() *Request {
 	c := &Request{d: r.d, stored: r.stored, sealed: r.sealed, headOK: r.headOK}
-	// The eligibility report, the confirmation, the decision and the
-	// events' data are shared: none is ever changed in place (a report, a
-	// confirmation and a decision are replaced whole, an event's data is
-	// fixed when it is recorded), and the accessors hand out copies.
-	c.d.Consents = slices.Clone(r.d.Consents)
+	// The eligibility report, the confirmation, the decision, the consents
+	// and the events' data are shared: none is ever changed in place (a
+	// report, a confirmation, a decision and the consents are replaced
+	// whole, an event's data is fixed when it is recorded), and the
+	// accessors hand out copies.
 	c.d.Documents = slices.Clone(r.d.Documents)
 	if r.d.Export != nil {
 		x := *r.d.Export

@@ -157,6 +157,24 @@ func TestClone_CopiesChangeIndependently(t *testing.T) {
 			t.Errorf("the copy's new effect overwrote the original's: %s", got)
 		}
 	})
+	t.Run("consenting in the copy", func(t *testing.T) {
+		t.Parallel()
+		r := fresh()
+		r.d.State = StateConfirmed
+		r.d.Consents = make([]Consent, 1, 4) // room to change in place
+		r.d.Consents[0] = Consent{Rule: "vouchers", Fingerprint: "f1"}
+		c := r.Clone()
+		rep := Report{Outcome: OutcomeNeedsConsent, Findings: []Finding{
+			{Rule: "vouchers", Outcome: OutcomeNeedsConsent, Fingerprint: "f2"},
+			{Rule: "top-ups", Outcome: OutcomeNeedsConsent, Fingerprint: "f3"},
+		}}
+		if err := c.consent(at, []Consent{{Rule: "vouchers", Fingerprint: "f2"}, {Rule: "top-ups", Fingerprint: "f3"}}, rep); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Consents(); len(got) != 1 || got[0].Fingerprint != "f1" {
+			t.Errorf("the copy's consent changed the original's: %+v", got)
+		}
+	})
 	t.Run("unsealed events are copied", func(t *testing.T) {
 		t.Parallel()
 		r := fresh()
