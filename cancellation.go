@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -464,6 +465,29 @@ type Request struct {
 	// every change; nil when no Service has. Copies keep it: their head
 	// is the same. It vouches only to that Service, whose keys did it.
 	headOK *Service
+	// effectsOwn is 1 while no other copy shares the array of d.Effects,
+	// which r may then change in place (see ownEffects). It is read and
+	// cleared atomically, since copies of one request may be made at once.
+	effectsOwn uint32
+}
+
+// shareEffects records that another copy shares r's array of effects.
+func (r *Request) shareEffects() {
+	if atomic.LoadUint32(&r.effectsOwn) != 0 {
+		atomic.StoreUint32(&r.effectsOwn, 0)
+	}
+}
+
+// ownEffects makes the array of r.d.Effects r's own, copying it (with
+// room for extra more) unless it already is, so that r may change its
+// effects in place. Every change to an effect in place comes after it:
+// copies of a request share their effects until then (see Clone).
+func (r *Request) ownEffects(extra int) {
+	if atomic.LoadUint32(&r.effectsOwn) != 0 {
+		return
+	}
+	r.d.Effects = append(make([]Effect, 0, len(r.d.Effects)+extra), r.d.Effects...)
+	atomic.StoreUint32(&r.effectsOwn, 1)
 }
 
 // ID returns the request's identifier.
@@ -738,15 +762,16 @@ func (r *Request) unmarshalData(decode func(*requestData) error) error {
 // Clone returns a copy of r that neither a change to r nor one to the copy
 // affects: what a change may alter is copied, and what is never altered
 // once recorded (sealed events and their data, the eligibility report,
-// the confirmation, the decision, an effect's notification data) is
-// shared.
+// the confirmation, the decision, the consents, an effect's notification,
+// event and identifiers) is shared, as are the effects until a copy
+// changes one.
 func (r *Request) Clone() *Request {
 	c := &Request{d: r.d, stored: r.stored, sealed: r.sealed, headOK: r.headOK}
-	// The eligibility report, the confirmation, the decision and the
-	// events' data are shared: none is ever changed in place (a report, a
-	// confirmation and a decision are replaced whole, an event's data is
-	// fixed when it is recorded), and the accessors hand out copies.
-	c.d.Consents = slices.Clone(r.d.Consents)
+	// The eligibility report, the confirmation, the decision, the consents
+	// and the events' data are shared: none is ever changed in place (a
+	// report, a confirmation, a decision and the consents are replaced
+	// whole, an event's data is fixed when it is recorded), and the
+	// accessors hand out copies.
 	c.d.Documents = slices.Clone(r.d.Documents)
 	if r.d.Export != nil {
 		x := *r.d.Export
@@ -760,10 +785,14 @@ func (r *Request) Clone() *Request {
 	}
 	c.d.Return = r.d.Return.clone()
 	c.d.StaffClosure = r.d.StaffClosure.clone()
-	c.d.Effects = make([]Effect, len(r.d.Effects))
-	for i, e := range r.d.Effects {
-		c.d.Effects[i] = copyEffect(e)
-	}
+	// The effects are shared until either copy changes one (see
+	// ownEffects): clipped, so that either's next effect goes to an array
+	// of its own, and neither is the array's owner any more. An effect's
+	// notification, event and identifiers are replaced whole when they
+	// change (see withNotification), never written in place, so even an
+	// owner's copy of the array shares them.
+	c.d.Effects = slices.Clip(r.d.Effects)
+	r.shareEffects()
 	// Reached is replaced whole when it changes (see move), never written
 	// in place: the copies share it.
 	if r.d.ErasureExtension != nil {
@@ -786,23 +815,16 @@ func cloneConfirmation(c Confirmation) Confirmation {
 	return c
 }
 
-// copyEffect copies e for a copy of its request: the notification and
-// event are copied, so that either copy can change them, but their data
-// (a map, bytes) is shared, since it is never changed in place once the
-// effect is recorded; what leaves the request (accessors, ports) is
-// deep-copied with cloneEffect or at the port.
-func copyEffect(e Effect) Effect {
-	if e.Notification != nil {
-		n := *e.Notification
-		n.Attachments = slices.Clone(n.Attachments)
-		e.Notification = &n
-	}
-	if e.Event != nil {
-		ev := *e.Event
-		e.Event = &ev
-	}
-	e.Identifiers = slices.Clone(e.Identifiers)
-	return e
+// withNotification replaces e's notification with a copy that change has
+// altered: copies of the request share an effect's notification (see
+// Clone), so it is never changed in place once recorded. The copy's
+// attachments are its own to append to. What leaves the request
+// (accessors, ports) is deep-copied with cloneEffect or at the port.
+func (e *Effect) withNotification(change func(n *ports.Notification)) {
+	n := *e.Notification
+	n.Attachments = slices.Clip(n.Attachments)
+	change(&n)
+	e.Notification = &n
 }
 
 func cloneEffect(e Effect) Effect {
@@ -945,12 +967,27 @@ func (r *Request) addEffect(e Effect, owner string, leaseUntil time.Time) {
 	if owner != "" {
 		e.LeaseOwner, e.LeaseUntil = owner, leaseUntil
 	}
+	r.ownEffects(4) // a transition records a few
 	r.d.Effects = append(r.d.Effects, e)
 }
 
+// findEffect returns the effect with the key, to read only (copies of
+// r may share it; see ownEffects), or nil.
+func (r *Request) findEffect(key string) *Effect {
+	for i := range r.d.Effects {
+		if r.d.Effects[i].Key == key {
+			return &r.d.Effects[i]
+		}
+	}
+	return nil
+}
+
+// effect returns the effect with the key, r's own to change (see
+// ownEffects), or nil.
 func (r *Request) effect(key string) *Effect {
 	for i := range r.d.Effects {
 		if r.d.Effects[i].Key == key {
+			r.ownEffects(0)
 			return &r.d.Effects[i]
 		}
 	}

@@ -5,12 +5,16 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/accountkit/cancellation/ports"
 )
 
 // TestClone_CopiesChangeIndependently: a copy shares what is never changed
-// once recorded (sealed events, Reached until it changes); a change to
-// either copy (a new event, sealed, and a move to another state) leaves
-// the other's stored form and history as they were.
+// once recorded (sealed events, Reached until it changes, effects'
+// notifications, events and identifiers); a change to either copy (a new
+// event, sealed, a move to another state, an effect delivered and a
+// receipt attached) leaves the other's stored form and history as they
+// were.
 func TestClone_CopiesChangeIndependently(t *testing.T) {
 	t.Parallel()
 	key := &HistoryKey{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32)}
@@ -80,6 +84,95 @@ func TestClone_CopiesChangeIndependently(t *testing.T) {
 		}
 		if err := VerifyHistory(r.History(), *key); err != nil {
 			t.Errorf("the original's history: %v", err)
+		}
+	})
+	// Effects share their notification, event and identifiers: changing
+	// them in either copy (a delivery dropping the address and the
+	// event's data, the receipt attached) replaces them there only.
+	withEffects := func() *Request {
+		r := fresh()
+		r.effectsOwn = 1                         // as if it had changed them: Clone must share them
+		attach := make([]ports.Attachment, 1, 4) // room to append in place
+		attach[0] = ports.Attachment{Filename: "a.txt"}
+		r.d.Effects = []Effect{
+			{Key: "n", Kind: EffectNotify, Notification: &ports.Notification{To: "x@example.com", Template: "t", Data: map[string]string{"k": "v"}, Attachments: attach}},
+			{Key: "e", Kind: EffectPublishEvent, Event: &ports.CloudEvent{ID: "e", Data: []byte(`{"a":1}`)}},
+			{Key: "i", Kind: EffectKeepIdentifiers, Identifiers: []IdentifierHash{{Hash: "h"}}},
+		}
+		return r
+	}
+	// deliver changes the effects as the library does: through effect,
+	// which makes them the request's own first.
+	deliver := func(r *Request, file string) {
+		for _, key := range []string{"n", "e", "i"} {
+			dropDeliveredData(r.effect(key))
+		}
+		n := r.effect("n")
+		n.withNotification(func(n *ports.Notification) {
+			n.Attachments = append(n.Attachments, ports.Attachment{Filename: file})
+		})
+		n.Attempts++
+		r.addEffect(Effect{Key: "added-" + file, Kind: EffectNotify}, "", time.Time{})
+	}
+	for _, which := range []string{"copy", "original"} {
+		t.Run("changing the effects of the "+which, func(t *testing.T) {
+			t.Parallel()
+			r := withEffects()
+			c := r.Clone()
+			changed, kept := c, r
+			if which == "original" {
+				changed, kept = r, c
+			}
+			want, _ := snapshot(t, kept)
+			deliver(changed, "receipt.jws")
+			if got, _ := snapshot(t, kept); !bytes.Equal(got, want) {
+				t.Errorf("the other copy's effects changed:\n got %s\nwant %s", got, want)
+			}
+			n := changed.d.Effects[0].Notification
+			if n.To != "" || len(n.Attachments) != 2 || changed.d.Effects[1].Event.Data != nil || changed.d.Effects[0].Attempts != 1 || len(changed.d.Effects) != 4 {
+				t.Errorf("the changed copy's effects did not change: %+v", changed.d.Effects)
+			}
+		})
+	}
+	t.Run("changing the effects of what was stored", func(t *testing.T) {
+		t.Parallel()
+		r := withEffects()
+		stored := r.AsStored() // what a Store keeps, sharing the effects
+		want, _ := snapshot(t, stored)
+		deliver(r, "receipt.jws")
+		if got, _ := snapshot(t, stored); !bytes.Equal(got, want) {
+			t.Errorf("the stored copy's effects changed:\n got %s\nwant %s", got, want)
+		}
+	})
+	t.Run("attaching to both", func(t *testing.T) {
+		t.Parallel()
+		r := withEffects()
+		c := r.Clone()
+		deliver(r, "r.jws")
+		deliver(c, "c.jws")
+		if got := r.d.Effects[0].Notification.Attachments[1].Filename; got != "r.jws" {
+			t.Errorf("the copy's attachment overwrote the original's: %s", got)
+		}
+		if got := r.d.Effects[3].Key; got != "added-r.jws" {
+			t.Errorf("the copy's new effect overwrote the original's: %s", got)
+		}
+	})
+	t.Run("consenting in the copy", func(t *testing.T) {
+		t.Parallel()
+		r := fresh()
+		r.d.State = StateConfirmed
+		r.d.Consents = make([]Consent, 1, 4) // room to change in place
+		r.d.Consents[0] = Consent{Rule: "vouchers", Fingerprint: "f1"}
+		c := r.Clone()
+		rep := Report{Outcome: OutcomeNeedsConsent, Findings: []Finding{
+			{Rule: "vouchers", Outcome: OutcomeNeedsConsent, Fingerprint: "f2"},
+			{Rule: "top-ups", Outcome: OutcomeNeedsConsent, Fingerprint: "f3"},
+		}}
+		if err := c.consent(at, []Consent{{Rule: "vouchers", Fingerprint: "f2"}, {Rule: "top-ups", Fingerprint: "f3"}}, rep); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Consents(); len(got) != 1 || got[0].Fingerprint != "f1" {
+			t.Errorf("the copy's consent changed the original's: %+v", got)
 		}
 	})
 	t.Run("unsealed events are copied", func(t *testing.T) {

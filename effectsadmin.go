@@ -447,7 +447,7 @@ func (s *Service) reportStuck(ctx context.Context, before, after *Request) {
 		if e.StuckAt.IsZero() {
 			continue
 		}
-		if old := before.effect(e.Key); old != nil && old.StuckAt.IsZero() {
+		if old := before.findEffect(e.Key); old != nil && old.StuckAt.IsZero() {
 			s.hooks.effectAdmin(ctx, EffectAdminInfo{RequestID: after.ID(), Key: e.Key, Kind: e.Kind, Action: EffectActionStuck})
 		}
 	}

@@ -296,7 +296,8 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	}
 	n := len(rs.Rules)
 	parent, began := ctx, time.Now()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	// A lazy deadline: rules that answer at once never start its timer.
+	ctx, cancel := withLazyDeadline(ctx, began, timeout)
 	defer cancel()
 	ev := newEvaluation(ctx, rs.Rules, acct, timeout, began, limit)
 	if ev.queued > 0 {
@@ -319,7 +320,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	ev.runOnCaller()
 	// A rule on the caller may have held it past the deadline, which ctx
 	// may not tell yet: then no worker starts and nothing is waited for.
-	if ev.queued > 0 && ev.over(time.Now()) == nil {
+	if ev.queued > 0 && ev.over(time.Since(began)) == nil {
 		if ev.caller {
 			// The caller's place under Concurrency is free for a worker.
 			ev.mu.Lock()
@@ -333,7 +334,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 		}
 	}
 	findings, answers := ev.close()
-	over := ev.over(time.Now()) // why rules did not answer, if some did not
+	over := ev.over(time.Since(began)) // why rules did not answer, if some did not
 	if over == nil {
 		over = context.DeadlineExceeded // cannot be: all answered
 	}
@@ -356,6 +357,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 		}
 		rs.hooks.rule(parent, findings[i], latency)
 	}
+	ev.release()
 	rep := Report{Account: acct.ID, At: now, Outcome: OutcomePass, Findings: findings}
 	if len(findings) == 0 {
 		rep.Outcome = OutcomeBlocked

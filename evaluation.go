@@ -18,7 +18,7 @@ const inlineRules = 16
 // answers its workers and the caller collect.
 type evaluation struct {
 	ctx      context.Context // the evaluation's, with its deadline
-	deadline time.Time       // ctx's: past it, ctx may not say so yet
+	until    time.Duration   // ctx's deadline, since began: past it, ctx may not say so yet
 	rules    []Rule
 	acct     ports.Account
 	timeout  time.Duration
@@ -61,14 +61,30 @@ type ruleAnswer struct {
 	started atomic.Bool
 }
 
+// evaluations holds evaluations for reuse: one whose every rule ran on the
+// caller is referred to by nothing once Evaluate returns (no worker, no
+// timer), and its kilobyte is used again rather than collected.
+var evaluations = sync.Pool{New: func() any { return new(evaluation) }}
+
+// release returns ev for reuse, when no worker was started: its findings
+// are the report's, and are not reused.
+func (ev *evaluation) release() {
+	if ev.queued > 0 {
+		return // a worker or the spread may still hold it
+	}
+	*ev = evaluation{}
+	evaluations.Put(ev)
+}
+
 // newEvaluation names the rules and decides, once, where each runs:
 // whether a rule was slow last time, or is in process, is read once, as
 // another evaluation may change the first meanwhile and a port the second,
 // and order must hold every rule exactly once.
 func newEvaluation(ctx context.Context, rules []Rule, acct ports.Account, timeout time.Duration, began time.Time, limit int) *evaluation {
 	n := len(rules)
-	deadline, _ := ctx.Deadline() // set: ctx is a context.WithTimeout
-	ev := &evaluation{ctx: ctx, deadline: deadline, rules: rules, acct: acct, timeout: timeout, began: began, limit: limit, left: n, findings: make([]Finding, n)}
+	deadline, _ := ctx.Deadline() // set: ctx has the set's deadline
+	ev := evaluations.Get().(*evaluation)
+	*ev = evaluation{ctx: ctx, until: deadline.Sub(began), rules: rules, acct: acct, timeout: timeout, began: began, limit: limit, left: n, findings: make([]Finding, n)}
 	if n <= inlineRules {
 		ev.names, ev.order, ev.answers = ev.inline.names[:n], ev.inline.order[:n], ev.inline.answers[:n]
 	} else {
@@ -122,24 +138,28 @@ func inProcess(x any) (ok bool) {
 	return p.InProcess()
 }
 
-// over returns why the evaluation is over at now, or nil while it is not.
-// Past the deadline it is over even while ctx does not say so yet: a
-// context's timer cancels it on a goroutine of its own, which a loaded
-// machine may run after a rule on the caller returned past the deadline,
-// and that rule must not count as answered nor the next start.
-func (ev *evaluation) over(now time.Time) error {
-	if err := ev.ctx.Err(); err != nil {
+// over returns why the evaluation is over at elapsed (since ev.began),
+// or nil while it is not. Past the deadline it is over even while ctx
+// does not say so yet: a context's timer cancels it on a goroutine of its
+// own, which a loaded machine may run after a rule on the caller returned
+// past the deadline, and that rule must not count as answered nor the
+// next start.
+func (ev *evaluation) over(elapsed time.Duration) error {
+	if err := errAt(ev.ctx, elapsed); err != nil {
 		return err
 	}
-	if !now.Before(ev.deadline) {
+	if elapsed >= ev.until {
 		return context.DeadlineExceeded
 	}
 	return nil
 }
 
 // run runs the rule order[k] and records its answer; t0 is when it was
-// taken. It returns when the rule answered.
-func (ev *evaluation) run(k int, t0 time.Time) time.Time {
+// taken. It returns when the rule answered. Times are durations since
+// ev.began, read from the monotonic clock only (time.Since), which costs
+// half a time.Now; the deadline is checked against them, not the clock
+// again.
+func (ev *evaluation) run(k int, t0 time.Duration) time.Duration {
 	i := ev.order[k]
 	if err := ev.over(t0); err != nil {
 		// Past the deadline, which a rule before it on the caller may
@@ -150,19 +170,19 @@ func (ev *evaluation) run(k int, t0 time.Time) time.Time {
 	}
 	ev.answers[i].started.Store(true)
 	res := checkRule(ev.ctx, ev.rules[i], ev.acct)
-	t1 := time.Now()
-	markRule(ev.names[i], k < ev.slow, t1.Sub(t0))
+	t1 := time.Since(ev.began)
+	markRule(ev.names[i], k < ev.slow, t1-t0)
 	if ev.over(t1) != nil {
 		return t1 // answered past the deadline: did not answer
 	}
-	ev.put(i, finding(ev.names[i], res), t1.Sub(ev.began))
+	ev.put(i, finding(ev.names[i], res), t1)
 	return t1
 }
 
 // work is the job of every worker: it takes the next rule for workers not
 // taken, until none is left.
 func (ev *evaluation) work() {
-	t0 := time.Now() // when the worker's next rule starts
+	t0 := time.Since(ev.began) // when the worker's next rule starts
 	for {
 		k := int(ev.taken.Add(1) - 1)
 		if k >= ev.queued {
@@ -174,7 +194,7 @@ func (ev *evaluation) work() {
 
 // runOnCaller runs the rules for the caller, one after another.
 func (ev *evaluation) runOnCaller() {
-	t0 := time.Now()
+	t0 := time.Since(ev.began)
 	for k := ev.queued; k < len(ev.order); k++ {
 		t0 = ev.run(k, t0)
 	}

@@ -116,11 +116,15 @@ func (s *Service) publish(ctx context.Context, e Effect) error {
 // earlier versions did, and a contact is kept at most until the message is
 // delivered (see the retention table in the README).
 func dropDeliveredData(e *Effect) {
-	if e.Kind == EffectPublishEvent && e.Event != nil {
-		e.Event.Data = nil
+	// Replaced, not changed in place: copies of the request share them
+	// (see Request.Clone).
+	if e.Kind == EffectPublishEvent && e.Event != nil && e.Event.Data != nil {
+		ev := *e.Event
+		ev.Data = nil
+		e.Event = &ev
 	}
-	if e.Notification != nil {
-		e.Notification.To = ""
+	if e.Notification != nil && e.Notification.To != "" {
+		e.withNotification(func(n *ports.Notification) { n.To = "" })
 	}
 }
 

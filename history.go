@@ -282,6 +282,7 @@ func (r *Request) AsStored() *Request {
 	head := Request{d: r.d, headOK: r.headOK, sealed: r.sealed}
 	head.d.History = r.d.History[len(r.d.History)-1:]
 	c := head.Clone()
+	r.shareEffects() // c shares them, as a clone of r would
 	c.stored, c.sealed = c.head().Seq, c.head().Seq
 	return c
 }

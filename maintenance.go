@@ -57,9 +57,10 @@ func (s *Service) mutate(ctx context.Context, sc scope, id string, fn func(*Requ
 }
 
 // mutateFrom is mutate starting from cur, a request the caller has just
-// read or written (nil: read it).
+// read and hands over (nil: read it): the change works on cur itself, not
+// a copy, so the caller must not use cur afterwards.
 func (s *Service) mutateFrom(ctx context.Context, sc scope, id string, cur *Request, fn func(*Request, effectCtx) error) (*Request, error) {
-	r, err := s.change(ctx, sc, id, cur, fn)
+	r, err := s.change(ctx, sc, id, cur, cur != nil, fn)
 	if r == nil {
 		return nil, err
 	}
@@ -72,15 +73,16 @@ func (s *Service) mutateFrom(ctx context.Context, sc scope, id string, cur *Requ
 }
 
 func (s *Service) mutateOnce(ctx context.Context, sc scope, id string, fn func(*Request, effectCtx) error) (*Request, error) {
-	return s.change(ctx, sc, id, nil, fn)
+	return s.change(ctx, sc, id, nil, false, fn)
 }
 
 // change is one change of a request: fn applied to it and stored, the
 // events it recorded sealed under the current history key and its history
 // cap enforced. It starts from given (cloned, so that a failed write leaves
-// the caller's copy as it was) or, when given is nil or stale, from a fresh
+// the caller's copy as it was, unless owned: the caller hands given over
+// and does not use it again) or, when given is nil or stale, from a fresh
 // read, which it owns.
-func (s *Service) change(ctx context.Context, sc scope, id string, given *Request, fn func(*Request, effectCtx) error) (*Request, error) {
+func (s *Service) change(ctx context.Context, sc scope, id string, given *Request, owned bool, fn func(*Request, effectCtx) error) (*Request, error) {
 	if err := CheckID("id", id); err != nil {
 		return nil, err
 	}
@@ -91,9 +93,12 @@ func (s *Service) change(ctx context.Context, sc scope, id string, given *Reques
 	}
 	for attempt := 0; ; attempt++ {
 		var next *Request
-		if given != nil && attempt == 0 && given.ID() == id {
+		switch {
+		case given != nil && attempt == 0 && given.ID() == id && owned:
+			next = given
+		case given != nil && attempt == 0 && given.ID() == id:
 			next = given.Clone()
-		} else {
+		default:
 			cur, err := s.store.Get(ctx, id)
 			if err != nil {
 				return nil, err
@@ -188,10 +193,13 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 	var done, failed int
 	for round := 0; round < 4; round++ {
 		now := s.now()
-		var mine []Effect
-		for _, e := range r.d.Effects {
-			if e.open() && e.LeaseOwner == s.instance && now.Before(e.LeaseUntil) && !r.effectWaits(e) {
-				mine = append(mine, cloneEffect(e)) // deep: the ports get data they may change
+		// r does not change here (a change below works on a copy): the
+		// effects are read where they are, and what a port gets is
+		// copied for it in execute.
+		var mine []*Effect
+		for i := range r.d.Effects {
+			if e := &r.d.Effects[i]; e.open() && e.LeaseOwner == s.instance && now.Before(e.LeaseUntil) && !r.effectWaits(*e) {
+				mine = append(mine, e)
 			}
 		}
 		if len(mine) == 0 {
@@ -213,7 +221,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 		}
 		// Record the outcomes on the version just written; re-read only
 		// if another writer changed it since.
-		next, err := s.change(context.WithoutCancel(ctx), staff, r.ID(), r, func(r *Request, ec effectCtx) error {
+		next, err := s.change(uncancelled(ctx), staff, r.ID(), r, false, func(r *Request, ec effectCtx) error {
 			return s.applyResults(ctx, r, ec, results)
 		})
 		if err != nil || next == nil {
@@ -232,7 +240,7 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 // the lease and regardless of the caller's cancellation.
 func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error) {
 	defer s.hooks.effect(ctx, r.ID(), e, time.Now(), &err)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.EffectLease/2)
+	ctx, cancel := withLazyDeadline(uncancelled(ctx), time.Now(), s.cfg.EffectLease/2)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
@@ -244,7 +252,8 @@ func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error)
 		if e.Notification == nil {
 			return errors.New("notify effect without a notification")
 		}
-		n := *e.Notification
+		n := *e.Notification // the port's own copy: it may change it
+		n.Data, n.Attachments = cloneMap(n.Data), slices.Clone(n.Attachments)
 		if n.To == "" { // recorded without its address: read it now
 			to, err := s.address(ctx, r.Account(), n.Channel)
 			if err != nil {
@@ -309,6 +318,7 @@ func (s *Service) address(ctx context.Context, account ports.AccountID, ch ports
 // or failed, with the next attempt's time.
 func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, results map[string]error) error {
 	changed := false
+	r.ownEffects(2) // changed in place below; a success may add some
 	// Walk the effects in their recorded order, not the map's, so that the
 	// history a retry writes is the same on every run.
 	for i := range r.d.Effects {
@@ -540,7 +550,7 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 	// whose addresses are recorded), so an AccountDirectory outage must not
 	// stop it: the deferred closing is recorded with its backoff.
 	sc.contactsOptional = closingReport == nil
-	next, err := s.change(ctx, sc, r.ID(), r, func(r *Request, ec effectCtx) error {
+	next, err := s.change(ctx, sc, r.ID(), r, false, func(r *Request, ec effectCtx) error {
 		expired, closed, rejected, overdue, deferred, flagged, claimed, erasure = false, false, false, false, false, false, false, false
 		closingDue := r.State() == StateScheduled && !r.closing() && !ec.now.Before(r.closingDueAt())
 		switch {
@@ -565,8 +575,9 @@ func (s *Service) maintain(ctx context.Context, r *Request, rep *MaintenanceRepo
 		overdue = r.flagOverdue(ec.now)
 		erasure = r.flagErasureOverdue(ec.now)
 		for i := range r.d.Effects {
-			e := &r.d.Effects[i]
-			if e.open() && !ec.now.Before(e.dueAt()) && !r.effectWaits(*e) {
+			if e := &r.d.Effects[i]; e.open() && !ec.now.Before(e.dueAt()) && !r.effectWaits(*e) {
+				r.ownEffects(0) // changed in place
+				e = &r.d.Effects[i]
 				e.LeaseOwner, e.LeaseUntil = s.instance, ec.now.Add(s.cfg.EffectLease)
 				claimed = true
 			}

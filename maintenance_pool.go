@@ -158,8 +158,10 @@ func (m *MaintenanceReport) add(o MaintenanceReport) {
 // goroutine each, so that a slow port holds up the others (a close never
 // waits for a notification) by about that. Each effect's claim is checked
 // as it starts, so one that the effects before it delayed is left out.
-func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) map[string]error {
-	var start []Effect
+// effects point into r, which nothing changes meanwhile; execute copies
+// what each port gets.
+func (s *Service) executeAll(ctx context.Context, r *Request, effects []*Effect) map[string]error {
+	start := make([]*Effect, 0, len(effects))
 	for _, e := range effects {
 		if s.leaseLeft(e.LeaseUntil) {
 			start = append(start, e)
@@ -167,50 +169,65 @@ func (s *Service) executeAll(ctx context.Context, r *Request, effects []Effect) 
 	}
 	results := make(map[string]error, len(start))
 	if len(start) == 1 { // the common case needs no goroutine
-		results[start[0].Key] = s.execute(ctx, r, start[0])
+		results[start[0].Key] = s.execute(ctx, r, *start[0])
 		return results
 	}
 	// The account's close first (a request has one).
-	if i := slices.IndexFunc(start, func(e Effect) bool { return e.Kind == EffectCloseAccount }); i > 0 {
+	if i := slices.IndexFunc(start, func(e *Effect) bool { return e.Kind == EffectCloseAccount }); i > 0 {
 		start[0], start[i] = start[i], start[0]
 	}
-	var (
-		mu    sync.Mutex
-		wg    sync.WaitGroup
-		taken atomic.Int64
-	)
-	run := func() { // execute recovers a port's panic: run does not panic
-		for {
-			i := int(taken.Add(1) - 1)
-			if i >= len(start) {
-				return
-			}
-			if !s.leaseLeft(start[i].LeaseUntil) {
-				continue // the effects before it took that long: left out
-			}
-			err := s.execute(ctx, r, start[i])
-			mu.Lock()
-			results[start[i].Key] = err
-			mu.Unlock()
-		}
-	}
-	wg.Add(1) // the spreader's own
-	spread := time.AfterFunc(spreadAfter, func() {
-		defer wg.Done()
-		for range len(start) - min(len(start), int(taken.Load())) {
-			wg.Add(1)
-			goWork(func() {
-				defer wg.Done()
-				run()
-			})
-		}
-	})
-	run()
+	er := &effectRun{s: s, ctx: ctx, r: r, start: start, results: results}
+	er.wg.Add(1) // the spreader's own
+	spread := time.AfterFunc(spreadAfter, er.spread)
+	er.run()
 	if spread.Stop() {
-		wg.Done() // the spreader never ran
+		er.wg.Done() // the spreader never ran
 	}
-	wg.Wait()
+	er.wg.Wait()
 	return results
+}
+
+// effectRun is what executeAll's caller and the goroutines its spread
+// starts share: one allocation, not one per variable and closure.
+type effectRun struct {
+	s       *Service
+	ctx     context.Context
+	r       *Request
+	start   []*Effect
+	results map[string]error // under mu
+	mu      sync.Mutex
+	wg      sync.WaitGroup
+	taken   atomic.Int64
+}
+
+// run executes the effects not taken yet, one after another; execute
+// recovers a port's panic: run does not panic.
+func (er *effectRun) run() {
+	for {
+		i := int(er.taken.Add(1) - 1)
+		if i >= len(er.start) {
+			return
+		}
+		if !er.s.leaseLeft(er.start[i].LeaseUntil) {
+			continue // the effects before it took that long: left out
+		}
+		err := er.s.execute(er.ctx, er.r, *er.start[i])
+		er.mu.Lock()
+		er.results[er.start[i].Key] = err
+		er.mu.Unlock()
+	}
+}
+
+// spread gives every effect not taken yet a goroutine of its own.
+func (er *effectRun) spread() {
+	defer er.wg.Done()
+	for range len(er.start) - min(len(er.start), int(er.taken.Load())) {
+		er.wg.Add(1)
+		goWork(func() {
+			defer er.wg.Done()
+			er.run()
+		})
+	}
 }
 
 // leaseLeft reports whether an effect claimed until leaseUntil may start

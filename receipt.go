@@ -413,7 +413,7 @@ func (s *Service) issueReceipt(r *Request, ec effectCtx) error {
 	file := ports.Attachment{Filename: "cancellation-receipt-" + r.d.ID + ".jws", ContentType: ReceiptMediaType, Content: []byte(token)}
 	outcome := map[State]string{StateCancelled: TemplateCancelled, StateRejected: TemplateReviewRejected, StateWithdrawn: TemplateWithdrawn}[r.d.State]
 	if e := r.effect(fmt.Sprintf("%s/%s/%s", r.d.ID, outcome, ports.ChannelEmail)); e != nil && !e.Done() && e.Notification != nil {
-		e.Notification.Attachments = append(e.Notification.Attachments, file)
+		e.withNotification(func(n *ports.Notification) { n.Attachments = append(n.Attachments, file) })
 		return nil
 	}
 	if ec.to.email == "" {
@@ -422,7 +422,7 @@ func (s *Service) issueReceipt(r *Request, ec effectCtx) error {
 	n := len(r.d.Effects)
 	r.notify(TemplateReceipt, map[string]string{DataOutcome: string(r.d.State)}, ec.to, []ports.Channel{ports.ChannelEmail}, ec.owner, ec.lease)
 	for i := n; i < len(r.d.Effects); i++ {
-		r.d.Effects[i].Notification.Attachments = []ports.Attachment{file}
+		r.d.Effects[i].withNotification(func(n *ports.Notification) { n.Attachments = []ports.Attachment{file} })
 	}
 	return nil
 }

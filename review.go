@@ -73,7 +73,19 @@ type Reviewer struct {
 // less the configured holidays.
 type Calendar struct {
 	loc      *time.Location
-	holidays map[string]bool
+	holidays map[date]bool
+}
+
+// date is a calendar date: a map key that costs no formatting.
+type date struct {
+	year  int
+	month time.Month
+	day   int
+}
+
+func dateOf(t time.Time) date {
+	y, m, d := t.Date()
+	return date{y, m, d}
 }
 
 var _ ports.BusinessCalendar = (*Calendar)(nil)
@@ -84,9 +96,9 @@ func NewCalendar(loc *time.Location, holidays ...time.Time) *Calendar {
 	if loc == nil {
 		loc = time.UTC
 	}
-	c := &Calendar{loc: loc, holidays: make(map[string]bool, len(holidays))}
+	c := &Calendar{loc: loc, holidays: make(map[date]bool, len(holidays))}
 	for _, h := range holidays {
-		c.holidays[h.In(loc).Format(time.DateOnly)] = true
+		c.holidays[dateOf(h.In(loc))] = true
 	}
 	return c
 }
@@ -102,7 +114,7 @@ func (c *Calendar) IsBusinessDay(t time.Time) bool {
 	if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
 		return false
 	}
-	return !c.holidays[t.Format(time.DateOnly)]
+	return !c.holidays[dateOf(t)]
 }
 
 // AddBusinessDays returns t moved forward by n business days: the same

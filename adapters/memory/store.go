@@ -48,13 +48,16 @@ type Store struct {
 type row struct {
 	// req is the request as a read returns it (Request.AsStored of what
 	// was written). Reads answer with a clone of it; it never changes once
-	// stored.
+	// stored. The row itself is rewritten in place by each write, under
+	// Store.mu: a reader takes req under the lock and clones it after.
 	req *cancellation.Request
-	// events is the request's history, shared by its versions and appended
-	// to under Store.mu (written elements never change, so a copy of the
-	// slice taken under the lock stays valid); added holds a write's new
-	// events (the Store's own copies) until it is stored.
-	events  *[]cancellation.Event
+	// events is the request's history, one batch per write (the Store's
+	// own copies, from NewEvents), shared by its versions and appended to
+	// under Store.mu: written batches never change, so a copy of the
+	// slice taken under the lock stays valid, and a write stores its
+	// batch as it is, without copying it again or growing one array of
+	// the whole history. added holds a write's batch until it is stored.
+	events  *[][]cancellation.Event
 	added   []cancellation.Event
 	account ports.AccountID
 	kind    ports.AccountKind
@@ -95,16 +98,16 @@ func NewStore() *Store {
 
 // encode turns r into a row: its own copies of the request as stored and
 // of its new events, with the indexed columns.
-func encode(r *cancellation.Request) *row {
+func encode(r *cancellation.Request) row {
 	claim, _ := r.Claim()
-	return &row{req: r.AsStored(), added: r.NewEvents(), account: r.Account(), kind: r.AccountKind(), state: r.State(), version: r.Version(), claim: claim,
+	return row{req: r.AsStored(), added: r.NewEvents(), account: r.Account(), kind: r.AccountKind(), state: r.State(), version: r.Version(), claim: claim,
 		due: key{r.DueAt(), r.ID()}, wake: key{r.NextWake(), r.ID()}, failing: key{r.FailingSince(), r.ID()},
 		settled: key{r.SettledAt(), r.ID()}, created: key{r.CreatedAt(), r.ID()}}
 }
 
-// decode returns the request rw holds: a copy of its decoded form.
-func decode(rw *row) (*cancellation.Request, error) {
-	return rw.req.Clone(), nil
+// decode returns a copy of req, a row's request taken under Store.mu.
+func decode(req *cancellation.Request) (*cancellation.Request, error) {
+	return req.Clone(), nil
 }
 
 // index adds rw to the indexes; s.mu is held for writing.
@@ -212,7 +215,8 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 	if r.Version() != 1 {
 		return fmt.Errorf("memory: creating request %s: version is %d, want 1: %w", r.ID(), r.Version(), cancellation.ErrConflict)
 	}
-	rw := encode(r)
+	rw := new(row)
+	*rw = encode(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.rows[r.ID()]; ok {
@@ -221,7 +225,7 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 	if cancellation.Active(r.State()) && s.activeOf(r.Account(), "") != "" {
 		return fmt.Errorf("%w: %s", cancellation.ErrActiveRequestExists, r.Account())
 	}
-	events := rw.added
+	events := [][]cancellation.Event{rw.added}
 	rw.events, rw.added = &events, nil
 	s.rows[r.ID()] = rw
 	s.index(r.ID(), rw)
@@ -237,12 +241,16 @@ func (s *Store) Get(ctx context.Context, id string) (*cancellation.Request, erro
 		return nil, err
 	}
 	s.mu.RLock()
+	var req *cancellation.Request
 	rw, ok := s.rows[id]
+	if ok {
+		req = rw.req
+	}
 	s.mu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", cancellation.ErrNotFound, id)
 	}
-	return decode(rw)
+	return decode(req)
 }
 
 // ActiveFor returns the account's active request; see cancellation.Store.
@@ -254,9 +262,9 @@ func (s *Store) ActiveFor(ctx context.Context, account ports.AccountID) (*cancel
 		return nil, err
 	}
 	s.mu.RLock()
-	var found *row
+	var found *cancellation.Request
 	if id := s.activeOf(account, ""); id != "" {
-		found = s.rows[id]
+		found = s.rows[id].req
 	}
 	s.mu.RUnlock()
 	if found == nil {
@@ -290,10 +298,10 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 	if cancellation.Active(r.State()) && !cancellation.Active(old.state) && s.activeOf(r.Account(), r.ID()) != "" {
 		return fmt.Errorf("%w: %s", cancellation.ErrActiveRequestExists, r.Account())
 	}
-	*old.events = append(*old.events, rw.added...)
+	*old.events = append(*old.events, rw.added)
 	rw.events, rw.added = old.events, nil
-	s.reindex(old, rw)
-	s.rows[r.ID()] = rw
+	s.reindex(old, &rw)
+	*old = rw // in place: readers took what they read under the lock
 	return nil
 }
 
@@ -307,15 +315,22 @@ func (s *Store) History(ctx context.Context, id string) ([]cancellation.Event, e
 	}
 	s.mu.RLock()
 	rw, ok := s.rows[id]
-	var events []cancellation.Event
+	var batches [][]cancellation.Event
 	if ok {
-		events = *rw.events
+		batches = *rw.events
 	}
 	s.mu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", cancellation.ErrNotFound, id)
 	}
-	out := slices.Clone(events)
+	n := 0
+	for _, b := range batches {
+		n += len(b)
+	}
+	out := make([]cancellation.Event, 0, n)
+	for _, b := range batches {
+		out = append(out, b...)
+	}
 	for i := range out {
 		out[i].Data = maps.Clone(out[i].Data)
 	}
@@ -335,11 +350,11 @@ func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	keys := s.match(q)
-	var out []*cancellation.Request
+	reqs := s.match(q)
+	out := make([]*cancellation.Request, 0, len(reqs))
 	var bad []error
-	for _, rw := range keys {
-		r, err := decode(rw)
+	for _, req := range reqs {
+		r, err := decode(req)
 		if err != nil {
 			bad = append(bad, err) // reported below; the others still count
 			continue
@@ -349,8 +364,9 @@ func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation
 	return out, errors.Join(bad...)
 }
 
-// match returns the rows of q's page, in q's order, under the read lock.
-func (s *Store) match(q cancellation.Query) []*row {
+// match returns the requests of q's page, in q's order, taken from their
+// rows under the read lock.
+func (s *Store) match(q cancellation.Query) []*cancellation.Request {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	orderKey := func(rw *row) key {
@@ -472,7 +488,11 @@ func (s *Store) match(q cancellation.Query) []*row {
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
-	return out
+	reqs := make([]*cancellation.Request, len(out))
+	for i, rw := range out {
+		reqs[i] = rw.req
+	}
+	return reqs
 }
 
 // keysTo returns the keys of idx up to stop.

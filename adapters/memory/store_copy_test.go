@@ -3,6 +3,8 @@ package memory
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,4 +81,96 @@ func TestStoreKeepsWhatItsEncodingRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("withdrawn", r.ID())
+}
+
+// TestStoreReadsWhileRowsAreRewritten: a write rewrites a request's row in
+// place and appends its events as a batch, while reads (Get, List,
+// History) take what they need under the lock and copy it after. Under
+// the race detector this fails if a read used the row after the lock;
+// and History must return every event once, in order, whatever the
+// batches.
+func TestStoreReadsWhileRowsAreRewritten(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	kit := NewKit(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	svc, err := cancellation.New(kit.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const accounts = 4
+	ids := make(chan string, accounts)
+	done := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 2 {
+		readers.Go(func() {
+			var seen []string
+			for {
+				select {
+				case <-done:
+					return
+				case id := <-ids:
+					seen = append(seen, id)
+				default:
+				}
+				for _, id := range seen {
+					if _, err := kit.Store.Get(ctx, id); err != nil {
+						t.Error(err)
+					}
+					if _, err := kit.Store.History(ctx, id); err != nil {
+						t.Error(err)
+					}
+				}
+				if _, err := kit.Store.List(ctx, cancellation.Query{Limit: 10}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	var writers sync.WaitGroup
+	for i := range accounts {
+		writers.Go(func() {
+			acct := ports.AccountID(fmt.Sprintf("acct_rw_%d", i))
+			kit.Platform.AddAccount(ports.Account{ID: acct, Kind: ports.Personal, RecoveryPhone: fmt.Sprintf("+1555000100%d", i), Email: "rw@example.com", Locale: "en"})
+			r, err := svc.Start(ctx, acct)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids <- r.ID()
+			rep, err := svc.CheckEligibility(ctx, acct)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := svc.Confirm(ctx, acct, r.ID(), cancellation.Confirmation{
+				NotesVersion: svc.Notes().Version, Irreversible: true,
+				Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
+				Consents:     rep.Consents(),
+			}); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := svc.Withdraw(ctx, acct, r.ID()); err != nil {
+				t.Error(err)
+				return
+			}
+			events, err := kit.Store.History(ctx, r.ID())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got, _ := kit.Store.Get(ctx, r.ID())
+			if len(events) != got.HistoryLen() {
+				t.Errorf("%s: History holds %d events, the request %d", r.ID(), len(events), got.HistoryLen())
+			}
+			for j, e := range events {
+				if e.Seq != j+1 {
+					t.Errorf("%s: event %d has sequence number %d", r.ID(), j, e.Seq)
+				}
+			}
+		})
+	}
+	writers.Wait()
+	close(done)
+	readers.Wait()
 }
