@@ -1007,16 +1007,9 @@ func compileDec(t reflect.Type, seen map[reflect.Type]*decFunc) (decFunc, error)
 			}
 			// Bytes are a base64 string ("" is empty, not nil).
 			return func(d *decoder, v reflect.Value) error {
-				if d.null() {
-					return nil
-				}
-				s, err := d.str()
-				if err != nil {
+				var out []byte
+				if err := decBytesJSON(d, &out); err != nil || out == nil { // nil: null
 					return err
-				}
-				out, err := base64.StdEncoding.AppendDecode(make([]byte, 0, base64.StdEncoding.DecodedLen(len(s))), s)
-				if err != nil {
-					return errFallback
 				}
 				v.SetBytes(out)
 				return nil
