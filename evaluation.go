@@ -17,13 +17,13 @@ const inlineRules = 16
 // evaluation is one RuleSet.Evaluate: where each rule runs, and the
 // answers its workers and the caller collect.
 type evaluation struct {
-	ctx      context.Context // the evaluation's, with its deadline
-	until    time.Duration   // ctx's deadline, since began: past it, ctx may not say so yet
-	rules    []Rule
-	acct     ports.Account
-	timeout  time.Duration
-	began    time.Time
-	limit    int // Concurrency
+	ctx     context.Context // the evaluation's, with its deadline
+	until   time.Duration   // ctx's deadline, since began: past it, ctx may not say so yet
+	rules   []Rule
+	acct    ports.Account
+	timeout time.Duration
+	began   time.Time
+	limit   int // Concurrency
 
 	// names and order are set before any worker starts, and read only
 	// after. order holds the rules for workers, those slow last time first
