@@ -41,9 +41,10 @@ func withLazyDeadline(parent context.Context, start time.Time, timeout time.Dura
 }
 
 // real returns the context.WithDeadline that answers for c, making it
-// first. Made after c has an error, it has the same one: the parent's is
-// the parent's, a past deadline cancels it at once with DeadlineExceeded,
-// and cancel is passed on.
+// first. Made after c has an error, it has the same one, and the same
+// cause: the parent's is the parent's, c's own deadline or cancel ends it
+// at once with DeadlineExceeded or Canceled, apart from what the parent
+// did since.
 func (c *lazyDeadline) real() context.Context {
 	if in := c.inner.Load(); in != nil {
 		return *in
@@ -53,9 +54,23 @@ func (c *lazyDeadline) real() context.Context {
 	if in := c.inner.Load(); in != nil {
 		return *in
 	}
-	in, cancel := context.WithDeadline(c.parent, c.deadline)
-	if e := c.err.Load(); e != nil && *e == context.Canceled {
+	var (
+		in     context.Context
+		cancel context.CancelFunc
+	)
+	switch e := c.err.Load(); e {
+	case &deadlineExceeded:
+		// Past c's own deadline: ended with it, whatever the parent did
+		// since (a cause of its own must not show through).
+		in, cancel = context.WithDeadline(context.WithoutCancel(c.parent), c.deadline)
+	case &canceled:
+		// Cancelled first: Canceled, whatever the parent did since.
+		in, cancel = context.WithCancel(context.WithoutCancel(c.parent))
 		cancel()
+	default:
+		// No error yet, or the parent's, which the parent keeps, with its
+		// cause.
+		in, cancel = context.WithDeadline(c.parent, c.deadline)
 	}
 	c.cancel = cancel
 	c.inner.Store(&in)
@@ -116,6 +131,9 @@ func (c *lazyDeadline) latch(err *error) error {
 func (c *lazyDeadline) Value(key any) any { return c.real().Value(key) }
 
 // stop cancels c (a no-op once it has an error) and releases its timer.
+// Without a timer it first looks for the error c had already, unread (the
+// parent's, the deadline's), which a context.WithDeadline would have been
+// told of: cancel must not turn it into Canceled.
 func (c *lazyDeadline) stop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -123,7 +141,9 @@ func (c *lazyDeadline) stop() {
 		c.cancel()
 		return
 	}
-	c.latch(&canceled)
+	if c.errAt(-1) == nil {
+		c.latch(&canceled)
+	}
 }
 
 // errAt is ctx.Err(), answered without reading the clock when ctx is a
