@@ -18,7 +18,10 @@ import (
 // microsecond and two allocations a time.
 //
 // Its error, once it has one, never changes: the first of the parent's
-// error, the deadline passing and cancel, as for context.WithDeadline.
+// error, the deadline passing and cancel, as for context.WithDeadline,
+// with one difference: when both the deadline and the parent's end have
+// passed before anyone asked, it cannot tell which came first and
+// answers the parent's error.
 type lazyDeadline struct {
 	parent   context.Context
 	start    time.Time // with a monotonic reading
