@@ -239,3 +239,44 @@ func TestLazyDeadline_EndsAsWithDeadline(t *testing.T) {
 		})
 	}
 }
+
+// TestLazyDeadline_ConcurrentEndsAgree: whatever the order in which the
+// deadline, the parent's cancel, cancel, Err and Done race, once all is
+// over the context, its cause (bar the parent's own) and a child agree
+// on one error, and it never changes.
+func TestLazyDeadline_ConcurrentEndsAgree(t *testing.T) {
+	t.Parallel()
+	for i := range 200 {
+		parent, cancelParent := context.WithCancel(context.Background())
+		ctx, cancel := withLazyDeadline(parent, time.Now(), time.Duration(i%3)*50*time.Microsecond)
+		var wg sync.WaitGroup
+		var first [3]error
+		wg.Go(func() { first[0] = ctx.Err() })
+		wg.Go(func() { <-ctx.Done(); first[1] = ctx.Err() })
+		wg.Go(func() { first[2] = ctx.Err() })
+		if i%2 == 0 {
+			wg.Go(cancelParent)
+		}
+		wg.Go(cancel)
+		wg.Wait()
+		<-ctx.Done()
+		err := ctx.Err()
+		if err == nil {
+			t.Fatal("no error once over")
+		}
+		for _, e := range first {
+			if e != nil && e != err {
+				t.Fatalf("%d: read %v, then %v", i, e, err)
+			}
+		}
+		if c := context.Cause(ctx); c != err {
+			t.Fatalf("%d: Err %v, Cause %v", i, err, c)
+		}
+		child, stop := context.WithCancel(ctx)
+		if child.Err() != err {
+			t.Fatalf("%d: Err %v, a child's %v", i, err, child.Err())
+		}
+		stop()
+		cancelParent()
+	}
+}
