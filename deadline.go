@@ -18,19 +18,39 @@ import (
 // microsecond and two allocations a time.
 //
 // Its error, once it has one, never changes: the first of the parent's
-// error, the deadline passing and cancel, as for context.WithDeadline.
+// error, the deadline passing and cancel, as for context.WithDeadline,
+// with one difference: when both the deadline and the parent's end have
+// passed before anyone asked, it cannot tell which came first and
+// answers the parent's error.
 type lazyDeadline struct {
 	parent   context.Context
 	start    time.Time // with a monotonic reading
 	timeout  time.Duration
 	deadline time.Time // start+timeout
 
-	err   atomic.Pointer[error]           // the first error seen, then kept
-	inner atomic.Pointer[context.Context] // the real context, once one is needed
+	// state is nil until c has an error or a real context, then set once
+	// for each: the error, the real context, or both (a real context made
+	// after the error, ending with it). One pointer for both, so that no
+	// error is kept that the real context, made meanwhile, does not have.
+	state atomic.Pointer[lazyState]
 
-	mu     sync.Mutex         // held to make inner, and by stop
+	mu sync.Mutex // held to make the real context, and by stop
+}
+
+// lazyState is what a lazyDeadline has: its error, kept, or its real
+// context, which answers from then on, or both.
+type lazyState struct {
+	err    error
+	inner  context.Context
 	cancel context.CancelFunc // inner's
 }
+
+// The states of a lazyDeadline that ended by itself, kept without
+// allocating.
+var (
+	deadlineExceeded = &lazyState{err: context.DeadlineExceeded}
+	canceled         = &lazyState{err: context.Canceled}
+)
 
 // withLazyDeadline returns a context that ends timeout after start (a
 // time.Now reading) and a function that cancels it, as
@@ -41,25 +61,46 @@ func withLazyDeadline(parent context.Context, start time.Time, timeout time.Dura
 }
 
 // real returns the context.WithDeadline that answers for c, making it
-// first. Made after c has an error, it has the same one: the parent's is
-// the parent's, a past deadline cancels it at once with DeadlineExceeded,
-// and cancel is passed on.
+// first. Made after c has an error, it has the same one, and the same
+// cause: the parent's is the parent's, c's own deadline or cancel ends it
+// at once with DeadlineExceeded or Canceled, apart from what the parent
+// did since.
 func (c *lazyDeadline) real() context.Context {
-	if in := c.inner.Load(); in != nil {
-		return *in
+	if st := c.state.Load(); st != nil && st.inner != nil {
+		return st.inner
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if in := c.inner.Load(); in != nil {
-		return *in
+	for {
+		st := c.state.Load()
+		if st != nil && st.inner != nil {
+			return st.inner
+		}
+		next := &lazyState{}
+		switch st {
+		case deadlineExceeded:
+			// Past c's own deadline: ended with it, whatever the parent
+			// did since (a cause of its own must not show through).
+			next.inner, next.cancel = context.WithDeadline(context.WithoutCancel(c.parent), c.deadline)
+		case canceled:
+			// Cancelled first: Canceled, whatever the parent did since.
+			next.inner, next.cancel = context.WithCancel(context.WithoutCancel(c.parent))
+			next.cancel()
+		default:
+			// No error yet, or the parent's, which the parent keeps, with
+			// its cause.
+			next.inner, next.cancel = context.WithDeadline(c.parent, c.deadline)
+		}
+		if st != nil {
+			next.err = st.err
+		}
+		if c.state.CompareAndSwap(st, next) {
+			return next.inner
+		}
+		// An error was kept meanwhile (Err does not lock): made again to
+		// end with it. It happens once: an error, once kept, stays.
+		next.cancel()
 	}
-	in, cancel := context.WithDeadline(c.parent, c.deadline)
-	if e := c.err.Load(); e != nil && *e == context.Canceled {
-		cancel()
-	}
-	c.cancel = cancel
-	c.inner.Store(&in)
-	return in
 }
 
 // Deadline returns the earlier of the parent's deadline and c's.
@@ -81,14 +122,14 @@ func (c *lazyDeadline) Err() error { return c.errAt(-1) }
 // errAt is Err with elapsed, when not negative, the time since start that
 // the caller has just read: no clock is read again.
 func (c *lazyDeadline) errAt(elapsed time.Duration) error {
-	if e := c.err.Load(); e != nil {
-		return *e
-	}
-	if in := c.inner.Load(); in != nil {
-		return (*in).Err()
+	if st := c.state.Load(); st != nil {
+		if st.err != nil {
+			return st.err
+		}
+		return st.inner.Err()
 	}
 	if err := c.parent.Err(); err != nil {
-		return c.latchNew(err)
+		return c.latch(&lazyState{err: err})
 	}
 	if elapsed < 0 {
 		elapsed = time.Since(c.start)
@@ -96,19 +137,15 @@ func (c *lazyDeadline) errAt(elapsed time.Duration) error {
 	if elapsed < c.timeout {
 		return nil
 	}
-	return c.latch(&deadlineExceeded)
+	return c.latch(deadlineExceeded)
 }
 
-// The errors a lazyDeadline keeps without allocating.
-var deadlineExceeded, canceled = context.DeadlineExceeded, context.Canceled
-
-// latchNew is latch of a new error, apart so that only it allocates.
-func (c *lazyDeadline) latchNew(err error) error { return c.latch(&err) }
-
-// latch keeps *err as c's error unless it has one, and returns c's error.
-func (c *lazyDeadline) latch(err *error) error {
-	c.err.CompareAndSwap(nil, err)
-	return *c.err.Load()
+// latch keeps st as c's state unless c has one, and returns c's error.
+func (c *lazyDeadline) latch(st *lazyState) error {
+	if c.state.CompareAndSwap(nil, st) {
+		return st.err
+	}
+	return c.errAt(-1) // c has a state now: answered from it
 }
 
 // Value answers from the real context, so that the context package finds
@@ -116,14 +153,19 @@ func (c *lazyDeadline) latch(err *error) error {
 func (c *lazyDeadline) Value(key any) any { return c.real().Value(key) }
 
 // stop cancels c (a no-op once it has an error) and releases its timer.
+// Without a timer it first looks for the error c had already, unread (the
+// parent's, the deadline's), which a context.WithDeadline would have been
+// told of: cancel must not turn it into Canceled.
 func (c *lazyDeadline) stop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.inner.Load() != nil {
-		c.cancel()
+	if st := c.state.Load(); st != nil && st.inner != nil {
+		st.cancel()
 		return
 	}
-	c.latch(&canceled)
+	if c.errAt(-1) == nil {
+		c.latch(canceled)
+	}
 }
 
 // errAt is ctx.Err(), answered without reading the clock when ctx is a

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,4 +174,127 @@ func TestStoreReadsWhileRowsAreRewritten(t *testing.T) {
 	writers.Wait()
 	close(done)
 	readers.Wait()
+}
+
+// TestStoreCopiesStayAsRead: the requests a Store keeps and hands out
+// share their effects (and effects' notifications, events, identifiers)
+// with the writer's copy, which changes them in place once it made them
+// its own. Every version the Store kept, and every copy a read returned,
+// must still encode as it did when read, after the writes that follow
+// (effects claimed, carried out, their outcomes recorded, a receipt
+// attached). It fails if any of those writes changed a shared effect
+// without copying it first.
+func TestStoreCopiesStayAsRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	kit := NewKit(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	kit.Platform.AddAccount(ports.Account{ID: "acct_stay", Kind: ports.Personal, RecoveryPhone: "+15550000002", Email: "stay@example.com", Locale: "en"})
+	cfg := kit.Config()
+	notifier := &failingNotifier{Notifier: cfg.Notifier}
+	cfg.Notifier = notifier
+	// Every version written is held, with a read of it.
+	var hold func(step, id string)
+	cfg.Store = &snapStore{Store: kit.Store, after: func(id string) { hold("a write", id) }}
+	svc, err := cancellation.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type held struct {
+		step string
+		r    *cancellation.Request
+		want []byte
+	}
+	var all []held
+	keep := func(step string, r *cancellation.Request) {
+		t.Helper()
+		b, err := r.MarshalBinary()
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		all = append(all, held{step, r, b})
+	}
+	hold = func(step, id string) {
+		t.Helper()
+		kit.Store.mu.RLock()
+		kept := kit.Store.rows[id].req
+		kit.Store.mu.RUnlock()
+		keep(step+": the kept version", kept)
+		got, err := kit.Store.Get(ctx, id)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		keep(step+": a read", got)
+	}
+	r, err := svc.Start(ctx, "acct_stay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep("started: returned", r)
+	hold("started", r.ID())
+	rep, err := svc.CheckEligibility(ctx, "acct_stay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = svc.Confirm(ctx, "acct_stay", r.ID(), cancellation.Confirmation{
+		NotesVersion: svc.Notes().Version, Irreversible: true,
+		Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
+		Consents:     rep.Consents(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep("confirmed: returned", r)
+	hold("confirmed", r.ID())
+	// The notifications fail once: their outcome is recorded, then they
+	// are carried out again by maintenance.
+	notifier.fail.Store(1)
+	r, err = svc.Withdraw(ctx, "acct_stay", r.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep("withdrawn: returned", r)
+	hold("withdrawn", r.ID())
+	for range 3 {
+		kit.Clock.Advance(time.Hour)
+		if _, err := svc.RunMaintenance(ctx); err != nil {
+			t.Fatal(err)
+		}
+		hold("maintained", r.ID())
+	}
+	for _, h := range all {
+		got, err := h.r.MarshalBinary()
+		if err != nil {
+			t.Fatalf("%s: %v", h.step, err)
+		}
+		if !bytes.Equal(got, h.want) {
+			t.Errorf("%s changed since:\n got %s\nwant %s", h.step, got, h.want)
+		}
+	}
+}
+
+// failingNotifier fails the next fail notifications.
+type failingNotifier struct {
+	ports.Notifier
+	fail atomic.Int32
+}
+
+func (n *failingNotifier) Notify(ctx context.Context, msg ports.Notification) error {
+	if n.fail.Add(-1) >= 0 {
+		return ErrInjected
+	}
+	return n.Notifier.Notify(ctx, msg)
+}
+
+// snapStore calls after once each Update has stored a request.
+type snapStore struct {
+	*Store
+	after func(id string)
+}
+
+func (s *snapStore) Update(ctx context.Context, r *cancellation.Request) error {
+	if err := s.Store.Update(ctx, r); err != nil {
+		return err
+	}
+	s.after(r.ID())
+	return nil
 }
