@@ -28,6 +28,12 @@ import (
 // write as the request, so that a change costs the same whatever the
 // length of the history. History reads the events back.
 //
+// Every request a read returns (Get, ActiveFor, List) is the caller's
+// own: the Service changes what it reads in place before writing it back,
+// so a Store that keeps requests in memory returns a copy of what it keeps
+// (Request.Clone), never the request itself, and keeps a copy of what it
+// is given (Request.AsStored), never the caller's.
+//
 // The errors a method documents (ErrNotFound, ErrConflict, ErrCorrupt,
 // ErrActiveRequestExists) reach the Service's callers as they are; any
 // other error (a database that is down, a driver's error) is taken as the

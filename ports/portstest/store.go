@@ -54,6 +54,30 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 		require.NoError(t, err)
 		requireSameRequest(t, r, got)
 	})
+	t.Run("ReadsAreTheCallersOwn", func(t *testing.T) {
+		// The Service changes what it reads in place (see
+		// cancellation.Store): a read handing out the request the Store
+		// keeps would let a caller change what the Store holds.
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		r := e.start(t, e.account(t))
+		other, err := e.store.Get(t.Context(), e.start(t, e.account(t)).ID())
+		require.NoError(t, err)
+		otherBytes, err := other.MarshalBinary()
+		require.NoError(t, err)
+		reads := map[string]func() (*cancellation.Request, error){
+			"Get":       func() (*cancellation.Request, error) { return e.store.Get(t.Context(), r.ID()) },
+			"ActiveFor": func() (*cancellation.Request, error) { return e.store.ActiveFor(t.Context(), r.Account()) },
+		}
+		for name, read := range reads {
+			got, err := read()
+			require.NoError(t, err, name)
+			require.NoError(t, got.UnmarshalBinary(otherBytes), name) // changes got in place
+			again, err := read()
+			require.NoError(t, err, name)
+			requireSameRequest(t, r, again)
+		}
+	})
 	t.Run("GetUnknownIsNotFound", func(t *testing.T) {
 		t.Parallel()
 		e := newStoreEnv(t, newStore)
