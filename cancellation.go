@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -666,10 +667,20 @@ var (
 // (encoding.BinaryAppender), so that a Store can encode into a buffer it
 // reuses rather than into a new slice each time.
 func (r *Request) AppendBinary(b []byte) ([]byte, error) {
-	d := r.d
+	// The copy without the history goes to a pooled value, not a new one:
+	// appendJSON takes it as an interface, so a local would move to the
+	// heap, a request's worth of garbage on every write.
+	d := appendScratch.Get().(*requestData)
+	*d = r.d
 	d.Head, d.History = r.head(), nil
-	return appendJSON(b, &d)
+	b, err := appendJSON(b, d)
+	*d = requestData{} // keeps nothing of r alive in the pool
+	appendScratch.Put(d)
+	return b, err
 }
+
+// appendScratch holds the copies AppendBinary encodes.
+var appendScratch = sync.Pool{New: func() any { return new(requestData) }}
 
 // UnmarshalBinary decodes a request written by MarshalBinary and validates
 // it: a known state, an identifier, an account, a head event that agrees
