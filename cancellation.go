@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/accountkit/cancellation/ports"
 )
@@ -750,7 +751,11 @@ func (r *Request) unmarshalData(decode func(*requestData) error) error {
 				return fmt.Errorf("request %s: %w", d.ID, err)
 			}
 		}
-		d.History = []Event{*d.Head}
+		// The decoded head becomes the history's one element in place,
+		// not copied into a new array: the decoder allocated it for
+		// this request alone, and the next event appended moves the
+		// history to an array of its own (capacity 1).
+		d.History = unsafe.Slice(d.Head, 1)
 	} else if err := VerifyHistory(d.History); err != nil {
 		// Written before events were kept apart: the inline chain is
 		// unkeyed, and verified here.
