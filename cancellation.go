@@ -8,9 +8,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/accountkit/cancellation/ports"
 )
@@ -666,10 +668,20 @@ var (
 // (encoding.BinaryAppender), so that a Store can encode into a buffer it
 // reuses rather than into a new slice each time.
 func (r *Request) AppendBinary(b []byte) ([]byte, error) {
-	d := r.d
+	// The copy without the history goes to a pooled value, not a new one:
+	// appendJSON takes it as an interface, so a local would move to the
+	// heap, a request's worth of garbage on every write.
+	d := appendScratch.Get().(*requestData)
+	*d = r.d
 	d.Head, d.History = r.head(), nil
-	return appendJSON(b, &d)
+	b, err := appendJSON(b, d)
+	*d = requestData{} // keeps nothing of r alive in the pool
+	appendScratch.Put(d)
+	return b, err
 }
+
+// appendScratch holds the copies AppendBinary encodes.
+var appendScratch = sync.Pool{New: func() any { return new(requestData) }}
 
 // UnmarshalBinary decodes a request written by MarshalBinary and validates
 // it: a known state, an identifier, an account, a head event that agrees
@@ -739,7 +751,11 @@ func (r *Request) unmarshalData(decode func(*requestData) error) error {
 				return fmt.Errorf("request %s: %w", d.ID, err)
 			}
 		}
-		d.History = []Event{*d.Head}
+		// The decoded head becomes the history's one element in place,
+		// not copied into a new array: the decoder allocated it for
+		// this request alone, and the next event appended moves the
+		// history to an array of its own (capacity 1).
+		d.History = unsafe.Slice(d.Head, 1)
 	} else if err := VerifyHistory(d.History); err != nil {
 		// Written before events were kept apart: the inline chain is
 		// unkeyed, and verified here.

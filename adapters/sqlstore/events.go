@@ -100,8 +100,29 @@ func (s *Store) update(ctx context.Context, rw row) (int64, error) {
 
 // updateArgs are the arguments of the update statement for rw: its
 // columns, then the id, the version it replaces and the account.
+// The nullable columns go as nil or the value itself, not as the
+// sql.Null types: database/sql would box each of those and then box
+// the value its Value method returns again.
 func (rw row) updateArgs() []any {
-	return []any{rw.state, rw.version, rw.dueAt, rw.wakeAt, rw.failingSince, rw.settledAt, rw.data, rw.kind, rw.claimBy, rw.claimUntil, rw.id, rw.version - 1, rw.account}
+	return []any{rw.state, rw.version, nullArg(rw.dueAt), nullArg(rw.wakeAt), nullArg(rw.failingSince), nullArg(rw.settledAt), rw.data, rw.kind,
+		nullStringArg(rw.claimBy), nullArg(rw.claimUntil), rw.id, rw.version - 1, rw.account}
+}
+
+// nullArg is n as a statement's argument: nil for NULL, else its int64.
+func nullArg(n sql.NullInt64) any {
+	if !n.Valid {
+		return nil
+	}
+	return n.Int64
+}
+
+// nullStringArg is n as a statement's argument: nil for NULL, else its
+// string.
+func nullStringArg(n sql.NullString) any {
+	if !n.Valid {
+		return nil
+	}
+	return n.String
 }
 
 // eventArrays returns rw's events as the arrays of a PostgreSQL unnest.

@@ -317,7 +317,7 @@ func (s *Store) Get(ctx context.Context, id string) (*cancellation.Request, erro
 	if err := malformed(id); err != nil {
 		return nil, err
 	}
-	return s.one(ctx, s.q.get, id, "request "+id, id)
+	return s.one(ctx, s.q.get, id, "request ", "")
 }
 
 // ActiveFor returns the account's active request; see cancellation.Store.
@@ -325,20 +325,22 @@ func (s *Store) ActiveFor(ctx context.Context, account ports.AccountID) (*cancel
 	if err := malformed(string(account)); err != nil {
 		return nil, err
 	}
-	return s.one(ctx, s.q.active, string(account), "the active request of account "+string(account), "no active request for account "+string(account))
+	return s.one(ctx, s.q.active, string(account), "the active request of account ", "no active request for account ")
 }
 
-// one runs a query that selects at most one request: what names it in
-// errors, notFound follows ErrNotFound when there is none. A row that fails
-// validation returns decode's error, which names the request.
+// one runs a query that selects at most one request: what followed by
+// arg names it in errors, notFound followed by arg follows ErrNotFound
+// when there is none (both are put together only on error, not on every
+// read). A row that fails validation returns decode's error, which names
+// the request.
 func (s *Store) one(ctx context.Context, query, arg, what, notFound string) (*cancellation.Request, error) {
 	var rw row
 	err := s.scanRow(ctx, query, []any{arg}, &rw.id, &rw.account, &rw.state, &rw.version, &rw.data)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, fmt.Errorf("%w: %s", cancellation.ErrNotFound, notFound)
+		return nil, fmt.Errorf("%w: %s%s", cancellation.ErrNotFound, notFound, arg)
 	case err != nil:
-		return nil, fmt.Errorf("sqlstore: reading %s: %w", what, err)
+		return nil, fmt.Errorf("sqlstore: reading %s%s: %w", what, arg, err)
 	}
 	return s.decode(rw)
 }
