@@ -1,6 +1,7 @@
 package cancellation
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"fmt"
@@ -847,12 +848,22 @@ func cloneEffect(e Effect) Effect {
 	if e.Notification != nil {
 		n := *e.Notification
 		n.Data = cloneMap(n.Data)
-		n.Attachments = slices.Clone(n.Attachments)
+		n.Attachments = cloneAttachments(n.Attachments)
 		e.Notification = &n
 	}
 	e.Event = cloneEvent(e.Event)
 	e.Identifiers = slices.Clone(e.Identifiers)
 	return e
+}
+
+// cloneAttachments copies attachments and their bytes: a port may change
+// what it is given in place.
+func cloneAttachments(as []ports.Attachment) []ports.Attachment {
+	c := slices.Clone(as)
+	for i := range c {
+		c[i].Content = bytes.Clone(c[i].Content)
+	}
+	return c
 }
 
 func cloneMap(m map[string]string) map[string]string {

@@ -3,6 +3,7 @@ package cancellation_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -93,4 +94,37 @@ func TestDelivery_NotifierThatChangesItsMessageChangesNoStoredRequest(t *testing
 		}
 	}
 	require.NotZero(t, seen, "the flow notified")
+}
+
+func TestDelivery_NotifierThatChangesAnAttachmentChangesNoStoredRequest(t *testing.T) {
+	var f *fixture
+	f = setup(t, func(c *cancellation.Config) {
+		c.Notifier = notifierFunc(func(ctx context.Context, n ports.Notification) error {
+			if len(n.Attachments) == 0 {
+				return f.kit.Notifier.Notify(ctx, n)
+			}
+			for _, a := range n.Attachments {
+				for i := range a.Content {
+					a.Content[i] = '#' // in place: the bytes the port was given
+				}
+			}
+			return errors.New("mail relay down") // kept for a retry
+		})
+	})
+	a := f.personal("acct-scribbling-attachments")
+	r := f.approve(f.toReview(a.ID))
+	require.Equal(t, cancellation.StateCancelled, r.State())
+	var seen int
+	for _, got := range []*cancellation.Request{r, f.stored(r.ID())} {
+		for _, e := range got.Effects() {
+			if e.Notification == nil {
+				continue
+			}
+			for _, att := range e.Notification.Attachments {
+				seen++
+				require.NotEqual(t, strings.Repeat("#", len(att.Content)), string(att.Content), "%s: %s", e.Key, att.Filename)
+			}
+		}
+	}
+	require.NotZero(t, seen, "a notification kept its attachment for the retry")
 }

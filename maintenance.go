@@ -253,7 +253,7 @@ func (s *Service) execute(ctx context.Context, r *Request, e Effect) (err error)
 			return errors.New("notify effect without a notification")
 		}
 		n := *e.Notification // the port's own copy: it may change it
-		n.Data, n.Attachments = cloneMap(n.Data), slices.Clone(n.Attachments)
+		n.Data, n.Attachments = cloneMap(n.Data), cloneAttachments(n.Attachments)
 		if n.To == "" { // recorded without its address: read it now
 			to, err := s.address(ctx, r.Account(), n.Channel)
 			if err != nil {
