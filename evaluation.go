@@ -246,7 +246,7 @@ func (ev *evaluation) put(i int, f Finding, latency time.Duration) {
 		return
 	}
 	ev.findings[i], ev.answers[i].latency, ev.answers[i].ok = f, latency, true
-	if ev.left--; ev.left == 0 && ev.done != nil {
+	if ev.left--; ev.left == 0 {
 		close(ev.done)
 	}
 }

@@ -298,7 +298,9 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 	if cancellation.Active(r.State()) && !cancellation.Active(old.state) && s.activeOf(r.Account(), r.ID()) != "" {
 		return fmt.Errorf("%w: %s", cancellation.ErrActiveRequestExists, r.Account())
 	}
-	*old.events = append(*old.events, rw.added)
+	if len(rw.added) > 0 { // a write without events adds no empty batch
+		*old.events = append(*old.events, rw.added)
+	}
 	rw.events, rw.added = old.events, nil
 	s.reindex(old, &rw)
 	*old = rw // in place: readers took what they read under the lock
