@@ -252,13 +252,19 @@ func (r *Request) head() *Event { return &r.d.History[len(r.d.History)-1] }
 // NewEvents returns the events recorded since r was read from its Store
 // (for a new request, its whole history), in order. Store.Create and
 // Store.Update store them with r, in the same atomic write.
+//
+// The slice is the caller's own, but each event's Data map is shared with
+// r and its copies: an event's data is fixed when it is recorded, so a
+// Store may keep the maps or encode them, and must not change them (the
+// events a Store returns from History are the caller's own again).
 func (r *Request) NewEvents() []Event {
+	return slices.Clone(r.newEvents())
+}
+
+// newEvents is NewEvents without a copy: r's own events, to read.
+func (r *Request) newEvents() []Event {
 	i := sort.Search(len(r.d.History), func(i int) bool { return r.d.History[i].Seq > r.stored })
-	out := slices.Clone(r.d.History[i:])
-	for j := range out {
-		out[j].Data = cloneMap(out[j].Data)
-	}
-	return out
+	return r.d.History[i:]
 }
 
 // HistoryLen returns the number of events in r's whole history, held or

@@ -286,7 +286,7 @@ func (h *hookSet) transitions(ctx context.Context, r *Request) {
 	if h == nil || len(h.transitionHooks) == 0 {
 		return
 	}
-	for _, e := range r.NewEvents() {
+	for _, e := range r.newEvents() {
 		from, moved := e.Data["from"]
 		if !moved && e.Type != EventStarted {
 			continue

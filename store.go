@@ -18,8 +18,8 @@ import (
 // Implementations must be safe for concurrent use and must pass the
 // conformance suite portstest.TestStore. A durable Store persists a
 // Request with MarshalBinary and restores it with UnmarshalBinary (one
-// that only keeps it in memory may keep Request.AsStored and copies of
-// NewEvents instead, which is what decoding would give), and indexes the
+// that only keeps it in memory may keep Request.AsStored and NewEvents
+// instead, which is what decoding would give), and indexes the
 // values of its accessors that Query filters on (ID, Account, AccountKind,
 // State, DueAt, NextWake, CreatedAt, FailingSince, and the By and Until of
 // Claim; and SettledAt for a Store that implements RecordPurger). A request's history is kept apart: MarshalBinary
@@ -32,7 +32,10 @@ import (
 // own: the Service changes what it reads in place before writing it back,
 // so a Store that keeps requests in memory returns a copy of what it keeps
 // (Request.Clone), never the request itself, and keeps a copy of what it
-// is given (Request.AsStored), never the caller's.
+// is given (Request.AsStored), never the caller's. The events History
+// returns are the caller's own too. A Store changes nothing it is given:
+// not the request, and not the Data maps of the events NewEvents returns,
+// which the request shares.
 //
 // The errors a method documents (ErrNotFound, ErrConflict, ErrCorrupt,
 // ErrActiveRequestExists) reach the Service's callers as they are; any

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -468,6 +469,27 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 		before := e.history(t, r.ID())
 		require.ErrorIs(t, e.store.Update(t.Context(), stale), cancellation.ErrConflict)
 		require.Equal(t, before, e.history(t, r.ID()), "a refused update appends no event")
+	})
+	t.Run("HistoryIsTheCallersOwn", func(t *testing.T) {
+		// A Store may keep the events' Data maps it was given (see
+		// Request.NewEvents), but what History returns is the caller's.
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		r := e.confirm(t, e.start(t, e.account(t)))
+		before := e.history(t, r.ID())
+		for i := range before { // the test's own copy, whatever the Store does
+			before[i].Data = maps.Clone(before[i].Data)
+		}
+		got := e.history(t, r.ID())
+		for i := range got {
+			require.NotEmpty(t, got[i].Data, "event %d", got[i].Seq)
+			for k := range got[i].Data {
+				got[i].Data[k] = "changed by the caller"
+			}
+			got[i].Data["added"] = "by the caller"
+		}
+		require.Equal(t, before, e.history(t, r.ID()))
+		require.Equal(t, r.HistoryHead(), before[len(before)-1], "the request's own events are unchanged")
 	})
 	t.Run("HistoryUnknownIsNotFound", func(t *testing.T) {
 		t.Parallel()
