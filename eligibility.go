@@ -338,6 +338,11 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	if over == nil {
 		over = context.DeadlineExceeded // cannot be: all answered
 	}
+	// The time the rules had: the caller's deadline, when it came first.
+	gave, within := min(timeout, max(ev.until, 0)), timeout
+	if gave < timeout {
+		within = gave.Round(time.Millisecond)
+	}
 	for i := range answers {
 		a := &answers[i] // a worker may still start the rule: no copy
 		latency := a.latency
@@ -350,10 +355,10 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 				what = "answer"
 				markRule(ev.names[i], slowRule(ev.names[i]), time.Since(began))
 			}
-			findings[i] = finding(ev.names[i], ruleResult{err: fmt.Errorf("rule did not %s within %v: %w", what, timeout, over)})
+			findings[i] = finding(ev.names[i], ruleResult{err: fmt.Errorf("rule did not %s within %v: %w", what, within, over)})
 			// A rule on the caller may have held it past the deadline: the
 			// evaluation gave up on the rule at the deadline.
-			latency = min(time.Since(began), timeout)
+			latency = min(time.Since(began), gave)
 		}
 		rs.hooks.rule(parent, findings[i], latency)
 	}

@@ -170,3 +170,25 @@ func TestEvaluate_RulesTurningSlowOrFastMeanwhile(t *testing.T) {
 		})
 	}
 }
+
+// TestEvaluate_ACallersEarlierDeadlineIsTheOneNamed: when the caller's
+// context ends before RuleSet.Timeout, a rule that did not answer is
+// reported against the time it had, not against the Timeout it never
+// reached.
+func TestEvaluate_ACallersEarlierDeadlineIsTheOneNamed(t *testing.T) {
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	rules := []cancellation.Rule{cancellation.RuleFunc{RuleName: "hangs", Func: func(context.Context, ports.Account) (cancellation.Finding, error) {
+		<-stop // ignores its context
+		return cancellation.Finding{Outcome: cancellation.OutcomePass}, nil
+	}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	rep := cancellation.RuleSet{Rules: rules, Timeout: time.Minute}.Evaluate(ctx, ports.Account{ID: "acct-d"}, t0)
+	fd, ok := rep.Finding("hangs")
+	require.True(t, ok)
+	require.Equal(t, cancellation.OutcomeBlocked, fd.Outcome)
+	require.Contains(t, fd.Error, "did not answer within 100ms")
+	require.NotContains(t, fd.Error, "1m0s")
+	require.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
+}
