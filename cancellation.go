@@ -783,7 +783,14 @@ func (r *Request) unmarshalData(decode func(*requestData) error) error {
 // event and identifiers) is shared, as are the effects until a copy
 // changes one.
 func (r *Request) Clone() *Request {
-	c := &Request{d: r.d, stored: r.stored, sealed: r.sealed, headOK: r.headOK}
+	c := new(Request)
+	r.cloneInto(c)
+	return c
+}
+
+// cloneInto makes c a copy of r, as Clone does, replacing what c held.
+func (r *Request) cloneInto(c *Request) {
+	*c = Request{d: r.d, stored: r.stored, sealed: r.sealed, headOK: r.headOK}
 	// The eligibility report, the confirmation, the decision, the consents
 	// and the events' data are shared: none is ever changed in place (a
 	// report, a confirmation, a decision and the consents are replaced
@@ -824,7 +831,6 @@ func (r *Request) Clone() *Request {
 	} else {
 		c.d.History = slices.Clone(r.d.History)
 	}
-	return c
 }
 
 func cloneConfirmation(c Confirmation) Confirmation {

@@ -284,13 +284,23 @@ func (r *Request) HistoryHead() Event {
 // keeps what it wrote, to answer a read of the same bytes without decoding
 // them again, keeps this.
 func (r *Request) AsStored() *Request {
+	c := new(Request)
+	r.AsStoredInto(c)
+	return c
+}
+
+// AsStoredInto is AsStored into dst instead of a new Request: whatever dst
+// held is replaced. A Store that keeps requests in memory may write a new
+// version over the one it replaces, and so allocate nothing, if no one
+// else holds that one: if it only ever hands out copies (Clone) of what it
+// keeps, made while no write can run.
+func (r *Request) AsStoredInto(dst *Request) {
 	// Only the head is copied: the older events are not kept.
 	head := Request{d: r.d, headOK: r.headOK, sealed: r.sealed}
 	head.d.History = r.d.History[len(r.d.History)-1:]
-	c := head.Clone()
-	r.shareEffects() // c shares them, as a clone of r would
-	c.stored, c.sealed = c.head().Seq, c.head().Seq
-	return c
+	head.cloneInto(dst)
+	r.shareEffects() // dst shares them, as a clone of r would
+	dst.stored, dst.sealed = dst.head().Seq, dst.head().Seq
 }
 
 // markStored records that the Store now holds every event of r.

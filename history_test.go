@@ -127,3 +127,35 @@ func TestHistory_RotatedKeysVerifyOldEvents(t *testing.T) {
 	require.ErrorIs(t, err, cancellation.ErrCorrupt)
 	require.True(t, errors.Is(err, cancellation.ErrCorrupt))
 }
+
+// TestAsStoredInto_IsAsStoredOverWhatDstHeld: AsStoredInto writes the
+// request as stored over whatever dst held, leaving nothing of it: the
+// result encodes as AsStored's does, holds the head only and has no new
+// events, and the request dst was a copy of does not change.
+func TestAsStoredInto_IsAsStoredOverWhatDstHeld(t *testing.T) {
+	f := newFixture(t)
+	r := f.confirm(f.start(f.personal("acct-into").ID))
+	other := f.toReview(f.personal("acct-into-other").ID)
+	otherBytes := mustMarshal(t, other)
+	dst := other.Clone()
+	r.AsStoredInto(dst)
+
+	want, err := r.AsStored().MarshalBinary()
+	require.NoError(t, err)
+	got, err := dst.MarshalBinary()
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got))
+	require.Empty(t, dst.NewEvents())
+	require.Len(t, dst.History(), 1)
+	require.Equal(t, r.HistoryHead(), dst.History()[0])
+
+	// The request dst copied before is untouched by the write over dst.
+	require.Equal(t, string(otherBytes), string(mustMarshal(t, other)))
+}
+
+func mustMarshal(t *testing.T, r *cancellation.Request) []byte {
+	t.Helper()
+	b, err := r.MarshalBinary()
+	require.NoError(t, err)
+	return b
+}

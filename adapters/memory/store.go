@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -96,19 +95,19 @@ func NewStore() *Store {
 	}
 }
 
-// encode turns r into a row: its own copies of the request as stored and
-// of its new events, with the indexed columns.
+// encode turns r into a row: its new events (see Request.NewEvents) and
+// the indexed columns. The request as stored is written into the row
+// under the lock (see Update and Create).
 func encode(r *cancellation.Request) row {
 	claim, _ := r.Claim()
-	return row{req: r.AsStored(), added: r.NewEvents(), account: r.Account(), kind: r.AccountKind(), state: r.State(), version: r.Version(), claim: claim,
+	return row{added: r.NewEvents(), account: r.Account(), kind: r.AccountKind(), state: r.State(), version: r.Version(), claim: claim,
 		due: key{r.DueAt(), r.ID()}, wake: key{r.NextWake(), r.ID()}, failing: key{r.FailingSince(), r.ID()},
 		settled: key{r.SettledAt(), r.ID()}, created: key{r.CreatedAt(), r.ID()}}
 }
 
-// decode returns a copy of req, a row's request taken under Store.mu.
-func decode(req *cancellation.Request) (*cancellation.Request, error) {
-	return req.Clone(), nil
-}
+// decode returns a copy of req, a row's request, made under Store.mu: an
+// Update writes the new version over the request it replaces.
+func decode(req *cancellation.Request) *cancellation.Request { return req.Clone() }
 
 // index adds rw to the indexes; s.mu is held for writing.
 func (s *Store) index(id string, rw *row) {
@@ -227,6 +226,7 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 	}
 	events := [][]cancellation.Event{rw.added}
 	rw.events, rw.added = &events, nil
+	rw.req = r.AsStored()
 	s.rows[r.ID()] = rw
 	s.index(r.ID(), rw)
 	return nil
@@ -241,16 +241,16 @@ func (s *Store) Get(ctx context.Context, id string) (*cancellation.Request, erro
 		return nil, err
 	}
 	s.mu.RLock()
-	var req *cancellation.Request
 	rw, ok := s.rows[id]
+	var r *cancellation.Request
 	if ok {
-		req = rw.req
+		r = decode(rw.req)
 	}
 	s.mu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", cancellation.ErrNotFound, id)
 	}
-	return decode(req)
+	return r, nil
 }
 
 // ActiveFor returns the account's active request; see cancellation.Store.
@@ -264,13 +264,13 @@ func (s *Store) ActiveFor(ctx context.Context, account ports.AccountID) (*cancel
 	s.mu.RLock()
 	var found *cancellation.Request
 	if id := s.activeOf(account, ""); id != "" {
-		found = s.rows[id].req
+		found = decode(s.rows[id].req)
 	}
 	s.mu.RUnlock()
 	if found == nil {
 		return nil, fmt.Errorf("%w: no active request for account %s", cancellation.ErrNotFound, account)
 	}
-	return decode(found)
+	return found, nil
 }
 
 // Update replaces a request with optimistic concurrency and appends its
@@ -302,8 +302,12 @@ func (s *Store) Update(ctx context.Context, r *cancellation.Request) error {
 		*old.events = append(*old.events, rw.added)
 	}
 	rw.events, rw.added = old.events, nil
+	// The new version over the old, in place: readers copied what they
+	// read under the lock, and nothing else holds it.
+	rw.req = old.req
+	r.AsStoredInto(rw.req)
 	s.reindex(old, &rw)
-	*old = rw // in place: readers took what they read under the lock
+	*old = rw
 	return nil
 }
 
@@ -341,7 +345,7 @@ func (s *Store) History(ctx context.Context, id string) ([]cancellation.Event, e
 
 // List returns the requests matching q; see cancellation.Store. It walks
 // the index of q's order from q.After, checks the indexed columns, and
-// decodes only the rows it returns.
+// copies only the rows it returns.
 func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation.Request, error) {
 	if err := cancellation.CheckQuery(q); err != nil {
 		return nil, err
@@ -352,22 +356,11 @@ func (s *Store) List(ctx context.Context, q cancellation.Query) ([]*cancellation
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	reqs := s.match(q)
-	out := make([]*cancellation.Request, 0, len(reqs))
-	var bad []error
-	for _, req := range reqs {
-		r, err := decode(req)
-		if err != nil {
-			bad = append(bad, err) // reported below; the others still count
-			continue
-		}
-		out = append(out, r)
-	}
-	return out, errors.Join(bad...)
+	return s.match(q), nil
 }
 
-// match returns the requests of q's page, in q's order, taken from their
-// rows under the read lock.
+// match returns copies of the requests of q's page, in q's order, made
+// under the read lock.
 func (s *Store) match(q cancellation.Query) []*cancellation.Request {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -492,7 +485,7 @@ func (s *Store) match(q cancellation.Query) []*cancellation.Request {
 	}
 	reqs := make([]*cancellation.Request, len(out))
 	for i, rw := range out {
-		reqs[i] = rw.req
+		reqs[i] = decode(rw.req)
 	}
 	return reqs
 }

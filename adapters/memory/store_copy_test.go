@@ -3,6 +3,7 @@ package memory
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -85,11 +86,12 @@ func TestStoreKeepsWhatItsEncodingRoundTrips(t *testing.T) {
 }
 
 // TestStoreReadsWhileRowsAreRewritten: a write rewrites a request's row in
-// place and appends its events as a batch, while reads (Get, List,
-// History) take what they need under the lock and copy it after. Under
-// the race detector this fails if a read used the row after the lock;
-// and History must return every event once, in order, whatever the
-// batches.
+// place, writes the new version over the request it kept, and appends its
+// events as a batch, while reads copy the request under the lock (Get,
+// ActiveFor, List) or take the batches under it and copy them after
+// (History). Under the race detector this fails if a read used the row or
+// its request after the lock; and History must return every event once,
+// in order, whatever the batches.
 func TestStoreReadsWhileRowsAreRewritten(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -118,6 +120,11 @@ func TestStoreReadsWhileRowsAreRewritten(t *testing.T) {
 						t.Error(err)
 					}
 					if _, err := kit.Store.History(ctx, id); err != nil {
+						t.Error(err)
+					}
+				}
+				for i := range accounts {
+					if _, err := kit.Store.ActiveFor(ctx, ports.AccountID(fmt.Sprintf("acct_rw_%d", i))); err != nil && !errors.Is(err, cancellation.ErrNotFound) {
 						t.Error(err)
 					}
 				}
@@ -215,8 +222,10 @@ func TestStoreCopiesStayAsRead(t *testing.T) {
 	}
 	hold = func(step, id string) {
 		t.Helper()
+		// The next write overwrites the kept request itself: a copy made
+		// under the lock shares all it shares, effects included.
 		kit.Store.mu.RLock()
-		kept := kit.Store.rows[id].req
+		kept := kit.Store.rows[id].req.Clone()
 		kit.Store.mu.RUnlock()
 		keep(step+": the kept version", kept)
 		got, err := kit.Store.Get(ctx, id)
