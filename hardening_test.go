@@ -690,3 +690,36 @@ func TestHardening_HangingNotificationDoesNotHoldTheOthers(t *testing.T) {
 	close(notifier.release)
 	require.Equal(t, cancellation.StateCancelled, (<-done).State())
 }
+
+// TestCheckEligibility_ReportIsTheCallersOwnAndHidesRawErrors: the dry
+// run's report leaves out the raw errors of failed checkers, and its items
+// and remedies are the caller's own: changing them changes nothing a rule
+// shares with the next evaluation.
+func TestCheckEligibility_ReportIsTheCallersOwnAndHidesRawErrors(t *testing.T) {
+	items := []cancellation.Item{{Kind: "voucher", Ref: "v-1", Description: "a voucher"}}
+	remedy := &cancellation.Remedy{Action: "use or forfeit the voucher"}
+	f := newFixture(t, func(c *cancellation.Config) {
+		c.ExtraRules = []cancellation.Rule{
+			cancellation.RuleFunc{RuleName: "host-voucher", Func: func(context.Context, ports.Account) (cancellation.Finding, error) {
+				return cancellation.Finding{Outcome: cancellation.OutcomeNeedsConsent, Items: items, Remedy: remedy}, nil
+			}},
+			cancellation.RuleFunc{RuleName: "host-down", Func: func(context.Context, ports.Account) (cancellation.Finding, error) {
+				return cancellation.Finding{}, errors.New("dial tcp 10.0.0.7:443: secret host detail")
+			}},
+		}
+	})
+	a := f.personal("acct-own-report")
+	rep, err := f.svc.CheckEligibility(f.ctx, a.ID)
+	require.NoError(t, err)
+	down, ok := rep.Finding("host-down")
+	require.True(t, ok)
+	require.Equal(t, cancellation.FindingCheckerUnavailable, down.Code)
+	require.Empty(t, down.Error, "the raw error is not the customer's")
+	voucher, ok := rep.Finding("host-voucher")
+	require.True(t, ok)
+	require.Len(t, voucher.Items, 1)
+	voucher.Items[0].Ref = "changed"
+	voucher.Remedy.Action = "changed"
+	require.Equal(t, "v-1", items[0].Ref)
+	require.Equal(t, "use or forfeit the voucher", remedy.Action)
+}

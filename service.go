@@ -455,7 +455,7 @@ func (s *Service) CheckEligibility(ctx context.Context, account ports.AccountID)
 	if err != nil {
 		return Report{}, err
 	}
-	return s.evaluate(ctx, acct, s.now()).CustomerView(), nil
+	return s.evaluate(ctx, acct, s.now()).ownCustomerView(), nil
 }
 
 // Start opens a cancellation request for the account (seed step 1). It

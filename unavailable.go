@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,11 +124,25 @@ func (r Report) undecided() bool {
 // checkers: what a customer may see. Their findings keep their code,
 // summary and remedy.
 func (r Report) CustomerView() Report {
-	c := r.clone()
-	for i := range c.Findings {
-		c.Findings[i].Error = ""
+	c := r
+	c.Findings = append(make([]Finding, 0, len(r.Findings)), r.Findings...)
+	return c.ownCustomerView()
+}
+
+// ownCustomerView is CustomerView for a report whose findings slice is the
+// caller's own, to change in place (a report Evaluate just returned): the
+// items and remedies, which a rule may share, are still copied.
+func (r Report) ownCustomerView() Report {
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		f.Error = ""
+		f.Items = slices.Clone(f.Items)
+		if f.Remedy != nil {
+			rem := *f.Remedy
+			f.Remedy = &rem
+		}
 	}
-	return c
+	return r
 }
 
 // notEligible is the error of a blocked report at op: an UnavailableError
