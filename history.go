@@ -279,8 +279,9 @@ func (r *Request) HistoryHead() Event {
 	return e
 }
 
-// AsStored returns a deep copy of r as Store.Get returns it once r is
-// stored: holding its newest event only, with no NewEvents. A Store that
+// AsStored returns a copy of r as Store.Get returns it once r is stored:
+// holding its newest event only, with no NewEvents. Like Clone, it shares
+// what is never changed in place (see Clone). A Store that
 // keeps what it wrote, to answer a read of the same bytes without decoding
 // them again, keeps this.
 func (r *Request) AsStored() *Request {

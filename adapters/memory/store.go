@@ -46,12 +46,13 @@ type Store struct {
 
 type row struct {
 	// req is the request as a read returns it (Request.AsStored of what
-	// was written). Reads answer with a clone of it; it never changes once
-	// stored. The row itself is rewritten in place by each write, under
-	// Store.mu: a reader takes req under the lock and clones it after.
+	// was written). Reads answer with a clone of it, made under Store.mu:
+	// each write rewrites the row in place and writes the new version
+	// over req (Request.AsStoredInto), under the lock.
 	req *cancellation.Request
-	// events is the request's history, one batch per write (the Store's
-	// own copies, from NewEvents), shared by its versions and appended to
+	// events is the request's history, one batch per write (NewEvents:
+	// the slices are the Store's own, the events' Data maps shared with
+	// the writer's request and never changed), shared by its versions and appended to
 	// under Store.mu: written batches never change, so a copy of the
 	// slice taken under the lock stays valid, and a write stores its
 	// batch as it is, without copying it again or growing one array of
