@@ -52,11 +52,12 @@ type row struct {
 	req *cancellation.Request
 	// events is the request's history, one batch per write (NewEvents:
 	// the slices are the Store's own, the events' Data maps shared with
-	// the writer's request and never changed), shared by its versions and appended to
-	// under Store.mu: written batches never change, so a copy of the
-	// slice taken under the lock stays valid, and a write stores its
-	// batch as it is, without copying it again or growing one array of
-	// the whole history. added holds a write's batch until it is stored.
+	// the writer's request and never changed), shared by its versions
+	// and appended to under Store.mu: written batches never change, so a
+	// copy of the slice taken under the lock stays valid, and a write
+	// stores its batch as it is, without copying it again or growing one
+	// array of the whole history. added holds a write's batch until it is
+	// stored.
 	events  *[][]cancellation.Event
 	added   []cancellation.Event
 	account ports.AccountID
