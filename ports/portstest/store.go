@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -491,6 +492,30 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 		require.Equal(t, before, e.history(t, r.ID()))
 		require.Equal(t, r.HistoryHead(), before[len(before)-1], "the request's own events are unchanged")
 	})
+	t.Run("WritesChangeNothingTheyAreGiven", func(t *testing.T) {
+		// The events NewEvents returns share their Data maps with the
+		// request (see Request.NewEvents): a Store that changed what it
+		// is given would change the caller's request and its history.
+		t.Parallel()
+		e := newStoreEnv(t, newStore)
+		w := &writeWatch{Store: e.store}
+		svc := e.serviceOn(t, w)
+		acct := e.account(t)
+		r, err := svc.Start(t.Context(), acct)
+		require.NoError(t, err)
+		rep, err := svc.CheckEligibility(t.Context(), acct)
+		require.NoError(t, err)
+		_, err = svc.Confirm(t.Context(), acct, r.ID(), cancellation.Confirmation{
+			NotesVersion: svc.Notes().Version, Irreversible: true,
+			Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
+			Consents:     rep.Consents(),
+		})
+		require.NoError(t, err)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		require.Equal(t, 2, w.writes, "a Create and an Update were watched")
+		require.Empty(t, w.changed)
+	})
 	t.Run("HistoryUnknownIsNotFound", func(t *testing.T) {
 		t.Parallel()
 		e := newStoreEnv(t, newStore)
@@ -576,6 +601,49 @@ func (s *updateSpy) first() *cancellation.Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.updates[0]
+}
+
+// writeWatch checks that Create and Update leave the request they are
+// given, and its events, as they were.
+type writeWatch struct {
+	cancellation.Store
+	mu      sync.Mutex
+	writes  int
+	changed []string
+}
+
+func (w *writeWatch) Create(ctx context.Context, r *cancellation.Request) error {
+	return w.watch(r, func() error { return w.Store.Create(ctx, r) })
+}
+
+func (w *writeWatch) Update(ctx context.Context, r *cancellation.Request) error {
+	return w.watch(r, func() error { return w.Store.Update(ctx, r) })
+}
+
+func (w *writeWatch) watch(r *cancellation.Request, write func() error) error {
+	before, events := snapshot(r)
+	err := write()
+	after, afterEvents := snapshot(r)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes++
+	if after != before || !reflect.DeepEqual(events, afterEvents) {
+		w.changed = append(w.changed, fmt.Sprintf("write %d of %s changed the request or its events", w.writes, r.ID()))
+	}
+	return err
+}
+
+// snapshot is r's encoding and its new events, deep-copied.
+func snapshot(r *cancellation.Request) (string, []cancellation.Event) {
+	b, err := r.MarshalBinary()
+	if err != nil {
+		return "unencodable: " + err.Error(), nil
+	}
+	events := r.NewEvents()
+	for i := range events {
+		events[i].Data = maps.Clone(events[i].Data)
+	}
+	return string(b), events
 }
 
 // history reads a request's stored events.
