@@ -338,11 +338,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	if over == nil {
 		over = context.DeadlineExceeded // cannot be: all answered
 	}
-	// The time the rules had: the caller's deadline, when it came first.
-	gave, within := min(timeout, max(ev.until, 0)), timeout
-	if gave < timeout {
-		within = gave.Round(time.Millisecond)
-	}
+	gave, within := ev.had()
 	for i := range answers {
 		a := &answers[i] // a worker may still start the rule: no copy
 		latency := a.latency

@@ -192,3 +192,25 @@ func TestEvaluate_ACallersEarlierDeadlineIsTheOneNamed(t *testing.T) {
 	require.NotContains(t, fd.Error, "1m0s")
 	require.ErrorIs(t, ctx.Err(), context.DeadlineExceeded)
 }
+
+// TestEvaluate_RuleBehindOneOnTheCallerPastTheCallersDeadline: on the
+// caller, a rule that overruns the caller's deadline keeps the next from
+// starting; that one is reported against the caller's deadline too.
+func TestEvaluate_RuleBehindOneOnTheCallerPastTheCallersDeadline(t *testing.T) {
+	cancellation.ForgetSlowRules("caller-overruns") // a run before marked it slow
+	inProcess := func() bool { return true }
+	slow := sayRule{inProcess: inProcess, RuleFunc: cancellation.RuleFunc{RuleName: "caller-overruns", Func: func(context.Context, ports.Account) (cancellation.Finding, error) {
+		time.Sleep(150 * time.Millisecond) // ignores its context
+		return cancellation.Finding{Outcome: cancellation.OutcomePass}, nil
+	}}}
+	next := sayRule{inProcess: inProcess, RuleFunc: cancellation.RuleFunc{RuleName: "caller-next", Func: func(context.Context, ports.Account) (cancellation.Finding, error) {
+		return cancellation.Finding{Outcome: cancellation.OutcomePass}, nil
+	}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	rep := cancellation.RuleSet{Rules: []cancellation.Rule{slow, next}, Timeout: time.Minute}.Evaluate(ctx, ports.Account{ID: "acct-dn"}, t0)
+	fd, ok := rep.Finding("caller-next")
+	require.True(t, ok)
+	require.Equal(t, cancellation.OutcomeBlocked, fd.Outcome)
+	require.Contains(t, fd.Error, "did not start within 100ms")
+}

@@ -154,6 +154,17 @@ func (ev *evaluation) over(elapsed time.Duration) error {
 	return nil
 }
 
+// had returns the time the rules had, gave: the set's Timeout, or the
+// caller's deadline when it came first; and within, the same as a finding
+// names it (the caller's deadline to the millisecond).
+func (ev *evaluation) had() (gave, within time.Duration) {
+	gave, within = min(ev.timeout, max(ev.until, 0)), ev.timeout
+	if gave < ev.timeout {
+		within = gave.Round(time.Millisecond)
+	}
+	return gave, within
+}
+
 // run runs the rule order[k] and records its answer; t0 is when it was
 // taken. It returns when the rule answered. Times are durations since
 // ev.began, read from the monotonic clock only (time.Since), which costs
@@ -164,8 +175,9 @@ func (ev *evaluation) run(k int, t0 time.Duration) time.Duration {
 	if err := ev.over(t0); err != nil {
 		// Past the deadline, which a rule before it on the caller may
 		// have overrun: the evaluation gave up on the rule at the deadline.
-		f := finding(ev.names[i], ruleResult{err: fmt.Errorf("rule did not start within %v: %w", ev.timeout, err)})
-		ev.put(i, f, min(time.Since(ev.began), ev.timeout))
+		gave, within := ev.had()
+		f := finding(ev.names[i], ruleResult{err: fmt.Errorf("rule did not start within %v: %w", within, err)})
+		ev.put(i, f, min(time.Since(ev.began), gave))
 		return t0
 	}
 	ev.answers[i].started.Store(true)
