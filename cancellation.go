@@ -1018,13 +1018,11 @@ func (r *Request) findEffect(key string) *Effect {
 // effect returns the effect with the key, r's own to change (see
 // ownEffects), or nil.
 func (r *Request) effect(key string) *Effect {
-	for i := range r.d.Effects {
-		if r.d.Effects[i].Key == key {
-			r.ownEffects(0)
-			return &r.d.Effects[i]
-		}
+	if r.findEffect(key) == nil {
+		return nil
 	}
-	return nil
+	r.ownEffects(0) // may move the effects to an array of r's own
+	return r.findEffect(key)
 }
 
 // confirm records the customer's confirmation (seed step 2) after every

@@ -648,9 +648,6 @@ func safeWord(w uint64) bool {
 	return (w|(w-ones*0x20)&^w|(q-ones)&^q|(bs-ones)&^bs|(lt-ones)&^lt|(gt-ones)&^gt|(amp-ones)&^amp)&highs == 0
 }
 
-// safeByte is safeWord's test for one byte.
-func safeByte(c byte) bool { return plainByte[c] && c != '<' && c != '>' && c != '&' }
-
 // stringWord returns the eight bytes of s from i as a little-endian
 // word, as binary.LittleEndian.Uint64 reads a byte slice (the compiler
 // makes it one load).

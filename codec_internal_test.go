@@ -507,3 +507,7 @@ func FuzzCodecDecodesAsEncodingJSON(f *testing.F) {
 		decodeBoth[Event](t, data)
 	})
 }
+
+// safeByte is safeWord's test for one byte: the oracle the word test is
+// checked against.
+func safeByte(c byte) bool { return plainByte[c] && c != '<' && c != '>' && c != '&' }

@@ -176,27 +176,23 @@ func upperFirst(s string) string {
 }
 
 // enc returns the name of t's encoding function, generating it once.
-func (g *codecGen) enc(t reflect.Type) string {
-	switch t {
-	case timeType:
-		return "encTimeJSON"
-	case rawMessageType:
-		return "encRawJSON"
-	}
-	g.generate(t)
-	return "encGen" + g.ident(t)
-}
+func (g *codecGen) enc(t reflect.Type) string { return g.fn("enc", t) }
 
 // dec returns the name of t's decoding function, generating it once.
-func (g *codecGen) dec(t reflect.Type) string {
+func (g *codecGen) dec(t reflect.Type) string { return g.fn("dec", t) }
+
+// fn returns the name of t's function of the kind ("enc" or "dec"): a
+// primitive of codec.go for time.Time and json.RawMessage, else the one
+// generated for t, generating it once.
+func (g *codecGen) fn(kind string, t reflect.Type) string {
 	switch t {
 	case timeType:
-		return "decTimeJSON"
+		return kind + "TimeJSON"
 	case rawMessageType:
-		return "decRawJSON"
+		return kind + "RawJSON"
 	}
 	g.generate(t)
-	return "decGen" + g.ident(t)
+	return kind + "Gen" + g.ident(t)
 }
 
 func hasMethod(t, iface reflect.Type) bool {
