@@ -291,8 +291,8 @@ func (s *Store) Create(ctx context.Context, r *cancellation.Request) error {
 	}
 	defer s.release()
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.txExec(ctx, tx, s.q.insert, rw.id, rw.account, rw.state, rw.version, rw.createdAt, rw.dueAt, rw.wakeAt, rw.failingSince, rw.settledAt, rw.data,
-			rw.kind, rw.claimBy, rw.claimUntil); err != nil {
+		if _, err := s.txExec(ctx, tx, s.q.insert, rw.id, rw.account, rw.state, rw.version, rw.createdAt, nullArg(rw.dueAt), nullArg(rw.wakeAt), nullArg(rw.failingSince), nullArg(rw.settledAt), rw.data,
+			rw.kind, nullStringArg(rw.claimBy), nullArg(rw.claimUntil)); err != nil {
 			return err
 		}
 		return s.appendEvents(ctx, tx, rw)
