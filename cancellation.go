@@ -833,6 +833,29 @@ func (r *Request) cloneInto(c *Request) {
 	}
 }
 
+// keepEligibility makes rep the request's eligibility report, with
+// findings the request owns: those it holds when rep's are the same, or
+// else a copy of rep's (which may be an evaluation's buffer, see
+// Service.evaluateScratch). Either way they are never changed in place,
+// so copies of the request share them (see Clone).
+func (r *Request) keepEligibility(rep Report) {
+	if sameFindings(r.d.Eligibility.Findings, rep.Findings) {
+		rep.Findings = r.d.Eligibility.Findings
+	} else {
+		rep.Findings = append(make([]Finding, 0, len(rep.Findings)), rep.Findings...)
+	}
+	r.d.Eligibility = rep
+}
+
+// sameFindings reports whether a and b hold the same findings, in order.
+func sameFindings(a, b []Finding) bool {
+	return a != nil && slices.EqualFunc(a, b, func(x, y Finding) bool {
+		return x.Rule == y.Rule && x.Note == y.Note && x.Outcome == y.Outcome && x.Code == y.Code &&
+			x.Summary == y.Summary && x.Error == y.Error && x.Fingerprint == y.Fingerprint &&
+			slices.Equal(x.Items, y.Items) && (x.Remedy == nil) == (y.Remedy == nil) && (x.Remedy == nil || *x.Remedy == *y.Remedy)
+	})
+}
+
 func cloneConfirmation(c Confirmation) Confirmation {
 	c.Consents = slices.Clone(c.Consents)
 	return c
@@ -1047,7 +1070,7 @@ func (r *Request) confirm(now time.Time, c Confirmation, notes Notes, rep Report
 	c = cloneConfirmation(c)
 	r.d.Confirmation = &c
 	r.d.Consents = slices.Clone(c.Consents)
-	r.d.Eligibility = rep
+	r.keepEligibility(rep)
 	data := map[string]string{"notes_version": notes.Version, "consents": consentList(c.Consents)}
 	if c.DataExport != ExportNotOffered {
 		data["data_export"] = string(c.DataExport)
@@ -1074,7 +1097,7 @@ func (r *Request) consent(now time.Time, consents []Consent, rep Report) error {
 		return errNoChange // the same consents again: nothing to record
 	}
 	r.d.Consents = slices.Clone(consents)
-	r.d.Eligibility = rep
+	r.keepEligibility(rep)
 	r.record(now, Actor{Kind: ActorCustomer, ID: string(r.d.Account)}, EventConsented, map[string]string{"consents": consentList(consents)})
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/accountkit/cancellation/ports"
 )
 
@@ -206,5 +208,45 @@ func TestRecord_MakesTextValidUTF8(t *testing.T) {
 		if e.Data[k] != v {
 			t.Errorf("data[%q] = %q, want %q", k, e.Data[k], v)
 		}
+	}
+}
+
+// TestKeepEligibility_SharesFindingsThatDidNotChange: a report whose
+// findings are the ones the request holds keeps those (no copy); one
+// whose findings differ in anything, items and remedies included, is
+// copied, never kept as given.
+func TestKeepEligibility_SharesFindingsThatDidNotChange(t *testing.T) {
+	held := []Finding{
+		{Rule: "orders", Outcome: OutcomePass, Fingerprint: "f1"},
+		{Rule: "vouchers", Outcome: OutcomeNeedsConsent, Items: []Item{{Kind: "voucher", Ref: "v-1"}}, Remedy: &Remedy{Action: "use it"}, Fingerprint: "f2"},
+	}
+	r := &Request{}
+	r.d.Eligibility = Report{Findings: held}
+	same := func() []Finding {
+		return []Finding{
+			{Rule: "orders", Outcome: OutcomePass, Fingerprint: "f1"},
+			{Rule: "vouchers", Outcome: OutcomeNeedsConsent, Items: []Item{{Kind: "voucher", Ref: "v-1"}}, Remedy: &Remedy{Action: "use it"}, Fingerprint: "f2"},
+		}
+	}
+	r.keepEligibility(Report{Outcome: OutcomeNeedsConsent, Findings: same()})
+	require.Same(t, &held[0], &r.d.Eligibility.Findings[0], "the same findings are kept, not copied")
+	require.Equal(t, OutcomeNeedsConsent, r.d.Eligibility.Outcome, "the rest of the report is the new one")
+
+	for name, change := range map[string]func([]Finding){
+		"outcome": func(fs []Finding) { fs[0].Outcome = OutcomeBlocked },
+		"item":    func(fs []Finding) { fs[1].Items[0].Ref = "v-2" },
+		"remedy":  func(fs []Finding) { fs[1].Remedy.Where = "billing" },
+		"count":   func(fs []Finding) {},
+	} {
+		given := same()
+		change(given)
+		if name == "count" {
+			given = given[:1]
+		}
+		r.d.Eligibility = Report{Findings: held}
+		r.keepEligibility(Report{Findings: given})
+		require.NotSame(t, &held[0], &r.d.Eligibility.Findings[0], name)
+		require.NotSame(t, &given[0], &r.d.Eligibility.Findings[0], "%s: the report's buffer is not kept", name)
+		require.Equal(t, given, r.d.Eligibility.Findings, name)
 	}
 }

@@ -286,6 +286,12 @@ type RuleSet struct {
 // caller (reusing idle ones), keeps one deadline for the set, and
 // computes each finding's fingerprint once.
 func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Time) Report {
+	return rs.evaluate(ctx, acct, now, nil)
+}
+
+// evaluate is Evaluate with the findings written into buf when it has
+// room for them (see Service.evaluateScratch), else into a new slice.
+func (rs RuleSet) evaluate(ctx context.Context, acct ports.Account, now time.Time, buf []Finding) Report {
 	limit := rs.Concurrency
 	if limit <= 0 {
 		limit = DefaultRuleConcurrency
@@ -299,7 +305,7 @@ func (rs RuleSet) Evaluate(ctx context.Context, acct ports.Account, now time.Tim
 	// A lazy deadline: rules that answer at once never start its timer.
 	ctx, cancel := withLazyDeadline(ctx, began, timeout)
 	defer cancel()
-	ev := newEvaluation(ctx, rs.Rules, acct, timeout, began, limit)
+	ev := newEvaluation(ctx, rs.Rules, acct, timeout, began, limit, buf)
 	if ev.queued > 0 {
 		// The rules slow last time each to a worker started at once and
 		// the others to one more worker, as Concurrency allows with the

@@ -80,11 +80,16 @@ func (ev *evaluation) release() {
 // whether a rule was slow last time, or is in process, is read once, as
 // another evaluation may change the first meanwhile and a port the second,
 // and order must hold every rule exactly once.
-func newEvaluation(ctx context.Context, rules []Rule, acct ports.Account, timeout time.Duration, began time.Time, limit int) *evaluation {
+func newEvaluation(ctx context.Context, rules []Rule, acct ports.Account, timeout time.Duration, began time.Time, limit int, buf []Finding) *evaluation {
 	n := len(rules)
 	deadline, _ := ctx.Deadline() // set: ctx has the set's deadline
+	findings := buf[:min(n, cap(buf))]
+	if len(findings) < n {
+		findings = make([]Finding, n)
+	}
+	clear(findings)
 	ev := evaluations.Get().(*evaluation)
-	*ev = evaluation{ctx: ctx, until: deadline.Sub(began), rules: rules, acct: acct, timeout: timeout, began: began, limit: limit, left: n, findings: make([]Finding, n)}
+	*ev = evaluation{ctx: ctx, until: deadline.Sub(began), rules: rules, acct: acct, timeout: timeout, began: began, limit: limit, left: n, findings: findings}
 	if n <= inlineRules {
 		ev.names, ev.order, ev.answers = ev.inline.names[:n], ev.inline.order[:n], ev.inline.answers[:n]
 	} else {
@@ -93,8 +98,8 @@ func newEvaluation(ctx context.Context, rules []Rule, acct ports.Account, timeou
 	// Where each rule goes: slow last time, in process, or neither.
 	const slow, onCaller, other = 0, 1, 2
 	var count [3]int
-	var buf [inlineRules]int8
-	where := buf[:0]
+	var places [inlineRules]int8
+	where := places[:0]
 	if n > inlineRules {
 		where = make([]int8, 0, n)
 	}

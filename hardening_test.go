@@ -3,6 +3,7 @@ package cancellation_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -722,4 +723,42 @@ func TestCheckEligibility_ReportIsTheCallersOwnAndHidesRawErrors(t *testing.T) {
 	voucher.Remedy.Action = "changed"
 	require.Equal(t, "v-1", items[0].Ref)
 	require.Equal(t, "use or forfeit the voucher", remedy.Action)
+}
+
+// TestEligibility_KeptReportIsTheRequestsOwn: confirmation, submission
+// and approval evaluate into a buffer that later evaluations reuse; the
+// report a request keeps must not be that buffer, whether its findings
+// changed since the report before (they are copied) or not (the request
+// keeps the findings it had). Another account's evaluations in between
+// leave both the stored request and the one a change returned as they
+// were.
+func TestEligibility_KeptReportIsTheRequestsOwn(t *testing.T) {
+	f := newFixture(t)
+	voucher := func(id ports.AccountID, ref string) {
+		f.platform.AddRight(id, ports.Right{Kind: ports.RightVoucher, Ref: ref, Value: ports.Money{Amount: 100, Currency: "USD"}})
+	}
+	eligibility := func(r *cancellation.Request) string {
+		b, err := json.Marshal(r.Eligibility())
+		require.NoError(t, err)
+		return string(b)
+	}
+	a, b := f.personal("acct-kept-a"), f.personal("acct-kept-b")
+	voucher(a.ID, "v-a")
+	ra := f.start(a.ID)
+	voucher(a.ID, "v-a2") // the confirmation finds more than the start did
+	ra = f.confirm(ra)
+	confirmed := eligibility(ra)
+	require.Contains(t, confirmed, "v-a2")
+	voucher(b.ID, "v-b")
+	rb := f.confirm(f.start(b.ID)) // evaluated into the buffer a's confirmation was
+	require.Equal(t, confirmed, eligibility(ra), "the request Confirm returned")
+	require.Equal(t, confirmed, eligibility(f.stored(ra.ID())), "the stored request")
+
+	ra = f.submit(f.verifyPhone(ra)) // finds what the confirmation did
+	submitted := eligibility(ra)
+	f.submit(f.verifyPhone(rb))
+	require.Equal(t, submitted, eligibility(ra), "the request Submit returned")
+	require.Equal(t, submitted, eligibility(f.stored(ra.ID())), "the stored request")
+	require.Contains(t, submitted, "v-a2")
+	require.NotContains(t, submitted, "v-b")
 }

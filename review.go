@@ -258,7 +258,7 @@ func (r *Request) submit(ec effectCtx, rep Report, due time.Time) error {
 	if missing := uncovered(rep, r.d.Consents); len(missing) > 0 {
 		return &ConsentRequiredError{Findings: missing}
 	}
-	r.d.Eligibility = rep
+	r.keepEligibility(rep)
 	// A review is never due after the erasure deadline: the queue's order
 	// by DueAt is then by the earlier of the two.
 	if !r.d.ErasureDueAt.IsZero() && due.After(r.d.ErasureDueAt) {
@@ -284,7 +284,7 @@ func (r *Request) approve(ec effectCtx, m ports.StaffMember, note string, rep Re
 	if err := r.recheck(ec, "approve", rep); err != nil {
 		return err
 	}
-	r.d.Eligibility = rep
+	r.keepEligibility(rep)
 	r.d.Decision = &Decision{Approved: true, Actor: actor, Note: note, At: ec.now}
 	if err := r.move("approve", StateApproved, ec.now, actor, EventApproved, map[string]string{"note": note, "mode": mode.String()}); err != nil {
 		return err
@@ -329,7 +329,7 @@ func (r *Request) recheck(ec effectCtx, op string, rep Report) error {
 	for _, f := range append(rep.decisive(), missing...) {
 		rules = append(rules, f.Rule)
 	}
-	r.d.Eligibility = rep
+	r.keepEligibility(rep)
 	if err := r.reject(ec, systemActor, []ReasonCode{reason}, "eligibility changed: "+strings.Join(rules, ", ")); err != nil {
 		return err
 	}
@@ -389,7 +389,7 @@ func (r *Request) closeScheduled(ec effectCtx, rep Report) error {
 	if err := r.recheck(ec, "close", rep); err != nil {
 		return err
 	}
-	r.d.Eligibility = rep
+	r.keepEligibility(rep)
 	r.d.ClosingRetry = nil
 	r.addEffect(Effect{Key: r.d.ID + "/close_account", Kind: EffectCloseAccount}, ec.owner, ec.lease)
 	r.record(ec.now, systemActor, EventClosing, map[string]string{"closing": "eligibility confirmed at the end of the period"})

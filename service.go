@@ -573,7 +573,8 @@ func (s *Service) Confirm(ctx context.Context, account ports.AccountID, id strin
 	if err := s.checkExportChoice(c); err != nil {
 		return nil, err
 	}
-	rep := s.evaluate(ctx, acct, s.now())
+	rep, findings := s.evaluateScratch(ctx, acct, s.now())
+	defer releaseFindings(findings)
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		if err := r.confirm(ec.now, c, s.notesVersion(c.NotesVersion), rep); err != nil {
 			return err
@@ -594,7 +595,8 @@ func (s *Service) Consent(ctx context.Context, account ports.AccountID, id strin
 	if err != nil {
 		return nil, err
 	}
-	rep := s.evaluate(ctx, acct, s.now())
+	rep, findings := s.evaluateScratch(ctx, acct, s.now())
+	defer releaseFindings(findings)
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.consent(ec.now, consents, rep)
 	})
@@ -758,7 +760,8 @@ func (s *Service) Submit(ctx context.Context, account ports.AccountID, id string
 		return nil, err
 	}
 	now := s.now()
-	rep := s.evaluate(ctx, acct, now)
+	rep, findings := s.evaluateScratch(ctx, acct, now)
+	defer releaseFindings(findings)
 	due := AddBusinessDays(s.cfg.Calendar, now, ReviewDays)
 	return s.mutate(ctx, customer(account), id, func(r *Request, ec effectCtx) error {
 		return r.submit(ec, rep, due)
@@ -896,7 +899,8 @@ func (s *Service) Approve(ctx context.Context, rv Reviewer, id, note string) (_ 
 	if err != nil {
 		return nil, err
 	}
-	rep := s.evaluate(ctx, acct, s.now())
+	rep, findings := s.evaluateScratch(ctx, acct, s.now())
+	defer releaseFindings(findings)
 	// Start from the copy just read; it is re-read only if it changed.
 	return s.mutateFrom(ctx, staff, id, cur, func(r *Request, ec effectCtx) error {
 		inReview := r.State() == StateInReview

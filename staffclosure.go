@@ -278,7 +278,8 @@ func (s *Service) ApproveStaffClosure(ctx context.Context, rv Reviewer, id strin
 	if err != nil {
 		return nil, err
 	}
-	rep := s.evaluate(ctx, acct, s.now())
+	rep, findings := s.evaluateScratch(ctx, acct, s.now())
+	defer releaseFindings(findings)
 	return s.mutateFrom(ctx, staff, id, cur, func(r *Request, ec effectCtx) error {
 		return r.approveStaffClosure(ec, m, a, rep)
 	})
@@ -339,7 +340,7 @@ func (r *Request) approveStaffClosure(ec effectCtx, m ports.StaffMember, a Staff
 	case len(blockers) > 0 && strings.TrimSpace(a.Justification) == "":
 		return fmt.Errorf("%w (a senior may override the blockers with a justification)", notEligible(op, rep))
 	}
-	r.d.Eligibility = rep
+	r.keepEligibility(rep)
 	if len(blockers) > 0 {
 		rules := make([]string, len(blockers))
 		for i, f := range blockers {

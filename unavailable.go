@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/accountkit/cancellation/ports"
@@ -169,10 +170,38 @@ func notEligible(op string, rep Report) error {
 // goes.
 func (s *Service) evaluate(ctx context.Context, acct ports.Account, now time.Time) Report {
 	rep := s.rules.Evaluate(ctx, acct, now)
+	s.logUnavailable(ctx, acct, rep)
+	return rep
+}
+
+// evaluateScratch is evaluate with the findings in buf, a buffer that
+// later evaluations reuse once the caller has passed it to
+// releaseFindings. Until then the report is the caller's to read; a
+// request keeps it only through keepEligibility, which keeps findings of
+// its own (most evaluations of a request find what the one before did,
+// and then it keeps those).
+func (s *Service) evaluateScratch(ctx context.Context, acct ports.Account, now time.Time) (rep Report, buf *[]Finding) {
+	buf = scratchFindings.Get().(*[]Finding)
+	rep = s.rules.evaluate(ctx, acct, now, *buf)
+	s.logUnavailable(ctx, acct, rep)
+	return rep, buf
+}
+
+// releaseFindings returns evaluateScratch's buffer for reuse.
+func releaseFindings(buf *[]Finding) {
+	clear((*buf)[:cap(*buf)]) // keeps nothing of the report alive
+	scratchFindings.Put(buf)
+}
+
+// scratchFindings holds evaluateScratch's buffers: room for the default
+// rules and a few of the host's.
+var scratchFindings = sync.Pool{New: func() any { b := make([]Finding, 0, inlineRules); return &b }}
+
+// logUnavailable logs the raw error of each checker that failed.
+func (s *Service) logUnavailable(ctx context.Context, acct ports.Account, rep Report) {
 	for _, f := range rep.Unavailable() {
 		s.log.WarnContext(ctx, "cancellation: checker unavailable", "account", acct.ID, "rule", f.Rule, "error", f.Error)
 	}
-	return rep
 }
 
 // Attention says why a request waits for a person: a port has failed for
