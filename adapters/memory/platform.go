@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/accountkit/cancellation/ports"
@@ -64,7 +65,7 @@ const (
 // in place. A checker asked about an unknown account reports nothing.
 type Platform struct {
 	mu       sync.Mutex
-	latency  time.Duration
+	latency  atomic.Int64 // a time.Duration; read without mu by every call
 	faults   map[Port]*faults
 	accounts map[ports.AccountID]ports.Account
 
@@ -249,7 +250,8 @@ func (p *Platform) DeleteMatters(id ports.AccountID) *Platform {
 // would; 0 removes the delay. A call whose context ends during the wait
 // returns ctx.Err() at once.
 func (p *Platform) SetLatency(d time.Duration) *Platform {
-	return p.locked(func() { p.latency = d })
+	p.latency.Store(int64(d))
+	return p
 }
 
 // InProcess implements [ports.InProcess]: the Platform answers in the
@@ -262,11 +264,7 @@ func (p *Platform) SetLatency(d time.Duration) *Platform {
 // declare its own InProcess returning false, or the rule over that
 // checker runs on the caller's goroutine, where a call that ignores its
 // context holds the caller past the rules' deadline.
-func (p *Platform) InProcess() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.latency == 0
-}
+func (p *Platform) InProcess() bool { return p.latency.Load() == 0 }
 
 // SetOutage makes every call of port fail with err until SetOutage is
 // called again with a nil err. A lasting outage takes precedence over
@@ -309,10 +307,7 @@ func (p *Platform) faultsOf(port Port) *faults {
 // enter starts a port call: it returns ctx.Err() if ctx is done before or
 // during the configured latency, and otherwise returns nil with p.mu held.
 func (p *Platform) enter(ctx context.Context) error {
-	p.mu.Lock()
-	d := p.latency
-	p.mu.Unlock()
-	if err := wait(ctx, d); err != nil {
+	if err := wait(ctx, time.Duration(p.latency.Load())); err != nil {
 		return err
 	}
 	p.mu.Lock()
