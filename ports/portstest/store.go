@@ -457,14 +457,7 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 		// goes to the store; storing it a second time is a stale write.
 		spy := &updateSpy{Store: e.store}
 		svc := e.serviceOn(t, spy)
-		rep, err := svc.CheckEligibility(t.Context(), acct)
-		require.NoError(t, err)
-		_, err = svc.Confirm(t.Context(), acct, r.ID(), cancellation.Confirmation{
-			NotesVersion: svc.Notes().Version, Irreversible: true,
-			Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
-			Consents:     rep.Consents(),
-		})
-		require.NoError(t, err)
+		confirmWith(t, svc, r)
 		stale := spy.first()
 		require.NotEmpty(t, stale.NewEvents())
 		before := e.history(t, r.ID())
@@ -503,14 +496,7 @@ func TestStore(t *testing.T, f StoreFeatures, newStore func(t *testing.T) cancel
 		acct := e.account(t)
 		r, err := svc.Start(t.Context(), acct)
 		require.NoError(t, err)
-		rep, err := svc.CheckEligibility(t.Context(), acct)
-		require.NoError(t, err)
-		_, err = svc.Confirm(t.Context(), acct, r.ID(), cancellation.Confirmation{
-			NotesVersion: svc.Notes().Version, Irreversible: true,
-			Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
-			Consents:     rep.Consents(),
-		})
-		require.NoError(t, err)
+		confirmWith(t, svc, r)
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		require.Equal(t, 2, w.writes, "a Create and an Update were watched")
@@ -760,10 +746,16 @@ func (e *storeEnv) start(t *testing.T, acct ports.AccountID) *cancellation.Reque
 
 func (e *storeEnv) confirm(t *testing.T, r *cancellation.Request) *cancellation.Request {
 	t.Helper()
-	rep, err := e.svc.CheckEligibility(t.Context(), r.Account())
+	return confirmWith(t, e.svc, r)
+}
+
+// confirmWith confirms r through svc with every consent and attestation.
+func confirmWith(t *testing.T, svc *cancellation.Service, r *cancellation.Request) *cancellation.Request {
+	t.Helper()
+	rep, err := svc.CheckEligibility(t.Context(), r.Account())
 	require.NoError(t, err)
-	r, err = e.svc.Confirm(t.Context(), r.Account(), r.ID(), cancellation.Confirmation{
-		NotesVersion: e.svc.Notes().Version, Irreversible: true,
+	r, err = svc.Confirm(t.Context(), r.Account(), r.ID(), cancellation.Confirmation{
+		NotesVersion: svc.Notes().Version, Irreversible: true,
 		Attestations: cancellation.Attestations{BackupDoneOrWaived: true, NotEvading: true, OtherMattersHandled: true},
 		Consents:     rep.Consents(),
 	})
