@@ -318,7 +318,15 @@ func (s *Service) address(ctx context.Context, account ports.AccountID, ch ports
 // or failed, with the next attempt's time.
 func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, results map[string]error) error {
 	changed := false
-	r.ownEffects(2) // changed in place below; a success may add some
+	// Changed in place below; the close's success adds notifications, and
+	// the export's may add some: room for them only then.
+	extra := 0
+	for _, e := range r.d.Effects {
+		if err, ok := results[e.Key]; ok && err == nil && e.open() && (e.Kind == EffectCloseAccount || e.Kind == EffectDataExport) {
+			extra = 4
+		}
+	}
+	r.ownEffects(extra)
 	// Walk the effects in their recorded order, not the map's, so that the
 	// history a retry writes is the same on every run.
 	for i := range r.d.Effects {

@@ -27,7 +27,7 @@ func (s *Service) drawCode() (string, error) {
 	if s.cfg.Verifier != nil {
 		return "", nil
 	}
-	return newCode(s.otp.CodeLength)
+	return newCode(s.otp.CodeLength), nil
 }
 
 // issueCode records a new code on r after the send limits allowed it: its

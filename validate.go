@@ -63,6 +63,14 @@ func ValidID(id string) bool { return idProblem(id) == "" }
 
 // idProblem says what is wrong with id, or "" when nothing is.
 func idProblem(id string) string {
+	if len(id) <= MaxIDLength && printableASCII(id) {
+		return "" // the common case, in one pass over the bytes
+	}
+	return idChecks(id)
+}
+
+// idChecks is idProblem without its shortcut: each check in turn.
+func idChecks(id string) string {
 	switch {
 	case strings.TrimSpace(id) == "":
 		return "it is empty"
@@ -76,6 +84,22 @@ func idProblem(id string) string {
 		return "it contains a control character"
 	}
 	return ""
+}
+
+// printableASCII reports whether id is printable ASCII (space to tilde)
+// with a character other than a space: such an id passes every check of
+// idProblem, which then needs no more than this one pass.
+func printableASCII(id string) bool {
+	seen := false
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c < ' ' || c > '~':
+			return false
+		case c != ' ':
+			seen = true
+		}
+	}
+	return seen
 }
 
 // checkAccountID checks an account id given by a caller.

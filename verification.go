@@ -3,9 +3,10 @@ package cancellation
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"math/big"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -82,14 +83,25 @@ func MaskPhone(phone string) string {
 	return prefix + strings.Repeat("*", len(digits)-4) + digits[len(digits)-4:]
 }
 
-// newCode draws a uniformly random decimal code from crypto/rand.
-func newCode(length int) (string, error) {
-	max := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(length)), nil)
-	n, err := rand.Int(rand.Reader, max)
-	if err != nil {
-		return "", fmt.Errorf("cancellation: drawing a one-time code: %w", err)
+// newCode draws a uniformly random code of length decimal digits (at
+// most 19) from crypto/rand: a 64-bit draw, redrawn while at or past the
+// largest multiple of 10^length that fits, so that every code is equally
+// likely, then taken modulo 10^length.
+func newCode(length int) string {
+	mod := uint64(1)
+	for range length {
+		mod *= 10
 	}
-	return fmt.Sprintf("%0*s", length, n.String()), nil
+	limit := math.MaxUint64 / mod * mod
+	var b [8]byte
+	for {
+		rand.Read(b[:]) // never fails (see crypto/rand.Read)
+		if n := binary.LittleEndian.Uint64(b[:]); n < limit {
+			var digits [20]byte
+			code := strconv.AppendUint(digits[:0], n%mod, 10)
+			return strings.Repeat("0", length-len(code)) + string(code)
+		}
+	}
 }
 
 // hashCode keys the code to the request and its serial number, so a hash

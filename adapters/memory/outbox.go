@@ -173,13 +173,13 @@ func (o *Outbox[M]) OnDeliver(f func(M)) {
 // outbox can change the other's copy: a notification's Data map and an
 // event's Data are copied.
 func cloneMessage[M any](m M) M {
-	if n, ok := any(m).(ports.Notification); ok {
-		n.Data = maps.Clone(n.Data)
-		return any(n).(M)
-	}
-	if e, ok := any(m).(ports.CloudEvent); ok {
-		e.Data = slices.Clone(e.Data)
-		return any(e).(M)
+	// Through a pointer, not a copy of m in an interface: m stays where
+	// it is, and only what it refers to is copied.
+	switch p := any(&m).(type) {
+	case *ports.Notification:
+		p.Data = maps.Clone(p.Data)
+	case *ports.CloudEvent:
+		p.Data = slices.Clone(p.Data)
 	}
 	return m
 }
