@@ -250,3 +250,45 @@ func TestKeepEligibility_SharesFindingsThatDidNotChange(t *testing.T) {
 		require.Equal(t, given, r.d.Eligibility.Findings, name)
 	}
 }
+
+// TestEffectsOfCancelled_CountsWhatCancelledAdds: the room recording a
+// close's success reserves is at least what cancelled adds, with and
+// without identifiers to keep and documents to purge.
+func TestEffectsOfCancelled_CountsWhatCancelledAdds(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name        string
+		identifiers bool
+		documents   bool
+	}{{"bare", false, false}, {"identifiers", true, false}, {"documents", false, true}, {"both", true, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := &Request{d: requestData{ID: "can_cancelled", Account: "acct-cancelled", State: StateApproved, Version: 3, CreatedAt: at, UpdatedAt: at}}
+			r.record(at, systemActor, EventApproved, nil)
+			ec := effectCtx{now: at, owner: "me", lease: at.Add(time.Minute),
+				to:   contacts{phone: "+15550100001", email: "c@example.com", locale: "en"},
+				acct: ports.Account{ID: "acct-cancelled", RecoveryPhone: "+15550100001", Email: "c@example.com"}}
+			if tc.identifiers {
+				ec.identifierKeys = []IdentifierKey{{ID: "ik1", Secret: bytes.Repeat([]byte{3}, 32)}}
+				ec.identifiersUntil = at.Add(24 * time.Hour)
+			}
+			if tc.documents {
+				r.d.Documents = []Document{{Key: "doc-1"}}
+			}
+			want := r.effectsOfCancelled(ec)
+			before := len(r.d.Effects)
+			require.NoError(t, r.cancelled(ec))
+			added := len(r.d.Effects) - before
+			require.LessOrEqual(t, added, want)
+			require.Equal(t, 2+btoi(tc.identifiers)+btoi(tc.documents), added, "cancelled adds one effect per channel, identifiers and purge")
+		})
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

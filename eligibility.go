@@ -86,30 +86,69 @@ type Finding struct {
 // currency, sorted, after the line "%q" of the rule name. It builds the
 // lines with strconv instead of fmt, which gives the same bytes.
 func fingerprint(rule string, items []Item) string {
-	if len(items) == 0 {
-		// Most findings have no items: their fingerprint depends on the
-		// rule's name alone, so it is hashed once per name.
-		if fp, ok := emptyFingerprints.Load(rule); ok {
-			return fp.(string)
-		}
-		fp := hashFingerprint(rule, nil)
-		if emptyFingerprintCount.Add(1) <= maxEmptyFingerprints {
-			emptyFingerprints.Store(rule, fp)
-		}
-		return fp
+	return memoOf(rule).fingerprint(rule, items)
+}
+
+// ruleMemo is what the process remembers of the rules of one name (rules
+// are configured, so their names are few): the fingerprint of a finding
+// without items, which depends on the name alone and most findings have,
+// and whether a rule of the name was slow the last time it answered. An
+// evaluation looks it up once per rule.
+type ruleMemo struct {
+	empty string // fingerprint(name, nil)
+	// slow is set while the rule answered in more than ruleSlowAfter, or
+	// did not answer, the last time: a scheduling hint shared by every
+	// RuleSet, as rules of one name call the same port.
+	slow atomic.Bool
+}
+
+// ruleMemos holds a *ruleMemo by rule name, for at most maxRuleMemos names
+// (ruleMemoCount of them), so that a rule that names itself anew on every
+// call does not grow it without bound: such a rule is hashed every time,
+// and starts later when slow.
+var (
+	ruleMemos     sync.Map
+	ruleMemoCount atomic.Int64
+)
+
+const maxRuleMemos = 4096
+
+// memoOf returns the memo of the rules of the name, made on first use;
+// nil once maxRuleMemos names are remembered.
+func memoOf(name string) *ruleMemo {
+	if m, ok := ruleMemos.Load(name); ok {
+		return m.(*ruleMemo)
+	}
+	if ruleMemoCount.Add(1) > maxRuleMemos {
+		ruleMemoCount.Add(-1)
+		return nil
+	}
+	m, loaded := ruleMemos.LoadOrStore(name, &ruleMemo{empty: hashFingerprint(name, nil)})
+	if loaded {
+		ruleMemoCount.Add(-1)
+	}
+	return m.(*ruleMemo)
+}
+
+// fingerprint is the package's fingerprint, the memo's when there are no
+// items; m may be nil.
+func (m *ruleMemo) fingerprint(rule string, items []Item) string {
+	if len(items) == 0 && m != nil {
+		return m.empty
 	}
 	return hashFingerprint(rule, items)
 }
 
-// emptyFingerprints holds fingerprint(name, nil) by rule name, for at most
-// maxEmptyFingerprints names (rules are configured, so their names are
-// few; a rule that names itself anew on every call is hashed every time).
-var (
-	emptyFingerprints     sync.Map
-	emptyFingerprintCount atomic.Int64
-)
+// wasSlow reports whether the rule was slow last time; m may be nil.
+func (m *ruleMemo) wasSlow() bool { return m != nil && m.slow.Load() }
 
-const maxEmptyFingerprints = 4096
+// mark records whether the rule answered slowly; was is whether it was
+// slow the time before, as the evaluation read it. m may be nil.
+func (m *ruleMemo) mark(was bool, latency time.Duration) {
+	if slow := latency > ruleSlowAfter; slow != was && m != nil {
+		m.slow.Store(slow)
+	}
+}
 
 // hashFingerprint is fingerprint without the memo.
 func hashFingerprint(rule string, items []Item) string {
@@ -355,9 +394,9 @@ func (rs RuleSet) evaluate(ctx context.Context, acct ports.Account, now time.Tim
 			what := "start"
 			if a.started.Load() {
 				what = "answer"
-				markRule(ev.names[i], slowRule(ev.names[i]), time.Since(began))
+				ev.memos[i].mark(ev.memos[i].wasSlow(), time.Since(began))
 			}
-			findings[i] = finding(ev.names[i], ruleResult{err: fmt.Errorf("rule did not %s within %v: %w", what, within, over)})
+			findings[i] = finding(ev.names[i], ev.memos[i], ruleResult{err: fmt.Errorf("rule did not %s within %v: %w", what, within, over)})
 			// A rule on the caller may have held it past the deadline: the
 			// evaluation gave up on the rule at the deadline.
 			latency = min(time.Since(began), gave)
@@ -381,45 +420,11 @@ func (rs RuleSet) evaluate(ctx context.Context, acct ports.Account, now time.Tim
 // rule of its name is evaluated, on a goroutine of its own at once.
 const ruleSlowAfter = 100 * time.Microsecond
 
-// slowRules holds the names of the rules slower than ruleSlowAfter the
-// last time they answered (or that did not answer): a scheduling hint
-// shared by every RuleSet, as rules of one name call the same port. It
-// holds at most maxSlowRules names (slowRuleCount of them), so that a
-// rule that names itself anew on every call does not grow it without
-// bound; a slow rule not remembered only starts later.
-var (
-	slowRules     sync.Map // string → struct{}
-	slowRuleCount atomic.Int64
-)
-
-const maxSlowRules = 1024
-
+// slowRule reports whether the rule of the name was slow last time (see
+// ruleMemo).
 func slowRule(name string) bool {
-	_, ok := slowRules.Load(name)
-	return ok
-}
-
-// markRule records whether the rule of the name answered slowly; was is
-// whether it was slow the time before, as the evaluation read it.
-func markRule(name string, was bool, latency time.Duration) {
-	slow := latency > ruleSlowAfter
-	if slow == was {
-		return // the common case: nothing to change, nothing to look up
-	}
-	switch {
-	case slow && !slowRule(name):
-		if slowRuleCount.Add(1) > maxSlowRules {
-			slowRuleCount.Add(-1)
-			return
-		}
-		if _, loaded := slowRules.LoadOrStore(name, struct{}{}); loaded {
-			slowRuleCount.Add(-1)
-		}
-	case !slow && slowRule(name):
-		if _, loaded := slowRules.LoadAndDelete(name); loaded {
-			slowRuleCount.Add(-1)
-		}
-	}
+	m, ok := ruleMemos.Load(name)
+	return ok && m.(*ruleMemo).wasSlow()
 }
 
 type ruleResult struct {
@@ -445,8 +450,9 @@ func checkRule(ctx context.Context, rule Rule, acct ports.Account) (res ruleResu
 }
 
 // finding completes a rule's result: its name and fingerprint, and a
-// blocked finding for an error or an unknown outcome.
-func finding(name string, res ruleResult) Finding {
+// blocked finding for an error or an unknown outcome. memo is the name's
+// (nil past maxRuleMemos).
+func finding(name string, memo *ruleMemo, res ruleResult) Finding {
 	f := res.f
 	f.Rule = name
 	switch {
@@ -459,7 +465,7 @@ func finding(name string, res ruleResult) Finding {
 		// it would make its blocked finding undecidable.
 		f.Code = ""
 	}
-	f.Fingerprint = fingerprint(name, f.Items)
+	f.Fingerprint = memo.fingerprint(name, f.Items)
 	return f
 }
 

@@ -30,6 +30,7 @@ type evaluation struct {
 	// (order[:slow]), then the others (order[slow:queued]), then the rules
 	// for the caller (order[queued:]), each group in the rules' order.
 	names         []string
+	memos         []*ruleMemo // by rule, as names; nil past maxRuleMemos
 	order         []int
 	slow, queued  int
 	taken         atomic.Int64  // rules handed to workers; may pass queued
@@ -48,6 +49,7 @@ type evaluation struct {
 	// so that an evaluation is one allocation (and its findings another).
 	inline struct {
 		names   [inlineRules]string
+		memos   [inlineRules]*ruleMemo
 		order   [inlineRules]int
 		answers [inlineRules]ruleAnswer
 	}
@@ -91,9 +93,9 @@ func newEvaluation(ctx context.Context, rules []Rule, acct ports.Account, timeou
 	ev := evaluations.Get().(*evaluation)
 	*ev = evaluation{ctx: ctx, until: deadline.Sub(began), rules: rules, acct: acct, timeout: timeout, began: began, limit: limit, left: n, findings: findings}
 	if n <= inlineRules {
-		ev.names, ev.order, ev.answers = ev.inline.names[:n], ev.inline.order[:n], ev.inline.answers[:n]
+		ev.names, ev.memos, ev.order, ev.answers = ev.inline.names[:n], ev.inline.memos[:n], ev.inline.order[:n], ev.inline.answers[:n]
 	} else {
-		ev.names, ev.order, ev.answers = make([]string, n), make([]int, n), make([]ruleAnswer, n)
+		ev.names, ev.memos, ev.order, ev.answers = make([]string, n), make([]*ruleMemo, n), make([]int, n), make([]ruleAnswer, n)
 	}
 	// Where each rule goes: slow last time, in process, or neither.
 	const slow, onCaller, other = 0, 1, 2
@@ -108,9 +110,10 @@ func newEvaluation(ctx context.Context, rules []Rule, acct ports.Account, timeou
 		if rule != nil {
 			ev.names[i] = ruleName(rule)
 		}
+		ev.memos[i] = memoOf(ev.names[i])
 		w := int8(other)
 		switch {
-		case slowRule(ev.names[i]):
+		case ev.memos[i].wasSlow():
 			w = slow
 		case inProcess(rule):
 			w = onCaller
@@ -181,18 +184,18 @@ func (ev *evaluation) run(k int, t0 time.Duration) time.Duration {
 		// Past the deadline, which a rule before it on the caller may
 		// have overrun: the evaluation gave up on the rule at the deadline.
 		gave, within := ev.had()
-		f := finding(ev.names[i], ruleResult{err: fmt.Errorf("rule did not start within %v: %w", within, err)})
+		f := finding(ev.names[i], ev.memos[i], ruleResult{err: fmt.Errorf("rule did not start within %v: %w", within, err)})
 		ev.put(i, f, min(time.Since(ev.began), gave))
 		return t0
 	}
 	ev.answers[i].started.Store(true)
 	res := checkRule(ev.ctx, ev.rules[i], ev.acct)
 	t1 := time.Since(ev.began)
-	markRule(ev.names[i], k < ev.slow, t1-t0)
+	ev.memos[i].mark(k < ev.slow, t1-t0)
 	if ev.over(t1) != nil {
 		return t1 // answered past the deadline: did not answer
 	}
-	ev.put(i, finding(ev.names[i], res), t1)
+	ev.put(i, finding(ev.names[i], ev.memos[i], res), t1)
 	return t1
 }
 

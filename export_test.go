@@ -10,7 +10,9 @@ func SetMaintenanceBatch(s *Service, n int) { s.batch = n }
 // rules that were not.
 func ForgetSlowRules(names ...string) {
 	for _, name := range names {
-		markRule(name, slowRule(name), 0)
+		if m, ok := ruleMemos.Load(name); ok {
+			m.(*ruleMemo).slow.Store(false)
+		}
 	}
 }
 

@@ -318,12 +318,12 @@ func (s *Service) address(ctx context.Context, account ports.AccountID, ch ports
 // or failed, with the next attempt's time.
 func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, results map[string]error) error {
 	changed := false
-	// Changed in place below; the close's success adds notifications, and
-	// the export's may add some: room for them only then.
+	// Changed in place below; the close's success adds effects (see
+	// cancelled): room for them only then.
 	extra := 0
 	for _, e := range r.d.Effects {
-		if err, ok := results[e.Key]; ok && err == nil && e.open() && (e.Kind == EffectCloseAccount || e.Kind == EffectDataExport) {
-			extra = 4
+		if err, ok := results[e.Key]; ok && err == nil && e.open() && e.Kind == EffectCloseAccount {
+			extra = r.effectsOfCancelled(ec)
 		}
 	}
 	r.ownEffects(extra)

@@ -396,6 +396,20 @@ func (r *Request) closeScheduled(ec effectCtx, rep Report) error {
 	return nil
 }
 
+// effectsOfCancelled is how many effects cancelled adds, at most: the
+// notification by each channel, the identifiers kept and the purge of the
+// documents.
+func (r *Request) effectsOfCancelled(ec effectCtx) int {
+	n := 2
+	if len(ec.identifierKeys) > 0 {
+		n++
+	}
+	if len(r.d.Documents) > 0 || len(r.d.Reserved) > 0 {
+		n++
+	}
+	return n
+}
+
 // cancelled is called once the account is closed: the request becomes
 // final and success is notified by SMS and email (seed step 6).
 func (r *Request) cancelled(ec effectCtx) error {

@@ -6,39 +6,46 @@ import (
 	"time"
 )
 
-// TestSlowRulesBounded: which rules were slow is remembered by name for
-// the whole process, as the fingerprints of empty findings are; a rule
-// that names itself anew on every evaluation (say, with the account in
-// its name) must not grow that memory without bound. Not parallel: it
-// fills the process-wide memory, and empties it after.
-func TestSlowRulesBounded(t *testing.T) {
-	names := make([]string, 2*maxSlowRules)
+// TestRuleMemosBounded: what is remembered of rules (whether they were
+// slow, the fingerprint of a finding without items) is kept by name for
+// the whole process; a rule that names itself anew on every evaluation
+// (say, with the account in its name) must not grow that memory without
+// bound. Past the bound a rule is neither remembered as slow nor hashed
+// from memory, and its fingerprint is still right. Not parallel: it fills
+// the process-wide memory.
+func TestRuleMemosBounded(t *testing.T) {
+	names := make([]string, 2*maxRuleMemos)
 	for i := range names {
-		names[i] = fmt.Sprintf("slow-rules-bounded-%d", i)
+		names[i] = fmt.Sprintf("rule-memos-bounded-%d", i)
 	}
-	t.Cleanup(func() {
+	t.Cleanup(func() { // the places go back to the tests after this one
 		for _, name := range names {
-			markRule(name, slowRule(name), 0)
+			if _, ok := ruleMemos.LoadAndDelete(name); ok {
+				ruleMemoCount.Add(-1)
+			}
 		}
 	})
 	for _, name := range names {
-		markRule(name, slowRule(name), time.Millisecond)
-	}
-	n := 0
-	slowRules.Range(func(any, any) bool { n++; return true })
-	if n > maxSlowRules {
-		t.Errorf("%d rule names remembered as slow, want at most %d", n, maxSlowRules)
-	}
-	// Forgetting the rules that answered fast frees their places.
-	for _, name := range names {
-		markRule(name, slowRule(name), 0)
-		if slowRule(name) {
-			t.Fatalf("%s answered fast and is still slow", name)
+		m := memoOf(name)
+		m.mark(m.wasSlow(), time.Millisecond)
+		if got, want := fingerprint(name, nil), hashFingerprint(name, nil); got != want {
+			t.Fatalf("fingerprint(%q, nil) = %s, want %s", name, got, want)
 		}
 	}
-	markRule("slow-rules-bounded-again", slowRule("slow-rules-bounded-again"), time.Millisecond)
-	defer markRule("slow-rules-bounded-again", slowRule("slow-rules-bounded-again"), 0)
-	if !slowRule("slow-rules-bounded-again") {
-		t.Error("the places freed by rules that answered fast are not taken again")
+	n := 0
+	ruleMemos.Range(func(any, any) bool { n++; return true })
+	if n > maxRuleMemos {
+		t.Errorf("%d rule names remembered, want at most %d", n, maxRuleMemos)
+	}
+	if !slowRule(names[0]) {
+		t.Errorf("%s answered slowly and is not remembered as slow", names[0])
+	}
+	m := memoOf(names[0])
+	m.mark(true, 0)
+	if slowRule(names[0]) {
+		t.Errorf("%s answered fast and is still slow", names[0])
+	}
+	if memoOf(names[len(names)-1]) != nil || slowRule(names[len(names)-1]) {
+		t.Errorf("%s, past the bound, is remembered", names[len(names)-1])
 	}
 }
