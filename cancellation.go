@@ -468,16 +468,26 @@ type Request struct {
 	// every change; nil when no Service has. Copies keep it: their head
 	// is the same. It vouches only to that Service, whose keys did it.
 	headOK *Service
-	// effectsOwn is 1 while no other copy shares the array of d.Effects,
-	// which r may then change in place (see ownEffects). It is read and
-	// cleared atomically, since copies of one request may be made at once.
-	effectsOwn uint32
+	// owns holds what r may change in place (ownsEffects,
+	// ownsHistoryRoom). It is read and changed atomically, since copies of
+	// one request may be made at once.
+	owns uint32
 }
+
+const (
+	// ownsEffects: no other copy shares the array of d.Effects, which r
+	// may then change in place (see ownEffects).
+	ownsEffects uint32 = 1 << iota
+	// ownsHistoryRoom: r alone may append to d.History in place, into the
+	// room past its length (see record and handOver). Without it, a copy
+	// sharing the array may append there too.
+	ownsHistoryRoom
+)
 
 // shareEffects records that another copy shares r's array of effects.
 func (r *Request) shareEffects() {
-	if atomic.LoadUint32(&r.effectsOwn) != 0 {
-		atomic.StoreUint32(&r.effectsOwn, 0)
+	if atomic.LoadUint32(&r.owns)&ownsEffects != 0 {
+		atomic.AndUint32(&r.owns, ^ownsEffects)
 	}
 }
 
@@ -486,11 +496,11 @@ func (r *Request) shareEffects() {
 // effects in place. Every change to an effect in place comes after it:
 // copies of a request share their effects until then (see Clone).
 func (r *Request) ownEffects(extra int) {
-	if atomic.LoadUint32(&r.effectsOwn) != 0 {
+	if atomic.LoadUint32(&r.owns)&ownsEffects != 0 {
 		return
 	}
 	r.d.Effects = append(make([]Effect, 0, len(r.d.Effects)+extra), r.d.Effects...)
-	atomic.StoreUint32(&r.effectsOwn, 1)
+	atomic.OrUint32(&r.owns, ownsEffects)
 }
 
 // ID returns the request's identifier.
@@ -784,12 +794,25 @@ func (r *Request) unmarshalData(decode func(*requestData) error) error {
 // changes one.
 func (r *Request) Clone() *Request {
 	c := new(Request)
-	r.cloneInto(c)
+	r.cloneInto(c, false)
 	return c
 }
 
-// cloneInto makes c a copy of r, as Clone does, replacing what c held.
-func (r *Request) cloneInto(c *Request) {
+// handOver is Clone for a change that goes on from r while r is kept only
+// to fall back on: the copy takes over the room r's history has past its
+// length, and records its events there, as r would have, rather than
+// copying every event to an array of its own. r loses the room: its own
+// next event, if ever, goes to a new array (see record). Effect rounds
+// (Service.settle) record several versions in a row this way.
+func (r *Request) handOver() *Request {
+	c := new(Request)
+	r.cloneInto(c, true)
+	return c
+}
+
+// cloneInto makes c a copy of r, as Clone does, replacing what c held;
+// with handOver, as handOver does.
+func (r *Request) cloneInto(c *Request, handOver bool) {
 	*c = Request{d: r.d, stored: r.stored, sealed: r.sealed, headOK: r.headOK}
 	// The eligibility report, the confirmation, the decision, the consents
 	// and the events' data are shared: none is ever changed in place (a
@@ -825,12 +848,28 @@ func (r *Request) cloneInto(c *Request) {
 	}
 	// Sealed events are never changed (seal fixes only those recorded
 	// since): the copies share them, clipped so that either copy's next
-	// event goes to an array of its own. Events not sealed yet are copied.
-	if n := len(r.d.History); n > 0 && r.d.History[n-1].Seq <= r.sealed {
-		c.d.History = slices.Clip(r.d.History)
-	} else {
+	// event goes to an array of its own, unless c takes over r's room.
+	// Events not sealed yet are copied.
+	switch n := len(r.d.History); {
+	case n == 0 || r.d.History[n-1].Seq > r.sealed:
 		c.d.History = slices.Clone(r.d.History)
+	case handOver && atomic.AndUint32(&r.owns, ^ownsHistoryRoom)&ownsHistoryRoom != 0:
+		c.d.History = r.d.History
+		c.owns = ownsHistoryRoom
+	default:
+		c.d.History = slices.Clip(r.d.History)
 	}
+}
+
+// reserveEvents gives r room for n more events in an array of its own, so
+// that recording them copies the history at most once.
+func (r *Request) reserveEvents(n int) {
+	h := r.d.History
+	if cap(h)-len(h) >= n && atomic.LoadUint32(&r.owns)&ownsHistoryRoom != 0 {
+		return
+	}
+	r.d.History = append(make([]Event, 0, len(h)+n), h...)
+	atomic.OrUint32(&r.owns, ownsHistoryRoom)
 }
 
 // keepEligibility makes rep the request's eligibility report, with
@@ -954,6 +993,12 @@ func (r *Request) record(now time.Time, actor Actor, typ EventType, data map[str
 	prev, seq := "", 1
 	if n := len(r.d.History); n > 0 {
 		prev, seq = r.d.History[n-1].Hash, r.d.History[n-1].Seq+1
+	}
+	if atomic.LoadUint32(&r.owns)&ownsHistoryRoom == 0 {
+		// The room past the history may be another copy's: the event goes
+		// to an array of r's own.
+		r.d.History = slices.Clip(r.d.History)
+		atomic.OrUint32(&r.owns, ownsHistoryRoom)
 	}
 	r.d.History = append(r.d.History, Event{Seq: seq, At: now, Actor: actor, Type: typ, Data: data, PrevHash: prev, State: r.d.State, Version: r.d.Version})
 	r.headOK = nil

@@ -3,6 +3,8 @@ package cancellation
 import (
 	"bytes"
 	"slices"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,7 +95,7 @@ func TestClone_CopiesChangeIndependently(t *testing.T) {
 	// event's data, the receipt attached) replaces them there only.
 	withEffects := func() *Request {
 		r := fresh()
-		r.effectsOwn = 1                         // as if it had changed them: Clone must share them
+		r.owns = ownsEffects                     // as if it had changed them: Clone must share them
 		attach := make([]ports.Attachment, 1, 4) // room to append in place
 		attach[0] = ports.Attachment{Filename: "a.txt"}
 		r.d.Effects = []Effect{
@@ -291,4 +293,84 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestHandOver_CopyRecordsInTheRoomTheOriginalKeeps: a copy handed over
+// records its events in the room past the original's history, without
+// copying the history, while the original keeps its events, its stored
+// form and a valid chain; the original's next event, and a second copy
+// handed over, go to arrays of their own and overwrite nothing.
+func TestHandOver_CopyRecordsInTheRoomTheOriginalKeeps(t *testing.T) {
+	t.Parallel()
+	key := &HistoryKey{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32)}
+	at := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+	actor := Actor{Kind: ActorCustomer, ID: "acct-handover"}
+	r := &Request{d: requestData{ID: "can_handover", Account: "acct-handover", State: StateStarted, Version: 1, CreatedAt: at, UpdatedAt: at}}
+	r.record(at, actor, EventStarted, map[string]string{"k": "v"})
+	r.seal(key, 1)
+	r.reserveEvents(4)
+	wantBytes, err := r.MarshalBinary()
+	require.NoError(t, err)
+	wantHistory := r.History()
+
+	c := r.handOver()
+	require.NoError(t, c.move("confirm", StateConfirmed, at.Add(time.Minute), actor, EventConfirmed, nil))
+	c.record(at.Add(time.Minute), actor, EventConsented, nil)
+	c.seal(key, 2)
+	require.Same(t, &r.d.History[0], &c.d.History[0], "the copy handed over records in the original's array")
+	require.NoError(t, VerifyHistory(c.History(), *key))
+
+	second := r.handOver() // the room is the first copy's now
+	second.record(at.Add(2*time.Minute), actor, EventWithdrawn, nil)
+	second.seal(key, 2)
+	require.NotSame(t, &second.d.History[0], &c.d.History[0], "a second copy took the room of the first")
+	gotBytes, err := r.MarshalBinary()
+	require.NoError(t, err)
+	require.Equal(t, string(wantBytes), string(gotBytes), "the original's stored form changed")
+	require.Equal(t, wantHistory, r.History())
+
+	r.record(at.Add(3*time.Minute), actor, EventCodeSent, nil) // the original's own next event
+	require.NotSame(t, &r.d.History[0], &c.d.History[0], "the original's event went to the copy's room")
+	got := c.History()
+	require.Len(t, got, 3)
+	require.Equal(t, []EventType{EventStarted, EventConfirmed, EventConsented}, []EventType{got[0].Type, got[1].Type, got[2].Type})
+	require.NoError(t, VerifyHistory(got, *key), "the copy's events were overwritten")
+	require.Equal(t, EventWithdrawn, second.History()[1].Type)
+}
+
+// TestHandOver_OneCopyTakesTheRoom: copies handed over from one request at
+// once (as Clone, copies may be made concurrently) record without
+// overwriting each other: one takes the room, the others copy.
+func TestHandOver_OneCopyTakesTheRoom(t *testing.T) {
+	t.Parallel()
+	key := &HistoryKey{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32)}
+	at := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+	actor := Actor{Kind: ActorCustomer, ID: "acct-handover"}
+	r := &Request{d: requestData{ID: "can_handover", Account: "acct-handover", State: StateStarted, Version: 1, CreatedAt: at, UpdatedAt: at}}
+	r.record(at, actor, EventStarted, nil)
+	r.seal(key, 1)
+	r.reserveEvents(8)
+	const copies = 8
+	out := make([]*Request, copies)
+	var wg sync.WaitGroup
+	for i := range copies {
+		wg.Go(func() {
+			c := r.handOver()
+			c.record(at, actor, EventCodeSent, map[string]string{"copy": strconv.Itoa(i)})
+			c.seal(key, 2)
+			out[i] = c
+		})
+	}
+	wg.Wait()
+	inRoom := 0
+	for i, c := range out {
+		h := c.History()
+		require.Len(t, h, 2)
+		require.Equal(t, strconv.Itoa(i), h[1].Data["copy"], "copy %d holds another's event", i)
+		require.NoError(t, VerifyHistory(h, *key))
+		if &c.d.History[0] == &r.d.History[0] {
+			inRoom++
+		}
+	}
+	require.Equal(t, 1, inRoom, "copies recording in the original's room")
 }

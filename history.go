@@ -299,7 +299,7 @@ func (r *Request) AsStoredInto(dst *Request) {
 	// Only the head is copied: the older events are not kept.
 	head := Request{d: r.d, headOK: r.headOK, sealed: r.sealed}
 	head.d.History = r.d.History[len(r.d.History)-1:]
-	head.cloneInto(dst)
+	head.cloneInto(dst, false)
 	r.shareEffects() // dst shares them, as a clone of r would
 	dst.stored, dst.sealed = dst.head().Seq, dst.head().Seq
 }

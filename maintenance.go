@@ -221,7 +221,9 @@ func (s *Service) settle(ctx context.Context, r *Request) (*Request, int, int) {
 		}
 		// Record the outcomes on the version just written; re-read only
 		// if another writer changed it since.
-		next, err := s.change(uncancelled(ctx), staff, r.ID(), r, false, func(r *Request, ec effectCtx) error {
+		// r stays as it is, to fall back on: the change goes on from a
+		// copy that records its events in r's room (see handOver).
+		next, err := s.change(uncancelled(ctx), staff, r.ID(), r.handOver(), true, func(r *Request, ec effectCtx) error {
 			return s.applyResults(ctx, r, ec, results)
 		})
 		if err != nil || next == nil {
@@ -319,7 +321,10 @@ func (s *Service) address(ctx context.Context, account ports.AccountID, ch ports
 func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, results map[string]error) error {
 	changed := false
 	// Changed in place below; the close's success adds effects (see
-	// cancelled): room for them only then.
+	// cancelled): room for them only then. Each success records an event,
+	// the close's one more (cancelled) and, the next round, one for each
+	// effect it adds: room for those events too, so that the history is
+	// copied at most once over the rounds.
 	extra := 0
 	for _, e := range r.d.Effects {
 		if err, ok := results[e.Key]; ok && err == nil && e.open() && e.Kind == EffectCloseAccount {
@@ -327,6 +332,11 @@ func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, re
 		}
 	}
 	r.ownEffects(extra)
+	events := len(results)
+	if extra > 0 {
+		events += 1 + extra
+	}
+	r.reserveEvents(events)
 	// Walk the effects in their recorded order, not the map's, so that the
 	// history a retry writes is the same on every run.
 	for i := range r.d.Effects {
