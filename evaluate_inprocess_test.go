@@ -610,3 +610,62 @@ func TestEvaluate_EmbeddedNotApplicableOverridingACheckerRunsOnAWorker(t *testin
 	require.True(t, ok)
 	require.Contains(t, f.Error, "did not answer")
 }
+
+// placeNotifier records the goroutine each success notice is delivered
+// on, after taking took; it says by InProcess whether it answers in
+// process.
+type placeNotifier struct {
+	ports.Notifier
+	g         *onGoroutines
+	inProcess bool
+	took      time.Duration
+}
+
+func (n *placeNotifier) Notify(ctx context.Context, m ports.Notification) error {
+	if m.Template == cancellation.TemplateCancelled {
+		time.Sleep(n.took)
+		n.g.record(m.IdempotencyKey)
+	}
+	return n.Notifier.Notify(ctx, m)
+}
+
+func (n *placeNotifier) InProcess() bool { return n.inProcess }
+
+// TestEffects_InProcessPortsRunOnTheCaller: a request's effects whose
+// ports all say they answer in process (the memory Notifier and Platform
+// do) run one after another on the caller, with nothing spread, however
+// long one takes, as in-process rules do; over a port that does not say
+// so, the effects not started after a moment are spread over goroutines
+// of their own.
+func TestEffects_InProcessPortsRunOnTheCaller(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		inProcess bool
+		took      time.Duration
+	}{{true, 20 * time.Millisecond}, {false, 100 * time.Millisecond}} {
+		t.Run(fmt.Sprintf("in process %v", tc.inProcess), func(t *testing.T) {
+			t.Parallel()
+			notifier := &placeNotifier{g: &onGoroutines{}, inProcess: tc.inProcess, took: tc.took}
+			f := newFixture(t, func(c *cancellation.Config) {
+				notifier.Notifier = c.Notifier
+				c.Notifier = notifier
+			})
+			require.True(t, f.kit.Notifier.InProcess(), "the memory Notifier answers in process")
+			r := f.toReview(f.personal(ports.AccountID("acct-effects-place-" + strconv.FormatBool(tc.inProcess))).ID)
+			me := goroutineID()
+			// Without a Done channel, Approve carries out the effects on
+			// its caller's goroutine (see settleWithin).
+			r, err := f.svc.Approve(context.Background(), staff, r.ID(), "ok")
+			require.NoError(t, err)
+			require.Equal(t, cancellation.StateCancelled, r.State())
+			sms, email := notifier.g.on(r.ID()+"/cancelled/sms"), notifier.g.on(r.ID()+"/cancelled/email")
+			require.NotZero(t, sms)
+			require.NotZero(t, email)
+			if tc.inProcess {
+				require.Equal(t, []uint64{me, me}, []uint64{sms, email}, "both notices on the caller")
+			} else {
+				require.False(t, sms == me && email == me, "the second notice waited for the first on the caller")
+			}
+		})
+	}
+}

@@ -153,7 +153,9 @@ func (m *MaintenanceReport) add(o MaintenanceReport) {
 //
 // The effects run one after another on the caller's goroutine, the
 // account's close first, since ports that answer at once cost less so
-// than handed to goroutines; those not started after spreadAfter
+// than handed to goroutines. When every port they call answers in the
+// caller's process (see Service.inProcess) that is all; otherwise those
+// not started after spreadAfter
 // (about a millisecond, with the timer's resolution) are spread over a
 // goroutine each, so that a slow port holds up the others (a close never
 // waits for a notification) by about that. Each effect's claim is checked
@@ -177,6 +179,11 @@ func (s *Service) executeAll(ctx context.Context, r *Request, effects []*Effect)
 		start[0], start[i] = start[i], start[0]
 	}
 	er := &effectRun{s: s, ctx: ctx, r: r, start: start, results: results}
+	if s.inProcess(start) {
+		// Nothing to spread: no port here blocks, nor a hook.
+		er.run()
+		return results
+	}
 	er.wg.Add(1) // the spreader's own
 	spread := time.AfterFunc(spreadAfter, er.spread)
 	er.run()
@@ -185,6 +192,28 @@ func (s *Service) executeAll(ctx context.Context, r *Request, effects []*Effect)
 	}
 	er.wg.Wait()
 	return results
+}
+
+// inProcess reports whether every port the effects call answers in the
+// caller's process (ports.InProcess) and no hook hears of their attempts
+// (a hook may block), so that running them one after another on the
+// caller holds none up: a notification (with the AccountDirectory when it
+// was recorded without its address) and the account's close; other
+// effects call ports that may block, and are spread.
+func (s *Service) inProcess(effects []*Effect) bool {
+	if s.hooks != nil && len(s.hooks.effects) > 0 {
+		return false
+	}
+	for _, e := range effects {
+		switch {
+		case e.Kind == EffectNotify && inProcess(s.cfg.Notifier) &&
+			(e.Notification == nil || e.Notification.To != "" || inProcess(s.cfg.Accounts)):
+		case e.Kind == EffectCloseAccount && inProcess(s.cfg.Closer):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // effectRun is what executeAll's caller and the goroutines its spread

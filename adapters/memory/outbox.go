@@ -13,6 +13,8 @@ import (
 var (
 	_ ports.Notifier  = (*Notifier)(nil)
 	_ ports.OTPSender = (*OTPSender)(nil)
+	_ ports.InProcess = (*Notifier)(nil)
+	_ ports.InProcess = (*OTPSender)(nil)
 )
 
 // Notifier is an in-memory [ports.Notifier] that records every notification
@@ -79,6 +81,19 @@ type Outbox[M any] struct {
 	attempts  int
 	faults    faults
 	observer  func(M)
+}
+
+// InProcess implements [ports.InProcess]: a delivery is recorded in the
+// caller's process, holding the outbox's mutex only to record it, unless
+// an OnDeliver observer is set, whose code may block; it reports true
+// while none is. Injected failures answer at once, and do not change it.
+// A type that embeds a Notifier or an OTPSender inherits InProcess, and
+// must declare its own if it delivers in a way that may block (see
+// [ports.InProcess]).
+func (o *Outbox[M]) InProcess() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.observer == nil
 }
 
 // deliver records a copy of m under key unless key was delivered already,

@@ -174,3 +174,18 @@ func TestOTPSenderFailNext(t *testing.T) {
 	require.ErrorIs(t, s.SendCode(ctx, code("c2", "+15550100001", "222222")), context.Canceled)
 	require.Equal(t, 2, s.Attempts())
 }
+
+// TestOutboxInProcess: an outbox answers in process until an observer,
+// whose code may block, is set, and again once it is removed.
+func TestOutboxInProcess(t *testing.T) {
+	t.Parallel()
+	n, s := memory.NewNotifier(), memory.NewOTPSender()
+	require.True(t, n.InProcess())
+	require.True(t, s.InProcess())
+	n.OnDeliver(func(ports.Notification) {})
+	require.False(t, n.InProcess())
+	n.FailNext(1, nil)
+	require.False(t, n.InProcess())
+	n.OnDeliver(nil)
+	require.True(t, n.InProcess())
+}
