@@ -374,3 +374,37 @@ func TestHandOver_OneCopyTakesTheRoom(t *testing.T) {
 	}
 	require.Equal(t, 1, inRoom, "copies recording in the original's room")
 }
+
+// TestApplyResults_RoomForTheRoundsEvents: recording a close's success
+// makes room, in one copy of the history, for the events it records and
+// for the outcomes of the notifications it adds, which the next round
+// records; so the next round records in place (see handOver).
+func TestApplyResults_RoomForTheRoundsEvents(t *testing.T) {
+	t.Parallel()
+	key := &HistoryKey{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32)}
+	at := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+	r := &Request{d: requestData{ID: "can_room", Account: "acct-room", State: StateApproved, Version: 6, CreatedAt: at, UpdatedAt: at}}
+	r.record(at, systemActor, EventApproved, nil)
+	r.seal(key, 6)
+	r.d.History = slices.Clip(r.d.History)
+	ec := effectCtx{now: at, owner: "me", lease: at.Add(time.Minute),
+		to: contacts{phone: "+15550100001", email: "c@example.com", locale: "en"}}
+	r.notify(TemplateReviewApproved, nil, ec.to, ec.to.resultChannel(), ec.owner, ec.lease)
+	r.addEffect(Effect{Key: r.d.ID + "/close_account", Kind: EffectCloseAccount}, ec.owner, ec.lease)
+	results := map[string]error{}
+	for _, e := range r.d.Effects {
+		results[e.Key] = nil
+	}
+	s := &Service{}
+	require.NoError(t, s.applyResults(t.Context(), r, ec, results))
+	require.Equal(t, StateCancelled, r.d.State)
+	require.Len(t, r.d.History, 1+2+1, "approved, two outcomes, cancelled")
+	added := 0
+	for _, e := range r.d.Effects {
+		if e.open() {
+			added++
+		}
+	}
+	require.Equal(t, 2, added, "the success notices")
+	require.GreaterOrEqual(t, cap(r.d.History)-len(r.d.History), added, "room for the notices' outcomes")
+}

@@ -323,20 +323,27 @@ func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, re
 	// Changed in place below; the close's success adds effects (see
 	// cancelled): room for them only then. Each success records an event,
 	// the close's one more (cancelled) and, the next round, one for each
-	// effect it adds: room for those events too, so that the history is
-	// copied at most once over the rounds.
-	extra := 0
+	// effect it adds, and failures may flag the request for a person:
+	// room for those events too, so that the history is copied at most
+	// once over the rounds.
+	extra, events, flagged := 0, 0, 0
 	for _, e := range r.d.Effects {
-		if err, ok := results[e.Key]; ok && err == nil && e.open() && e.Kind == EffectCloseAccount {
+		err, ok := results[e.Key]
+		switch {
+		case !ok || !e.open():
+		case err != nil:
+			flagged = 1 // the request flagged for a person, once
+		case e.Kind == EffectCloseAccount:
 			extra = r.effectsOfCancelled(ec)
+			events += 2 + extra // done, cancelled, and the outcomes of what it adds
+		case e.Kind == EffectDataExport || e.Kind == EffectPurgeDocuments:
+			events += 2 // done, and delivered or purged
+		default:
+			events++ // done
 		}
 	}
 	r.ownEffects(extra)
-	events := len(results)
-	if extra > 0 {
-		events += 1 + extra
-	}
-	r.reserveEvents(events)
+	r.reserveEvents(events + flagged)
 	// Walk the effects in their recorded order, not the map's, so that the
 	// history a retry writes is the same on every run.
 	for i := range r.d.Effects {
