@@ -386,9 +386,12 @@ type requestData struct {
 	Consents         []Consent         `json:"consents,omitempty"`
 	// Eligibility is replaced whole, never changed in place: copies of
 	// the request share it (see Clone).
-	Eligibility Report     `json:"eligibility"`
-	OTP         otpState   `json:"otp"`
-	Documents   []Document `json:"documents,omitempty"`
+	Eligibility Report `json:"eligibility"`
+	// OTP, the one-time code's state, is shared by copies of the request
+	// until one changes it (see ownOTP). nil is the zero state, and
+	// MarshalBinary stores it as such. Read it through Request.otp.
+	OTP       *otpState  `json:"otp"`
+	Documents []Document `json:"documents,omitempty"`
 	// Reserved are blob keys of uploads not yet recorded as documents:
 	// the purge deletes them too, so a crash mid-upload leaves nothing.
 	Reserved       []string      `json:"reserved_documents,omitempty"`
@@ -482,12 +485,17 @@ const (
 	// room past its length (see record and handOver). Without it, a copy
 	// sharing the array may append there too.
 	ownsHistoryRoom
+	// ownsOTP: no other copy shares *d.OTP, which r may then change in
+	// place (see ownOTP).
+	ownsOTP
 )
 
-// shareEffects records that another copy shares r's array of effects.
-func (r *Request) shareEffects() {
-	if atomic.LoadUint32(&r.owns)&ownsEffects != 0 {
-		atomic.AndUint32(&r.owns, ^ownsEffects)
+// shareWithCopy records that another copy shares r's array of effects and
+// its OTP state.
+func (r *Request) shareWithCopy() {
+	const shared = ownsEffects | ownsOTP
+	if atomic.LoadUint32(&r.owns)&shared != 0 {
+		atomic.AndUint32(&r.owns, ^shared)
 	}
 }
 
@@ -501,6 +509,35 @@ func (r *Request) ownEffects(extra int) {
 	}
 	r.d.Effects = append(make([]Effect, 0, len(r.d.Effects)+extra), r.d.Effects...)
 	atomic.OrUint32(&r.owns, ownsEffects)
+}
+
+// noOTP is the zero OTP state, which otp returns for a request with none.
+// It is never written: writes go to ownOTP's copy.
+var noOTP otpState
+
+// otp returns r's OTP state to read, the zero state when r has none. It
+// must not be written through: other copies of r may share it (see
+// ownOTP).
+func (r *Request) otp() *otpState {
+	if r.d.OTP == nil {
+		return &noOTP
+	}
+	return r.d.OTP
+}
+
+// ownOTP makes r's OTP state its own, copying it unless it already is,
+// and returns it, for r to change in place. Every change to the OTP state
+// goes through it: copies of a request share the state until then (see
+// Clone), so that the many copies a flow makes do not each copy it.
+func (r *Request) ownOTP() *otpState {
+	if r.d.OTP != nil && atomic.LoadUint32(&r.owns)&ownsOTP != 0 {
+		return r.d.OTP
+	}
+	o := new(otpState)
+	*o = *r.otp()
+	r.d.OTP = o
+	atomic.OrUint32(&r.owns, ownsOTP)
+	return o
 }
 
 // ID returns the request's identifier.
@@ -614,10 +651,11 @@ func (r *Request) History() []Event {
 // CodeExpiresAt returns when the pending one-time code expires (zero when
 // none is pending).
 func (r *Request) CodeExpiresAt() time.Time {
-	if r.d.OTP.Hash == "" && !r.d.OTP.Managed {
+	o := r.otp()
+	if o.Hash == "" && !o.Managed {
 		return time.Time{}
 	}
-	return r.d.OTP.ExpiresAt
+	return o.ExpiresAt
 }
 
 // NextWake returns the earliest time at which maintenance has work on the
@@ -666,7 +704,9 @@ func (r *Request) NextWake() time.Time {
 // customer-safe RequestView.
 func (r *Request) MarshalBinary() ([]byte, error) {
 	d := r.d
-	d.Head, d.History = r.head(), nil
+	// A request with no OTP state (nil) stores the zero state, as it did
+	// before OTP was a pointer.
+	d.Head, d.History, d.OTP = r.head(), nil, r.otp()
 	return marshalJSON(&d)
 }
 
@@ -684,7 +724,7 @@ func (r *Request) AppendBinary(b []byte) ([]byte, error) {
 	// heap, a request's worth of garbage on every write.
 	d := appendScratch.Get().(*requestData)
 	*d = r.d
-	d.Head, d.History = r.head(), nil
+	d.Head, d.History, d.OTP = r.head(), nil, r.otp() // as MarshalBinary
 	b, err := appendJSON(b, d)
 	*d = requestData{} // keeps nothing of r alive in the pool
 	appendScratch.Put(d)
@@ -773,6 +813,10 @@ func (r *Request) unmarshalData(decode func(*requestData) error) error {
 		return fmt.Errorf("request %s: %w", d.ID, err)
 	}
 	d.Head = nil
+	if d.OTP != nil {
+		// The decoder allocated it for this request alone.
+		atomic.OrUint32(&r.owns, ownsOTP)
+	}
 	if err := r.headAgrees(); err != nil {
 		return err
 	}
@@ -790,8 +834,8 @@ func (r *Request) unmarshalData(decode func(*requestData) error) error {
 // affects: what a change may alter is copied, and what is never altered
 // once recorded (sealed events and their data, the eligibility report,
 // the confirmation, the decision, the consents, an effect's notification,
-// event and identifiers) is shared, as are the effects until a copy
-// changes one.
+// event and identifiers) is shared, as are the effects and the one-time
+// code's state until a copy changes them.
 func (r *Request) Clone() *Request {
 	c := new(Request)
 	r.cloneInto(c, false)
@@ -832,6 +876,7 @@ func (r *Request) cloneInto(c *Request, handOver bool) {
 	}
 	c.d.Return = r.d.Return.clone()
 	c.d.StaffClosure = r.d.StaffClosure.clone()
+	// The OTP state is shared until either copy changes it (see ownOTP).
 	// The effects are shared until either copy changes one (see
 	// ownEffects): clipped, so that either's next effect goes to an array
 	// of its own, and neither is the array's owner any more. An effect's
@@ -839,7 +884,7 @@ func (r *Request) cloneInto(c *Request, handOver bool) {
 	// change (see withNotification), never written in place, so even an
 	// owner's copy of the array shares them.
 	c.d.Effects = slices.Clip(r.d.Effects)
-	r.shareEffects()
+	r.shareWithCopy()
 	// Reached is replaced whole when it changes (see move), never written
 	// in place: the copies share it.
 	if r.d.ErasureExtension != nil {
@@ -1030,7 +1075,10 @@ func (r *Request) move(op string, to State, now time.Time, actor Actor, typ Even
 	if to.Terminal() {
 		// A final request verifies no code: the pending code's hash goes
 		// (retention); the counters that limit sends stay.
-		r.d.OTP.Hash, r.d.OTP.KeyID, r.d.OTP.Managed, r.d.OTP.ExpiresAt = "", "", false, time.Time{}
+		if o := r.otp(); o.Hash != "" || o.KeyID != "" || o.Managed || !o.ExpiresAt.IsZero() {
+			o = r.ownOTP()
+			o.Hash, o.KeyID, o.Managed, o.ExpiresAt = "", "", false, time.Time{}
+		}
 	}
 	r.record(now, actor, typ, data)
 	return nil

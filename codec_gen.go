@@ -14,7 +14,7 @@ import (
 
 // generatedCodecShape is codecShape(codecTypes...) when this file was
 // generated: the codec is installed only while the types have this shape.
-const generatedCodecShape = "bc2ea58e58d93cfea4e19db5522af1013ea0460219abe21458e928d37e6a977f"
+const generatedCodecShape = "472e131786322135aa4f11ce26d07a259a86283a09906f7671c75239cc9e6f27"
 
 func init() {
 	generatedFile.shape, generatedFile.codec = generatedCodecShape, generatedCodec{enc: encGenerated, dec: decGenerated}
@@ -1601,6 +1601,25 @@ func decGenOtpState(d *decoder, v *otpState) error {
 			return err
 		}
 	}
+}
+
+func encGenPtrToOtpState(b []byte, v **otpState) ([]byte, error) {
+	if *v == nil {
+		return append(b, "null"...), nil
+	}
+	return encGenOtpState(b, *v)
+}
+
+func decGenPtrToOtpState(d *decoder, v **otpState) error {
+	if d.null() {
+		return nil
+	}
+	p := new(otpState)
+	if err := decGenOtpState(d, p); err != nil {
+		return err
+	}
+	*v = p
+	return nil
 }
 
 func encGenDocumentKind(b []byte, v *DocumentKind) ([]byte, error) {
@@ -5664,7 +5683,7 @@ func encGenRequestData(b []byte, v *requestData) ([]byte, error) {
 		return b, err
 	}
 	b = append(b, ",\"otp\":"...)
-	if b, err = encGenOtpState(b, &v.OTP); err != nil {
+	if b, err = encGenPtrToOtpState(b, &v.OTP); err != nil {
 		return b, err
 	}
 	if !(len(v.Documents) == 0) {
@@ -5942,7 +5961,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 	}
 	if d.key("\"otp\":") {
 		got |= 1 << 11
-		if err := decGenOtpState(d, &v.OTP); err != nil {
+		if err := decGenPtrToOtpState(d, &v.OTP); err != nil {
 			return err
 		}
 		if end, err := d.after(); end || err != nil {
@@ -6324,7 +6343,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 				return errFallback
 			}
 			got |= 1 << 11
-			if err := decGenOtpState(d, &v.OTP); err != nil {
+			if err := decGenPtrToOtpState(d, &v.OTP); err != nil {
 				return err
 			}
 		case "documents":

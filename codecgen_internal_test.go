@@ -572,8 +572,9 @@ func TestUnmarshalBinaryChangesNothingOnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.headOK = &Service{}
+	d := r.Clone().d // before want is taken: a copy made changes what r owns
 	want := r
-	want.d = r.Clone().d
+	want.d = d
 	for _, bad := range []string{
 		string(raw[:len(raw)/2]),
 		strings.Replace(string(raw), `"state":"`, `"state":"x`, 1),
@@ -634,8 +635,9 @@ func TestUnmarshalStringIsUnmarshalBinaryWithoutACopy(t *testing.T) {
 	}
 
 	r.headOK = &Service{}
+	d := r.Clone().d // before want is taken: a copy made changes what r owns
 	want := r
-	want.d = r.Clone().d
+	want.d = d
 	if err := r.UnmarshalString(doc[:len(doc)/2]); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("decoding half a document: %v, want ErrCorrupt", err)
 	}

@@ -18,10 +18,11 @@ const maxDeliveryErrorLen = 200
 // than from codes sent. A code already withdrawn or replaced changes
 // nothing.
 func (r *Request) codeUndelivered(now time.Time, serial int, cause error) error {
-	o := &r.d.OTP
+	o := r.otp()
 	if o.Serial != serial || o.Hash == "" && !o.Managed {
 		return errNoChange
 	}
+	o = r.ownOTP()
 	o.Hash, o.Managed, o.ExpiresAt = "", false, time.Time{}
 	r.record(now, systemActor, EventCodeFailed, map[string]string{"delivery": truncateUTF8(scrubContacts(cause.Error()), maxDeliveryErrorLen)})
 	return nil

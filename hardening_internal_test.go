@@ -23,7 +23,7 @@ func secretRequest() *Request {
 		Account: "acct-1", Template: "review_rejected", Data: map[string]string{"note": "SECRET-note-in-notification"}}
 	r := &Request{d: requestData{
 		ID: "can_1", Account: "acct-1", State: StateRejected, Version: 3, CreatedAt: at, UpdatedAt: at,
-		OTP:       otpState{Hash: "SECRET-code-hash", KeyID: "SECRET-key-id"},
+		OTP:       &otpState{Hash: "SECRET-code-hash", KeyID: "SECRET-key-id"},
 		Decision:  &Decision{Actor: Actor{Kind: ActorReviewer, ID: "rev"}, Note: "SECRET-reviewer-note", At: at},
 		Documents: []Document{{Kind: DocumentPassport, Key: "SECRET-blob-key", Facts: DocumentFacts{SHA256: "SECRET-document-hash"}}},
 		Reserved:  []string{"SECRET-reserved-key"},

@@ -300,7 +300,7 @@ func (r *Request) AsStoredInto(dst *Request) {
 	head := Request{d: r.d, headOK: r.headOK, sealed: r.sealed}
 	head.d.History = r.d.History[len(r.d.History)-1:]
 	head.cloneInto(dst, false)
-	r.shareEffects() // dst shares them, as a clone of r would
+	r.shareWithCopy() // dst shares r's effects and OTP state, as a clone of r would
 	dst.stored, dst.sealed = dst.head().Seq, dst.head().Seq
 }
 

@@ -57,7 +57,7 @@ func (r *Request) startManaged(now time.Time, p VerificationPolicy) error {
 	if err := r.allowSend(now, p); err != nil {
 		return err
 	}
-	o := &r.d.OTP
+	o := r.ownOTP()
 	o.Serial++
 	o.Hash, o.KeyID, o.Managed = "", "", true
 	o.ExpiresAt = now.Add(p.TTL)
@@ -112,7 +112,7 @@ func (r *Request) reserveCheck(now time.Time, p VerificationPolicy) (serial, att
 	if r.d.State != StateConfirmed {
 		return 0, 0, r.refuse("verify the phone of", StatePhoneVerified, "the phone is verified after confirmation")
 	}
-	o := &r.d.OTP
+	o := r.otp()
 	switch {
 	case now.Before(o.LockedUntil):
 		return 0, 0, &CodeError{Err: ErrCodeLocked, RetryAt: o.LockedUntil}
@@ -123,6 +123,7 @@ func (r *Request) reserveCheck(now time.Time, p VerificationPolicy) (serial, att
 		// wrong, verification locks.
 		return 0, 0, &CodeError{Err: ErrCodeLocked, RetryAt: now.Add(p.LockFor)}
 	}
+	o = r.ownOTP()
 	o.Attempts++
 	return o.Serial, o.Attempts, nil
 }
@@ -134,7 +135,7 @@ func (r *Request) managedOutcome(now time.Time, p VerificationPolicy, serial int
 	if r.d.State != StateConfirmed {
 		return false, r.refuse("verify the phone of", StatePhoneVerified, "the phone is verified after confirmation")
 	}
-	o := &r.d.OTP
+	o := r.otp()
 	if cerr == nil && outcome != ports.VerificationApproved && outcome != ports.VerificationDenied && outcome != ports.VerificationExpired {
 		cerr = fmt.Errorf("unknown outcome %q", outcome)
 	}
@@ -148,6 +149,7 @@ func (r *Request) managedOutcome(now time.Time, p VerificationPolicy, serial int
 		}
 		return false, &CodeError{Err: ErrCodeExpired}
 	}
+	o = r.ownOTP() // every outcome below changes it
 	actor := Actor{Kind: ActorCustomer, ID: string(r.d.Account)}
 	switch {
 	case cerr != nil:

@@ -628,7 +628,7 @@ func (s *Service) SendCode(ctx context.Context, account ports.AccountID, id stri
 	if err != nil {
 		return CodeSent{}, err
 	}
-	o := r.d.OTP
+	o := *r.otp()
 	msg := ports.OTPMessage{
 		Phone: acct.RecoveryPhone, Code: code, Locale: acct.Locale, ExpiresAt: o.ExpiresAt,
 		IdempotencyKey: fmt.Sprintf("%s/otp/%d", r.ID(), o.Serial),

@@ -126,7 +126,7 @@ func (r *Request) issueCode(now time.Time, p VerificationPolicy, code string) er
 	if err := r.allowSend(now, p); err != nil {
 		return err
 	}
-	o := &r.d.OTP
+	o := r.ownOTP()
 	o.Serial++
 	o.Hash = hashCode(p.Key, r.d.ID, o.Serial, code)
 	o.KeyID = keyID(p.Key)
@@ -146,7 +146,7 @@ func (r *Request) allowSend(now time.Time, p VerificationPolicy) error {
 	if r.d.State != StateConfirmed {
 		return r.refuse("send a code for", StatePhoneVerified, "a code is sent after confirmation and before the phone is verified")
 	}
-	o := &r.d.OTP
+	o := r.otp()
 	if now.Before(o.LockedUntil) {
 		return &CodeError{Err: ErrCodeLocked, RetryAt: o.LockedUntil}
 	}
@@ -155,6 +155,8 @@ func (r *Request) allowSend(now time.Time, p VerificationPolicy) error {
 	}
 	day := now.UTC().Format(time.DateOnly)
 	if o.Day != day {
+		// Rolled over even when the send is refused below.
+		o = r.ownOTP()
 		o.Day, o.SentOnDay = day, 0
 	}
 	if o.SentOnDay >= p.DailyCap {
@@ -173,13 +175,14 @@ func (r *Request) verifyCode(now time.Time, p VerificationPolicy, code string) (
 	if r.d.State != StateConfirmed {
 		return false, r.refuse("verify the phone of", StatePhoneVerified, "the phone is verified after confirmation")
 	}
-	o := &r.d.OTP
+	o := r.otp()
 	if now.Before(o.LockedUntil) {
 		return false, &CodeError{Err: ErrCodeLocked, RetryAt: o.LockedUntil}
 	}
 	if o.Hash == "" || !now.Before(o.ExpiresAt) || o.KeyID != keyID(p.Key) {
 		return false, &CodeError{Err: ErrCodeExpired}
 	}
+	o = r.ownOTP() // a match and a miss both change it
 	actor := Actor{Kind: ActorCustomer, ID: string(r.d.Account)}
 	want, _ := hex.DecodeString(o.Hash)
 	got, _ := hex.DecodeString(hashCode(p.Key, r.d.ID, o.Serial, code))
@@ -203,9 +206,12 @@ func (r *Request) verifyCode(now time.Time, p VerificationPolicy, code string) (
 // requests into a new one: the latest send (cooldown), the count of the day
 // (daily cap) and any lock, so that starting again resets none of them.
 func (r *Request) inheritCodeLimits(earlier []*Request) {
-	o := &r.d.OTP
+	if len(earlier) == 0 {
+		return
+	}
+	o := r.ownOTP()
 	for _, e := range earlier {
-		p := e.d.OTP
+		p := e.otp()
 		if p.LastSentAt.After(o.LastSentAt) {
 			o.LastSentAt = p.LastSentAt
 		}
