@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -374,16 +375,25 @@ type otpState struct {
 
 // requestData is the persistent content of a Request.
 type requestData struct {
-	ID               string            `json:"id"`
-	Account          ports.AccountID   `json:"account"`
-	AccountKind      ports.AccountKind `json:"account_kind"`
-	IdentityVerified bool              `json:"identity_verified"`
-	State            State             `json:"state"`
-	Version          int64             `json:"version"`
-	CreatedAt        time.Time         `json:"created_at"`
-	UpdatedAt        time.Time         `json:"updated_at"`
-	Confirmation     *Confirmation     `json:"confirmation,omitempty"`
-	Consents         []Consent         `json:"consents,omitempty"`
+	ID          string            `json:"id"`
+	Account     ports.AccountID   `json:"account"`
+	AccountKind ports.AccountKind `json:"account_kind"`
+	// The three flags and Rounds sit together, in one word rather than
+	// one each: a Request is copied several times a flow (see
+	// TestRequestSize). OverdueFlagged is set once the review is past its
+	// due date, ErasureOverdueFlagged once ErasureDueAt passed unmet.
+	// Rounds counts the rounds of asking the customer for more (at most
+	// MaxReturnsLimit); Return is the latest.
+	IdentityVerified      bool          `json:"identity_verified"`
+	OverdueFlagged        bool          `json:"overdue_flagged,omitempty"`
+	ErasureOverdueFlagged bool          `json:"erasure_overdue_flagged,omitempty"`
+	Rounds                int32         `json:"rounds,omitempty"`
+	State                 State         `json:"state"`
+	Version               int64         `json:"version"`
+	CreatedAt             time.Time     `json:"created_at"`
+	UpdatedAt             time.Time     `json:"updated_at"`
+	Confirmation          *Confirmation `json:"confirmation,omitempty"`
+	Consents              []Consent     `json:"consents,omitempty"`
 	// Eligibility is replaced whole, never changed in place: copies of
 	// the request share it (see Clone).
 	Eligibility Report `json:"eligibility"`
@@ -394,15 +404,14 @@ type requestData struct {
 	Documents []Document `json:"documents,omitempty"`
 	// Reserved are blob keys of uploads not yet recorded as documents:
 	// the purge deletes them too, so a crash mid-upload leaves nothing.
-	Reserved       []string      `json:"reserved_documents,omitempty"`
-	SubmittedAt    time.Time     `json:"submitted_at,omitzero"`
-	DueAt          time.Time     `json:"due_at,omitzero"`
-	OverdueFlagged bool          `json:"overdue_flagged,omitempty"`
-	Decision       *Decision     `json:"decision,omitempty"`
-	Mode           string        `json:"mode,omitempty"`
-	ScheduledFor   time.Time     `json:"scheduled_for,omitzero"`
-	ExpireAfter    time.Duration `json:"expire_after"`
-	Effects        []Effect      `json:"effects,omitempty"`
+	Reserved     []string      `json:"reserved_documents,omitempty"`
+	SubmittedAt  time.Time     `json:"submitted_at,omitzero"`
+	DueAt        time.Time     `json:"due_at,omitzero"`
+	Decision     *Decision     `json:"decision,omitempty"`
+	Mode         string        `json:"mode,omitempty"`
+	ScheduledFor time.Time     `json:"scheduled_for,omitzero"`
+	ExpireAfter  time.Duration `json:"expire_after"`
+	Effects      []Effect      `json:"effects,omitempty"`
 	// ClosingRetry is set while the end of the scheduled period cannot be
 	// checked because a port fails.
 	ClosingRetry *closingRetry `json:"closing_retry,omitempty"`
@@ -413,19 +422,16 @@ type requestData struct {
 	Reached map[State]time.Time `json:"reached,omitempty"`
 	// Receipt is the signed receipt, once the request has ended.
 	Receipt string `json:"receipt,omitempty"`
-	// ErasureDueAt is the Art. 12(3) deadline, ErasureExtension its
-	// extension and ErasureOverdueFlagged set once it passed unmet.
-	ErasureDueAt          time.Time         `json:"erasure_due_at,omitzero"`
-	ErasureExtension      *ErasureExtension `json:"erasure_extension,omitempty"`
-	ErasureOverdueFlagged bool              `json:"erasure_overdue_flagged,omitempty"`
+	// ErasureDueAt is the Art. 12(3) deadline and ErasureExtension its
+	// extension.
+	ErasureDueAt     time.Time         `json:"erasure_due_at,omitzero"`
+	ErasureExtension *ErasureExtension `json:"erasure_extension,omitempty"`
 	// Organization is the organisation whose admin started the request.
 	Organization ports.OrganizationID `json:"organization,omitempty"`
 	// Export records the data export offered at confirmation (nil: none).
 	Export *DataExport `json:"data_export,omitempty"`
-	// Return is the latest round of asking the customer for more; Rounds
-	// counts the rounds so far.
+	// Return is the latest round of asking the customer for more.
 	Return *Return `json:"return,omitempty"`
-	Rounds int     `json:"rounds,omitempty"`
 	// StaffClosure is set on a closure staff started on the customer's
 	// behalf.
 	StaffClosure *StaffClosure `json:"staff_closure,omitempty"`
@@ -459,13 +465,16 @@ type requestData struct {
 type Request struct {
 	d requestData
 	// stored is the sequence number of the newest event the Store holds:
-	// the events after it are NewEvents.
-	stored int
+	// the events after it are NewEvents. It and sealed are int32, which
+	// keeps a Request in its size class (see TestRequestSize): histories
+	// are capped (see historyRoom), and UnmarshalBinary refuses a head
+	// whose sequence number does not fit.
+	stored int32
 	// sealed is the sequence number of the newest event sealed (signed
 	// for a version): the events after it were recorded by the change in
 	// progress. Events of a record from before keys are sealed as they
 	// are: never re-signed.
-	sealed int
+	sealed int32
 	// headOK is the Service that verified (checkHead) or sealed the head
 	// this copy holds, so that it checks it once per version read, not on
 	// every change; nil when no Service has. Copies keep it: their head
@@ -787,12 +796,12 @@ func (r *Request) unmarshalData(decode func(*requestData) error) error {
 		return fmt.Errorf("%w: request %s is a staff closure in state %s, which only customers reach", ErrCorrupt, d.ID, d.State)
 	case d.StaffClosure != nil && !d.StaffClosure.consistent():
 		return fmt.Errorf("%w: request %s is a staff closure whose reason %q disagrees with who started it", ErrCorrupt, d.ID, d.StaffClosure.Reason)
-	case d.Return != nil && (d.Return.Round < 1 || d.Return.Round != d.Rounds):
+	case d.Return != nil && (d.Return.Round < 1 || d.Return.Round != int(d.Rounds)):
 		return fmt.Errorf("%w: request %s records return round %d of %d rounds", ErrCorrupt, d.ID, d.Return.Round, d.Rounds)
 	}
 	legacy := d.Head == nil
 	if !legacy {
-		if d.Head.Seq < 1 || d.Head.Hash == "" {
+		if d.Head.Seq < 1 || d.Head.Seq > math.MaxInt32 || d.Head.Hash == "" {
 			return fmt.Errorf("%w: request %s has a malformed last event", ErrCorrupt, d.ID)
 		}
 		if d.Head.KeyID == "" {
@@ -820,13 +829,16 @@ func (r *Request) unmarshalData(decode func(*requestData) error) error {
 	if err := r.headAgrees(); err != nil {
 		return err
 	}
+	// A legacy head's sequence number is its history's length (see
+	// VerifyHistory), which fits an int32.
+	seq := int32(r.head().Seq)
 	if !legacy {
-		r.stored = r.head().Seq
+		r.stored = seq
 	}
 	// A request written with its history inline has stored 0: all its
 	// events are NewEvents, which its next write moves to the Store's
 	// event rows (the migration of old records, one write at a time).
-	r.sealed = r.head().Seq
+	r.sealed = seq
 	return nil
 }
 
@@ -896,7 +908,7 @@ func (r *Request) cloneInto(c *Request, handOver bool) {
 	// event goes to an array of its own, unless c takes over r's room.
 	// Events not sealed yet are copied.
 	switch n := len(r.d.History); {
-	case n == 0 || r.d.History[n-1].Seq > r.sealed:
+	case n == 0 || r.d.History[n-1].Seq > int(r.sealed):
 		c.d.History = slices.Clone(r.d.History)
 	case handOver && atomic.AndUint32(&r.owns, ^ownsHistoryRoom)&ownsHistoryRoom != 0:
 		c.d.History = r.d.History
@@ -1297,7 +1309,7 @@ func (r *Request) View() RequestView {
 		SubmittedAt: r.d.SubmittedAt, DueAt: r.d.DueAt, ScheduledFor: r.d.ScheduledFor,
 		Eligibility: r.d.Eligibility.CustomerView(), Consents: slices.Clone(r.d.Consents),
 		ErasureDueAt: r.d.ErasureDueAt, HasReceipt: r.d.Receipt != "",
-		Round: r.d.Rounds + 1, Origin: "customer",
+		Round: int(r.d.Rounds) + 1, Origin: "customer",
 	}
 	if x := r.d.ErasureExtension; x != nil {
 		v.ErasureExtension = &ErasureExtensionView{Months: x.Months, Reason: x.Reason, At: x.At}

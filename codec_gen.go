@@ -14,7 +14,7 @@ import (
 
 // generatedCodecShape is codecShape(codecTypes...) when this file was
 // generated: the codec is installed only while the types have this shape.
-const generatedCodecShape = "472e131786322135aa4f11ce26d07a259a86283a09906f7671c75239cc9e6f27"
+const generatedCodecShape = "78823db69187992403dd8a59f270d1fc11a7c0ce42b8017b06b15717e0749145"
 
 func init() {
 	generatedFile.shape, generatedFile.codec = generatedCodecShape, generatedCodec{enc: encGenerated, dec: decGenerated}
@@ -116,6 +116,22 @@ func decGenBool(d *decoder, v *bool) error {
 	x, err := decBoolJSON(d)
 	*v = bool(x)
 	return err
+}
+
+func encGenInt32(b []byte, v *int32) ([]byte, error) {
+	return strconv.AppendInt(b, int64(*v), 10), nil
+}
+
+func decGenInt32(d *decoder, v *int32) error {
+	if d.null() {
+		return nil
+	}
+	i, err := d.integer(32)
+	if err != nil {
+		return err
+	}
+	*v = int32(i)
+	return nil
 }
 
 func encGenState(b []byte, v *State) ([]byte, error) {
@@ -5654,6 +5670,18 @@ func encGenRequestData(b []byte, v *requestData) ([]byte, error) {
 	b = appendJSONString(b, string(v.AccountKind))
 	b = append(b, ",\"identity_verified\":"...)
 	b = strconv.AppendBool(b, bool(v.IdentityVerified))
+	if !(!v.OverdueFlagged) {
+		b = append(b, ",\"overdue_flagged\":"...)
+		b = strconv.AppendBool(b, bool(v.OverdueFlagged))
+	}
+	if !(!v.ErasureOverdueFlagged) {
+		b = append(b, ",\"erasure_overdue_flagged\":"...)
+		b = strconv.AppendBool(b, bool(v.ErasureOverdueFlagged))
+	}
+	if !(v.Rounds == 0) {
+		b = append(b, ",\"rounds\":"...)
+		b = strconv.AppendInt(b, int64(v.Rounds), 10)
+	}
 	b = append(b, ",\"state\":"...)
 	b = appendJSONString(b, string(v.State))
 	b = append(b, ",\"version\":"...)
@@ -5709,10 +5737,6 @@ func encGenRequestData(b []byte, v *requestData) ([]byte, error) {
 		if b, err = encTimeJSON(b, &v.DueAt); err != nil {
 			return b, err
 		}
-	}
-	if !(!v.OverdueFlagged) {
-		b = append(b, ",\"overdue_flagged\":"...)
-		b = strconv.AppendBool(b, bool(v.OverdueFlagged))
 	}
 	if !(v.Decision == nil) {
 		b = append(b, ",\"decision\":"...)
@@ -5772,10 +5796,6 @@ func encGenRequestData(b []byte, v *requestData) ([]byte, error) {
 			return b, err
 		}
 	}
-	if !(!v.ErasureOverdueFlagged) {
-		b = append(b, ",\"erasure_overdue_flagged\":"...)
-		b = strconv.AppendBool(b, bool(v.ErasureOverdueFlagged))
-	}
 	if !(len(v.Organization) == 0) {
 		b = append(b, ",\"organization\":"...)
 		b = appendJSONString(b, string(v.Organization))
@@ -5791,10 +5811,6 @@ func encGenRequestData(b []byte, v *requestData) ([]byte, error) {
 		if b, err = encGenPtrToReturn(b, &v.Return); err != nil {
 			return b, err
 		}
-	}
-	if !(v.Rounds == 0) {
-		b = append(b, ",\"rounds\":"...)
-		b = strconv.AppendInt(b, int64(v.Rounds), 10)
 	}
 	if !(v.StaffClosure == nil) {
 		b = append(b, ",\"staff_closure\":"...)
@@ -5892,8 +5908,35 @@ func decGenRequestData(d *decoder, v *requestData) error {
 			return err
 		}
 	}
-	if d.key("\"state\":") {
+	if d.key("\"overdue_flagged\":") {
 		got |= 1 << 4
+		if err := decGenBool(d, &v.OverdueFlagged); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"erasure_overdue_flagged\":") {
+		got |= 1 << 5
+		if err := decGenBool(d, &v.ErasureOverdueFlagged); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"rounds\":") {
+		got |= 1 << 6
+		if err := decGenInt32(d, &v.Rounds); err != nil {
+			return err
+		}
+		if end, err := d.after(); end || err != nil {
+			return err
+		}
+	}
+	if d.key("\"state\":") {
+		got |= 1 << 7
 		if !d.null() {
 			s, err := d.string()
 			if err != nil {
@@ -5906,7 +5949,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"version\":") {
-		got |= 1 << 5
+		got |= 1 << 8
 		if err := decGenInt64(d, &v.Version); err != nil {
 			return err
 		}
@@ -5915,7 +5958,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"created_at\":") {
-		got |= 1 << 6
+		got |= 1 << 9
 		if err := decTimeJSON(d, &v.CreatedAt); err != nil {
 			return err
 		}
@@ -5924,7 +5967,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"updated_at\":") {
-		got |= 1 << 7
+		got |= 1 << 10
 		if err := decTimeJSON(d, &v.UpdatedAt); err != nil {
 			return err
 		}
@@ -5933,7 +5976,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"confirmation\":") {
-		got |= 1 << 8
+		got |= 1 << 11
 		if err := decGenPtrToConfirmation(d, &v.Confirmation); err != nil {
 			return err
 		}
@@ -5942,7 +5985,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"consents\":") {
-		got |= 1 << 9
+		got |= 1 << 12
 		if err := decGenSliceOfConsent(d, &v.Consents); err != nil {
 			return err
 		}
@@ -5951,7 +5994,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"eligibility\":") {
-		got |= 1 << 10
+		got |= 1 << 13
 		if err := decGenReport(d, &v.Eligibility); err != nil {
 			return err
 		}
@@ -5960,7 +6003,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"otp\":") {
-		got |= 1 << 11
+		got |= 1 << 14
 		if err := decGenPtrToOtpState(d, &v.OTP); err != nil {
 			return err
 		}
@@ -5969,7 +6012,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"documents\":") {
-		got |= 1 << 12
+		got |= 1 << 15
 		if err := decGenSliceOfDocument(d, &v.Documents); err != nil {
 			return err
 		}
@@ -5978,7 +6021,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"reserved_documents\":") {
-		got |= 1 << 13
+		got |= 1 << 16
 		if err := decGenSliceOfString(d, &v.Reserved); err != nil {
 			return err
 		}
@@ -5987,7 +6030,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"submitted_at\":") {
-		got |= 1 << 14
+		got |= 1 << 17
 		if err := decTimeJSON(d, &v.SubmittedAt); err != nil {
 			return err
 		}
@@ -5996,7 +6039,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"due_at\":") {
-		got |= 1 << 15
+		got |= 1 << 18
 		if err := decTimeJSON(d, &v.DueAt); err != nil {
 			return err
 		}
@@ -6004,17 +6047,8 @@ func decGenRequestData(d *decoder, v *requestData) error {
 			return err
 		}
 	}
-	if d.key("\"overdue_flagged\":") {
-		got |= 1 << 16
-		if err := decGenBool(d, &v.OverdueFlagged); err != nil {
-			return err
-		}
-		if end, err := d.after(); end || err != nil {
-			return err
-		}
-	}
 	if d.key("\"decision\":") {
-		got |= 1 << 17
+		got |= 1 << 19
 		if err := decGenPtrToDecision(d, &v.Decision); err != nil {
 			return err
 		}
@@ -6023,7 +6057,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"mode\":") {
-		got |= 1 << 18
+		got |= 1 << 20
 		if !d.null() {
 			s, err := d.string()
 			if err != nil {
@@ -6036,7 +6070,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"scheduled_for\":") {
-		got |= 1 << 19
+		got |= 1 << 21
 		if err := decTimeJSON(d, &v.ScheduledFor); err != nil {
 			return err
 		}
@@ -6045,7 +6079,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"expire_after\":") {
-		got |= 1 << 20
+		got |= 1 << 22
 		if err := decGenTimeDuration(d, &v.ExpireAfter); err != nil {
 			return err
 		}
@@ -6054,7 +6088,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"effects\":") {
-		got |= 1 << 21
+		got |= 1 << 23
 		if err := decGenSliceOfEffect(d, &v.Effects); err != nil {
 			return err
 		}
@@ -6063,7 +6097,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"closing_retry\":") {
-		got |= 1 << 22
+		got |= 1 << 24
 		if err := decGenPtrToClosingRetry(d, &v.ClosingRetry); err != nil {
 			return err
 		}
@@ -6072,7 +6106,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"attention\":") {
-		got |= 1 << 23
+		got |= 1 << 25
 		if err := decGenPtrToAttention(d, &v.Attention); err != nil {
 			return err
 		}
@@ -6081,7 +6115,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"reached\":") {
-		got |= 1 << 24
+		got |= 1 << 26
 		if err := decGenMapOfStateToTimeTime(d, &v.Reached); err != nil {
 			return err
 		}
@@ -6090,7 +6124,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"receipt\":") {
-		got |= 1 << 25
+		got |= 1 << 27
 		if !d.null() {
 			s, err := d.string()
 			if err != nil {
@@ -6103,7 +6137,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"erasure_due_at\":") {
-		got |= 1 << 26
+		got |= 1 << 28
 		if err := decTimeJSON(d, &v.ErasureDueAt); err != nil {
 			return err
 		}
@@ -6112,7 +6146,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"erasure_extension\":") {
-		got |= 1 << 27
+		got |= 1 << 29
 		if err := decGenPtrToErasureExtension(d, &v.ErasureExtension); err != nil {
 			return err
 		}
@@ -6120,17 +6154,8 @@ func decGenRequestData(d *decoder, v *requestData) error {
 			return err
 		}
 	}
-	if d.key("\"erasure_overdue_flagged\":") {
-		got |= 1 << 28
-		if err := decGenBool(d, &v.ErasureOverdueFlagged); err != nil {
-			return err
-		}
-		if end, err := d.after(); end || err != nil {
-			return err
-		}
-	}
 	if d.key("\"organization\":") {
-		got |= 1 << 29
+		got |= 1 << 30
 		if !d.null() {
 			s, err := d.string()
 			if err != nil {
@@ -6143,7 +6168,7 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"data_export\":") {
-		got |= 1 << 30
+		got |= 1 << 31
 		if err := decGenPtrToDataExport(d, &v.Export); err != nil {
 			return err
 		}
@@ -6152,17 +6177,8 @@ func decGenRequestData(d *decoder, v *requestData) error {
 		}
 	}
 	if d.key("\"return\":") {
-		got |= 1 << 31
-		if err := decGenPtrToReturn(d, &v.Return); err != nil {
-			return err
-		}
-		if end, err := d.after(); end || err != nil {
-			return err
-		}
-	}
-	if d.key("\"rounds\":") {
 		got |= 1 << 32
-		if err := decGenInt(d, &v.Rounds); err != nil {
+		if err := decGenPtrToReturn(d, &v.Return); err != nil {
 			return err
 		}
 		if end, err := d.after(); end || err != nil {
@@ -6278,11 +6294,35 @@ func decGenRequestData(d *decoder, v *requestData) error {
 			if err := decGenBool(d, &v.IdentityVerified); err != nil {
 				return err
 			}
-		case "state":
+		case "overdue_flagged":
 			if got&(1<<4) != 0 {
 				return errFallback
 			}
 			got |= 1 << 4
+			if err := decGenBool(d, &v.OverdueFlagged); err != nil {
+				return err
+			}
+		case "erasure_overdue_flagged":
+			if got&(1<<5) != 0 {
+				return errFallback
+			}
+			got |= 1 << 5
+			if err := decGenBool(d, &v.ErasureOverdueFlagged); err != nil {
+				return err
+			}
+		case "rounds":
+			if got&(1<<6) != 0 {
+				return errFallback
+			}
+			got |= 1 << 6
+			if err := decGenInt32(d, &v.Rounds); err != nil {
+				return err
+			}
+		case "state":
+			if got&(1<<7) != 0 {
+				return errFallback
+			}
+			got |= 1 << 7
 			if !d.null() {
 				s, err := d.string()
 				if err != nil {
@@ -6291,114 +6331,106 @@ func decGenRequestData(d *decoder, v *requestData) error {
 				v.State = State(s)
 			}
 		case "version":
-			if got&(1<<5) != 0 {
-				return errFallback
-			}
-			got |= 1 << 5
-			if err := decGenInt64(d, &v.Version); err != nil {
-				return err
-			}
-		case "created_at":
-			if got&(1<<6) != 0 {
-				return errFallback
-			}
-			got |= 1 << 6
-			if err := decTimeJSON(d, &v.CreatedAt); err != nil {
-				return err
-			}
-		case "updated_at":
-			if got&(1<<7) != 0 {
-				return errFallback
-			}
-			got |= 1 << 7
-			if err := decTimeJSON(d, &v.UpdatedAt); err != nil {
-				return err
-			}
-		case "confirmation":
 			if got&(1<<8) != 0 {
 				return errFallback
 			}
 			got |= 1 << 8
-			if err := decGenPtrToConfirmation(d, &v.Confirmation); err != nil {
+			if err := decGenInt64(d, &v.Version); err != nil {
 				return err
 			}
-		case "consents":
+		case "created_at":
 			if got&(1<<9) != 0 {
 				return errFallback
 			}
 			got |= 1 << 9
-			if err := decGenSliceOfConsent(d, &v.Consents); err != nil {
+			if err := decTimeJSON(d, &v.CreatedAt); err != nil {
 				return err
 			}
-		case "eligibility":
+		case "updated_at":
 			if got&(1<<10) != 0 {
 				return errFallback
 			}
 			got |= 1 << 10
-			if err := decGenReport(d, &v.Eligibility); err != nil {
+			if err := decTimeJSON(d, &v.UpdatedAt); err != nil {
 				return err
 			}
-		case "otp":
+		case "confirmation":
 			if got&(1<<11) != 0 {
 				return errFallback
 			}
 			got |= 1 << 11
-			if err := decGenPtrToOtpState(d, &v.OTP); err != nil {
+			if err := decGenPtrToConfirmation(d, &v.Confirmation); err != nil {
 				return err
 			}
-		case "documents":
+		case "consents":
 			if got&(1<<12) != 0 {
 				return errFallback
 			}
 			got |= 1 << 12
-			if err := decGenSliceOfDocument(d, &v.Documents); err != nil {
+			if err := decGenSliceOfConsent(d, &v.Consents); err != nil {
 				return err
 			}
-		case "reserved_documents":
+		case "eligibility":
 			if got&(1<<13) != 0 {
 				return errFallback
 			}
 			got |= 1 << 13
-			if err := decGenSliceOfString(d, &v.Reserved); err != nil {
+			if err := decGenReport(d, &v.Eligibility); err != nil {
 				return err
 			}
-		case "submitted_at":
+		case "otp":
 			if got&(1<<14) != 0 {
 				return errFallback
 			}
 			got |= 1 << 14
-			if err := decTimeJSON(d, &v.SubmittedAt); err != nil {
+			if err := decGenPtrToOtpState(d, &v.OTP); err != nil {
 				return err
 			}
-		case "due_at":
+		case "documents":
 			if got&(1<<15) != 0 {
 				return errFallback
 			}
 			got |= 1 << 15
-			if err := decTimeJSON(d, &v.DueAt); err != nil {
+			if err := decGenSliceOfDocument(d, &v.Documents); err != nil {
 				return err
 			}
-		case "overdue_flagged":
+		case "reserved_documents":
 			if got&(1<<16) != 0 {
 				return errFallback
 			}
 			got |= 1 << 16
-			if err := decGenBool(d, &v.OverdueFlagged); err != nil {
+			if err := decGenSliceOfString(d, &v.Reserved); err != nil {
 				return err
 			}
-		case "decision":
+		case "submitted_at":
 			if got&(1<<17) != 0 {
 				return errFallback
 			}
 			got |= 1 << 17
-			if err := decGenPtrToDecision(d, &v.Decision); err != nil {
+			if err := decTimeJSON(d, &v.SubmittedAt); err != nil {
 				return err
 			}
-		case "mode":
+		case "due_at":
 			if got&(1<<18) != 0 {
 				return errFallback
 			}
 			got |= 1 << 18
+			if err := decTimeJSON(d, &v.DueAt); err != nil {
+				return err
+			}
+		case "decision":
+			if got&(1<<19) != 0 {
+				return errFallback
+			}
+			got |= 1 << 19
+			if err := decGenPtrToDecision(d, &v.Decision); err != nil {
+				return err
+			}
+		case "mode":
+			if got&(1<<20) != 0 {
+				return errFallback
+			}
+			got |= 1 << 20
 			if !d.null() {
 				s, err := d.string()
 				if err != nil {
@@ -6407,58 +6439,58 @@ func decGenRequestData(d *decoder, v *requestData) error {
 				v.Mode = string(s)
 			}
 		case "scheduled_for":
-			if got&(1<<19) != 0 {
-				return errFallback
-			}
-			got |= 1 << 19
-			if err := decTimeJSON(d, &v.ScheduledFor); err != nil {
-				return err
-			}
-		case "expire_after":
-			if got&(1<<20) != 0 {
-				return errFallback
-			}
-			got |= 1 << 20
-			if err := decGenTimeDuration(d, &v.ExpireAfter); err != nil {
-				return err
-			}
-		case "effects":
 			if got&(1<<21) != 0 {
 				return errFallback
 			}
 			got |= 1 << 21
-			if err := decGenSliceOfEffect(d, &v.Effects); err != nil {
+			if err := decTimeJSON(d, &v.ScheduledFor); err != nil {
 				return err
 			}
-		case "closing_retry":
+		case "expire_after":
 			if got&(1<<22) != 0 {
 				return errFallback
 			}
 			got |= 1 << 22
-			if err := decGenPtrToClosingRetry(d, &v.ClosingRetry); err != nil {
+			if err := decGenTimeDuration(d, &v.ExpireAfter); err != nil {
 				return err
 			}
-		case "attention":
+		case "effects":
 			if got&(1<<23) != 0 {
 				return errFallback
 			}
 			got |= 1 << 23
-			if err := decGenPtrToAttention(d, &v.Attention); err != nil {
+			if err := decGenSliceOfEffect(d, &v.Effects); err != nil {
 				return err
 			}
-		case "reached":
+		case "closing_retry":
 			if got&(1<<24) != 0 {
 				return errFallback
 			}
 			got |= 1 << 24
-			if err := decGenMapOfStateToTimeTime(d, &v.Reached); err != nil {
+			if err := decGenPtrToClosingRetry(d, &v.ClosingRetry); err != nil {
 				return err
 			}
-		case "receipt":
+		case "attention":
 			if got&(1<<25) != 0 {
 				return errFallback
 			}
 			got |= 1 << 25
+			if err := decGenPtrToAttention(d, &v.Attention); err != nil {
+				return err
+			}
+		case "reached":
+			if got&(1<<26) != 0 {
+				return errFallback
+			}
+			got |= 1 << 26
+			if err := decGenMapOfStateToTimeTime(d, &v.Reached); err != nil {
+				return err
+			}
+		case "receipt":
+			if got&(1<<27) != 0 {
+				return errFallback
+			}
+			got |= 1 << 27
 			if !d.null() {
 				s, err := d.string()
 				if err != nil {
@@ -6467,34 +6499,26 @@ func decGenRequestData(d *decoder, v *requestData) error {
 				v.Receipt = string(s)
 			}
 		case "erasure_due_at":
-			if got&(1<<26) != 0 {
-				return errFallback
-			}
-			got |= 1 << 26
-			if err := decTimeJSON(d, &v.ErasureDueAt); err != nil {
-				return err
-			}
-		case "erasure_extension":
-			if got&(1<<27) != 0 {
-				return errFallback
-			}
-			got |= 1 << 27
-			if err := decGenPtrToErasureExtension(d, &v.ErasureExtension); err != nil {
-				return err
-			}
-		case "erasure_overdue_flagged":
 			if got&(1<<28) != 0 {
 				return errFallback
 			}
 			got |= 1 << 28
-			if err := decGenBool(d, &v.ErasureOverdueFlagged); err != nil {
+			if err := decTimeJSON(d, &v.ErasureDueAt); err != nil {
 				return err
 			}
-		case "organization":
+		case "erasure_extension":
 			if got&(1<<29) != 0 {
 				return errFallback
 			}
 			got |= 1 << 29
+			if err := decGenPtrToErasureExtension(d, &v.ErasureExtension); err != nil {
+				return err
+			}
+		case "organization":
+			if got&(1<<30) != 0 {
+				return errFallback
+			}
+			got |= 1 << 30
 			if !d.null() {
 				s, err := d.string()
 				if err != nil {
@@ -6503,27 +6527,19 @@ func decGenRequestData(d *decoder, v *requestData) error {
 				v.Organization = ports.OrganizationID(s)
 			}
 		case "data_export":
-			if got&(1<<30) != 0 {
-				return errFallback
-			}
-			got |= 1 << 30
-			if err := decGenPtrToDataExport(d, &v.Export); err != nil {
-				return err
-			}
-		case "return":
 			if got&(1<<31) != 0 {
 				return errFallback
 			}
 			got |= 1 << 31
-			if err := decGenPtrToReturn(d, &v.Return); err != nil {
+			if err := decGenPtrToDataExport(d, &v.Export); err != nil {
 				return err
 			}
-		case "rounds":
+		case "return":
 			if got&(1<<32) != 0 {
 				return errFallback
 			}
 			got |= 1 << 32
-			if err := decGenInt(d, &v.Rounds); err != nil {
+			if err := decGenPtrToReturn(d, &v.Return); err != nil {
 				return err
 			}
 		case "staff_closure":

@@ -263,7 +263,7 @@ func (r *Request) NewEvents() []Event {
 
 // newEvents is NewEvents without a copy: r's own events, to read.
 func (r *Request) newEvents() []Event {
-	i := sort.Search(len(r.d.History), func(i int) bool { return r.d.History[i].Seq > r.stored })
+	i := sort.Search(len(r.d.History), func(i int) bool { return r.d.History[i].Seq > int(r.stored) })
 	return r.d.History[i:]
 }
 
@@ -301,19 +301,20 @@ func (r *Request) AsStoredInto(dst *Request) {
 	head.d.History = r.d.History[len(r.d.History)-1:]
 	head.cloneInto(dst, false)
 	r.shareWithCopy() // dst shares r's effects and OTP state, as a clone of r would
-	dst.stored, dst.sealed = dst.head().Seq, dst.head().Seq
+	seq := int32(dst.head().Seq)
+	dst.stored, dst.sealed = seq, seq
 }
 
 // markStored records that the Store now holds every event of r.
-func (r *Request) markStored() { r.stored = r.head().Seq }
+func (r *Request) markStored() { r.stored = int32(r.head().Seq) }
 
 // seal fixes the events recorded since the request was read: each carries
 // the state and version it leads to and, under key, its HMAC chained to
 // the one before. Without a key the events keep their plain hashes.
 func (r *Request) seal(key *HistoryKey, version int64) {
 	h := r.d.History
-	i := sort.Search(len(h), func(i int) bool { return h[i].Seq > r.sealed })
-	defer func() { r.sealed = r.head().Seq }()
+	i := sort.Search(len(h), func(i int) bool { return h[i].Seq > int(r.sealed) })
+	defer func() { r.sealed = int32(r.head().Seq) }()
 	for ; i < len(h); i++ {
 		e := &h[i]
 		e.Version = version

@@ -3,11 +3,60 @@ package cancellation
 import (
 	"bytes"
 	"errors"
+	"os"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/accountkit/cancellation/ports"
 )
+
+// TestRequestSize: a Request fits Go's 640-byte size class. A whole flow
+// copies its request about ten times (newRequest, Clone, handOver,
+// AsStored), each copy a heap object of the Request's size class: past
+// it, each takes 704 bytes or more, garbage every flow makes. The runtime
+// puts an 8-byte header before a heap object with pointers larger than
+// 512 bytes, so the Request itself has 632 bytes. Keep what is large and
+// seldom changed behind a pointer the copies share (as OTP is, see
+// ownOTP) rather than grow the struct.
+func TestRequestSize(t *testing.T) {
+	t.Parallel()
+	const sizeClass, mallocHeader = 640, 8
+	if n := unsafe.Sizeof(Request{}); n+mallocHeader > sizeClass {
+		t.Fatalf("a Request is %d bytes, %d with the runtime's header: more than the %d of its size class, so each of the ten or so copies a whole flow makes takes a larger one", n, n+mallocHeader, sizeClass)
+	}
+}
+
+// TestUnmarshalBinary_RefusesAHeadPastInt32: a stored head whose
+// sequence number does not fit the int32 that Request keeps of it
+// (stored, sealed) is corrupt, not truncated.
+func TestUnmarshalBinary_RefusesAHeadPastInt32(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("testdata/approved-request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Request
+	for _, seq := range []string{"2147483647", "2147483648", "4294967307"} {
+		doc := bytes.Replace(raw, []byte(`"head":{"seq":11,`), []byte(`"head":{"seq":`+seq+`,`), 1)
+		if bytes.Equal(doc, raw) {
+			t.Fatal("the document has no head to change")
+		}
+		err := r.UnmarshalBinary(doc)
+		if seq == "2147483647" {
+			if err != nil {
+				t.Fatalf("seq %s: %v", seq, err)
+			}
+			if r.HistoryLen() != 2147483647 || len(r.NewEvents()) != 0 {
+				t.Fatalf("seq %s: history length %d, %d new events", seq, r.HistoryLen(), len(r.NewEvents()))
+			}
+			continue
+		}
+		if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("seq %s: %v, want ErrCorrupt", seq, err)
+		}
+	}
+}
 
 // TestOTP_CopiesShareItUntilOneChangesIt: copies of a request (Clone,
 // AsStoredInto) share its one-time code's state, and every change to it

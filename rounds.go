@@ -149,7 +149,7 @@ func (r *Request) Return() (Return, bool) {
 }
 
 // Rounds returns how often the request has been returned to the customer.
-func (r *Request) Rounds() int { return r.d.Rounds }
+func (r *Request) Rounds() int { return int(r.d.Rounds) }
 
 // askedKinds lists the kinds the open return asks for.
 func (r *Request) askedKinds() []DocumentKind {
@@ -186,18 +186,18 @@ func (r *Request) askForMore(ec effectCtx, by ports.StaffMember, m MoreRequest, 
 	if err := m.checkKinds(r.d.AccountKind); err != nil {
 		return err
 	}
-	if r.d.Rounds >= maxReturns {
+	if int(r.d.Rounds) >= maxReturns {
 		return fmt.Errorf("%w: request %s was returned %d times, the most Config.MaxReturns allows: approve or reject it", ErrRoundsExhausted, r.d.ID, r.d.Rounds)
 	}
 	note := validText(m.Note)
-	rt := &Return{Round: r.d.Rounds + 1, Reasons: slices.Clone(m.Reasons), Documents: slices.Clone(m.Documents), Note: note, By: staffActor(by), At: ec.now, Since: len(r.d.Documents)}
+	rt := &Return{Round: int(r.d.Rounds) + 1, Reasons: slices.Clone(m.Reasons), Documents: slices.Clone(m.Documents), Note: note, By: staffActor(by), At: ec.now, Since: len(r.d.Documents)}
 	reasons, docs := joinCodes(rt.Reasons), joinCodes(rt.Documents)
 	if err := r.move(op, StateReturned, ec.now, staffActor(by), EventReturned, map[string]string{
 		DataRound: fmt.Sprint(rt.Round), DataReasons: reasons, DataDocuments: docs, "note": note,
 	}); err != nil {
 		return err
 	}
-	r.d.Return, r.d.Rounds = rt, rt.Round
+	r.d.Return, r.d.Rounds = rt, int32(rt.Round)
 	// The reviewer's note is for staff: the customer's SMS or email
 	// carries the reason codes and the documents to upload again only.
 	r.notifyAs(fmt.Sprintf("%s/%d", TemplateMoreRequested, rt.Round), TemplateMoreRequested,
