@@ -396,7 +396,7 @@ func (rs RuleSet) evaluate(ctx context.Context, acct ports.Account, now time.Tim
 				what = "answer"
 				ev.memos[i].mark(ev.memos[i].wasSlow(), time.Since(began))
 			}
-			findings[i] = finding(ev.names[i], ev.memos[i], ruleResult{err: fmt.Errorf("rule did not %s within %v: %w", what, within, over)})
+			findings[i] = failed(ev.names[i], ev.memos[i], fmt.Errorf("rule did not %s within %v: %w", what, within, over))
 			// A rule on the caller may have held it past the deadline: the
 			// evaluation gave up on the rule at the deadline.
 			latency = min(time.Since(began), gave)
@@ -427,45 +427,46 @@ func slowRule(name string) bool {
 	return ok && m.(*ruleMemo).wasSlow()
 }
 
-type ruleResult struct {
-	f   Finding
-	err error
-}
-
-// checkRule calls the rule, turning a panic into an error.
-func checkRule(ctx context.Context, rule Rule, acct ports.Account) (res ruleResult) {
+// checkRule calls the rule, its finding into *f, turning a panic into an
+// error. Finding is written in place, not returned: it is a large value,
+// and an evaluation copies each once, into its findings.
+func checkRule(ctx context.Context, rule Rule, acct ports.Account, f *Finding) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			res = ruleResult{err: fmt.Errorf("rule panicked: %v", p)}
+			*f, err = Finding{}, fmt.Errorf("rule panicked: %v", p)
 		}
 	}()
 	if rule == nil {
-		return ruleResult{err: errors.New("rule is nil")}
+		return errors.New("rule is nil")
 	}
-	f, err := rule.Check(ctx, acct)
-	if err == nil {
+	if *f, err = rule.Check(ctx, acct); err == nil {
 		err = checkItemRefs(f.Items)
 	}
-	return ruleResult{f: f, err: err}
+	return err
 }
 
-// finding completes a rule's result: its name and fingerprint, and a
-// blocked finding for an error or an unknown outcome. memo is the name's
+// complete completes a rule's finding in place: its name and fingerprint,
+// and a blocked finding for err or an unknown outcome. memo is the name's
 // (nil past maxRuleMemos).
-func finding(name string, memo *ruleMemo, res ruleResult) Finding {
-	f := res.f
+func complete(name string, memo *ruleMemo, f *Finding, err error) {
 	f.Rule = name
 	switch {
-	case res.err != nil:
-		f = unavailableFinding(name, f.Note, fmt.Sprintf("%s: %v", name, res.err))
+	case err != nil:
+		*f = unavailableFinding(name, f.Note, fmt.Sprintf("%s: %v", name, err))
 	case f.Outcome != OutcomePass && f.Outcome != OutcomeNeedsConsent && f.Outcome != OutcomeBlocked:
-		f = unavailableFinding(name, f.Note, fmt.Sprintf("%s: unknown outcome %q", name, f.Outcome))
+		*f = unavailableFinding(name, f.Note, fmt.Sprintf("%s: unknown outcome %q", name, f.Outcome))
 	case f.Code == FindingCheckerUnavailable:
 		// Only the library marks a checker unavailable: a rule that claims
 		// it would make its blocked finding undecidable.
 		f.Code = ""
 	}
 	f.Fingerprint = memo.fingerprint(name, f.Items)
+}
+
+// failed is the finding of a rule that did not answer, for err.
+func failed(name string, memo *ruleMemo, err error) Finding {
+	var f Finding
+	complete(name, memo, &f, err)
 	return f
 }
 

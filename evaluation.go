@@ -184,18 +184,20 @@ func (ev *evaluation) run(k int, t0 time.Duration) time.Duration {
 		// Past the deadline, which a rule before it on the caller may
 		// have overrun: the evaluation gave up on the rule at the deadline.
 		gave, within := ev.had()
-		f := finding(ev.names[i], ev.memos[i], ruleResult{err: fmt.Errorf("rule did not start within %v: %w", within, err)})
-		ev.put(i, f, min(time.Since(ev.began), gave))
+		f := failed(ev.names[i], ev.memos[i], fmt.Errorf("rule did not start within %v: %w", within, err))
+		ev.put(i, &f, min(time.Since(ev.began), gave))
 		return t0
 	}
 	ev.answers[i].started.Store(true)
-	res := checkRule(ev.ctx, ev.rules[i], ev.acct)
+	var f Finding
+	err := checkRule(ev.ctx, ev.rules[i], ev.acct, &f)
 	t1 := time.Since(ev.began)
 	ev.memos[i].mark(k < ev.slow, t1-t0)
 	if ev.over(t1) != nil {
 		return t1 // answered past the deadline: did not answer
 	}
-	ev.put(i, finding(ev.names[i], ev.memos[i], res), t1)
+	complete(ev.names[i], ev.memos[i], &f, err)
+	ev.put(i, &f, t1)
 	return t1
 }
 
@@ -252,11 +254,11 @@ func (ev *evaluation) grow() {
 }
 
 // put records rule i's finding, unless the evaluation is over.
-func (ev *evaluation) put(i int, f Finding, latency time.Duration) {
+func (ev *evaluation) put(i int, f *Finding, latency time.Duration) {
 	if ev.done == nil {
 		// No workers: the caller, which runs every rule, is the only one
 		// here, and the evaluation is not over.
-		ev.findings[i], ev.answers[i].latency, ev.answers[i].ok = f, latency, true
+		ev.findings[i], ev.answers[i].latency, ev.answers[i].ok = *f, latency, true
 		ev.left--
 		return
 	}
@@ -265,7 +267,7 @@ func (ev *evaluation) put(i int, f Finding, latency time.Duration) {
 	if ev.closed {
 		return
 	}
-	ev.findings[i], ev.answers[i].latency, ev.answers[i].ok = f, latency, true
+	ev.findings[i], ev.answers[i].latency, ev.answers[i].ok = *f, latency, true
 	if ev.left--; ev.left == 0 {
 		close(ev.done)
 	}
