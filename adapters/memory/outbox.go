@@ -74,13 +74,12 @@ func (s *OTPSender) LastCode(phone string) (string, bool) {
 // Its zero value is empty and ready to use, and it is safe for concurrent
 // use.
 type Outbox[M any] struct {
-	mu        sync.Mutex
-	sent      []M
-	delivered map[string]int // key -> deliveries
-	calls     map[string]int // key -> calls
-	attempts  int
-	faults    faults
-	observer  func(M)
+	mu       sync.Mutex
+	sent     []M
+	keys     map[string]keyCount // by idempotency key
+	attempts int
+	faults   faults
+	observer func(M)
 }
 
 // InProcess implements [ports.InProcess]: a delivery is recorded in the
@@ -96,6 +95,9 @@ func (o *Outbox[M]) InProcess() bool {
 	return o.observer == nil
 }
 
+// keyCount counts the calls with one idempotency key and its deliveries.
+type keyCount struct{ calls, delivered int }
+
 // deliver records a copy of m under key unless key was delivered already,
 // counts the call, and calls the observer, outside the lock, after a
 // delivery.
@@ -104,20 +106,22 @@ func (o *Outbox[M]) deliver(ctx context.Context, key string, m M) error {
 		return err
 	}
 	o.mu.Lock()
-	if o.delivered == nil {
-		o.delivered, o.calls = make(map[string]int), make(map[string]int)
+	if o.keys == nil {
+		o.keys = make(map[string]keyCount)
 	}
 	o.attempts++
-	o.calls[key]++
-	if err := o.faults.take(); err != nil {
+	c := o.keys[key]
+	c.calls++
+	err := o.faults.take()
+	first := err == nil && c.delivered == 0 // a repeat is not delivered again
+	if first {
+		c.delivered++
+	}
+	o.keys[key] = c
+	if !first {
 		o.mu.Unlock()
 		return err
 	}
-	if o.delivered[key] > 0 {
-		o.mu.Unlock()
-		return nil
-	}
-	o.delivered[key]++
 	o.sent = append(o.sent, cloneMessage(m))
 	observe := o.observer
 	o.mu.Unlock()
@@ -143,7 +147,7 @@ func (o *Outbox[M]) Sent() []M {
 func (o *Outbox[M]) Deliveries(key string) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.delivered[key]
+	return o.keys[key].delivered
 }
 
 // Count returns how many calls carried key: the delivery, repeats that were
@@ -152,7 +156,7 @@ func (o *Outbox[M]) Deliveries(key string) int {
 func (o *Outbox[M]) Count(key string) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.calls[key]
+	return o.keys[key].calls
 }
 
 // Attempts returns how many calls were made with any key, counted as Count
