@@ -1128,7 +1128,7 @@ func (r *Request) addEffect(e Effect, owner string, leaseUntil time.Time) {
 	if owner != "" {
 		e.LeaseOwner, e.LeaseUntil = owner, leaseUntil
 	}
-	r.ownEffects(4) // a transition records a few
+	r.ownEffects(2) // a transition records one or two (a notice, a close)
 	r.d.Effects = append(r.d.Effects, e)
 }
 
