@@ -481,8 +481,10 @@ type Request struct {
 	// is the same. It vouches only to that Service, whose keys did it.
 	headOK *Service
 	// owns holds what r may change in place (ownsEffects,
-	// ownsHistoryRoom). It is read and changed atomically, since copies of
-	// one request may be made at once.
+	// ownsHistoryRoom, ownsOTP). It is read and changed atomically, since
+	// copies of one request may be made at once; a copy of the Request
+	// value (a value receiver) reads it plainly, so nothing changes it
+	// while r may be the caller's (see settleWithin).
 	owns uint32
 }
 

@@ -324,8 +324,9 @@ func (s *Service) applyResults(ctx context.Context, r *Request, ec effectCtx, re
 	// cancelled): room for them only then. Each success records an event,
 	// the close's one more (cancelled) and, the next round, one for each
 	// effect it adds, and failures may flag the request for a person:
-	// room for those events too, so that the history is copied at most
-	// once over the rounds.
+	// room for those events too, so that the rounds usually copy the
+	// history once (an event published for the cancellation, say, is not
+	// counted: the history then grows as append grows it).
 	extra, events, flagged := 0, 0, 0
 	for _, e := range r.d.Effects {
 		err, ok := results[e.Key]

@@ -149,7 +149,7 @@ func (r *Request) managedOutcome(now time.Time, p VerificationPolicy, serial int
 		}
 		return false, &CodeError{Err: ErrCodeExpired}
 	}
-	o = r.ownOTP() // every outcome below changes it
+	o = r.ownOTP() // the outcomes below change it (all but a failed check with no attempt to give back)
 	actor := Actor{Kind: ActorCustomer, ID: string(r.d.Account)}
 	switch {
 	case cerr != nil:

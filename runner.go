@@ -55,10 +55,13 @@ func (s *Service) settleWithin(ctx context.Context, r *Request) *Request {
 		return r
 	}
 	done := make(chan *Request, 1)
+	// The background works on a copy of its own: r may go to the caller
+	// while it works, and the caller may read r (or copy it) meanwhile.
+	own := r.handOver()
 	s.background.Add(1)
 	goWork(func() {
 		defer s.background.Done()
-		settled, _, _ := s.settle(context.WithoutCancel(ctx), r)
+		settled, _, _ := s.settle(context.WithoutCancel(ctx), own)
 		done <- settled
 	})
 	select {

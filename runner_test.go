@@ -107,6 +107,29 @@ func TestEffects_InlineCallerDeadlineBoundsTheCall(t *testing.T) {
 	require.Equal(t, cancellation.StateCancelled, f.stored(r.ID()).State(), "and for its outcome to be recorded")
 }
 
+// TestEffects_CallerUsesTheRequestWhileEffectsGoOn: the request returned
+// when the caller's context ended is the caller's to read, print and copy
+// while its effects go on in the background (under -race, a write to it
+// from the background is reported), and it stays as it was stored.
+func TestEffects_CallerUsesTheRequestWhileEffectsGoOn(t *testing.T) {
+	closer := &slowCloser{}
+	f := setup(t, withSlowCloser(closer, 100*time.Millisecond))
+	r := f.toReview(f.personal("acct-inline-reads").ID)
+	ctx, cancel := context.WithTimeout(f.ctx, 10*time.Millisecond)
+	defer cancel()
+	got, err := f.svc.Approve(ctx, staff, r.ID(), "ok")
+	require.NoError(t, err)
+	require.Equal(t, cancellation.StateApproved, got.State())
+	want := fmt.Sprintf("%v", got)
+	for f.stateOf(r.ID()) != cancellation.StateCancelled {
+		require.Equal(t, want, fmt.Sprintf("%v", got))
+		_ = got.Clone()
+		_ = *got // a copy of the value, as a value receiver makes
+		time.Sleep(time.Millisecond)
+	}
+	require.Equal(t, cancellation.StateApproved, got.State(), "the caller's request is the approval as stored")
+}
+
 // TestRun_PollsForWorkTimeBrings: Run finds work no transition woke it
 // for (an application past its expiry) on its own, by polling.
 func TestRun_PollsForWorkTimeBrings(t *testing.T) {

@@ -27,10 +27,11 @@
 // cache, a map) may also implement the optional interface InProcess: the
 // workflow then runs the eligibility rules over it on the caller's
 // goroutine, one after another, instead of handing them to other
-// goroutines (unless they were slow the last time). There a port that
-// ignores its context holds up the caller, so only ports that never block
-// implement it, and a type that embeds one and overrides a method with a
-// call that may block declares its own InProcess returning false.
+// goroutines (unless they were slow the last time), and so the effects
+// (notifications, the close) when every port they call does. There a port
+// that ignores its context holds up the caller, so only ports that never
+// block implement it, and a type that embeds one and overrides a method
+// with a call that may block declares its own InProcess returning false.
 //
 // Two ports are optional: an EventPublisher receives a CloudEvent for each
 // transition, and a VerificationService (a managed SMS verification

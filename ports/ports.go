@@ -85,7 +85,12 @@ type MatterChecker interface {
 // held for longer than it takes to copy what the call returns), so it
 // answers in microseconds, and the library may run it on the caller's
 // goroutine instead of handing it to another: RuleSet.Evaluate runs the
-// default rules over such ports one after another on the caller.
+// default rules over such ports one after another on the caller, and a
+// request's notifications and close run one after another on the caller,
+// with nothing spread over other goroutines, when the Notifier, the
+// AccountCloser and (for a notification recorded without its address)
+// the AccountDirectory all answer in process and no hook hears of effect
+// attempts.
 //
 // Hosts implement it only for ports that keep that promise, and may return
 // false when, at the time of the call, they do not (an in-memory port
@@ -99,9 +104,10 @@ type MatterChecker interface {
 // the others: a type that embeds a port implementing it (a
 // *memory.Platform, say) says it answers in process too, even where it
 // overrides a method with one that calls a database or a service. Such a
-// type must declare its own InProcess, returning false, or the rules over
-// the overriding method run on the caller's goroutine, where a call that
-// ignores its context holds the caller past RuleSet.Timeout.
+// type must declare its own InProcess, returning false, or the rules (or
+// effects) over the overriding method run on the caller's goroutine, where
+// a call that ignores its context holds the caller past RuleSet.Timeout,
+// and a notification that hangs holds up the others.
 type InProcess interface {
 	InProcess() bool
 }

@@ -20,7 +20,11 @@
 //     [Platform.SeedDemo] adds the demo accounts named by the Account...
 //     constants.
 //   - [Notifier] and [OTPSender] record what they deliver, once per
-//     idempotency key, in their [Outbox].
+//     idempotency key, in their [Outbox], and say they answer in process
+//     (ports.InProcess) while no OnDeliver observer is set, so that a
+//     request's notifications run on the caller's goroutine; a type that
+//     embeds one and delivers in a way that may block declares its own
+//     InProcess returning false.
 //   - [DocumentStore] keeps identity-document blobs in a map.
 //   - [Clock] is a fake clock that a test moves by hand. (The business
 //     calendar is cancellation.NewCalendar.)
