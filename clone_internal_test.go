@@ -295,6 +295,20 @@ func btoi(b bool) int {
 	return 0
 }
 
+// roomyRequest returns a started request with one sealed event and room
+// for n more in its history's array, with the key, time and actor of that
+// event.
+func roomyRequest(n int) (*HistoryKey, time.Time, Actor, *Request) {
+	key := &HistoryKey{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32)}
+	at := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
+	actor := Actor{Kind: ActorCustomer, ID: "acct-handover"}
+	r := &Request{d: requestData{ID: "can_handover", Account: "acct-handover", State: StateStarted, Version: 1, CreatedAt: at, UpdatedAt: at}}
+	r.record(at, actor, EventStarted, map[string]string{"k": "v"})
+	r.seal(key, 1)
+	r.reserveEvents(n)
+	return key, at, actor, r
+}
+
 // TestHandOver_CopyRecordsInTheRoomTheOriginalKeeps: a copy handed over
 // records its events in the room past the original's history, without
 // copying the history, while the original keeps its events, its stored
@@ -302,13 +316,7 @@ func btoi(b bool) int {
 // handed over, go to arrays of their own and overwrite nothing.
 func TestHandOver_CopyRecordsInTheRoomTheOriginalKeeps(t *testing.T) {
 	t.Parallel()
-	key := &HistoryKey{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32)}
-	at := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
-	actor := Actor{Kind: ActorCustomer, ID: "acct-handover"}
-	r := &Request{d: requestData{ID: "can_handover", Account: "acct-handover", State: StateStarted, Version: 1, CreatedAt: at, UpdatedAt: at}}
-	r.record(at, actor, EventStarted, map[string]string{"k": "v"})
-	r.seal(key, 1)
-	r.reserveEvents(4)
+	key, at, actor, r := roomyRequest(4)
 	wantBytes, err := r.MarshalBinary()
 	require.NoError(t, err)
 	wantHistory := r.History()
@@ -343,13 +351,7 @@ func TestHandOver_CopyRecordsInTheRoomTheOriginalKeeps(t *testing.T) {
 // overwriting each other: one takes the room, the others copy.
 func TestHandOver_OneCopyTakesTheRoom(t *testing.T) {
 	t.Parallel()
-	key := &HistoryKey{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32)}
-	at := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
-	actor := Actor{Kind: ActorCustomer, ID: "acct-handover"}
-	r := &Request{d: requestData{ID: "can_handover", Account: "acct-handover", State: StateStarted, Version: 1, CreatedAt: at, UpdatedAt: at}}
-	r.record(at, actor, EventStarted, nil)
-	r.seal(key, 1)
-	r.reserveEvents(8)
+	key, at, actor, r := roomyRequest(8)
 	const copies = 8
 	out := make([]*Request, copies)
 	var wg sync.WaitGroup
