@@ -80,22 +80,13 @@ type Finding struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
-// fingerprint hashes the rule and its items in a canonical order. Consents
-// on record bind its value, so its encoding must never change: one line
-// per item, fmt's "%q %q %q %d %q" of kind, ref, description, amount and
-// currency, sorted, after the line "%q" of the rule name. It builds the
-// lines with strconv instead of fmt, which gives the same bytes.
-func fingerprint(rule string, items []Item) string {
-	return memoOf(rule).fingerprint(rule, items)
-}
-
 // ruleMemo is what the process remembers of the rules of one name (rules
 // are configured, so their names are few): the fingerprint of a finding
 // without items, which depends on the name alone and most findings have,
 // and whether a rule of the name was slow the last time it answered. An
 // evaluation looks it up once per rule.
 type ruleMemo struct {
-	empty string // fingerprint(name, nil)
+	empty string // hashFingerprint(name, nil)
 	// slow is set while the rule answered in more than ruleSlowAfter, or
 	// did not answer, the last time: a scheduling hint shared by every
 	// RuleSet, as rules of one name call the same port.
@@ -130,8 +121,9 @@ func memoOf(name string) *ruleMemo {
 	return m.(*ruleMemo)
 }
 
-// fingerprint is the package's fingerprint, the memo's when there are no
-// items; m may be nil.
+// fingerprint returns the fingerprint of a finding of the rule with the
+// items: the memo's when there are none, else hashFingerprint's; m may be
+// nil.
 func (m *ruleMemo) fingerprint(rule string, items []Item) string {
 	if len(items) == 0 && m != nil {
 		return m.empty
@@ -150,7 +142,13 @@ func (m *ruleMemo) mark(was bool, latency time.Duration) {
 	}
 }
 
-// hashFingerprint is fingerprint without the memo.
+// hashFingerprint hashes the rule and its items in a canonical order.
+// Consents on record bind its value, so its encoding must never change:
+// one line per item, fmt's "%q %q %q %d %q" of kind, ref, description,
+// amount and currency, sorted, after the line "%q" of the rule name. It
+// builds the lines with strconv instead of fmt, which gives the same
+// bytes. A finding without items has the fingerprint of its rule's name
+// alone, which the name's memo keeps (see ruleMemo.fingerprint).
 func hashFingerprint(rule string, items []Item) string {
 	lines := make([][]byte, len(items))
 	for i, it := range items {
@@ -419,13 +417,6 @@ func (rs RuleSet) evaluate(ctx context.Context, acct ports.Account, now time.Tim
 // ruleSlowAfter is the latency past which a rule starts, the next time a
 // rule of its name is evaluated, on a goroutine of its own at once.
 const ruleSlowAfter = 100 * time.Microsecond
-
-// slowRule reports whether the rule of the name was slow last time (see
-// ruleMemo).
-func slowRule(name string) bool {
-	m, ok := ruleMemos.Load(name)
-	return ok && m.(*ruleMemo).wasSlow()
-}
 
 // checkRule calls the rule, its finding into *f, turning a panic into an
 // error. Finding is written in place, not returned: it is a large value,

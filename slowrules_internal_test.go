@@ -6,6 +6,19 @@ import (
 	"time"
 )
 
+// fingerprint is the fingerprint an evaluation gives a finding of the rule
+// with the items: through the name's memo, as complete does.
+func fingerprint(rule string, items []Item) string {
+	return memoOf(rule).fingerprint(rule, items)
+}
+
+// slowRule reports whether the rule of the name was slow last time,
+// without making a memo for it.
+func slowRule(name string) bool {
+	m, ok := ruleMemos.Load(name)
+	return ok && m.(*ruleMemo).wasSlow()
+}
+
 // TestRuleMemosBounded: what is remembered of rules (whether they were
 // slow, the fingerprint of a finding without items) is kept by name for
 // the whole process; a rule that names itself anew on every evaluation
