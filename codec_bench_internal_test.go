@@ -2,7 +2,6 @@ package cancellation
 
 import (
 	"encoding/json"
-	"os"
 	"testing"
 )
 
@@ -14,10 +13,7 @@ import (
 // which also validates) against decode-encoding-json (json.Unmarshal
 // alone).
 func BenchmarkStoredEncoding(b *testing.B) {
-	raw, err := os.ReadFile("testdata/approved-request.json")
-	if err != nil {
-		b.Fatal(err)
-	}
+	raw := approvedDoc(b)
 	var d requestData
 	if err := json.Unmarshal(raw, &d); err != nil {
 		b.Fatal(err)

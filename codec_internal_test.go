@@ -280,10 +280,7 @@ func TestFingerprintWithoutItemsIsHashedOncePerRule(t *testing.T) {
 // ever, and older code reads what is written now.
 func TestStoredDocumentWrittenBeforeTheCodecReadsAsEncodingJSONReadsIt(t *testing.T) {
 	t.Parallel()
-	old, err := os.ReadFile("testdata/approved-request.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := approvedDoc(t)
 	if !decodeBoth[requestData](t, old) {
 		t.Fatal("the plan fell back on a document the older code wrote")
 	}
@@ -395,10 +392,7 @@ func TestAppendJSONStringIsEncodingJSON(t *testing.T) {
 // change or reuse afterwards.
 func TestDecodedStringsAreCopies(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile("testdata/approved-request.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := approvedDoc(t)
 	var want requestData
 	if err := json.Unmarshal(raw, &want); err != nil {
 		t.Fatal(err)
@@ -453,10 +447,7 @@ func TestDecodedSlicesAreExactAndFresh(t *testing.T) {
 		}
 		walk(got)
 	}
-	raw, err := os.ReadFile("testdata/approved-request.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := approvedDoc(t)
 	var d requestData
 	if err := unmarshalJSON(raw, &d); err != nil {
 		t.Fatal(err)
@@ -495,10 +486,7 @@ func TestDecodedMapMembersStartZero(t *testing.T) {
 // decoding of a stored request and of an event gives json.Unmarshal's
 // value, or fails where it fails, and never panics.
 func FuzzCodecDecodesAsEncodingJSON(f *testing.F) {
-	raw, err := os.ReadFile("testdata/approved-request.json")
-	if err != nil {
-		f.Fatal(err)
-	}
+	raw := approvedDoc(f)
 	f.Add(raw)
 	f.Add([]byte(`{"id":"a\u00e9\n\"","effects":[{"notification":{"Data":{"k":"v"}}},{}],"reached":{"started":"2025-03-03T09:00:00Z"}}`))
 	f.Add([]byte(`{"head":{"seq":1,"data":{"a":"b\\c"}},"history":[{"seq":1},{"seq":2}]}`))
@@ -511,3 +499,15 @@ func FuzzCodecDecodesAsEncodingJSON(f *testing.F) {
 // safeByte is safeWord's test for one byte: the oracle the word test is
 // checked against.
 func safeByte(c byte) bool { return plainByte[c] && c != '<' && c != '>' && c != '&' }
+
+// approvedDoc returns the stored document of a request at the end of a
+// whole flow, as the code before codec.go wrote it with encoding/json:
+// testdata/approved-request.json, the caller's own copy.
+func approvedDoc(tb testing.TB) []byte {
+	tb.Helper()
+	raw, err := os.ReadFile("testdata/approved-request.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return raw
+}

@@ -525,10 +525,7 @@ func (m marshalsItself) MarshalJSON() ([]byte, error) { return []byte(`"x"`), ni
 // slice held, which they leave as it was.
 func TestAppendBinaryAppendsMarshalBinary(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile("testdata/approved-request.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := approvedDoc(t)
 	var r Request
 	if err := r.UnmarshalBinary(raw); err != nil {
 		t.Fatal(err)
@@ -563,10 +560,7 @@ func TestAppendBinaryAppendsMarshalBinary(t *testing.T) {
 // was, in every field.
 func TestUnmarshalBinaryChangesNothingOnError(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile("testdata/approved-request.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := approvedDoc(t)
 	var r Request
 	if err := r.UnmarshalBinary(raw); err != nil {
 		t.Fatal(err)
@@ -596,10 +590,7 @@ func TestUnmarshalBinaryChangesNothingOnError(t *testing.T) {
 // memory (it was not copied).
 func TestUnmarshalStringIsUnmarshalBinaryWithoutACopy(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile("testdata/approved-request.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := approvedDoc(t)
 	doc := string(raw)
 	for _, s := range []string{
 		doc,

@@ -3,7 +3,6 @@ package cancellation
 import (
 	"bytes"
 	"errors"
-	"os"
 	"testing"
 	"time"
 	"unsafe"
@@ -32,10 +31,7 @@ func TestRequestSize(t *testing.T) {
 // (stored, sealed) is corrupt, not truncated.
 func TestUnmarshalBinary_RefusesAHeadPastInt32(t *testing.T) {
 	t.Parallel()
-	raw, err := os.ReadFile("testdata/approved-request.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := approvedDoc(t)
 	var r Request
 	for _, seq := range []string{"2147483647", "2147483648", "4294967307"} {
 		doc := bytes.Replace(raw, []byte(`"head":{"seq":11,`), []byte(`"head":{"seq":`+seq+`,`), 1)
